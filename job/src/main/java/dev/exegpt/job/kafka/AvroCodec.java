@@ -1,0 +1,63 @@
+package dev.exegpt.job.kafka;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Plain Avro binary for Kafka values: the bytes of one record of a known schema, with no registry framing. One
+ * instance per thread: it reuses its buffer, encoder and decoder.
+ */
+public final class AvroCodec<T extends SpecificRecord> {
+
+    private final SpecificDatumWriter<T> writer;
+    private final SpecificDatumReader<T> reader;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(4096);
+    private BinaryEncoder encoder;
+    private BinaryDecoder decoder;
+
+    public AvroCodec(Schema schema) {
+        this.writer = new SpecificDatumWriter<>(schema);
+        this.reader = new SpecificDatumReader<>(schema);
+    }
+
+    public static <T extends SpecificRecord> AvroCodec<T> of(Class<T> type, Schema schema) {
+        return new AvroCodec<>(schema);
+    }
+
+    public byte[] encode(T record) {
+        buffer.reset();
+        encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
+        try {
+            writer.write(record, encoder);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not encode " + record.getSchema().getName(), e);
+        }
+        return buffer.toByteArray();
+    }
+
+    /** Decodes one record; throws {@link IOException} for bytes that are not a record of this schema. */
+    public T decode(byte[] bytes) throws IOException {
+        decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
+        T record;
+        try {
+            record = reader.read(null, decoder);
+        } catch (RuntimeException e) {
+            // Avro reports some corrupt input as runtime exceptions (negative lengths, bad union index).
+            throw new IOException("not a valid " + reader.getSchema().getName() + ": " + e.getMessage(), e);
+        }
+        if (!decoder.isEnd()) {
+            throw new IOException("not a valid " + reader.getSchema().getName() + ": trailing bytes after the record");
+        }
+        return record;
+    }
+}
