@@ -1,0 +1,53 @@
+package dev.exegpt.scheduler.cost;
+
+import static dev.exegpt.scheduler.Require.require;
+
+/**
+ * The shape of a transformer, enough for FLOP, byte and memory counts. Decoder-only models have no encoder layers:
+ * their "encode" is the prompt prefill through the decoder layers (PAPER.md §2.4).
+ *
+ * @param gatedFfn true when the feed-forward has a gate projection (Llama), false for OPT/GPT-3/T5 (original)
+ */
+public record ModelSpec(String name, boolean encoderDecoder, int numEncoderLayers, int numDecoderLayers,
+                        int hiddenSize, int numHeads, int headDim, int ffnSize, int vocabSize, boolean gatedFfn) {
+    public static final int BYTES_PER_PARAM = 2;   // FP16, as the paper (PAPER.md §11)
+
+    public ModelSpec {
+        require(numDecoderLayers >= 1, "numDecoderLayers must be >= 1, got %s", numDecoderLayers);
+        require(encoderDecoder == (numEncoderLayers > 0),
+                "numEncoderLayers must be > 0 exactly when encoderDecoder (%s), got %s", encoderDecoder, numEncoderLayers);
+        require(hiddenSize > 0 && numHeads > 0 && headDim > 0 && ffnSize > 0,
+                "hiddenSize, numHeads, headDim, ffnSize must be > 0, got %s, %s, %s, %s", hiddenSize, numHeads, headDim, ffnSize);
+    }
+
+    public int attentionDim() {
+        return numHeads * headDim;
+    }
+
+    /** Layers the prompt passes through: the encoder (encoder-decoder) or the decoder stack (prefill). */
+    public int numPrefillLayers() {
+        return encoderDecoder ? numEncoderLayers : numDecoderLayers;
+    }
+
+    public long paramsPerEncoderLayer() {
+        return 4L * hiddenSize * attentionDim() + (gatedFfn ? 3L : 2L) * hiddenSize * ffnSize;
+    }
+
+    /** A decoder layer: self-attention, feed-forward, and cross-attention when the model has an encoder. */
+    public long paramsPerDecoderLayer() {
+        return paramsPerEncoderLayer() + (encoderDecoder ? 4L * hiddenSize * attentionDim() : 0);
+    }
+
+    public long paramsOther() {
+        return (long) vocabSize * hiddenSize;
+    }
+
+    public long totalParams() {
+        return numEncoderLayers * paramsPerEncoderLayer() + numDecoderLayers * paramsPerDecoderLayer() + paramsOther();
+    }
+
+    /** KV-cache bytes one token adds to one decoder layer (keys and values, FP16). */
+    public long kvBytesPerTokenPerLayer() {
+        return 2L * attentionDim() * BYTES_PER_PARAM;
+    }
+}
