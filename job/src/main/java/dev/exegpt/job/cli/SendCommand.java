@@ -42,6 +42,17 @@ final class SendCommand implements Callable<Integer> {
     static final class Source {
         @Option(names = "--file", required = true, description = "JSON-lines file, one request object per line (fields as in InferenceRequest.avsc).")
         Path file;
+
+        @ArgGroup(exclusive = false)
+        Sampled sampled;
+    }
+
+    static final class Sampled {
+        @Option(names = "--task", required = true, description = "Task whose length distribution to sample (S, T, G, C1, C2, conversation, code, humaneval, arxiv, cnn_dailymail, wmt).")
+        String task;
+
+        @Option(names = "--count", required = true, description = "Number of requests to sample.")
+        long count;
     }
 
     @ArgGroup(exclusive = true)
@@ -64,6 +75,10 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = "--honor-eos", description = "Sampled requests stop at EOS instead of producing exactly the sampled output length.")
     boolean honorEos;
 
+    @Option(names = "--compression", defaultValue = "lz4",
+            description = "Producer compression: none, gzip, snappy, lz4 or zstd. Default: ${DEFAULT-VALUE}.")
+    String compression;
+
     @Option(names = "--max-prompt-tokens", description = "Cap sampled prompt lengths, e.g. at the model's positions (default: no cap).")
     Integer maxPromptTokens;
 
@@ -71,18 +86,21 @@ final class SendCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintStream out = System.out;
         Arrival arrival = pace.rate == null ? Arrival.bulk() : arrivalAt(pace.rate);
+        if (!java.util.List.of("none", "gzip", "snappy", "lz4", "zstd").contains(compression)) {
+            throw new UserError("--compression " + compression + ": expected none, gzip, snappy, lz4 or zstd", CliErrors.EXIT_USAGE);
+        }
         try {
             KafkaClients.checkReachable(bootstrap, topic, 5_000);
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
         RequestSource requests = openSource();
-        String what = source.file.toString();
+        String what = source.file != null ? source.file.toString() : "task " + source.sampled.task;
         out.printf("sending %s to %s at %s (%s)%n", requests.describeCount(), topic, bootstrap,
                 arrival.isBulk() ? "bulk" : String.format("Poisson, %.1f requests/s", arrival.requestsPerSecond()));
         Report report;
         try (requests) {
-            report = new RequestSender(KafkaClients.producer(bootstrap, "exegpt-send"), topic)
+            report = new RequestSender(KafkaClients.producer(bootstrap, "exegpt-send", compression), topic)
                     .send(requests, arrival, p -> printProgress(out, p, requests.expectedCount()));
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
@@ -104,10 +122,23 @@ final class SendCommand implements Callable<Integer> {
     }
 
     private RequestSource openSource() throws IOException {
+        if (source.file != null) {
+            try {
+                return new FileSource(source.file);
+            } catch (NoSuchFileException e) {
+                throw new UserError("--file " + source.file + ": no such file", CliErrors.EXIT_USAGE);
+            }
+        }
+        if (source.sampled.count < 1) {
+            throw new UserError("--count " + source.sampled.count + ": must be >= 1", CliErrors.EXIT_USAGE);
+        }
+        if (maxPromptTokens != null && maxPromptTokens < 1) {
+            throw new UserError("--max-prompt-tokens " + maxPromptTokens + ": must be >= 1", CliErrors.EXIT_USAGE);
+        }
         try {
-            return new FileSource(source.file);
-        } catch (NoSuchFileException e) {
-            throw new UserError("--file " + source.file + ": no such file", CliErrors.EXIT_USAGE);
+            return TaskRequests.open(source.sampled.task, source.sampled.count, seed, sloMs, !honorEos, maxPromptTokens);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--task " + e.getMessage(), CliErrors.EXIT_USAGE);
         }
     }
 

@@ -22,6 +22,11 @@ public final class KafkaClients {
 
     /** Producer of raw key/value bytes tuned for throughput: batches, lz4, idempotent, acks from all replicas. */
     public static Properties producer(String bootstrap, String clientId) {
+        return producer(bootstrap, clientId, "lz4");
+    }
+
+    /** As {@link #producer(String, String)}, with a compression codec: none, gzip, snappy, lz4 or zstd. */
+    public static Properties producer(String bootstrap, String clientId, String compression) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -32,7 +37,7 @@ public final class KafkaClients {
         props.put(ProducerConfig.LINGER_MS_CONFIG, "10");
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(512 * 1024));
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(128L * 1024 * 1024));
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024));
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
         return props;

@@ -67,6 +67,38 @@ class SendAndTailIT {
     }
 
     @Test
+    void shouldSampleRequestsFromATaskDistribution(KafkaBroker broker) throws Exception {
+        String topic = broker.freshTopic(Topics.REQUESTS);
+        StdStreams send = StdStreams.run("send", "--bootstrap", broker.bootstrapServers(), "--topic", topic,
+                "--task", "humaneval", "--count", "300", "--rate", "2000", "--seed", "3", "--slo-ms", "4000");
+        assertEquals(0, send.exitCode(), send.err());
+        assertTrue(send.out().contains("sent 300 requests from task humaneval"), send.out());
+
+        StdStreams tail = StdStreams.run("tail", "--bootstrap", broker.bootstrapServers(), "--topic", topic, "--max", "300");
+        assertEquals(0, tail.exitCode(), tail.err());
+        Set<String> ids = new HashSet<>();
+        double sumOutput = 0;
+        for (String line : tail.out().strip().split("\n")) {
+            JsonNode record = JSON.readTree(line);
+            ids.add(record.get("requestId").textValue());
+            assertEquals("humaneval", record.get("task").textValue());
+            assertTrue(record.get("ignoreEos").booleanValue(), "sampled requests produce exactly the sampled length");
+            assertEquals(4000, record.get("sloLatencyMs").get("long").longValue());
+            assertTrue(!record.get("promptText").get("string").textValue().isBlank());
+            sumOutput += record.get("maxNewTokens").intValue();
+        }
+        assertEquals(300, ids.size());
+        // HumanEval's output mean is 97.2 tokens (shared/data README); 300 samples land well within +-25%.
+        double meanOutput = sumOutput / 300;
+        assertTrue(meanOutput > 73 && meanOutput < 122, "mean sampled output length " + meanOutput);
+
+        StdStreams unknown = StdStreams.run("send", "--bootstrap", broker.bootstrapServers(), "--topic", topic,
+                "--task", "poetry", "--count", "3");
+        assertEquals(2, unknown.exitCode());
+        assertTrue(unknown.err().contains("unknown task 'poetry': expected one of [S, T, G"), unknown.err());
+    }
+
+    @Test
     void shouldSayInOneLineThatNoBrokerAnswers() {
         StdStreams send = StdStreams.run("send", "--bootstrap", "127.0.0.1:1", "--file", "pom.xml");
         assertEquals(1, send.exitCode());
