@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
-import dev.exegpt.job.kafka.AvroCodec;
+import dev.exegpt.operators.core.AvroBinary;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.Topics;
 
@@ -70,7 +70,7 @@ final class TailCommand implements Callable<Integer> {
         long idleLimitMs = idleTimeoutSeconds == null ? Long.MAX_VALUE : (long) (idleTimeoutSeconds * 1000);
         long lastRecordMs = System.currentTimeMillis();
         PrintStream out = System.out;
-        AvroCodec<SpecificRecord> codec = new AvroCodec<>(schema);
+        AvroBinary<SpecificRecord> codec = new AvroBinary<>(schema);
         JsonLines json = new JsonLines(schema);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
             consumer.subscribe(List.of(topic));
@@ -96,7 +96,7 @@ final class TailCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String toJson(AvroCodec<SpecificRecord> codec, JsonLines json, ConsumerRecord<byte[], byte[]> record) {
+    private static String toJson(AvroBinary<SpecificRecord> codec, JsonLines json, ConsumerRecord<byte[], byte[]> record) {
         try {
             return json.encode(codec.decode(record.value()));
         } catch (IOException | RuntimeException e) {

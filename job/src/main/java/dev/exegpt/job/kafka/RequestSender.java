@@ -14,6 +14,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
+import dev.exegpt.operators.core.AvroBinary;
 import dev.exegpt.schemas.InferenceRequest;
 
 /**
@@ -63,7 +64,7 @@ public final class RequestSender {
      * acknowledged. The first failed send ends the run with {@link IllegalStateException} naming the request.
      */
     public Report send(Iterator<InferenceRequest> requests, Arrival arrival, Consumer<Progress> onProgress) {
-        AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.getClassSchema());
+        AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         AtomicLong acked = new AtomicLong();
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         RandomGenerator gaps = RandomGeneratorFactory.of("L64X128MixRandom").create(arrival.seed());

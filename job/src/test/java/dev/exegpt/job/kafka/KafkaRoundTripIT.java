@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.exegpt.job.kafka.RequestSender.Arrival;
+import dev.exegpt.operators.core.AvroBinary;
 import dev.exegpt.schemas.InferenceRequest;
 
 /** Avro requests through a real broker come back exactly as sent: every one, once, field for field. */
@@ -33,7 +34,7 @@ class KafkaRoundTripIT {
 
         Map<String, InferenceRequest> received = new HashMap<>();
         List<String> duplicates = new ArrayList<>();
-        AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.getClassSchema());
+        AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(KafkaClients.consumer(broker.bootstrapServers(), "it-read-" + topic))) {
             consumer.subscribe(List.of(topic));

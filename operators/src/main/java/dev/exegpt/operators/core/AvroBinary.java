@@ -1,4 +1,4 @@
-package dev.exegpt.job.kafka;
+package dev.exegpt.operators.core;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +16,7 @@ import org.apache.avro.specific.SpecificRecord;
  * Plain Avro binary for Kafka values: the bytes of one record of a known schema, with no registry framing. One
  * instance per thread: it reuses its buffer, encoder and decoder.
  */
-public final class AvroCodec<T extends SpecificRecord> {
+public final class AvroBinary<T extends SpecificRecord> {
 
     private final SpecificDatumWriter<T> writer;
     private final SpecificDatumReader<T> reader;
@@ -24,13 +24,9 @@ public final class AvroCodec<T extends SpecificRecord> {
     private BinaryEncoder encoder;
     private BinaryDecoder decoder;
 
-    public AvroCodec(Schema schema) {
+    public AvroBinary(Schema schema) {
         this.writer = new SpecificDatumWriter<>(schema);
         this.reader = new SpecificDatumReader<>(schema);
-    }
-
-    public static <T extends SpecificRecord> AvroCodec<T> of(Class<T> type, Schema schema) {
-        return new AvroCodec<>(schema);
     }
 
     public byte[] encode(T record) {

@@ -1,0 +1,127 @@
+package dev.exegpt.operators.core;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+import dev.exegpt.schemas.InferenceRequest;
+
+/**
+ * Decodes and validates one raw record (DESIGN.md §2, "validate"): Avro decoding, then every field against the
+ * {@link RequestLimits}. Never throws for bad input: every problem becomes a {@link Verdict.Rejected} with a reason
+ * that names the field, the value and what was expected, so that nothing is lost and the job never restarts
+ * because of a record. Not thread-safe (it reuses a decoder); one instance per operator subtask.
+ */
+public final class RequestValidator {
+
+    public static final String STAGE_DECODE = "decode";
+    public static final String STAGE_VALIDATE = "validate";
+
+    private final RequestLimits limits;
+    private final PromptTokenizer tokenizer;
+    private final Map<String, Long> taskSloLatencyMs;
+    private final AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
+
+    /**
+     * @param taskSloLatencyMs the SLO that applies to a task's requests that carry none; tasks not named get none
+     */
+    public RequestValidator(RequestLimits limits, PromptTokenizer tokenizer, Map<String, Long> taskSloLatencyMs) {
+        this.limits = limits;
+        this.tokenizer = tokenizer;
+        this.taskSloLatencyMs = Map.copyOf(taskSloLatencyMs);
+    }
+
+    public Verdict validate(RawRecord raw, long nowEpochMs) {
+        if (raw.value() == null || raw.value().length == 0) {
+            return reject(STAGE_DECODE, "empty record value: expected an Avro InferenceRequest", null, null);
+        }
+        InferenceRequest request;
+        try {
+            request = codec.decode(raw.value());
+        } catch (IOException e) {
+            return reject(STAGE_DECODE, "value is not an Avro InferenceRequest (" + e.getMessage() + ")", null, e);
+        }
+        try {
+            return check(request, raw.timestampEpochMs(), nowEpochMs);
+        } catch (RuntimeException e) {
+            // A tokenizer or a check failing on unexpected input is the record's problem, not the job's.
+            return reject(STAGE_VALIDATE, "could not validate: " + e, request.getRequestId(), e);
+        }
+    }
+
+    private Verdict check(InferenceRequest r, long arrivedEpochMs, long nowEpochMs) {
+        String id = r.getRequestId();
+        if (id == null || id.isBlank()) {
+            return reject(STAGE_VALIDATE, "requestId is empty: expected a non-blank id", null, null);
+        }
+        if (id.length() > RequestLimits.MAX_REQUEST_ID_CHARS) {
+            return reject(STAGE_VALIDATE, "requestId has " + id.length() + " characters: expected at most "
+                    + RequestLimits.MAX_REQUEST_ID_CHARS, id.substring(0, 64) + "...", null);
+        }
+        if (!limits.knownTasks().contains(r.getTask())) {
+            return reject(STAGE_VALIDATE, "task '" + r.getTask() + "' is unknown: expected one of "
+                    + limits.knownTasks().stream().sorted().toList(), id, null);
+        }
+        int maxNew = r.getMaxNewTokens();
+        if (maxNew < 1 || maxNew > limits.maxNewTokensLimit()) {
+            return reject(STAGE_VALIDATE, "maxNewTokens is " + maxNew + ": expected 1.." + limits.maxNewTokensLimit(), id, null);
+        }
+        Long slo = r.getSloLatencyMs();
+        if (slo != null && (slo < 1 || slo > limits.maxSloLatencyMs())) {
+            return reject(STAGE_VALIDATE, "sloLatencyMs is " + slo + ": expected 1.." + limits.maxSloLatencyMs()
+                    + " ms (or null for the task's SLO)", id, null);
+        }
+        Long deadline = r.getDeadlineEpochMs();
+        if (deadline != null && deadline <= Math.max(arrivedEpochMs, 0)) {
+            return reject(STAGE_VALIDATE, "deadlineEpochMs " + deadline + " is not after the request's arrival at "
+                    + arrivedEpochMs + ": expected a future deadline (or null)", id, null);
+        }
+        int[] prompt = promptTokens(r);
+        if (prompt == null) {
+            return reject(STAGE_VALIDATE, "prompt is empty: expected non-blank promptText or non-empty promptTokenIds", id, null);
+        }
+        String tokenProblem = checkTokens(prompt, maxNew);
+        if (tokenProblem != null) {
+            return reject(STAGE_VALIDATE, tokenProblem, id, null);
+        }
+        long appliedSlo = slo != null ? slo : taskSloLatencyMs.getOrDefault(r.getTask(), 0L);
+        return new Verdict.Accepted(new ValidRequest(r, prompt, arrivedEpochMs, appliedSlo, 0));
+    }
+
+    private int[] promptTokens(InferenceRequest r) {
+        List<Integer> ids = r.getPromptTokenIds();
+        if (ids != null && !ids.isEmpty()) {
+            int[] tokens = new int[ids.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = ids.get(i);
+            }
+            return tokens;
+        }
+        String text = r.getPromptText();
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        int[] tokens = tokenizer.encode(text);
+        return tokens.length == 0 ? null : tokens;
+    }
+
+    private String checkTokens(int[] prompt, int maxNew) {
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= limits.vocabSize()) {
+                return "promptTokenIds[" + i + "] is " + prompt[i] + ": expected a token id in 0.." + (limits.vocabSize() - 1);
+            }
+        }
+        if (prompt.length > limits.maxPromptTokens()) {
+            return "prompt has " + prompt.length + " tokens: expected at most " + limits.maxPromptTokens();
+        }
+        if (limits.maxTotalTokens() > 0 && prompt.length + maxNew > limits.maxTotalTokens()) {
+            return "prompt (" + prompt.length + " tokens) plus maxNewTokens (" + maxNew + ") is "
+                    + (prompt.length + maxNew) + ": expected at most the model's " + limits.maxTotalTokens() + " positions";
+        }
+        return null;
+    }
+
+    private static Verdict.Rejected reject(String stage, String reason, String requestId, Throwable error) {
+        return new Verdict.Rejected(stage, reason, requestId, error);
+    }
+}
