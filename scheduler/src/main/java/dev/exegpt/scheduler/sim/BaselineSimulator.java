@@ -1,0 +1,149 @@
+package dev.exegpt.scheduler.sim;
+
+import dev.exegpt.scheduler.cost.ModelSpec;
+import dev.exegpt.scheduler.cost.Phase;
+
+/**
+ * The baselines, timed on the same cost model, pipelines and latency definition as ExeGPT (PAPER.md §12.5, §17):
+ * STATIC (FasterTransformer: fixed batch, no early termination, TP within a node and PP across nodes), CONTINUOUS
+ * (Orca/vLLM iteration-level batching admitting one prefill per micro-batch per iteration), DISAGGREGATED
+ * (DistServe-style prefill and decode devices, continuous batching on the decode side).
+ */
+final class BaselineSimulator {
+    private final Scenario sc;
+
+    BaselineSimulator(Scenario scenario) {
+        this.sc = scenario;
+    }
+
+    /** TP within a node, as the baselines do (PAPER.md §12.2): the largest power of two <= min(n, per node) dividing n. */
+    static int intraNodeTp(int n, int devicesPerNode) {
+        int d = 1;
+        while (d * 2 <= Math.min(n, devicesPerNode) && n % (d * 2) == 0) d *= 2;
+        return d;
+    }
+
+    private XSimulator x() {
+        return new XSimulator(sc);
+    }
+
+    /**
+     * STATIC: B requests are encoded together and decoded until the longest possible output (the task maximum) is
+     * done; the batch never shrinks. Latency is reported at the maximum length, as the paper budgets FT (§2.2).
+     */
+    Estimate staticBatching(Candidate c) {
+        int maxOut = sc.workload().maxOutputTokens();
+        Pipeline p = fullTpPipeline(c.numDevices());
+        if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", maxOut);
+        int b = c.encodeBatchSize();
+        int stages = p.stages().size();
+        int in = sc.meanInputTokens();
+        int ctx = (int) Math.round(sc.workload().meanInputTokens() + maxOut / 2.0);
+        double encMs = p.makespanMs(Phase.ENCODE, b, in, stages);
+        int mb = Math.max(1, (b + stages - 1) / stages);
+        double iterMs = p.decodeIterationMs(b, ctx, mb);
+        double latency = encMs + maxOut * iterMs;
+        double seqPerSec = b * 1000.0 / latency;
+        long mem = Memory.peakBytes(p, sc.model(), true, (double) b * (sc.workload().input().max() + maxOut));
+        double busy = p.deviceBusyMs(Phase.ENCODE, b, in, mb) + maxOut * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
+        Estimate e = x().finish(c, latency, seqPerSec, b, 0, 0, encMs, iterMs, mem, busy / (c.numDevices() * latency));
+        return withBound(e, maxOut);
+    }
+
+    /** STATIC's latency for a request of {@code outputTokens} when the batch stops there (bound setting). */
+    double staticLatencyMs(int numDevices, int batch, int outputTokens) {
+        Pipeline p = fullTpPipeline(numDevices);
+        int stages = p.stages().size();
+        int ctx = (int) Math.round(sc.workload().meanInputTokens() + outputTokens / 2.0);
+        return p.makespanMs(Phase.ENCODE, batch, sc.meanInputTokens(), stages)
+                + outputTokens * p.decodeIterationMs(batch, ctx, Math.max(1, (batch + stages - 1) / stages));
+    }
+
+    /**
+     * CONTINUOUS: every iteration each micro-batch decodes its members and admits one new request's prefill
+     * (the paper's ORCA emulation, §12.5); by Little's law the batch holds stages x S_D requests.
+     */
+    Estimate continuous(Candidate c) {
+        int bound = sc.workload().boundOutputTokens();
+        Pipeline p = fullTpPipeline(c.numDevices());
+        if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
+        int stages = p.stages().size();
+        int in = sc.meanInputTokens();
+        int ctx = sc.meanDecodeContextTokens();
+        int bd = (int) Math.ceil(stages * sc.workload().meanOutputTokens());
+        int mb = Math.max(1, (bd + stages - 1) / stages);
+        double pass = p.passMs(Phase.DECODE, mb, ctx) + p.passMs(Phase.ENCODE, 1, in);
+        double bottleneck = p.bottleneckMs(Phase.DECODE, mb, ctx) + p.bottleneckMs(Phase.ENCODE, 1, in);
+        double iterMs = Math.max(pass, stages * bottleneck);
+        double seqPerSec = stages * 1000.0 / iterMs;
+        double latency = bound * iterMs;
+        long mem = Memory.peakBytes(p, sc.model(), true, (double) bd * ctx);
+        double busy = p.deviceBusyMs(Phase.DECODE, bd, ctx, mb) + stages * p.deviceBusyMs(Phase.ENCODE, 1, in, 1);
+        return x().finish(c, latency, seqPerSec, bd, 0, 0, pass, iterMs, mem, busy / (c.numDevices() * iterMs));
+    }
+
+    /**
+     * DISAGGREGATED: numEncoderDevices prefill devices encode batches of B_E; the rest decode with iteration-level
+     * batching, one micro-batch per pipeline stage; KV moves between the groups through host memory.
+     */
+    Estimate disaggregated(Candidate c) {
+        int bound = sc.workload().boundOutputTokens();
+        int n = c.numDevices();
+        if (n < 2) return Estimate.infeasible(c, "disaggregation needs at least two devices", bound);
+        ModelSpec m = sc.model();
+        XSimulator.Layout layout = disaggregatedLayout(c);
+        if (layout == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
+        Pipeline enc = layout.encoder(), dec = layout.decoder();
+        int ne = enc.numDevices(), nd = dec.numDevices();
+        int in = sc.meanInputTokens();
+        int ctx = sc.meanDecodeContextTokens();
+        int be = c.encodeBatchSize();
+        int encStages = enc.stages().size(), decStages = dec.stages().size();
+        double encPeriodMs = enc.bottleneckMs(Phase.ENCODE, Math.max(1, (be + encStages - 1) / encStages), in) * encStages;
+        double encPassMs = enc.makespanMs(Phase.ENCODE, be, in, encStages);
+        double bdPlanned = be * sc.workload().meanOutputTokens();
+        double bd = bdPlanned;
+        double iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, (int) Math.ceil(bd / decStages));
+        for (int k = 0; k < 20 && encPeriodMs > iterMs; k++) {
+            bd = bdPlanned * iterMs / encPeriodMs;
+            iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, (int) Math.ceil(bd / decStages));
+        }
+        double periodMs = Math.max(encPeriodMs, iterMs);
+        double seqPerSec = be * 1000.0 / periodMs;
+        long kvBytes = (long) be * in * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
+        double latency = encPassMs + sc.cost().stateTransferMs(kvBytes) + iterMs + bound * iterMs;
+        long mem = Math.max(Memory.peakBytes(enc, m, false, 0), Memory.peakBytes(dec, m, false, bd * ctx));
+        int bdInt = (int) Math.ceil(bd);
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages)) * periodMs / encPeriodMs
+                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, bdInt / decStages)) * periodMs / iterMs;
+        Candidate resolved = new Candidate(c.policy(), n, be, 1, 0, 1, 0, ne);
+        return x().finish(resolved, latency, seqPerSec, bdInt, ne, nd, encPeriodMs, iterMs, mem, busy / (n * periodMs));
+    }
+
+    XSimulator.Layout disaggregatedLayout(Candidate c) {
+        ModelSpec m = sc.model();
+        int n = c.numDevices();
+        int ne = c.numEncoderDevices() > 0 ? c.numEncoderDevices() : Math.max(1, n / 4);
+        int nd = n - ne;
+        int dp = intraNodeTp(ne, sc.devicesPerNode());
+        int dd = intraNodeTp(nd, sc.devicesPerNode());
+        Pipeline enc = Pipeline.build(sc.cost(), ne, dp, dp > 1 ? ne : 0, m.numPrefillLayers(), 0, sc.devicesPerNode(), 0,
+                sc.meanInputTokens());
+        Pipeline dec = Pipeline.build(sc.cost(), nd, dd, dd > 1 ? nd : 0, 0, m.numDecoderLayers(), sc.devicesPerNode(), ne,
+                sc.meanDecodeContextTokens());
+        return enc == null || dec == null ? null : new XSimulator.Layout(enc, dec, 0);
+    }
+
+    Pipeline fullTpPipeline(int n) {
+        int d = intraNodeTp(n, sc.devicesPerNode());
+        ModelSpec m = sc.model();
+        return Pipeline.build(sc.cost(), n, d, d > 1 ? n : 0, m.numPrefillLayers(), m.numDecoderLayers(),
+                sc.devicesPerNode(), 0, sc.meanDecodeContextTokens());
+    }
+
+    private static Estimate withBound(Estimate e, int boundOutputTokens) {
+        return new Estimate(e.candidate(), e.feasible(), e.infeasibleReason(), e.latencyMs(), e.sequencesPerSecond(),
+                e.tokensPerSecond(), e.decodeBatchSize(), boundOutputTokens, e.numEncoderDevices(), e.numDecoderDevices(),
+                e.encodeStageMs(), e.decodeIterationMs(), e.peakMemoryBytes(), e.utilisation());
+    }
+}

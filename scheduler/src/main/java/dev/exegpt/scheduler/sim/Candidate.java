@@ -1,0 +1,49 @@
+package dev.exegpt.scheduler.sim;
+
+import static dev.exegpt.scheduler.Require.require;
+
+/**
+ * One point of a schedule search space (PAPER.md §2.1): the control variables of a policy.
+ *
+ * @param encodeBatchSize           B_E (STATIC: the fixed batch; CONTINUOUS: ignored, one prefill per iteration)
+ * @param decodeIterationsPerEncode N_D under RRA (1 elsewhere)
+ * @param decodeMicroBatchSize      B_m under WAA; 0 = the decode batch is not split
+ * @param tpDegree                  degree of the tensor-parallel stages (1 = none)
+ * @param numTpDevices              devices in tensor-parallel stages (partial TP, PAPER.md §6); a multiple of tpDegree
+ * @param numEncoderDevices         WAA / DISAGGREGATED: devices for encoding; 0 = chosen by the policy's rule
+ */
+public record Candidate(Policy policy, int numDevices, int encodeBatchSize, int decodeIterationsPerEncode,
+                        int decodeMicroBatchSize, int tpDegree, int numTpDevices, int numEncoderDevices) {
+    public Candidate {
+        require(numDevices >= 1, "numDevices must be >= 1, got %s", numDevices);
+        require(encodeBatchSize >= 1, "encodeBatchSize must be >= 1, got %s", encodeBatchSize);
+        require(decodeIterationsPerEncode >= 1, "decodeIterationsPerEncode must be >= 1, got %s", decodeIterationsPerEncode);
+        require(decodeMicroBatchSize >= 0, "decodeMicroBatchSize must be >= 0, got %s", decodeMicroBatchSize);
+        require(Integer.bitCount(tpDegree) == 1, "tpDegree must be a power of two, got %s", tpDegree);
+        require(numTpDevices >= 0 && numTpDevices <= numDevices && numTpDevices % tpDegree == 0,
+                "numTpDevices must be a multiple of tpDegree %s in 0..%s, got %s", tpDegree, numDevices, numTpDevices);
+        require(numEncoderDevices >= 0 && numEncoderDevices < Math.max(2, numDevices),
+                "numEncoderDevices must be in 0..%s, got %s", numDevices - 1, numEncoderDevices);
+    }
+
+    public static Candidate rra(int numDevices, int encodeBatchSize, int decodeIterationsPerEncode, int tpDegree, int numTpDevices) {
+        return new Candidate(Policy.RRA, numDevices, encodeBatchSize, decodeIterationsPerEncode, 0, tpDegree, numTpDevices, 0);
+    }
+
+    public static Candidate waa(Policy policy, int numDevices, int encodeBatchSize, int decodeMicroBatchSize,
+                                int tpDegree, int numTpDevices) {
+        return new Candidate(policy, numDevices, encodeBatchSize, 1, decodeMicroBatchSize, tpDegree, numTpDevices, 0);
+    }
+
+    public String describe() {
+        return switch (policy) {
+            case RRA -> "RRA B_E=%d N_D=%d TP=%dx%d".formatted(encodeBatchSize, decodeIterationsPerEncode, tpDegree, numTpDevices / tpDegree);
+            case WAA_C, WAA_M -> "%s B_E=%d B_m=%s TP=%dx%d".formatted(policy.cliName().toUpperCase(), encodeBatchSize,
+                    decodeMicroBatchSize == 0 ? "all" : decodeMicroBatchSize, tpDegree, numTpDevices / tpDegree);
+            case STATIC -> "STATIC B=%d TP=%d PP=%d".formatted(encodeBatchSize, tpDegree, numDevices / tpDegree);
+            case CONTINUOUS -> "CONTINUOUS TP=%d PP=%d".formatted(tpDegree, numDevices / tpDegree);
+            case DISAGGREGATED -> "DISAGGREGATED B_E=%d prefill=%d decode=%d".formatted(encodeBatchSize, numEncoderDevices,
+                    numDevices - numEncoderDevices);
+        };
+    }
+}

@@ -1,0 +1,206 @@
+package dev.exegpt.scheduler.sim;
+
+import dev.exegpt.scheduler.cost.CostModel;
+import dev.exegpt.scheduler.cost.ModelSpec;
+import dev.exegpt.scheduler.cost.Phase;
+
+/**
+ * XSimulator (PAPER.md §6, §8): builds the steady-state timeline of a candidate from the length distributions and the
+ * cost model and returns the throughput at saturation and the worst-case latency of the bound-length request.
+ * Analytic and deterministic, so the search can call it hundreds of thousands of times; {@link EventSimulator}
+ * checks it request by request.
+ */
+public final class XSimulator {
+    private final Scenario sc;
+    private final BaselineSimulator baselines;
+
+    public XSimulator(Scenario scenario) {
+        this.sc = scenario;
+        this.baselines = new BaselineSimulator(scenario);
+    }
+
+    public Scenario scenario() {
+        return sc;
+    }
+
+    public Estimate estimate(Candidate c) {
+        if (c.numDevices() != sc.numDevices()) {
+            throw new IllegalArgumentException("candidate has %s devices, scenario %s".formatted(c.numDevices(), sc.numDevices()));
+        }
+        return switch (c.policy()) {
+            case RRA -> rra(c);
+            case WAA_C, WAA_M -> waa(c);
+            case STATIC -> baselines.staticBatching(c);
+            case CONTINUOUS -> baselines.continuous(c);
+            case DISAGGREGATED -> baselines.disaggregated(c);
+        };
+    }
+
+    long usableBytes() {
+        return (long) (sc.cost().deviceMemoryBytes() * sc.options().usableMemoryFraction());
+    }
+
+    /** The RRA pipeline: every stage holds a slice of the encoder (prefill) and of the decoder layers (PAPER.md §4.1). */
+    public Pipeline rraPipeline(Candidate c) {
+        ModelSpec m = sc.model();
+        return Pipeline.build(sc.cost(), c.numDevices(), c.tpDegree(), c.numTpDevices(), m.numPrefillLayers(),
+                m.numDecoderLayers(), sc.devicesPerNode(), 0, sc.meanDecodeContextTokens());
+    }
+
+    /**
+     * RRA (PAPER.md §4.2, §4.5): encode B_E split into one micro-batch per stage, then N_D decode iterations of the
+     * shrinking batch; the bound-length request pays ceil(S/N_D) encodings (its own and the stalls) and S iterations
+     * at the largest batch.
+     */
+    private Estimate rra(Candidate c) {
+        int bound = sc.workload().boundOutputTokens();
+        Pipeline p = rraPipeline(c);
+        if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
+        int nd = c.decodeIterationsPerEncode();
+        BatchComposition comp = BatchComposition.of(sc.workload().output(), nd, sc.options().batchMode());
+        int be = c.encodeBatchSize();
+        int stages = p.stages().size();
+        int inTokens = sc.meanInputTokens();
+        int ctx = sc.meanDecodeContextTokens();
+        double encMs = p.makespanMs(Phase.ENCODE, be, inTokens, stages);
+        double busy = p.deviceBusyMs(Phase.ENCODE, be, inTokens, Math.max(1, (be + stages - 1) / stages));
+        double decodeMs = 0, firstIterMs = 0;
+        for (int u = 1; u <= nd; u++) {
+            int active = (int) Math.ceil(comp.activeAt(u, be));
+            int mb = Math.max(1, (active + stages - 1) / stages);
+            double it = p.decodeIterationMs(active, ctx, mb);
+            if (u == 1) firstIterMs = it;
+            decodeMs += it;
+            busy += p.deviceBusyMs(Phase.DECODE, active, ctx, mb);
+        }
+        double cycleMs = encMs + decodeMs;
+        double seqPerSec = be * 1000.0 / cycleMs;
+        int phases = (bound + nd - 1) / nd;
+        double latency = (phases * encMs + bound * firstIterMs) * (1 + sc.options().rraBufferFraction());
+        int bd = (int) Math.ceil(be * comp.decodePerEncode());
+        long mem = Memory.peakBytes(p, sc.model(), true, (double) bd * ctx);
+        return finish(c, latency, seqPerSec, bd, 0, 0, encMs, firstIterMs, mem, busy / (c.numDevices() * cycleMs));
+    }
+
+    /**
+     * WAA (PAPER.md §5): encoder and decoder groups run asynchronously; B_D = B_E x S_D (Little's law with one
+     * encoder batch per iteration), corrected when the encoder period and the iteration differ (§8.4); the decode
+     * batch is split into micro-batches of B_m; the bound-length request waits for its encoding, the KV hand-over
+     * through host memory, at most one iteration to be merged, then its tokens.
+     */
+    private Estimate waa(Candidate c) {
+        int bound = sc.workload().boundOutputTokens();
+        int n = c.numDevices();
+        if (n < 2) return Estimate.infeasible(c, "WAA needs at least two devices (one encoder, one decoder stage)", bound);
+        ModelSpec m = sc.model();
+        CostModel cost = sc.cost();
+        int be = c.encodeBatchSize();
+        int inTokens = sc.meanInputTokens();
+        int ctx = sc.meanDecodeContextTokens();
+        BatchComposition comp = BatchComposition.of(sc.workload().output(), 1, sc.options().batchMode());
+        double bdPlanned = be * comp.decodePerEncode();
+        Layout layout = layout(c);
+        if (layout == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
+        Pipeline enc = layout.encoder(), dec = layout.decoder();
+        int ne = enc.numDevices(), ndev = dec.numDevices();
+        double encPeriodMs = enc.bottleneckMs(Phase.ENCODE, be, inTokens);
+        double encPassMs = enc.passMs(Phase.ENCODE, be, inTokens);
+        int bm = c.decodeMicroBatchSize();
+        double bd = bdPlanned;
+        double iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, bm);
+        for (int k = 0; k < 20 && encPeriodMs > iterMs; k++) {
+            // §8.4: unbalanced stages; the decode batch holds what arrives in S_D iterations.
+            bd = bdPlanned * iterMs / encPeriodMs;
+            iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, bm);
+        }
+        double periodMs = Math.max(encPeriodMs, iterMs);
+        double seqPerSec = be * 1000.0 / periodMs;
+        int bdInt = (int) Math.ceil(bd);
+        int micro = bm <= 0 ? 1 : (bdInt + bm - 1) / bm;
+        int mb = (bdInt + micro - 1) / micro;
+        long kvBytes = (long) be * inTokens * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
+        double handoverMs = cost.stateTransferMs(kvBytes);
+        double firstTokenMs = dec.passMs(Phase.DECODE, mb, ctx) + (micro - 1) * dec.bottleneckMs(Phase.DECODE, mb, ctx);
+        double latency = (encPassMs + handoverMs + iterMs + firstTokenMs + (bound - 1) * iterMs)
+                * (1 + sc.options().waaBufferFraction());
+        long memEnc = Memory.peakBytes(enc, m, false, 0);
+        long memDec = Memory.peakBytes(dec, m, false, bd * ctx);
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be) * periodMs / encPeriodMs
+                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, mb)) * periodMs / iterMs;
+        return finish(c, latency, seqPerSec, bdInt, ne, ndev, encPeriodMs, iterMs, Math.max(memEnc, memDec),
+                busy / (n * periodMs));
+    }
+
+    /**
+     * The devices of a candidate as pipelines: one shared pipeline (RRA and the single-group baselines) or an
+     * encoder and a decoder group (WAA, DISAGGREGATED). Under WAA, TP devices go to the decoder group first, then
+     * to the encoder group [choice]. Null when a group would have more stages than layers.
+     *
+     * @param microBatch decoder micro-batch size; 0 = one micro-batch per pipeline stage
+     */
+    public record Layout(Pipeline encoder, Pipeline decoder, int microBatch) {
+        public boolean split() {
+            return encoder != decoder;
+        }
+    }
+
+    public Layout layout(Candidate c) {
+        ModelSpec m = sc.model();
+        switch (c.policy()) {
+            case RRA: {
+                Pipeline p = rraPipeline(c);
+                return p == null ? null : new Layout(p, p, 0);
+            }
+            case STATIC:
+            case CONTINUOUS: {
+                Pipeline p = baselines.fullTpPipeline(c.numDevices());
+                return p == null ? null : new Layout(p, p, 0);
+            }
+            case DISAGGREGATED:
+                return baselines.disaggregatedLayout(c);
+            default:
+                break;
+        }
+        int n = c.numDevices();
+        int be = c.encodeBatchSize();
+        int inTokens = sc.meanInputTokens();
+        int ctx = sc.meanDecodeContextTokens();
+        BatchComposition comp = BatchComposition.of(sc.workload().output(), 1, sc.options().batchMode());
+        int bdPlanned = (int) Math.ceil(be * comp.decodePerEncode());
+        int ne = c.numEncoderDevices() > 0 ? c.numEncoderDevices() : encoderDevices(c.policy(), n, be, bdPlanned, inTokens, ctx);
+        int ndev = n - ne;
+        int d = c.tpDegree();
+        int tpDec = Math.min(c.numTpDevices(), ndev / d * d);
+        int tpEnc = Math.min(c.numTpDevices() - tpDec, ne / d * d);
+        Pipeline enc = Pipeline.build(sc.cost(), ne, d, tpEnc, m.numPrefillLayers(), 0, sc.devicesPerNode(), 0, inTokens);
+        Pipeline dec = Pipeline.build(sc.cost(), ndev, d, tpDec, 0, m.numDecoderLayers(), sc.devicesPerNode(), ne, ctx);
+        return enc == null || dec == null ? null : new Layout(enc, dec, c.decodeMicroBatchSize());
+    }
+
+    /** WAA-C: devices in proportion to compute; WAA-M: to memory (PAPER.md §5.1); at least one device per group. */
+    int encoderDevices(Policy policy, int n, int be, int bd, int inTokens, int ctx) {
+        ModelSpec m = sc.model();
+        double e, dd;
+        if (policy == Policy.WAA_C) {
+            e = m.numPrefillLayers() * sc.cost().layerMs(Phase.ENCODE, be, inTokens, 1);
+            dd = m.numDecoderLayers() * sc.cost().layerMs(Phase.DECODE, bd, ctx, 1);
+        } else {
+            long prefillParams = m.encoderDecoder() ? m.paramsPerEncoderLayer() : m.paramsPerDecoderLayer();
+            e = (double) m.numPrefillLayers() * prefillParams * ModelSpec.BYTES_PER_PARAM;
+            dd = (double) m.numDecoderLayers() * (m.paramsPerDecoderLayer() * ModelSpec.BYTES_PER_PARAM
+                    + (double) bd * ctx * m.kvBytesPerTokenPerLayer());
+        }
+        return (int) Math.max(1, Math.min(n - 1, Math.round(n * e / (e + dd))));
+    }
+
+    Estimate finish(Candidate c, double latencyMs, double seqPerSec, int bd, int ne, int ndev, double encMs,
+                    double iterMs, long memBytes, double utilisation) {
+        int bound = sc.workload().boundOutputTokens();
+        if (memBytes > usableBytes()) {
+            return new Estimate(c, false, Memory.describe(memBytes, usableBytes()), latencyMs, seqPerSec,
+                    seqPerSec * sc.workload().meanOutputTokens(), bd, bound, ne, ndev, encMs, iterMs, memBytes, utilisation);
+        }
+        return new Estimate(c, true, "", latencyMs, seqPerSec, seqPerSec * sc.workload().meanOutputTokens(), bd, bound,
+                ne, ndev, encMs, iterMs, memBytes, Math.min(1, utilisation));
+    }
+}
