@@ -1,0 +1,313 @@
+package dev.exegpt.runtime.engine;
+
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.ReferenceKernels;
+import dev.exegpt.runtime.kernel.VectorKernels;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.ModelHead;
+import dev.exegpt.runtime.model.Phase;
+import dev.exegpt.runtime.model.SequenceState;
+import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.model.Weights;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model runtime of one device group (DESIGN.md §4). {@link #encode} runs the encoder (T5) or the prompt prefill
+ * (OPT) for a ragged batch and admits the sequences; {@link #decode} runs one iteration for every sequence given,
+ * each at its own position, and appends the greedy next token. Sequences join and leave between iterations;
+ * {@link #release} frees a finished one. State moves between engines with {@link #exportState} and
+ * {@link #importState} (WAA: encoder group to decoder group).
+ *
+ * <p>Every admitted sequence is charged, at admission, the state bytes it may grow to (KV cache for prompt plus
+ * max new tokens; T5 adds the encoder output and cross-attention keys and values); an engine whose capacity cannot
+ * hold the next sequence rejects it with {@link CapacityExceededException} rather than run out of memory.
+ * Bad requests are rejected with {@link InvalidRequestException}; the rest of the batch goes on.
+ *
+ * <p>Not thread-safe: one caller thread drives an engine; the engine's own device threads do the work.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    private final ModelConfig config;
+    private final EngineConfig engineConfig;
+    private final Kernels headKernels;
+    private final ModelHead head;
+    private final Pipeline pipeline;
+    private long stateBytesInUse;
+    private int numHeld;
+
+    /** Loads {@code dir/config.json} and {@code dir/model.safetensors}. */
+    public static Engine load(Path dir, EngineConfig engineConfig) throws IOException {
+        return new Engine(ModelConfig.read(dir), Weights.read(dir), engineConfig);
+    }
+
+    public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
+        engineConfig.backend().resolve();
+        this.config = config;
+        this.engineConfig = engineConfig;
+        List<StageSpec> specs = engineConfig.layout().stages(config);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice()
+                : Math.max(1, cores / engineConfig.layout().numDevices());
+        int headThreads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice() : cores;
+        this.headKernels = engineConfig.referenceKernels() ? new ReferenceKernels() : new VectorKernels(headThreads);
+        this.head = new ModelHead(config, weights, headKernels);
+        this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
+        LOG.info("engine: {} {} layout {} ({} devices, {} kernel threads each), state capacity {} MiB",
+                config.architecture(), config.dModel(), engineConfig.layout(), engineConfig.layout().numDevices(),
+                threads, engineConfig.kvCacheCapacityBytes() >> 20);
+    }
+
+    public ModelConfig modelConfig() { return config; }
+
+    public EngineConfig engineConfig() { return engineConfig; }
+
+    /** Bytes of state charged to the sequences this engine holds. */
+    public long stateBytesInUse() { return stateBytesInUse; }
+
+    /** Sequences admitted or imported and not yet released. */
+    public int numSequences() { return numHeld; }
+
+    /** Bytes of layer weights per device, in pipeline order, plus (last) the embeddings and LM head. */
+    public List<Long> weightBytes() {
+        List<Long> bytes = new ArrayList<>(pipeline.weightBytesPerDevice());
+        bytes.add(head.weightBytes());
+        return bytes;
+    }
+
+    /** State bytes a request would be charged: what admission reserves. */
+    public long stateBytesFor(int promptLength, int maxNewTokens) {
+        return config.architecture() == Architecture.T5
+                ? SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), maxNewTokens, promptLength, config.dModel())
+                : SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), promptLength + maxNewTokens - 1, 0, config.dModel());
+    }
+
+    /** Encoder pass (T5) or prompt prefill (OPT) for a ragged batch; see {@link EncodeResult}. */
+    public EncodeResult encode(List<GenerationRequest> batch) {
+        List<Sequence> admitted = new ArrayList<>();
+        Map<String, RuntimeException> rejected = new LinkedHashMap<>();
+        for (GenerationRequest r : batch) {
+            try {
+                admitted.add(admit(r));
+            } catch (InvalidRequestException | CapacityExceededException e) {
+                LOG.debug("rejected: {}", e.getMessage());
+                rejected.put(r.requestId(), e);
+            }
+        }
+        if (admitted.isEmpty()) return new EncodeResult(admitted, rejected);
+        try {
+            List<Pipeline.Work> works = new ArrayList<>();
+            for (List<Sequence> group : microBatches(admitted, Phase.ENCODE)) {
+                List<SequenceState> states = new ArrayList<>();
+                int[] numRows = new int[group.size()];
+                int total = 0;
+                for (int i = 0; i < group.size(); i++) {
+                    states.add(group.get(i).state);
+                    numRows[i] = group.get(i).request().promptTokens().length;
+                    total += numRows[i];
+                }
+                int[] tokens = new int[total];
+                int at = 0;
+                for (Sequence s : group) {
+                    int[] p = s.request().promptTokens();
+                    System.arraycopy(p, 0, tokens, at, p.length);
+                    at += p.length;
+                }
+                StepBatch b = new StepBatch(states, numRows, new int[group.size()]);
+                works.add(pipeline.submit(Phase.ENCODE, b, head.embed(b, tokens)));
+            }
+            int g = 0;
+            for (List<Sequence> group : microBatches(admitted, Phase.ENCODE)) finishEncode(group, works.get(g++));
+        } catch (RuntimeException e) {
+            for (Sequence s : admitted) release(s);
+            throw e;
+        }
+        return new EncodeResult(admitted, rejected);
+    }
+
+    private void finishEncode(List<Sequence> group, Pipeline.Work work) {
+        float[] x = await(work);
+        StepBatch b = work.batch;
+        if (config.architecture() == Architecture.T5) {
+            head.finishEncoder(b, x);
+            return;
+        }
+        int d = config.dModel();
+        float[] last = new float[group.size() * d];                 // (numSequences, d): each prompt's last row
+        for (int i = 0; i < group.size(); i++) {
+            System.arraycopy(x, (b.rowStart(i) + b.numRows(i) - 1) * d, last, i * d, d);
+            group.get(i).state.length = b.numRows(i);
+        }
+        appendNext(group, last);
+    }
+
+    /**
+     * One decode iteration for every sequence given (none finished or released): each feeds its last token (T5's
+     * first step: the decoder start token) at its own position, and the greedy next token is appended.
+     *
+     * @return the new token of each sequence, in order
+     */
+    public int[] decode(List<Sequence> active) {
+        for (Sequence s : active) {
+            if (s.released || s.state == null) throw new IllegalArgumentException("request " + s.requestId()
+                    + ": sequence was released or exported; import it to decode");
+            if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
+                    + s.finishReason() + "); release it instead of decoding");
+        }
+        List<List<Sequence>> groups = microBatches(active, Phase.DECODE);
+        List<Pipeline.Work> works = new ArrayList<>();
+        for (List<Sequence> group : groups) {
+            List<SequenceState> states = new ArrayList<>();
+            int[] ones = new int[group.size()];
+            int[] positions = new int[group.size()];
+            int[] tokens = new int[group.size()];
+            for (int i = 0; i < group.size(); i++) {
+                Sequence s = group.get(i);
+                states.add(s.state);
+                ones[i] = 1;
+                positions[i] = s.state.length;
+                boolean first = config.architecture() == Architecture.T5 && s.numGenerated() == 0;
+                tokens[i] = first ? config.decoderStartTokenId() : s.lastToken();
+            }
+            StepBatch b = new StepBatch(states, ones, positions);
+            works.add(pipeline.submit(Phase.DECODE, b, head.embed(b, tokens)));
+        }
+        int[] next = new int[active.size()];
+        int at = 0;
+        for (int g = 0; g < groups.size(); g++) {
+            float[] x = await(works.get(g));
+            for (Sequence s : groups.get(g)) s.state.length++;
+            appendNext(groups.get(g), x);
+            for (Sequence s : groups.get(g)) next[at++] = s.lastToken();
+        }
+        return next;
+    }
+
+    private void appendNext(List<Sequence> group, float[] hidden) {
+        int v = config.vocabSize();
+        float[] logits = head.logits(hidden, group.size());
+        int[] next = head.argmax(logits, group.size());
+        for (int i = 0; i < group.size(); i++) {
+            Sequence s = group.get(i);
+            if (engineConfig.keepLogits()) {
+                s.lastLogits = new float[v];
+                System.arraycopy(logits, i * v, s.lastLogits, 0, v);
+            }
+            s.append(next[i], config.eosTokenId());
+        }
+    }
+
+    /** Runs requests to completion: encode all, then decode while any runs, dropping finished ones between steps. */
+    public EncodeResult generate(List<GenerationRequest> requests) {
+        EncodeResult r = encode(requests);
+        List<Sequence> active = new ArrayList<>();
+        for (Sequence s : r.admitted()) if (!s.isFinished()) active.add(s);
+        while (!active.isEmpty()) {
+            decode(active);
+            active.removeIf(Sequence::isFinished);
+        }
+        for (Sequence s : r.admitted()) release(s);
+        return r;
+    }
+
+    /** Frees the state of a sequence (finished, abandoned, or exported). Idempotent. */
+    public void release(Sequence s) {
+        if (s.released) return;
+        s.released = true;
+        stateBytesInUse -= s.stateBytes;
+        numHeld--;
+    }
+
+    /** The sequence's request, tokens and state as bytes, for {@link #importState} on another engine. */
+    public byte[] exportState(Sequence s) {
+        if (s.released) throw new IllegalArgumentException("request " + s.requestId() + ": sequence was released");
+        return StateCodec.encode(config, s);
+    }
+
+    /** Admits a sequence exported by an engine of the same model; charged like an admission. */
+    public Sequence importState(byte[] bytes) {
+        StateCodec.Decoded d = StateCodec.decode(config, bytes);
+        Sequence s = admit(d.request());
+        try {
+            StateCodec.restore(d, s);
+        } catch (RuntimeException e) {
+            release(s);
+            throw e;
+        }
+        return s;
+    }
+
+    private Sequence admit(GenerationRequest r) {
+        validate(r);
+        int p = r.promptTokens().length;
+        long bytes = stateBytesFor(p, r.maxNewTokens());
+        long capacity = engineConfig.kvCacheCapacityBytes();
+        if (stateBytesInUse + bytes > capacity) {
+            throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes but only %d of %d"
+                    + " are free (%d sequences hold the rest)", bytes, capacity - stateBytesInUse, capacity, numHeld));
+        }
+        SequenceState state = config.architecture() == Architecture.T5
+                ? new SequenceState(config.numDecoderLayers(), config.innerDim(), r.maxNewTokens(), p, config.dModel())
+                : new SequenceState(config.numDecoderLayers(), config.innerDim(), p + r.maxNewTokens() - 1, 0, config.dModel());
+        stateBytesInUse += bytes;
+        numHeld++;
+        return new Sequence(r, r.promptTokens().clone(), state, bytes);
+    }
+
+    private void validate(GenerationRequest r) {
+        String id = r.requestId();
+        int[] p = r.promptTokens();
+        if (r.maxNewTokens() <= 0) {
+            throw new InvalidRequestException(id, "maxNewTokens=" + r.maxNewTokens() + ": must be at least 1");
+        }
+        if (p.length == 0) throw new InvalidRequestException(id, "the prompt is empty: at least one token is needed");
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] < 0 || p[i] >= config.vocabSize()) {
+                throw new InvalidRequestException(id, "token id " + p[i] + " at index " + i
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        int limit = config.maxPositions();
+        if (config.architecture() == Architecture.OPT && p.length + r.maxNewTokens() - 1 > limit) {
+            throw new InvalidRequestException(id, "prompt of " + p.length + " tokens plus maxNewTokens="
+                    + r.maxNewTokens() + " needs " + (p.length + r.maxNewTokens() - 1) + " positions; the model has "
+                    + limit);
+        }
+        if (config.architecture() == Architecture.T5 && (p.length > limit || r.maxNewTokens() > limit)) {
+            throw new InvalidRequestException(id, "prompt of " + p.length + " tokens and maxNewTokens="
+                    + r.maxNewTokens() + ": each must be at most the model's " + limit + " positions");
+        }
+    }
+
+    /** Splits sequences into contiguous micro-batches: the configured count, or one per stage of the phase. */
+    private List<List<Sequence>> microBatches(List<Sequence> seqs, Phase phase) {
+        int n = engineConfig.numMicroBatches() > 0 ? engineConfig.numMicroBatches() : pipeline.numStages(phase);
+        n = Math.max(1, Math.min(n, seqs.size()));
+        List<List<Sequence>> groups = new ArrayList<>();
+        for (int g = 0; g < n; g++) groups.add(seqs.subList(seqs.size() * g / n, seqs.size() * (g + 1) / n));
+        return groups;
+    }
+
+    private static float[] await(Pipeline.Work w) {
+        try {
+            return w.done.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        pipeline.close();
+        headKernels.close();
+    }
+}

@@ -1,0 +1,55 @@
+package dev.exegpt.runtime.engine;
+
+import static dev.exegpt.runtime.Require.require;
+
+/**
+ * How an engine runs.
+ *
+ * @param backend cpu, cuda (not in this build) or auto
+ * @param layout the device group's pipeline stages and TP groups
+ * @param threadsPerDevice kernel threads per device; 0 = the machine's cores divided by the layout's devices
+ * @param kvCacheCapacityBytes bytes of sequence state (KV cache, encoder output) the engine may hold
+ * @param numMicroBatches micro-batches a step is split into, so several are in flight through the pipeline;
+ *     0 = one per pipeline stage
+ * @param referenceKernels run the plain-loop reference kernels (tests), not the Vector API ones
+ * @param keepLogits keep each sequence's last logits (tests compare them with a reference)
+ */
+public record EngineConfig(Backend backend, DeviceLayout layout, int threadsPerDevice, long kvCacheCapacityBytes,
+                           int numMicroBatches, boolean referenceKernels, boolean keepLogits) {
+
+    /** Auto backend, one device, all cores, 4 GiB of state, one micro-batch per stage. */
+    public static final EngineConfig DEFAULTS =
+            new EngineConfig(Backend.AUTO, DeviceLayout.SINGLE, 0, 4L << 30, 0, false, false);
+
+    public EngineConfig {
+        require(backend != null, "backend: must be cpu, cuda or auto");
+        require(layout != null, "layout: must be given (DeviceLayout.SINGLE for one device)");
+        require(threadsPerDevice >= 0, "threadsPerDevice=%s: must be 0 (auto) or positive", threadsPerDevice);
+        require(kvCacheCapacityBytes > 0, "kvCacheCapacityBytes=%s: must be positive", kvCacheCapacityBytes);
+        require(numMicroBatches >= 0, "numMicroBatches=%s: must be 0 (one per stage) or positive", numMicroBatches);
+    }
+
+    public EngineConfig withLayout(DeviceLayout l) {
+        return new EngineConfig(backend, l, threadsPerDevice, kvCacheCapacityBytes, numMicroBatches, referenceKernels, keepLogits);
+    }
+
+    public EngineConfig withThreadsPerDevice(int n) {
+        return new EngineConfig(backend, layout, n, kvCacheCapacityBytes, numMicroBatches, referenceKernels, keepLogits);
+    }
+
+    public EngineConfig withKvCacheCapacityBytes(long bytes) {
+        return new EngineConfig(backend, layout, threadsPerDevice, bytes, numMicroBatches, referenceKernels, keepLogits);
+    }
+
+    public EngineConfig withNumMicroBatches(int n) {
+        return new EngineConfig(backend, layout, threadsPerDevice, kvCacheCapacityBytes, n, referenceKernels, keepLogits);
+    }
+
+    public EngineConfig withReferenceKernels(boolean on) {
+        return new EngineConfig(backend, layout, threadsPerDevice, kvCacheCapacityBytes, numMicroBatches, on, keepLogits);
+    }
+
+    public EngineConfig withKeepLogits(boolean on) {
+        return new EngineConfig(backend, layout, threadsPerDevice, kvCacheCapacityBytes, numMicroBatches, referenceKernels, on);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.exegpt.runtime.engine;
+
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.ReferenceKernels;
+import dev.exegpt.runtime.kernel.VectorKernels;
+import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.model.Layer;
+import dev.exegpt.runtime.model.Layers;
+import dev.exegpt.runtime.model.LoopbackAllReduce;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Phase;
+import dev.exegpt.runtime.model.ShardLayout;
+import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.model.Weights;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * The device group at work: every device is a worker thread with its own kernels and its own slice of the weights;
+ * stages are chained per phase, and a micro-batch handed to a stage moves on as soon as the stage is done with it,
+ * so several micro-batches are in flight. In a tensor-parallel stage every rank runs the same layers on its shard
+ * of the weights and its own copy of the activations, meeting in the all-reduce; rank 0 passes the result on.
+ */
+final class Pipeline implements AutoCloseable {
+    private final List<Stage> stages = new ArrayList<>();
+    private final Map<Phase, List<Stage>> chains = new EnumMap<>(Phase.class);
+    private final List<Thread> threads = new ArrayList<>();
+
+    /** One micro-batch travelling through the chain of a phase. */
+    static final class Work {
+        final Phase phase;
+        final StepBatch batch;
+        final float[] x;                                   // (numTokens, dModel), the residual stream
+        final CompletableFuture<float[]> done = new CompletableFuture<>();
+        int chainIndex;
+
+        Work(Phase phase, StepBatch batch, float[] x) {
+            this.phase = phase;
+            this.batch = batch;
+            this.x = x;
+        }
+    }
+
+    private record Task(Work work, float[] x, boolean leader) {}
+
+    private final class Device implements Runnable {
+        final Stage stage;
+        final int rank;
+        final Kernels kernels;
+        final Map<Phase, List<Layer>> layers = new EnumMap<>(Phase.class);
+        final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+        long weightBytes;
+
+        Device(Stage stage, int rank, Kernels kernels) {
+            this.stage = stage;
+            this.rank = rank;
+            this.kernels = kernels;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Object next;
+                try {
+                    next = inbox.take();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!(next instanceof Task task)) return;            // the poison pill
+                try {
+                    for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, task.x());
+                    if (task.leader()) advance(task.work());
+                } catch (Throwable t) {
+                    stage.allReduce.abort();
+                    task.work().done.completeExceptionally(t);
+                }
+            }
+        }
+    }
+
+    private static final class Stage {
+        final StageSpec spec;
+        final LoopbackAllReduce allReduce;
+        final List<Device> devices = new ArrayList<>();
+
+        Stage(StageSpec spec) {
+            this.spec = spec;
+            this.allReduce = new LoopbackAllReduce(spec.tpDegree());
+        }
+
+        void submit(Work w) {
+            List<Task> tasks = new ArrayList<>();
+            for (Device d : devices) tasks.add(new Task(w, d.rank == 0 ? w.x : w.x.clone(), d.rank == 0));
+            for (int i = 0; i < tasks.size(); i++) devices.get(i).inbox.add(tasks.get(i));   // copies made first
+        }
+    }
+
+    Pipeline(ModelConfig c, Weights w, List<StageSpec> specs, boolean referenceKernels, int threadsPerDevice) {
+        chains.put(Phase.ENCODE, new ArrayList<>());
+        chains.put(Phase.DECODE, new ArrayList<>());
+        for (StageSpec spec : specs) {
+            Stage stage = new Stage(spec);
+            for (int rank = 0; rank < spec.tpDegree(); rank++) {
+                Kernels k = referenceKernels ? new ReferenceKernels() : new VectorKernels(threadsPerDevice);
+                Device d = new Device(stage, rank, k);
+                ShardLayout shard = new ShardLayout(rank, spec.tpDegree(), c.numHeads(), c.headDim(), c.ffnDim());
+                AllReduce ar = stage.allReduce;
+                Map<Integer, Layer> decode = new HashMap<>();
+                List<Layer> decodeLayers = new ArrayList<>();
+                for (int i = spec.decodeFirst(); i < spec.decodeEnd(); i++) {
+                    Layer l = Layers.create(c, w, Phase.DECODE, i, shard, k, ar);
+                    decode.put(i, l);
+                    decodeLayers.add(l);
+                }
+                List<Layer> encodeLayers = new ArrayList<>();
+                boolean shared = c.architecture() == dev.exegpt.runtime.model.Architecture.OPT;
+                for (int i = spec.encodeFirst(); i < spec.encodeEnd(); i++) {
+                    Layer l = shared && decode.containsKey(i) ? decode.get(i) : Layers.create(c, w, Phase.ENCODE, i, shard, k, ar);
+                    encodeLayers.add(l);
+                    if (!(shared && decode.containsKey(i))) d.weightBytes += l.weightBytes();
+                }
+                for (Layer l : decodeLayers) d.weightBytes += l.weightBytes();
+                d.layers.put(Phase.ENCODE, encodeLayers);
+                d.layers.put(Phase.DECODE, decodeLayers);
+                stage.devices.add(d);
+            }
+            stages.add(stage);
+            if (spec.numEncodeLayers() > 0) chains.get(Phase.ENCODE).add(stage);
+            if (spec.numDecodeLayers() > 0) chains.get(Phase.DECODE).add(stage);
+        }
+        int s = 0;
+        for (Stage stage : stages) {
+            for (Device d : stage.devices) {
+                Thread t = new Thread(d, "device-s" + s + "-r" + d.rank);
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
+            }
+            s++;
+        }
+    }
+
+    /** Stages that run this phase, in order. */
+    int numStages(Phase phase) {
+        return chains.get(phase).size();
+    }
+
+    int numStages() {
+        return stages.size();
+    }
+
+    /** Bytes of layer weights held by each device, in stage order. */
+    List<Long> weightBytesPerDevice() {
+        List<Long> bytes = new ArrayList<>();
+        for (Stage st : stages) for (Device d : st.devices) bytes.add(d.weightBytes);
+        return bytes;
+    }
+
+    /** Starts a micro-batch through the chain of its phase; its future completes with the final activations. */
+    Work submit(Phase phase, StepBatch batch, float[] x) {
+        Work w = new Work(phase, batch, x);
+        List<Stage> chain = chains.get(phase);
+        if (chain.isEmpty()) {
+            throw new IllegalStateException("this engine's layout has no stage for the " + phase + " phase");
+        }
+        chain.get(0).submit(w);
+        return w;
+    }
+
+    private void advance(Work w) {
+        List<Stage> chain = chains.get(w.phase);
+        w.chainIndex++;
+        if (w.chainIndex == chain.size()) w.done.complete(w.x);
+        else chain.get(w.chainIndex).submit(w);
+    }
+
+    @Override
+    public void close() {
+        for (Stage st : stages) for (Device d : st.devices) d.inbox.add(Boolean.FALSE);
+        for (Thread t : threads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Stage st : stages) for (Device d : st.devices) d.kernels.close();
+    }
+}

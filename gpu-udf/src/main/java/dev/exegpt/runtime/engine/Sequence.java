@@ -1,0 +1,65 @@
+package dev.exegpt.runtime.engine;
+
+import dev.exegpt.runtime.model.SequenceState;
+import java.util.Arrays;
+
+/**
+ * A sequence an engine holds: its request, the tokens generated so far, and (inside the engine) its state. Owned by
+ * one engine; {@link Engine#release} frees its state bytes, {@link Engine#exportState} moves it elsewhere.
+ */
+public final class Sequence {
+    private final GenerationRequest request;
+    private final int[] prompt;
+    final SequenceState state;
+    final long stateBytes;
+    private int[] generated = new int[8];
+    private int numGenerated;
+    private FinishReason finishReason;
+    float[] lastLogits;                    // (vocab), only when the engine keeps logits
+    boolean released;
+
+    Sequence(GenerationRequest request, int[] prompt, SequenceState state, long stateBytes) {
+        this.request = request;
+        this.prompt = prompt;
+        this.state = state;
+        this.stateBytes = stateBytes;
+    }
+
+    public String requestId() { return request.requestId(); }
+
+    public GenerationRequest request() { return request; }
+
+    /** The prompt tokens.*/
+    public int[] promptTokens() { return prompt.clone(); }
+
+    /** Tokens generated so far, including the EOS that ended the sequence. */
+    public int[] generatedTokens() { return Arrays.copyOf(generated, numGenerated); }
+
+    public int numGenerated() { return numGenerated; }
+
+    /** Null while the sequence runs. */
+    public FinishReason finishReason() { return finishReason; }
+
+    public boolean isFinished() { return finishReason != null; }
+
+    /** Bytes of state the engine charged for this sequence. */
+    public long stateBytes() { return stateBytes; }
+
+    /** The logits that chose the last token, when the engine keeps them; null otherwise. */
+    public float[] lastLogits() { return lastLogits; }
+
+    int lastToken() { return generated[numGenerated - 1]; }
+
+    void append(int token, int eosTokenId) {
+        if (numGenerated == generated.length) generated = Arrays.copyOf(generated, numGenerated * 2);
+        generated[numGenerated++] = token;
+        if (token == eosTokenId && !request.ignoreEos()) finishReason = FinishReason.EOS;
+        else if (numGenerated >= request.maxNewTokens()) finishReason = FinishReason.LENGTH;
+    }
+
+    void restore(int[] tokens, FinishReason reason) {
+        generated = Arrays.copyOf(tokens, Math.max(8, tokens.length));
+        numGenerated = tokens.length;
+        finishReason = reason;
+    }
+}

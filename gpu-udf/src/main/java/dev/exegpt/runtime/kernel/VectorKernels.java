@@ -1,0 +1,275 @@
+package dev.exegpt.runtime.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * CPU kernels on the Vector API ({@code jdk.incubator.vector}), with {@link #linear} blocked and split over
+ * {@code numThreads} threads (the caller plus a private pool). An instance with one thread stands for one device
+ * of a pipeline stage. Close it to stop its pool.
+ */
+public final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Below this many multiply-adds, a matmul runs on the calling thread only (hand-off would cost more). */
+    private static final long MIN_PARALLEL_MACS = 1L << 16;
+
+    private final int numThreads;
+    private final ExecutorService pool;
+
+    /** Kernels that use numThreads threads (the caller and numThreads - 1 pool threads). */
+    public VectorKernels(int numThreads) {
+        if (numThreads < 1) {
+            throw new IllegalArgumentException("numThreads=" + numThreads + ": must be at least 1");
+        }
+        this.numThreads = numThreads;
+        this.pool = numThreads == 1 ? null : Executors.newFixedThreadPool(numThreads - 1, r -> {
+            Thread t = new Thread(r, "vector-kernels");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override public String name() { return "vector(" + numThreads + " thread" + (numThreads == 1 ? ")" : "s)"); }
+
+    @Override public int numThreads() { return numThreads; }
+
+    @Override
+    public Matrix prepare(float[] w, int rows, int cols) {
+        if (w.length != rows * cols) {
+            throw new IllegalArgumentException("weight length " + w.length + " != rows " + rows + " * cols " + cols);
+        }
+        return new Matrix(VectorMatmul.pack(w, rows, cols), rows, cols, Matrix.Layout.PANELS);
+    }
+
+    @Override
+    public void linear(float[] out, float[] a, Matrix w, float[] bias, int m) {
+        if (w.layout() != Matrix.Layout.PANELS) {
+            throw new IllegalArgumentException("vector linear needs a PANELS matrix, got " + w.layout());
+        }
+        int k = w.cols();
+        int n = w.rows();
+        int numPanels = VectorMatmul.numPanels(n);
+        int chunks = (long) m * k * n < MIN_PARALLEL_MACS ? 1 : Math.min(numThreads, numPanels);
+        if (chunks == 1) {
+            VectorMatmul.multiply(out, a, w.data(), bias, m, k, n, 0, numPanels);
+            return;
+        }
+        parallelFor(chunks, c -> VectorMatmul.multiply(out, a, w.data(), bias, m, k, n,
+                numPanels * c / chunks, numPanels * (c + 1) / chunks));
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {                 // vector body
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) sum += a[aOff + i] * b[bOff + i];                  // tail, scalar
+        return sum;
+    }
+
+    private static float sumOfSquares(float[] x, int off, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            acc = v.fma(v, acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) sum += x[off + i] * x[off + i];
+        return sum;
+    }
+
+    private static float sum(float[] x, int off, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) sum += x[off + i];
+        return sum;
+    }
+
+    /** out[off..off+len) = (x[off..] + shift) * scale * weight[0..len) (+ bias[0..len) when not null). */
+    private static void scaleRow(float[] out, float[] x, int off, int len, float shift, float scale,
+                                 float[] weight, float[] bias) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i).add(shift).mul(scale)
+                    .mul(FloatVector.fromArray(F, weight, i));
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
+            v.intoArray(out, off + i);
+        }
+        for (; i < len; i++) out[off + i] = (x[off + i] + shift) * scale * weight[i] + (bias == null ? 0f : bias[i]);
+    }
+
+    @Override
+    public void rmsNorm(float[] out, float[] x, float[] weight, int rows, int dim, float eps) {
+        for (int r = 0; r < rows; r++) {
+            float inv = (float) (1.0 / Math.sqrt(sumOfSquares(x, r * dim, dim) / dim + eps));
+            scaleRow(out, x, r * dim, dim, 0f, inv, weight, null);
+        }
+    }
+
+    @Override
+    public void layerNorm(float[] out, float[] x, float[] weight, float[] bias, int rows, int dim, float eps) {
+        for (int r = 0; r < rows; r++) {
+            int off = r * dim;
+            float mean = sum(x, off, dim) / dim;
+            FloatVector acc = FloatVector.zero(F);
+            int i = 0;
+            for (int upper = F.loopBound(dim); i < upper; i += L) {
+                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            float var = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < dim; i++) var += (x[off + i] - mean) * (x[off + i] - mean);
+            float inv = (float) (1.0 / Math.sqrt(var / dim + eps));
+            scaleRow(out, x, off, dim, -mean, inv, weight, bias);
+        }
+    }
+
+    @Override
+    public void relu(float[] x, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector.fromArray(F, x, i).max(0f).intoArray(x, i);
+        }
+        for (; i < len; i++) x[i] = Math.max(x[i], 0f);
+    }
+
+    @Override
+    public void gelu(float[] x, int len) {
+        float c = (float) Math.sqrt(2 / Math.PI);
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(c);
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, i);
+        }
+        for (; i < len; i++) {
+            double v = x[i];
+            x[i] = (float) (0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    @Override
+    public void mul(float[] x, float[] y, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector.fromArray(F, x, i).mul(FloatVector.fromArray(F, y, i)).intoArray(x, i);
+        }
+        for (; i < len; i++) x[i] *= y[i];
+    }
+
+    @Override
+    public void add(float[] x, float[] y, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, y, i)).intoArray(x, i);
+        }
+        for (; i < len; i++) x[i] += y[i];
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        for (int i = 0; i < len; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < len; i++) x[off + i] *= inv;
+    }
+
+    @Override
+    public void embedding(float[] out, float[] table, int[] ids, int dim) {
+        for (int t = 0; t < ids.length; t++) System.arraycopy(table, ids[t] * dim, out, t * dim, dim);
+    }
+
+    @Override
+    public int argmax(float[] x, int off, int len) {
+        int best = 0;
+        float bestValue = x[off];
+        for (int i = 1; i < len; i++) {
+            if (x[off + i] > bestValue) {
+                bestValue = x[off + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void attention(float[] out, int outOff, float[] q, int qOff, float[] keys, float[] values, int kvOff,
+                          int kvStride, int numKeys, int headDim, float scale, float[] bias, int biasOff,
+                          float[] scores) {
+        for (int t = 0; t < numKeys; t++) {
+            float s = scale * dot(q, qOff, keys, kvOff + t * kvStride, headDim);
+            scores[t] = bias == null ? s : s + bias[biasOff + t];
+        }
+        softmax(scores, 0, numKeys);
+        int d = 0;
+        for (int upper = F.loopBound(headDim); d < upper; d += L) {               // vector body over the head
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < numKeys; t++) {
+                acc = FloatVector.fromArray(F, values, kvOff + t * kvStride + d).fma(FloatVector.broadcast(F, scores[t]), acc);
+            }
+            acc.intoArray(out, outOff + d);
+        }
+        for (; d < headDim; d++) {                                               // tail, scalar
+            float sum = 0;
+            for (int t = 0; t < numKeys; t++) sum += scores[t] * values[kvOff + t * kvStride + d];
+            out[outOff + d] = sum;
+        }
+    }
+
+    @Override
+    public void parallelFor(int n, IntConsumer body) {
+        int helpers = Math.min(numThreads, n) - 1;
+        if (helpers <= 0) {
+            for (int i = 0; i < n; i++) body.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.accept(i);
+        };
+        List<Future<?>> helping = new ArrayList<>(helpers);
+        for (int h = 0; h < helpers; h++) helping.add(pool.submit(worker));
+        worker.run();
+        for (Future<?> f : helping) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for kernel threads", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) pool.shutdownNow();
+    }
+}

@@ -1,0 +1,141 @@
+package dev.exegpt.runtime.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Blocked matrix multiply with the Vector API: out (m, n) = a (m, k) @ w^T, w prepared once as panels.
+ *
+ * <p>Layout: w (n, k) is cut into panels of {@link #NR} output columns; panel jp holds, for every p in [0, k), the
+ * NR weights w[jp*NR + c][p] contiguously (zero-padded past n). The micro-kernel keeps an (MR x NR) tile of out in
+ * registers, broadcasts MR values of a and multiplies them with two vectors of the panel per step of p: 2 loads and
+ * MR broadcasts for 2*MR fused multiply-adds, the classic GEMM register tile. The k loop is blocked by {@link #KB}
+ * so the a tile stays in L1 while a group of panels streams from L2. Decode (m = 1) streams each panel once,
+ * contiguously, which is what a memory-bound step wants.
+ */
+final class VectorMatmul {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    /** Output columns per panel: two vectors. */
+    static final int NR = 2 * L;
+    /** Rows of a per register tile. */
+    static final int MR = 4;
+    /** Depth of a k block. */
+    static final int KB = 256;
+    /** Panels per L2 block. */
+    static final int PANELS_PER_BLOCK = 4;
+
+    private VectorMatmul() {}
+
+    static int numPanels(int rows) {
+        return (rows + NR - 1) / NR;
+    }
+
+    /** Packs w (rows, cols) into panels (see the class comment). */
+    static float[] pack(float[] w, int rows, int cols) {
+        float[] packed = new float[numPanels(rows) * cols * NR];
+        for (int j = 0; j < rows; j++) {
+            int panelBase = (j / NR) * cols * NR + j % NR;
+            for (int p = 0; p < cols; p++) packed[panelBase + p * NR] = w[j * cols + p];
+        }
+        return packed;
+    }
+
+    /** Computes panels [jp0, jp1) of out (m, n) = a (m, k) @ w^T + bias; one thread. */
+    static void multiply(float[] out, float[] a, float[] packed, float[] bias, int m, int k, int n, int jp0, int jp1) {
+        initialise(out, bias, m, n, jp0 * NR, Math.min(n, jp1 * NR));
+        for (int p0 = 0; p0 < k; p0 += KB) {
+            int p1 = Math.min(k, p0 + KB);
+            for (int jb = jp0; jb < jp1; jb += PANELS_PER_BLOCK) {
+                int jbEnd = Math.min(jp1, jb + PANELS_PER_BLOCK);
+                int i = 0;
+                for (; i + MR <= m; i += MR) {
+                    for (int jp = jb; jp < jbEnd; jp++) tile4(out, a, packed, k, n, i, jp, p0, p1);
+                }
+                for (; i < m; i++) {
+                    for (int jp = jb; jp < jbEnd; jp++) tile1(out, a, packed, k, n, i, jp, p0, p1);
+                }
+            }
+        }
+    }
+
+    private static void initialise(float[] out, float[] bias, int m, int n, int j0, int j1) {
+        for (int i = 0; i < m; i++) {
+            for (int j = j0; j < j1; j++) out[i * n + j] = bias == null ? 0f : bias[j];
+        }
+    }
+
+    /** out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
+    private static void tile4(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        VectorMask<Float> m0 = F.indexInRange(j, n);
+        VectorMask<Float> m1 = F.indexInRange(j + L, n);
+        FloatVector c00 = FloatVector.fromArray(F, out, i * n + j, m0);
+        FloatVector c01 = FloatVector.fromArray(F, out, i * n + j + L, m1);
+        FloatVector c10 = FloatVector.fromArray(F, out, (i + 1) * n + j, m0);
+        FloatVector c11 = FloatVector.fromArray(F, out, (i + 1) * n + j + L, m1);
+        FloatVector c20 = FloatVector.fromArray(F, out, (i + 2) * n + j, m0);
+        FloatVector c21 = FloatVector.fromArray(F, out, (i + 2) * n + j + L, m1);
+        FloatVector c30 = FloatVector.fromArray(F, out, (i + 3) * n + j, m0);
+        FloatVector c31 = FloatVector.fromArray(F, out, (i + 3) * n + j + L, m1);
+        int a0 = i * k;
+        int a1 = a0 + k;
+        int a2 = a1 + k;
+        int a3 = a2 + k;
+        int b = jp * k * NR + p0 * NR;
+        for (int p = p0; p < p1; p++, b += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, packed, b);
+            FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[a1 + p]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[a2 + p]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[a3 + p]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+        }
+        c00.intoArray(out, i * n + j, m0);
+        c01.intoArray(out, i * n + j + L, m1);
+        c10.intoArray(out, (i + 1) * n + j, m0);
+        c11.intoArray(out, (i + 1) * n + j + L, m1);
+        c20.intoArray(out, (i + 2) * n + j, m0);
+        c21.intoArray(out, (i + 2) * n + j + L, m1);
+        c30.intoArray(out, (i + 3) * n + j, m0);
+        c31.intoArray(out, (i + 3) * n + j + L, m1);
+    }
+
+    /** One row of a against panel jp; four accumulators per vector column hide the FMA latency. */
+    private static void tile1(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        VectorMask<Float> m0 = F.indexInRange(j, n);
+        VectorMask<Float> m1 = F.indexInRange(j + L, n);
+        FloatVector c0 = FloatVector.fromArray(F, out, i * n + j, m0);
+        FloatVector c1 = FloatVector.fromArray(F, out, i * n + j + L, m1);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int a0 = i * k;
+        int b = jp * k * NR + p0 * NR;
+        int p = p0;
+        for (; p + 1 < p1; p += 2, b += 2 * NR) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
+            d0 = y.fma(FloatVector.fromArray(F, packed, b + NR), d0);
+            d1 = y.fma(FloatVector.fromArray(F, packed, b + NR + L), d1);
+        }
+        if (p < p1) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
+        }
+        c0.add(d0).intoArray(out, i * n + j, m0);
+        c1.add(d1).intoArray(out, i * n + j + L, m1);
+    }
+}

@@ -1,0 +1,103 @@
+package dev.exegpt.runtime.model;
+
+import dev.exegpt.runtime.kernel.Kernels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Synthetic steps for measuring one layer (XProfiler): a batch of fresh sequence states shaped like an encode step
+ * (batch sequences of seqLength tokens) or a decode step (batch sequences, one token each, seqLength positions
+ * already cached; T5 also gets an encoder output of seqLength tokens), and the attention of such a step alone.
+ * States hold one layer: the profiled layer is layer 0 of its stack.
+ */
+public final class LayerWorkload {
+    private final ModelConfig c;
+    private final Phase phase;
+    private final StepBatch batch;
+
+    /** A step of {@code batch} sequences at {@code seqLength} for the phase. */
+    public LayerWorkload(ModelConfig c, Phase phase, int batch, int seqLength) {
+        this.c = c;
+        this.phase = phase;
+        List<SequenceState> states = new ArrayList<>();
+        int[] numRows = new int[batch];
+        int[] startPos = new int[batch];
+        boolean t5 = c.architecture() == Architecture.T5;
+        SplittableRandom rnd = new SplittableRandom(17);
+        for (int i = 0; i < batch; i++) {
+            SequenceState s;
+            if (phase == Phase.ENCODE) {
+                s = new SequenceState(1, c.innerDim(), t5 ? 1 : seqLength, 0, c.dModel());
+                numRows[i] = seqLength;
+            } else {
+                s = new SequenceState(1, c.innerDim(), seqLength + 1, t5 ? seqLength : 0, c.dModel());
+                fill(rnd, s.selfKeys);
+                fill(rnd, s.selfValues);
+                if (t5) {
+                    fill(rnd, s.crossKeys);
+                    fill(rnd, s.crossValues);
+                }
+                s.length = seqLength;
+                numRows[i] = 1;
+                startPos[i] = seqLength;
+            }
+            states.add(s);
+        }
+        this.batch = new StepBatch(states, numRows, startPos);
+    }
+
+    private static void fill(SplittableRandom rnd, float[][] arrays) {
+        for (float[] a : arrays) for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextDouble() - 0.5);
+    }
+
+    public StepBatch batch() {
+        return batch;
+    }
+
+    /** Rows of activations the step carries. */
+    public int numTokens() {
+        return batch.numTokens();
+    }
+
+    /** Random activations (numTokens, dModel). */
+    public float[] randomActivations(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] x = new float[batch.numTokens() * c.dModel()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return x;
+    }
+
+    /**
+     * The attention kernels of one layer of this step on one shard: self-attention (encode: bidirectional within
+     * each sequence; decode: over the cache) and, for a T5 decoder layer, cross-attention.
+     */
+    public Runnable attentionOnly(ShardLayout shard, Kernels k) {
+        int t = batch.numTokens();
+        int li = shard.localInner();
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] q = new float[t * li];
+        float[] kk = new float[t * li];
+        float[] vv = new float[t * li];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) (rnd.nextDouble() - 0.5);
+            kk[i] = (float) (rnd.nextDouble() - 0.5);
+            vv[i] = (float) (rnd.nextDouble() - 0.5);
+        }
+        float[] out = new float[t * li];
+        boolean t5 = c.architecture() == Architecture.T5;
+        AttentionOps.Bias bias = t5 ? (b, qp, n, h) -> { for (int j = 0; j < n; j++) b[j] = 0.01f * (j - qp); } : null;
+        float scale = t5 ? 1f : (float) (1.0 / Math.sqrt(c.headDim()));
+        if (phase == Phase.ENCODE) {
+            AttentionOps.Source src = t5 ? AttentionOps.Source.LOCAL : AttentionOps.Source.SELF_CACHE;
+            return () -> {
+                if (!t5) AttentionOps.writeSelfCache(batch, shard, 0, kk, vv);
+                AttentionOps.attend(k, batch, 0, shard, src, q, out, kk, vv, scale, bias);
+            };
+        }
+        return () -> {
+            AttentionOps.attend(k, batch, 0, shard, AttentionOps.Source.SELF_CACHE, q, out, null, null, scale, bias);
+            if (t5) AttentionOps.attend(k, batch, 0, shard, AttentionOps.Source.CROSS_CACHE, q, out, null, null, 1f, null);
+        };
+    }
+}

@@ -1,0 +1,44 @@
+package dev.exegpt.runtime.model;
+
+/**
+ * What a model keeps for one sequence between steps: the self-attention KV cache of every decoder layer and, for
+ * T5, the encoder output and the cross-attention keys and values. Arrays are full width (all heads); a tensor-parallel
+ * shard reads and writes only its own heads' columns, so the state is the same under every layout and can be
+ * exported as bytes. Allocated once, at admission, for the longest the sequence may grow.
+ */
+public final class SequenceState {
+    /** (numDecoderLayers)(maxPositions, innerDim): self-attention keys and values per decoder layer. */
+    public final float[][] selfKeys;
+    public final float[][] selfValues;
+    /** T5: (encoderLength, dModel) final encoder hidden states; null for OPT. */
+    public float[] encoderOutput;
+    /** T5: (numDecoderLayers)(encoderLength, innerDim), filled by each decoder layer on the first decode step. */
+    public final float[][] crossKeys;
+    public final float[][] crossValues;
+    public final int encoderLength;
+    public final int maxPositions;
+    /** Positions already in the self-attention cache. */
+    public int length;
+
+    public SequenceState(int numDecoderLayers, int innerDim, int maxPositions, int encoderLength, int dModel) {
+        this.maxPositions = maxPositions;
+        this.encoderLength = encoderLength;
+        this.selfKeys = new float[numDecoderLayers][maxPositions * innerDim];
+        this.selfValues = new float[numDecoderLayers][maxPositions * innerDim];
+        if (encoderLength > 0) {
+            this.encoderOutput = new float[encoderLength * dModel];
+            this.crossKeys = new float[numDecoderLayers][encoderLength * innerDim];
+            this.crossValues = new float[numDecoderLayers][encoderLength * innerDim];
+        } else {
+            this.crossKeys = null;
+            this.crossValues = null;
+        }
+    }
+
+    /** Bytes held by a state of these dimensions: what the KV-cache accounting charges at admission. */
+    public static long numBytes(int numDecoderLayers, int innerDim, int maxPositions, int encoderLength, int dModel) {
+        long self = 2L * numDecoderLayers * maxPositions * innerDim;
+        long cross = encoderLength == 0 ? 0 : (long) encoderLength * dModel + 2L * numDecoderLayers * encoderLength * innerDim;
+        return 4 * (self + cross);
+    }
+}

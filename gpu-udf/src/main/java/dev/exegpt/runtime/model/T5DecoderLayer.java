@@ -1,0 +1,29 @@
+package dev.exegpt.runtime.model;
+
+import dev.exegpt.runtime.kernel.Kernels;
+
+/** One T5 decoder block: causal self-attention over the cache, cross-attention to the encoder, feed-forward. */
+final class T5DecoderLayer implements Layer {
+    private final T5Attention selfAttention;
+    private final T5Attention crossAttention;
+    private final T5FeedForward feedForward;
+
+    T5DecoderLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Kernels k, AllReduce allReduce) {
+        String p = "decoder.block." + layer + ".";
+        selfAttention = new T5Attention(c, w, p, 0, T5Attention.Kind.DECODER_SELF, layer, shard, k, allReduce);
+        crossAttention = new T5Attention(c, w, p, 1, T5Attention.Kind.CROSS, layer, shard, k, allReduce);
+        feedForward = new T5FeedForward(c, w, p + "layer.2.", shard, k, allReduce);
+    }
+
+    @Override
+    public void forward(StepBatch batch, float[] x) {
+        selfAttention.forward(batch, x);
+        crossAttention.forward(batch, x);
+        feedForward.forward(x, batch.numTokens());
+    }
+
+    @Override
+    public long weightBytes() {
+        return selfAttention.weightBytes() + crossAttention.weightBytes() + feedForward.weightBytes();
+    }
+}

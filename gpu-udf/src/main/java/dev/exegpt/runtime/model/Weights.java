@@ -1,0 +1,71 @@
+package dev.exegpt.runtime.model;
+
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.weights.Safetensors;
+import dev.exegpt.runtime.weights.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The tensors of a checkpoint by Hugging Face name, and the slicing that gives each device its part. Shapes are
+ * checked against what the config implies; a missing or misshapen tensor fails with its name and both shapes.
+ */
+public final class Weights {
+    private final String source;
+    private final Map<String, Tensor> tensors;
+
+    public Weights(String source, Map<String, Tensor> tensors) {
+        this.source = source;
+        this.tensors = tensors;
+    }
+
+    /** Reads {@code dir/model.safetensors}. */
+    public static Weights read(Path dir) throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(file)) throw new IOException(file + ": not found");
+        return new Weights(file.toString(), Safetensors.read(file));
+    }
+
+    /** Whether the checkpoint holds this tensor. */
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** The tensor with this name and exactly this shape. */
+    public Tensor get(String name, int... shape) {
+        Tensor t = tensors.get(name);
+        if (t == null) throw new IllegalArgumentException(source + ": tensor " + name + " is missing");
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(source + ": tensor " + name + " has shape " + Arrays.toString(t.shape())
+                    + ", the config implies " + Arrays.toString(shape));
+        }
+        return t;
+    }
+
+    /** A vector (n) or its slice [start, start+len) when split by outputs; whole otherwise. */
+    public float[] vector(String name, int n, Split split, int start, int len) {
+        float[] v = get(name, n).data();
+        return split == Split.OUTPUTS ? Arrays.copyOfRange(v, start, start + len) : v.clone();
+    }
+
+    /** A matrix (rows, cols) or its slice (rows or columns [start, start+len)), prepared for the kernels. */
+    public Matrix matrix(String name, int rows, int cols, Split split, int start, int len, Kernels kernels) {
+        float[] w = get(name, rows, cols).data();
+        switch (split) {
+            case NONE:
+                return kernels.prepare(w, rows, cols);
+            case OUTPUTS:
+                return kernels.prepare(Arrays.copyOfRange(w, start * cols, (start + len) * cols), len, cols);
+            case INPUTS:
+                float[] slice = new float[rows * len];
+                for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, slice, r * len, len);
+                return kernels.prepare(slice, rows, len);
+            default:
+                throw new IllegalStateException(split.name());
+        }
+    }
+}

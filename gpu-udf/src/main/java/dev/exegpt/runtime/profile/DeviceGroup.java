@@ -1,0 +1,72 @@
+package dev.exegpt.runtime.profile;
+
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.VectorKernels;
+import dev.exegpt.runtime.model.Layer;
+import dev.exegpt.runtime.model.Layers;
+import dev.exegpt.runtime.model.LoopbackAllReduce;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Phase;
+import dev.exegpt.runtime.model.ShardLayout;
+import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.model.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
+
+/**
+ * A tensor-parallel group of {@code degree} devices (one thread each, one kernel thread each) holding one layer's
+ * shards, for timing: {@link #run} runs a task on every rank at once and returns when all are done.
+ */
+final class DeviceGroup implements AutoCloseable {
+    final int degree;
+    final List<Kernels> kernels = new ArrayList<>();
+    final List<ShardLayout> shards = new ArrayList<>();
+    final LoopbackAllReduce allReduce;
+    private final ExecutorService pool;
+
+    DeviceGroup(ModelConfig c, int degree) {
+        this.degree = degree;
+        this.allReduce = new LoopbackAllReduce(degree);
+        for (int r = 0; r < degree; r++) {
+            kernels.add(new VectorKernels(1));
+            shards.add(new ShardLayout(r, degree, c.numHeads(), c.headDim(), c.ffnDim()));
+        }
+        this.pool = Executors.newFixedThreadPool(degree, t -> {
+            Thread th = new Thread(t, "profile-device");
+            th.setDaemon(true);
+            return th;
+        });
+    }
+
+    /** Layer 0 of the phase's stack, one shard per rank. */
+    List<Layer> layers(ModelConfig c, Weights w, Phase phase) {
+        List<Layer> layers = new ArrayList<>();
+        for (int r = 0; r < degree; r++) layers.add(Layers.create(c, w, phase, 0, shards.get(r), kernels.get(r), allReduce));
+        return layers;
+    }
+
+    /** Runs task(rank) on every rank concurrently. */
+    void run(IntFunction<Runnable> task) throws Exception {
+        List<Future<?>> fs = new ArrayList<>();
+        for (int r = 0; r < degree; r++) fs.add(pool.submit(task.apply(r)));
+        for (Future<?> f : fs) f.get();
+    }
+
+    /** Every rank runs its layer over the step, each on its own copy of x. */
+    void forward(List<Layer> layers, StepBatch b, float[] x) throws Exception {
+        run(r -> {
+            float[] copy = x.clone();
+            return () -> layers.get(r).forward(b, copy);
+        });
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        for (Kernels k : kernels) k.close();
+    }
+}

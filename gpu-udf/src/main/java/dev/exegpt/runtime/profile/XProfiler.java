@@ -1,0 +1,235 @@
+package dev.exegpt.runtime.profile;
+
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.engine.EngineConfig;
+import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.engine.Sequence;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.Layer;
+import dev.exegpt.runtime.model.LayerWorkload;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Phase;
+import dev.exegpt.runtime.model.Weights;
+import dev.exegpt.schemas.Profile;
+import dev.exegpt.schemas.ProfileEntry;
+import dev.exegpt.schemas.ProfileOperation;
+import dev.exegpt.schemas.ProfilePhase;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.SynchronousQueue;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.io.JsonEncoder;
+import org.apache.avro.specific.SpecificDatumWriter;
+
+/**
+ * ExeGPT's XProfiler (PAPER.md §3) on the CPU backend: times one encoder layer and one decoder layer of a model for
+ * each TP degree (a device is a thread), split as the paper splits them: the attention kernels over batch x sequence
+ * length, the rest of the layer over the token count (measured as the layer over sequences of one token, where
+ * attention is negligible), and the whole layer; plus the TP all-reduce, the pipeline hand-off between devices and
+ * the state transfer of one sequence. Every figure is the median of repeats after warm-up. Says what it measures as
+ * it goes.
+ */
+public final class XProfiler {
+    private final ModelConfig c;
+    private final Weights weights;
+    private final Path modelDir;
+    private final ProfileGrid grid;
+    private final PrintStream log;
+    private final List<ProfileEntry> entries = new ArrayList<>();
+
+    public XProfiler(Path modelDir, ProfileGrid grid, PrintStream log) throws IOException {
+        this.modelDir = modelDir;
+        this.c = ModelConfig.read(modelDir);
+        this.weights = Weights.read(modelDir);
+        this.grid = grid;
+        this.log = log;
+        for (int d : grid.tpDegrees()) {
+            if (c.numHeads() % d != 0 || c.ffnDim() % d != 0) {
+                throw new IllegalArgumentException("--tp " + d + ": must divide the model's " + c.numHeads()
+                        + " heads and feed-forward size " + c.ffnDim());
+            }
+        }
+    }
+
+    /** Runs every measurement and returns the profile. */
+    public Profile run() throws Exception {
+        long t0 = System.nanoTime();
+        long encoderLayerBytes = 0;
+        long decoderLayerBytes = 0;
+        for (int tp : grid.tpDegrees()) {
+            try (DeviceGroup g = new DeviceGroup(c, tp)) {
+                List<Layer> enc = g.layers(c, weights, Phase.ENCODE);
+                List<Layer> dec = c.architecture() == Architecture.T5 ? g.layers(c, weights, Phase.DECODE) : enc;
+                if (tp == 1) {
+                    encoderLayerBytes = c.architecture() == Architecture.T5 ? enc.get(0).weightBytes() : 0;
+                    decoderLayerBytes = dec.get(0).weightBytes();
+                }
+                profileEncode(g, enc);
+                profileDecode(g, dec);
+                if (tp > 1) profileAllReduce(g);
+            }
+        }
+        profilePipelineSend();
+        profileStateTransfer();
+        log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
+        return Profile.newBuilder()
+                .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
+                .setArchitecture(c.architecture().name().toLowerCase())
+                .setBackend("cpu")
+                .setDeviceName(Runtime.getRuntime().availableProcessors() + "-core CPU, Vector API "
+                        + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, 1 thread per device")
+                .setCreatedEpochMs(System.currentTimeMillis())
+                .setNumEncoderLayers(c.numEncoderLayers())
+                .setNumDecoderLayers(c.numDecoderLayers())
+                .setHiddenSize(c.dModel())
+                .setNumHeads(c.numHeads())
+                .setHeadDim(c.headDim())
+                .setFfnSize(c.ffnDim())
+                .setVocabSize(c.vocabSize())
+                .setMaxPositions(c.architecture() == Architecture.OPT ? c.maxPositions() : 0)
+                .setWeightBytesPerEncoderLayer(encoderLayerBytes)
+                .setWeightBytesPerDecoderLayer(decoderLayerBytes)
+                .setWeightBytesOther(otherWeightBytes())
+                .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES)
+                .setDeviceMemoryBytes(Runtime.getRuntime().maxMemory())
+                .setEntries(entries)
+                .build();
+    }
+
+    private long otherWeightBytes() {
+        long embed = (long) c.vocabSize() * c.dModel();
+        long head = c.tieWordEmbeddings() ? 0 : embed;
+        long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0;
+        return Float.BYTES * (embed + head + positions + 3L * c.dModel());
+    }
+
+    private void profileEncode(DeviceGroup g, List<Layer> layers) throws Exception {
+        for (int batch : grid.encodeBatchSizes()) {
+            for (int len : grid.encodeSeqLengths()) {
+                if ((long) batch * len > grid.maxEncodeTokens()) continue;
+                LayerWorkload w = new LayerWorkload(c, Phase.ENCODE, batch, len);
+                measureAttention(g, w, Phase.ENCODE, batch, len);
+                measureLayer(g, layers, w, Phase.ENCODE, ProfileOperation.LAYER, batch, len);
+            }
+        }
+        for (int tokens : encodeTokenCounts()) {
+            measureLayer(g, layers, new LayerWorkload(c, Phase.ENCODE, tokens, 1), Phase.ENCODE,
+                    ProfileOperation.NON_ATTENTION, tokens, 1);
+        }
+    }
+
+    private List<Integer> encodeTokenCounts() {
+        List<Integer> counts = new ArrayList<>();
+        for (int t = 16; t <= grid.maxEncodeTokens(); t *= 4) counts.add(t);
+        return counts;
+    }
+
+    private void profileDecode(DeviceGroup g, List<Layer> layers) throws Exception {
+        for (int batch : grid.decodeBatchSizes()) {
+            for (int ctx : grid.decodeContextLengths()) {
+                LayerWorkload w = new LayerWorkload(c, Phase.DECODE, batch, ctx);
+                measureAttention(g, w, Phase.DECODE, batch, ctx);
+                measureLayer(g, layers, w, Phase.DECODE, ProfileOperation.LAYER, batch, ctx);
+            }
+            measureLayer(g, layers, new LayerWorkload(c, Phase.DECODE, batch, 1), Phase.DECODE,
+                    ProfileOperation.NON_ATTENTION, batch, 1);
+        }
+    }
+
+    private void measureAttention(DeviceGroup g, LayerWorkload w, Phase phase, int batch, int len) throws Exception {
+        List<Runnable> perRank = new ArrayList<>();
+        for (int r = 0; r < g.degree; r++) perRank.add(w.attentionOnly(g.shards.get(r), g.kernels.get(r)));
+        Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> g.run(perRank::get));
+        add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree, 0, t);
+    }
+
+    private void measureLayer(DeviceGroup g, List<Layer> layers, LayerWorkload w, Phase phase, ProfileOperation op,
+                              int batch, int len) throws Exception {
+        float[] x = w.randomActivations(3);
+        Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
+        add(phase, op, batch, len, w.numTokens(), g.degree, 0, t);
+    }
+
+    private void profileAllReduce(DeviceGroup g) throws Exception {
+        for (int tokens : new int[] {1, 8, 64, 512, 4096}) {
+            int len = tokens * c.dModel();
+            float[][] data = new float[g.degree][len];
+            Timing t = Timing.measure(grid.warmups(), grid.repeats(),
+                    () -> g.run(r -> () -> g.allReduce.sum(r, data[r], len)));
+            add(Phase.DECODE, ProfileOperation.ALL_REDUCE, 0, 0, tokens, g.degree, (long) len * Float.BYTES, t);
+        }
+    }
+
+    /** Ping-pong of an activation block between two device threads; one hand-off is half the round trip. */
+    private void profilePipelineSend() throws Exception {
+        for (int tokens : new int[] {1, 8, 64, 512, 4096}) {
+            int len = tokens * c.dModel();
+            SynchronousQueue<float[]> there = new SynchronousQueue<>();
+            SynchronousQueue<float[]> back = new SynchronousQueue<>();
+            Thread peer = new Thread(() -> {
+                try {
+                    while (true) {
+                        float[] x = there.take();
+                        if (x.length == 0) return;
+                        back.put(x.clone());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "profile-peer");
+            peer.setDaemon(true);
+            peer.start();
+            float[] block = new float[len];
+            Timing round = Timing.measure(grid.warmups(), grid.repeats(), () -> {
+                there.put(block.clone());                           // each hand-off copies the block once
+                back.take();
+            });
+            there.put(new float[0]);
+            Timing t = new Timing(round.medianMs() / 2, round.minMs() / 2, round.maxMs() / 2, round.numRepeats());
+            add(Phase.DECODE, ProfileOperation.PIPELINE_SEND, 0, 0, tokens, 1, (long) len * Float.BYTES, t);
+        }
+    }
+
+    /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
+    private void profileStateTransfer() throws Exception {
+        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(dev.exegpt.runtime.engine.DeviceLayout.SINGLE))) {
+            for (int len : grid.encodeSeqLengths()) {
+                int p = Math.min(len, c.maxPositions() - 1);
+                Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);
+                byte[][] bytes = new byte[1][];
+                Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> {
+                    bytes[0] = engine.exportState(s);
+                    engine.release(engine.importState(bytes[0]));
+                });
+                engine.release(s);
+                add(Phase.ENCODE, ProfileOperation.STATE_TRANSFER, 1, p, p, 1, bytes[0].length, t);
+            }
+        }
+    }
+
+    private void add(Phase phase, ProfileOperation op, int batch, int len, int tokens, int tp, long bytes, Timing t) {
+        entries.add(ProfileEntry.newBuilder()
+                .setPhase(phase == Phase.ENCODE ? ProfilePhase.ENCODE : ProfilePhase.DECODE)
+                .setOperation(op).setBatchSize(batch).setSeqLength(len).setNumTokens(tokens).setTpDegree(tp)
+                .setNumBytes(bytes).setMedianMs(t.medianMs()).setMinMs(t.minMs()).setMaxMs(t.maxMs())
+                .setNumRepeats(t.numRepeats()).build());
+        log.printf("[xprofiler] %-6s %-14s tp=%d batch=%-3d seq=%-4d tokens=%-5d%s median %.3f ms%n", phase, op, tp,
+                batch, len, tokens, bytes > 0 ? String.format(" bytes=%-9d", bytes) : "", t.medianMs());
+    }
+
+    /** Writes the profile as Avro JSON. */
+    public static void write(Profile profile, Path out) throws IOException {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        try (OutputStream os = Files.newOutputStream(out)) {
+            JsonEncoder enc = EncoderFactory.get().jsonEncoder(Profile.getClassSchema(), os, true);
+            new SpecificDatumWriter<>(Profile.class).write(profile, enc);
+            enc.flush();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.exegpt.runtime.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Bad requests and a full engine fail clearly, naming the request and the limit, while the rest go on. */
+class EngineLimitsTest {
+
+    @Test
+    void badRequestsAreRejectedWhileTheRestOfTheBatchRuns() throws IOException {
+        Path dir = TestModels.write("opt-tiny-limits", TestModels.tinyOpt());
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS)) {
+            int maxPositions = e.modelConfig().maxPositions();
+            List<GenerationRequest> batch = List.of(
+                    new GenerationRequest("good-1", new int[] {2, 10, 11}, 4, true),
+                    new GenerationRequest("bad-vocab", new int[] {2, 50272}, 4, false),
+                    new GenerationRequest("bad-length", new int[maxPositions], 4, false),
+                    new GenerationRequest("bad-max", new int[] {2, 5}, 0, false),
+                    new GenerationRequest("bad-empty", new int[0], 3, false),
+                    new GenerationRequest("good-2", new int[] {2, 7}, 3, true));
+            EncodeResult r = e.encode(batch);
+            assertEquals(List.of("good-1", "good-2"), r.admitted().stream().map(Sequence::requestId).toList());
+            assertEquals(4, r.rejected().size());
+            String vocab = r.rejected().get("bad-vocab").getMessage();
+            assertTrue(vocab.contains("bad-vocab") && vocab.contains("50272") && vocab.contains("[0, 50272)"), vocab);
+            String length = r.rejected().get("bad-length").getMessage();
+            assertTrue(length.contains("bad-length") && length.contains(String.valueOf(maxPositions)), length);
+            String max = r.rejected().get("bad-max").getMessage();
+            assertTrue(max.contains("bad-max") && max.contains("maxNewTokens=0"), max);
+            assertInstanceOf(InvalidRequestException.class, r.rejected().get("bad-empty"));
+            List<Sequence> active = new java.util.ArrayList<>(r.admitted());
+            while (!active.isEmpty()) {
+                e.decode(active);
+                active.removeIf(Sequence::isFinished);
+            }
+            assertEquals(4, r.admitted().get(0).numGenerated());
+            assertEquals(FinishReason.LENGTH, r.admitted().get(1).finishReason());
+        }
+    }
+
+    @Test
+    void fullEngineRefusesTheNextSequenceUntilOneIsReleased() throws IOException {
+        Path dir = TestModels.write("t5-tiny-capacity", TestModels.tinyT5());
+        EngineConfig probe = EngineConfig.DEFAULTS;
+        long perSequence;
+        try (Engine e = Engine.load(dir, probe)) {
+            perSequence = e.stateBytesFor(6, 5);
+        }
+        try (Engine e = Engine.load(dir, probe.withKvCacheCapacityBytes(2 * perSequence + perSequence / 2))) {
+            GenerationRequest r = new GenerationRequest("x", new int[] {1, 2, 3, 4, 5, 6}, 5, true);
+            List<Sequence> held = e.encode(List.of(r, withId(r, "y"))).admitted();
+            assertEquals(2, held.size());
+            assertEquals(2 * perSequence, e.stateBytesInUse());
+            EncodeResult third = e.encode(List.of(withId(r, "z")));
+            RuntimeException refused = third.rejected().get("z");
+            assertInstanceOf(CapacityExceededException.class, refused);
+            assertTrue(refused.getMessage().contains("request z") && refused.getMessage().contains("free"),
+                    refused.getMessage());
+            e.release(held.get(0));
+            assertEquals(1, e.encode(List.of(withId(r, "z"))).admitted().size());
+        }
+    }
+
+    @Test
+    void decodingAFinishedOrReleasedSequenceIsAnError() throws IOException {
+        Path dir = TestModels.write("opt-tiny-finished", TestModels.tinyOpt());
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS)) {
+            Sequence s = e.encode(List.of(new GenerationRequest("one", new int[] {2, 3}, 1, true))).admitted().get(0);
+            assertTrue(s.isFinished(), "maxNewTokens=1 finishes at the prefill");
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.decode(List.of(s)));
+            assertTrue(ex.getMessage().contains("one"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void cudaBackendIsRefusedClearly() {
+        UnsupportedOperationException ex = assertThrows(UnsupportedOperationException.class, Backend.CUDA::resolve);
+        assertTrue(ex.getMessage().contains("no CUDA backend"), ex.getMessage());
+        assertEquals(Backend.CPU, Backend.AUTO.resolve());
+    }
+
+    private static GenerationRequest withId(GenerationRequest r, String id) {
+        return new GenerationRequest(id, r.promptTokens(), r.maxNewTokens(), r.ignoreEos());
+    }
+}

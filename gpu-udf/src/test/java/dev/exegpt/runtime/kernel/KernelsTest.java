@@ -1,0 +1,148 @@
+package dev.exegpt.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every fast kernel against {@link ReferenceKernels}, on shapes that are not multiples of the vector length. */
+class KernelsTest {
+    private static final ReferenceKernels REF = new ReferenceKernels();
+    private static final int[] SIZES = {1, 7, 33, 100, 4096 + 3};
+
+    /** Fresh instances per test: JUnit closes AutoCloseable arguments after each invocation. */
+    static Stream<Arguments> kernels() {
+        return Stream.of(Arguments.of(new VectorKernels(1)), Arguments.of(new VectorKernels(2)));
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+
+    private static void assertClose(float[] expected, float[] actual, int len, float tolerance, String what) {
+        for (int i = 0; i < len; i++) {
+            float scale = Math.max(1f, Math.abs(expected[i]));
+            assertEquals(expected[i], actual[i], tolerance * scale, what + " at " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void linearMatchesReferenceOnOddShapes(Kernels k) {
+        Random rnd = new Random(1);
+        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {13, 257, 129}, {64, 100, 1000}};
+        for (int[] s : shapes) {
+            int m = s[0], kk = s[1], n = s[2];
+            float[] a = random(rnd, m * kk);
+            float[] w = random(rnd, n * kk);
+            float[] bias = random(rnd, n);
+            float[] expected = new float[m * n];
+            float[] actual = new float[m * n];
+            REF.linear(expected, a, REF.prepare(w, n, kk), bias, m);
+            k.linear(actual, a, k.prepare(w, n, kk), bias, m);
+            assertClose(expected, actual, m * n, 1e-4f, "linear " + m + "x" + kk + "x" + n);
+            REF.linear(expected, a, REF.prepare(w, n, kk), null, m);
+            k.linear(actual, a, k.prepare(w, n, kk), null, m);
+            assertClose(expected, actual, m * n, 1e-4f, "linear no bias " + m + "x" + kk + "x" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void elementwiseKernelsMatchReference(Kernels k) {
+        Random rnd = new Random(2);
+        for (int n : SIZES) {
+            float[] x = random(rnd, n);
+            float[] y = random(rnd, n);
+            assertEquals(REF.dot(x, 0, y, 0, n), k.dot(x, 0, y, 0, n), 1e-4f * Math.sqrt(n), "dot " + n);
+            for (String op : new String[] {"relu", "gelu", "mul", "add", "softmax"}) {
+                float[] e = x.clone();
+                float[] a = x.clone();
+                apply(REF, op, e, y, n);
+                apply(k, op, a, y, n);
+                assertClose(e, a, n, 1e-5f, op + " " + n);
+            }
+            assertEquals(REF.argmax(x, 0, n), k.argmax(x, 0, n), "argmax " + n);
+        }
+    }
+
+    private static void apply(Kernels k, String op, float[] x, float[] y, int n) {
+        switch (op) {
+            case "relu" -> k.relu(x, n);
+            case "gelu" -> k.gelu(x, n);
+            case "mul" -> k.mul(x, y, n);
+            case "add" -> k.add(x, y, n);
+            case "softmax" -> k.softmax(x, 0, n);
+            default -> throw new IllegalArgumentException(op);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void normsMatchReference(Kernels k) {
+        Random rnd = new Random(3);
+        for (int dim : SIZES) {
+            int rows = 3;
+            float[] x = random(rnd, rows * dim);
+            float[] w = random(rnd, dim);
+            float[] b = random(rnd, dim);
+            float[] e = new float[rows * dim];
+            float[] a = new float[rows * dim];
+            REF.rmsNorm(e, x, w, rows, dim, 1e-6f);
+            k.rmsNorm(a, x, w, rows, dim, 1e-6f);
+            assertClose(e, a, rows * dim, 1e-4f, "rmsNorm " + dim);
+            REF.layerNorm(e, x, w, b, rows, dim, 1e-5f);
+            k.layerNorm(a, x, w, b, rows, dim, 1e-5f);
+            assertClose(e, a, rows * dim, 1e-4f, "layerNorm " + dim);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void embeddingCopiesRows(Kernels k) {
+        Random rnd = new Random(4);
+        float[] table = random(rnd, 11 * 7);
+        int[] ids = {3, 0, 10, 3};
+        float[] e = new float[ids.length * 7];
+        float[] a = new float[ids.length * 7];
+        REF.embedding(e, table, ids, 7);
+        k.embedding(a, table, ids, 7);
+        assertClose(e, a, e.length, 0f, "embedding");
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void attentionOverCacheMatchesReference(Kernels k) {
+        Random rnd = new Random(5);
+        for (int headDim : new int[] {1, 7, 16, 33, 64}) {
+            int numHeads = 3;
+            int stride = numHeads * headDim + 5;           // a wider row than the heads, as under TP slices
+            for (int numKeys : new int[] {1, 2, 17, 100}) {
+                float[] keys = random(rnd, numKeys * stride);
+                float[] values = random(rnd, numKeys * stride);
+                float[] q = random(rnd, numHeads * headDim);
+                float[] bias = random(rnd, numKeys + 3);
+                for (int h = 0; h < numHeads; h++) {
+                    float[] e = new float[numHeads * headDim];
+                    float[] a = new float[numHeads * headDim];
+                    float[] scratch = new float[numKeys];
+                    REF.attention(e, h * headDim, q, h * headDim, keys, values, h * headDim, stride, numKeys,
+                            headDim, 0.125f, bias, 3, scratch);
+                    k.attention(a, h * headDim, q, h * headDim, keys, values, h * headDim, stride, numKeys,
+                            headDim, 0.125f, bias, 3, scratch);
+                    assertClose(e, a, e.length, 1e-5f, "attention hd=" + headDim + " keys=" + numKeys);
+                    REF.attention(e, h * headDim, q, h * headDim, keys, values, h * headDim, stride, numKeys,
+                            headDim, 1f, null, 0, scratch);
+                    k.attention(a, h * headDim, q, h * headDim, keys, values, h * headDim, stride, numKeys,
+                            headDim, 1f, null, 0, scratch);
+                    assertClose(e, a, e.length, 1e-5f, "attention no bias hd=" + headDim);
+                }
+            }
+        }
+    }
+}

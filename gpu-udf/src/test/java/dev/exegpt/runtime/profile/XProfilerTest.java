@@ -1,0 +1,52 @@
+package dev.exegpt.runtime.profile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.weights.CheckpointWriter;
+import dev.exegpt.runtime.weights.ModelSize;
+import dev.exegpt.schemas.Profile;
+import dev.exegpt.schemas.ProfileEntry;
+import dev.exegpt.schemas.ProfileOperation;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.junit.jupiter.api.Test;
+
+/** XProfiler on a tiny T5 with a small grid: every operation measured for TP 1 and 2, written as Avro JSON. */
+class XProfilerTest {
+
+    @Test
+    void profilesBothLayersAndCommunicationAndWritesAvroJson() throws Exception {
+        Path dir = Path.of("target", "fixtures", "profile-t5-tiny");
+        CheckpointWriter.writeRandom(dir, ModelSize.TINY.config(Architecture.T5), 3);
+        ProfileGrid grid = new ProfileGrid(List.of(1, 2), List.of(1, 2), List.of(8, 16), 64, List.of(1, 4),
+                List.of(8), 1, 3);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Profile p = new XProfiler(dir, grid, new PrintStream(log, true)).run();
+        Path out = Path.of("target", "fixtures", "profile-t5-tiny.json");
+        XProfiler.write(p, out);
+        Profile back;
+        try (InputStream in = Files.newInputStream(out)) {
+            back = new SpecificDatumReader<>(Profile.class)
+                    .read(null, DecoderFactory.get().jsonDecoder(Profile.getClassSchema(), in));
+        }
+        assertEquals(p, back);
+        assertEquals("t5", back.getArchitecture());
+        Set<ProfileOperation> ops = back.getEntries().stream().map(ProfileEntry::getOperation).collect(Collectors.toSet());
+        assertEquals(Set.of(ProfileOperation.ATTENTION, ProfileOperation.NON_ATTENTION, ProfileOperation.LAYER,
+                ProfileOperation.ALL_REDUCE, ProfileOperation.PIPELINE_SEND, ProfileOperation.STATE_TRANSFER), ops);
+        assertTrue(back.getEntries().stream().anyMatch(e -> e.getTpDegree() == 2 && e.getOperation() == ProfileOperation.LAYER));
+        for (ProfileEntry e : back.getEntries()) assertTrue(e.getMedianMs() > 0, "positive time: " + e);
+        assertTrue(back.getWeightBytesPerDecoderLayer() > back.getWeightBytesPerEncoderLayer());
+        assertTrue(log.toString().contains("[xprofiler] ENCODE ATTENTION"), log.toString());
+    }
+}
