@@ -1,0 +1,305 @@
+package dev.exegpt.operators.runner;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.exegpt.operators.core.Results;
+import dev.exegpt.operators.core.Results.Provenance;
+import dev.exegpt.operators.core.Timeline;
+import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.runtime.engine.EncodeResult;
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.engine.Sequence;
+import dev.exegpt.runtime.tokenizer.BpeTokenizer;
+import dev.exegpt.scheduler.policy.BatchingPolicy;
+import dev.exegpt.scheduler.policy.ExecutorView;
+import dev.exegpt.scheduler.policy.StepPlan;
+import dev.exegpt.schemas.FinishReason;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * Drives one {@link Engine} with a {@link BatchingPolicy} under the real clock: the second driver of the policies the
+ * XSimulator drives under a virtual clock (STYLE.md C9). Requests are submitted from any thread; one engine thread
+ * asks the policy for the next step, runs it, and completes each request's callback when it finishes, with the
+ * latency breakdown from its Kafka timestamp.
+ *
+ * <p>A new schedule is adopted between steps (a batch boundary): requests already encoded keep decoding, nothing is
+ * lost or repeated. A request the engine refuses (too long, KV cache full) or whose deadline has passed by the time
+ * it would be encoded is answered at once with an unfinished result that says why.
+ */
+public final class ExecutorRunner implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorRunner.class);
+    private static final long IDLE_WAIT_MS = 20;
+
+    private final Engine engine;
+    private final BpeTokenizer tokenizer;
+    private final String executorId;
+    private final int attempt;
+    private final WallClock clock = new WallClock();
+    private final LinkedBlockingQueue<InFlight> inbox = new LinkedBlockingQueue<>();
+    private final ArrayDeque<InFlight> waiting = new ArrayDeque<>();
+    private final List<InFlight> active = new ArrayList<>();
+    private final List<InFlight> held = new ArrayList<>();       // finished, held until the batch ends (no early termination)
+    private final AtomicInteger numInFlight = new AtomicInteger();
+    private final Thread thread;
+    private volatile Schedule pendingSchedule;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private Schedule schedule;
+    private BatchingPolicy policy;
+
+    public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, String executorId, int attempt) {
+        this.engine = engine;
+        this.tokenizer = tokenizer;
+        this.executorId = executorId;
+        this.attempt = attempt;
+        this.schedule = schedule;
+        this.policy = Policies.forExecutor(schedule);
+        this.thread = new Thread(this::loop, "exegpt-executor-" + executorId);
+        this.thread.setDaemon(true);
+        this.thread.start();
+        LOG.info("executor {} runs schedule {} v{} ({})", executorId, schedule.getScheduleId(), schedule.getVersion(),
+                schedule.getPolicy());
+    }
+
+    /** Queues a request; {@code done} is called once, on the engine thread, with its result. Thread-safe. */
+    public void submit(ValidRequest request, Consumer<InferenceResult> done) {
+        if (failure != null) {
+            throw new IllegalStateException("executor " + executorId + " failed", failure);
+        }
+        numInFlight.incrementAndGet();
+        inbox.add(new InFlight(request, done));
+    }
+
+    /** Switches to a newer schedule at the next step boundary; an older or equal version is ignored. Thread-safe. */
+    public void adopt(Schedule newer) {
+        Schedule current = pendingSchedule != null ? pendingSchedule : schedule;
+        if (newer.getVersion() > current.getVersion()) {
+            Policies.forExecutor(newer);     // fail here, on the caller's thread, if the schedule cannot run
+            pendingSchedule = newer;
+        }
+    }
+
+    /** Requests submitted and not yet answered. */
+    public int numInFlight() {
+        return numInFlight.get();
+    }
+
+    public Schedule schedule() {
+        return pendingSchedule != null ? pendingSchedule : schedule;
+    }
+
+    /** The engine thread's failure, if it died (the Flink wrapper then fails the task so that it restarts). */
+    public Throwable failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (running) {
+                inbox.drainTo(waiting);
+                switchScheduleIfPending();
+                StepPlan plan = policy.next(new ExecutorView(waiting.size(), active.size() + held.size(), 0, clock.nowEpochMs()));
+                int completed = switch (plan.kind()) {
+                    case ENCODE -> encode(plan.numToEncode());
+                    case DECODE -> encode(plan.numToEncode()) + decode();
+                    case IDLE -> idle();
+                };
+                policy.onStepEnd(plan, completed);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable t) {
+            failure = t;
+            LOG.error("executor {} failed; its task will restart", executorId, t);
+        }
+    }
+
+    private int idle() throws InterruptedException {
+        InFlight next = inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+        if (next != null) {
+            waiting.add(next);
+        }
+        return 0;
+    }
+
+    private void switchScheduleIfPending() {
+        Schedule next = pendingSchedule;
+        if (next != null && next != schedule) {
+            LOG.info("executor {} adopts schedule {} v{} ({}) with {} active", executorId, next.getScheduleId(),
+                    next.getVersion(), next.getPolicy(), active.size());
+            schedule = next;
+            policy = Policies.forExecutor(next);
+            pendingSchedule = null;
+        }
+    }
+
+    /** Encodes up to n waiting requests; returns how many finished in this step (maxNewTokens 1, or EOS first). */
+    private int encode(int n) {
+        if (n == 0) {
+            return 0;
+        }
+        List<InFlight> batch = new ArrayList<>(n);
+        while (batch.size() < n && !waiting.isEmpty()) {
+            InFlight f = waiting.poll();
+            Long deadline = f.request.request().getDeadlineEpochMs();
+            if (deadline != null && clock.nowEpochMs() >= deadline) {
+                answerUnfinished(f, FinishReason.DEADLINE, "deadline " + deadline + " passed before the request could start");
+            } else {
+                batch.add(f);
+            }
+        }
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        List<GenerationRequest> requests = new ArrayList<>(batch.size());
+        for (InFlight f : batch) {
+            ValidRequest r = f.request;
+            requests.add(new GenerationRequest(r.requestId(), r.promptTokenIds(), r.request().getMaxNewTokens(),
+                    r.request().getIgnoreEos()));
+        }
+        double start = clock.nowEpochMs();
+        EncodeResult result = engine.encode(requests);
+        double end = clock.nowEpochMs();
+        int finished = 0;
+        Iterator<Sequence> admitted = result.admitted().iterator();
+        for (InFlight f : batch) {
+            RuntimeException rejected = result.rejected().get(f.request.requestId());
+            if (rejected != null) {
+                answerUnfinished(f, FinishReason.ERROR, rejected.getMessage());
+                continue;
+            }
+            f.sequence = admitted.next();
+            f.encodeStartEpochMs = start;
+            f.encodeEndEpochMs = end;
+            f.encodeBatchSize = batch.size();
+            if (f.sequence.numGenerated() > 0) {
+                f.firstTokenEpochMs = end;            // a decoder-only prefill yields the first token
+            }
+            active.add(f);
+        }
+        finished += retireFinished(end);
+        return finished;
+    }
+
+    /** One decode iteration of the active set. */
+    private int decode() {
+        if (active.isEmpty()) {
+            return 0;
+        }
+        List<Sequence> sequences = new ArrayList<>(active.size());
+        for (InFlight f : active) {
+            sequences.add(f.sequence);
+        }
+        engine.decode(sequences);
+        double end = clock.nowEpochMs();
+        for (InFlight f : active) {
+            f.decodeBatchSizeSum += active.size();
+            f.numDecodeIterations++;
+            if (Double.isNaN(f.firstTokenEpochMs)) {
+                f.firstTokenEpochMs = end;
+            }
+        }
+        return retireFinished(end);
+    }
+
+    /** Answers finished sequences (or holds them until their batch ends, for policies without early termination). */
+    private int retireFinished(double now) {
+        int finished = 0;
+        for (Iterator<InFlight> it = active.iterator(); it.hasNext(); ) {
+            InFlight f = it.next();
+            if (f.sequence.isFinished()) {
+                it.remove();
+                f.lastTokenEpochMs = now;
+                engine.release(f.sequence);
+                finished++;
+                if (policy.earlyTermination()) {
+                    answer(f);
+                } else {
+                    held.add(f);
+                }
+            }
+        }
+        if (!held.isEmpty() && active.isEmpty()) {
+            // The whole static batch is done: its requests leave together, at the end of the batch.
+            for (InFlight f : held) {
+                f.lastTokenEpochMs = now;
+                answer(f);
+            }
+            held.clear();
+        }
+        return finished;
+    }
+
+    private void answer(InFlight f) {
+        Sequence s = f.sequence;
+        int[] tokens = s.generatedTokens();
+        boolean eos = s.finishReason() == dev.exegpt.runtime.engine.FinishReason.EOS;
+        int[] output = eos && tokens.length > 0 ? java.util.Arrays.copyOf(tokens, tokens.length - 1) : tokens;
+        double firstToken = Double.isNaN(f.firstTokenEpochMs) ? f.lastTokenEpochMs : f.firstTokenEpochMs;
+        Timeline timeline = new Timeline(f.encodeStartEpochMs, f.encodeEndEpochMs, firstToken, f.lastTokenEpochMs);
+        double meanDecodeBatch = f.numDecodeIterations == 0 ? 0 : (double) f.decodeBatchSizeSum / f.numDecodeIterations;
+        InferenceResult result = Results.finished(f.request, timeline, output, tokenizer.decode(output),
+                eos ? FinishReason.EOS : FinishReason.MAX_TOKENS, new Results.Batching(f.encodeBatchSize, meanDecodeBatch),
+                provenance());
+        complete(f, result);
+    }
+
+    private void answerUnfinished(InFlight f, FinishReason reason, String message) {
+        complete(f, Results.unfinished(f.request, clock.nowEpochMs(), reason, message, provenance()));
+    }
+
+    private void complete(InFlight f, InferenceResult result) {
+        numInFlight.decrementAndGet();
+        try {
+            f.done.accept(result);
+        } catch (RuntimeException e) {
+            LOG.warn("executor {}: delivering the result of {} failed", executorId, f.request.requestId(), e);
+        }
+    }
+
+    private Provenance provenance() {
+        return new Provenance(schedule.getScheduleId(), schedule.getVersion(), executorId, attempt);
+    }
+
+    /** One request on its way through the engine; touched only by the engine thread after submission. */
+    private static final class InFlight {
+        final ValidRequest request;
+        final Consumer<InferenceResult> done;
+        Sequence sequence;
+        double encodeStartEpochMs;
+        double encodeEndEpochMs;
+        double firstTokenEpochMs = Double.NaN;
+        double lastTokenEpochMs;
+        int encodeBatchSize;
+        long decodeBatchSizeSum;
+        int numDecodeIterations;
+
+        InFlight(ValidRequest request, Consumer<InferenceResult> done) {
+            this.request = request;
+            this.done = done;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package dev.exegpt.operators.runner;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.runtime.engine.EncodeResult;
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.engine.EngineConfig;
+import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.tokenizer.BpeTokenizer;
+import dev.exegpt.runtime.weights.CheckpointWriter;
+import dev.exegpt.runtime.weights.ModelSize;
+import dev.exegpt.schemas.FinishReason;
+import dev.exegpt.schemas.InferenceRequest;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.RequestLatency;
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.schemas.SchedulePolicy;
+
+/** The executor driving a real tiny model with the scheduler's policies, under the real clock. */
+class ExecutorRunnerTest {
+
+    private static final Map<Architecture, Engine> ENGINES = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void writeModels() throws Exception {
+        for (Architecture arch : Architecture.values()) {
+            Path dir = Files.createDirectories(Path.of("target", "models", "runner-" + arch.name().toLowerCase()));
+            CheckpointWriter.writeRandom(dir, ModelSize.TINY.config(arch), 11);
+            ENGINES.put(arch, Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1)));
+        }
+    }
+
+    @AfterAll
+    static void closeEngines() {
+        ENGINES.values().forEach(Engine::close);
+    }
+
+    static Schedule schedule(SchedulePolicy policy, int version, int encodeBatch, int decodeIterations) {
+        return Schedule.newBuilder().setScheduleId("test-" + policy).setVersion(version).setPolicy(policy)
+                .setEncodeBatchSize(encodeBatch).setDecodeBatchSize(encodeBatch * 4)
+                .setDecodeIterationsPerEncode(decodeIterations).build();
+    }
+
+    static ValidRequest request(int i, int maxNew, long arrivedEpochMs) {
+        int[] prompt = new int[3 + i % 7];
+        for (int t = 0; t < prompt.length; t++) {
+            prompt[t] = 100 + 37 * i + t;
+        }
+        InferenceRequest r = InferenceRequest.newBuilder().setRequestId("q" + i).setTask("S").setPromptText("")
+                .setMaxNewTokens(maxNew).setIgnoreEos(true).build();
+        return new ValidRequest(r, prompt, arrivedEpochMs, 60_000, 0);
+    }
+
+    private static List<InferenceResult> runAll(ExecutorRunner runner, List<ValidRequest> requests) throws InterruptedException {
+        List<InferenceResult> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(requests.size());
+        for (ValidRequest r : requests) {
+            runner.submit(r, result -> {
+                results.add(result);
+                done.countDown();
+            });
+        }
+        assertTrue(done.await(120, TimeUnit.SECONDS), "every request must be answered");
+        return results;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void rraShouldAnswerEveryRequestWithTheTokensItWouldGetAlone(Architecture arch) throws Exception {
+        Engine engine = ENGINES.get(arch);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            requests.add(request(i, 1 + (i * 5) % 9, now));
+        }
+        List<InferenceResult> results;
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.RRA, 1, 4, 3), "rra-0", 1)) {
+            results = runAll(runner, requests);
+        }
+        assertEquals(12, results.size());
+        for (InferenceResult result : results) {
+            ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
+            EncodeResult alone = engine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                    r.request().getMaxNewTokens(), true)));
+            int[] expected = alone.admitted().get(0).generatedTokens();
+            assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray(),
+                    "batching must not change " + r.requestId() + "'s tokens");
+            assertEquals(FinishReason.MAX_TOKENS, result.getFinishReason());
+            RequestLatency l = result.getLatency();
+            assertEquals(l.getEndToEndMs(), l.getQueueMs() + l.getEncodeMs() + l.getDecodeMs(), 1e-6);
+            assertTrue(l.getTtftMs() <= l.getEndToEndMs() && l.getQueueMs() >= 0 && l.getEncodeMs() > 0);
+            assertTrue(result.getEncodeBatchSize() >= 1 && result.getEncodeBatchSize() <= 4, "B_E caps the encode batch");
+            assertEquals("rra-0", result.getExecutorId());
+        }
+        assertEquals(0, engine.numSequences(), "every sequence's state is released");
+    }
+
+    @Test
+    void staticBatchingShouldReturnABatchTogether() throws Exception {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = List.of(request(0, 2, now), request(1, 9, now), request(2, 5, now));
+        List<InferenceResult> results;
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.STATIC, 1, 3, 0), "static-0", 1)) {
+            results = runAll(runner, requests);
+        }
+        long distinctEnds = results.stream().map(r -> r.getLatency().getEndToEndMs()).distinct().count();
+        assertEquals(1, distinctEnds, "without early termination the whole batch leaves at once");
+        assertEquals(List.of(2, 5, 9), results.stream().map(InferenceResult::getNumOutputTokens).sorted().toList());
+    }
+
+    @Test
+    void aNewerScheduleShouldBeAdoptedWithoutLosingARequest() throws Exception {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        long now = System.currentTimeMillis();
+        List<InferenceResult> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(40);
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.RRA, 1, 2, 2), "rra-0", 1)) {
+            for (int i = 0; i < 40; i++) {
+                if (i == 20) {
+                    runner.adopt(schedule(SchedulePolicy.CONTINUOUS, 2, 4, 0));
+                    runner.adopt(schedule(SchedulePolicy.STATIC, 1, 4, 0));   // older: ignored
+                }
+                runner.submit(request(i, 6, now), r -> {
+                    results.add(r);
+                    done.countDown();
+                });
+            }
+            assertTrue(done.await(120, TimeUnit.SECONDS));
+            assertEquals(2, runner.schedule().getVersion());
+        }
+        assertEquals(40, results.stream().map(InferenceResult::getRequestId).distinct().count(), "none lost, none twice");
+        assertTrue(results.stream().anyMatch(r -> r.getScheduleVersion() == 2), "later results name the new schedule");
+    }
+
+    @Test
+    void refusedAndLateRequestsShouldBeAnsweredWithTheReason() throws Exception {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        long now = System.currentTimeMillis();
+        ValidRequest tooLong = request(1, 1_000, now);                // the tiny model has 128 positions
+        InferenceRequest late = InferenceRequest.newBuilder(request(2, 4, now).request()).setDeadlineEpochMs(now - 1).build();
+        ValidRequest lateRequest = new ValidRequest(late, new int[] {5, 6}, now - 10, 60_000, 0);
+        List<InferenceResult> results;
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.RRA, 1, 4, 2), "rra-0", 1)) {
+            results = runAll(runner, List.of(tooLong, lateRequest, request(3, 4, now)));
+        }
+        Map<String, InferenceResult> byId = new java.util.HashMap<>();
+        results.forEach(r -> byId.put(r.getRequestId(), r));
+        assertEquals(FinishReason.ERROR, byId.get("q1").getFinishReason());
+        assertTrue(byId.get("q1").getErrorMessage().contains("q1"), byId.get("q1").getErrorMessage());
+        assertEquals(FinishReason.DEADLINE, byId.get("q2").getFinishReason());
+        assertEquals(Boolean.FALSE, byId.get("q2").getSloMet());
+        assertEquals(4, byId.get("q3").getNumOutputTokens(), "the rest of the batch goes on");
+    }
+}
