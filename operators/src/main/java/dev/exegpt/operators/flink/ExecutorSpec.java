@@ -1,0 +1,31 @@
+package dev.exegpt.operators.flink;
+
+import java.io.Serializable;
+
+/**
+ * How an executor builds its engine on the task manager.
+ *
+ * @param modelDir             checkpoint folder (config.json + model.safetensors)
+ * @param backend              cpu, cuda or auto
+ * @param threadsPerDevice     kernel threads per device; 0 divides the cores among the executors' devices
+ * @param kvCacheCapacityBytes sequence-state bytes each engine may hold
+ * @param requestTimeoutMs     a request not answered within this is answered with an error result
+ */
+public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
+                           long requestTimeoutMs) implements Serializable {
+
+    public ExecutorSpec {
+        if (modelDir == null || modelDir.isBlank()) {
+            throw new IllegalArgumentException("modelDir must name a checkpoint folder");
+        }
+        if (threadsPerDevice < 0) {
+            throw new IllegalArgumentException("threadsPerDevice must be >= 0 (0: automatic), got " + threadsPerDevice);
+        }
+        if (kvCacheCapacityBytes <= 0) {
+            throw new IllegalArgumentException("kvCacheCapacityBytes must be > 0, got " + kvCacheCapacityBytes);
+        }
+        if (requestTimeoutMs < 1_000) {
+            throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);
+        }
+    }
+}
