@@ -110,9 +110,18 @@ public final class Pipeline {
      */
     public double decodeIterationMs(int batch, int contextTokens, int microBatch) {
         if (batch <= 0) return 0;
-        int m = microBatch <= 0 ? 1 : (batch + microBatch - 1) / microBatch;
+        int m = numMicroBatches(batch, microBatch);
         int mb = (batch + m - 1) / m;
         return Math.max(passMs(Phase.DECODE, mb, contextTokens), m * bottleneckMs(Phase.DECODE, mb, contextTokens));
+    }
+
+    /**
+     * Micro-batches a decode batch is split into: batch / microBatch, but never more than the decode stages, since
+     * with the pipeline full a further split only re-reads the weights [choice]; microBatch 0 = no split.
+     */
+    public int numMicroBatches(int batch, int microBatch) {
+        if (microBatch <= 0 || batch <= 0) return 1;
+        return Math.max(1, Math.min(numStages(Phase.DECODE), (batch + microBatch - 1) / microBatch));
     }
 
     /**

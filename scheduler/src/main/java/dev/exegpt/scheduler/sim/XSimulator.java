@@ -116,7 +116,7 @@ public final class XSimulator {
         double periodMs = Math.max(encPeriodMs, iterMs);
         double seqPerSec = be * 1000.0 / periodMs;
         int bdInt = (int) Math.ceil(bd);
-        int micro = bm <= 0 ? 1 : (bdInt + bm - 1) / bm;
+        int micro = dec.numMicroBatches(bdInt, bm);
         int mb = (bdInt + micro - 1) / micro;
         long kvBytes = (long) be * inTokens * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
         double handoverMs = cost.stateTransferMs(kvBytes);

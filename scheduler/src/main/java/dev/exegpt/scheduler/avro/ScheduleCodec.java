@@ -1,0 +1,80 @@
+package dev.exegpt.scheduler.avro;
+
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.schemas.SchedulePolicy;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.Policy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The Avro {@code Schedule} a plan is published as (schedule.json, exegpt.schedules), and back to a candidate. */
+public final class ScheduleCodec {
+    private ScheduleCodec() {}
+
+    /** Where the schedule came from, for its id and descriptive fields. */
+    public record Origin(String modelName, String hardware, String task, long createdEpochMs) {}
+
+    public static Schedule fromEstimate(Estimate e, Origin o, double latencyBoundMs, Map<String, String> notes) {
+        Candidate c = e.candidate();
+        return Schedule.newBuilder()
+                .setScheduleId("%s/%s/%s/%s".formatted(o.modelName(), o.hardware(), o.task(), c.policy().cliName()))
+                .setVersion(1).setCreatedEpochMs(o.createdEpochMs())
+                .setPolicy(SchedulePolicy.valueOf(c.policy().name()))
+                .setModelName(o.modelName()).setHardware(o.hardware()).setTask(o.task())
+                .setEncodeBatchSize(c.encodeBatchSize()).setDecodeBatchSize(e.decodeBatchSize())
+                .setDecodeMicroBatchSize(c.decodeMicroBatchSize())
+                .setDecodeIterationsPerEncode(c.policy() == Policy.RRA ? c.decodeIterationsPerEncode() : 0)
+                .setTpDegree(c.tpDegree()).setNumTpDevices(c.numTpDevices()).setNumDevices(c.numDevices())
+                .setNumEncoderDevices(e.numEncoderDevices()).setNumDecoderDevices(e.numDecoderDevices())
+                .setNumReplicas(1)
+                .setLatencyBoundMs(Double.isInfinite(latencyBoundMs) ? null : latencyBoundMs)
+                .setBoundOutputTokens(e.boundOutputTokens())
+                .setPredictedSequencesPerSecond(e.sequencesPerSecond()).setPredictedTokensPerSecond(e.tokensPerSecond())
+                .setPredictedLatencyMs(e.latencyMs())
+                .setNotes(new LinkedHashMap<>(notes))
+                .build();
+    }
+
+    public static Schedule fromPlan(Plan p, Origin o) {
+        if (!p.feasible()) throw new IllegalArgumentException("an infeasible plan has no schedule: " + p.runnerUpNote());
+        Map<String, String> notes = new LinkedHashMap<>();
+        notes.put("runnerUp", p.runnerUpNote());
+        notes.put("schedule", p.best().candidate().describe());
+        notes.put("peakMemoryGiB", "%.1f".formatted(p.best().peakMemoryBytes() / 1073741824.0));
+        Schedule s = fromEstimate(p.best(), o, p.latencyBoundMs(), notes);
+        s.setBindingConstraint(p.bindingConstraint());
+        s.setNumCandidatesSimulated(p.numSimulated());
+        s.setSearchTimeMs(p.searchTimeMs());
+        s.setThroughputTolerance(p.throughputTolerance());
+        s.setLatencyTolerance(p.latencyTolerance());
+        return s;
+    }
+
+    /** The control variables of a schedule; WAA and DISAGGREGATED keep their encoder/decoder split. */
+    public static Candidate toCandidate(Schedule s) {
+        if (s.getPolicy() == SchedulePolicy.UNKNOWN) throw new IllegalArgumentException("schedule %s has no policy".formatted(s.getScheduleId()));
+        Policy policy = Policy.valueOf(s.getPolicy().name());
+        int encoderDevices = policy.isWaa() || policy == Policy.DISAGGREGATED ? s.getNumEncoderDevices() : 0;
+        return new Candidate(policy, s.getNumDevices(), s.getEncodeBatchSize(), Math.max(1, s.getDecodeIterationsPerEncode()),
+                s.getDecodeMicroBatchSize(), s.getTpDegree(), s.getNumTpDevices(), encoderDevices);
+    }
+
+    public static String toJson(Schedule s) {
+        return AvroJson.write(s);
+    }
+
+    public static void write(Schedule s, Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        Files.writeString(file, toJson(s));
+    }
+
+    public static Schedule read(Path file) {
+        return AvroJson.read(AvroJson.readFile(file), Schedule.class, Schedule.getClassSchema(), file.toString());
+    }
+}

@@ -1,0 +1,98 @@
+package dev.exegpt.scheduler.search;
+
+import dev.exegpt.scheduler.cost.Cluster;
+import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimOptions;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.Workloads;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The paper's evaluation (PAPER.md §12-13) on the analytic cost model: small and mid models on S, T, C1 and large
+ * models on G, C1, C2, each on its Table 2 cluster, at four bounds chosen as the paper did: the 10th, 30th and 70th
+ * percentile of STATIC's latencies over a batch sweep in multiples of 4, and infinity (§12.4). STATIC's latencies are
+ * those of the maximum-length output, which is what FT is budgeted for and checked against [choice, §12.4 open].
+ */
+public final class PaperComparison {
+    /** The paper's averages over STATIC (FasterTransformer), PAPER.md §13.1. */
+    public static final double PAPER_SMALL_MID = 2.0, PAPER_LARGE = 3.2, PAPER_OVERALL = 2.9, PAPER_MAX = 15.2;
+
+    public record Setup(String model, String hardware, List<String> tasks, boolean large) {}
+
+    public static final List<Setup> SETUPS = List.of(
+            new Setup("t5-11b", "a40:8", List.of("S", "T", "C1"), false),
+            new Setup("opt-13b", "a40:4", List.of("S", "T", "C1"), false),
+            new Setup("gpt3-39b", "a40:16", List.of("S", "T", "C1"), false),
+            new Setup("gpt3-101b", "a100:16", List.of("G", "C1", "C2"), true),
+            new Setup("gpt3-175b", "a100:16", List.of("G", "C1", "C2"), true),
+            new Setup("gpt3-341b", "a40:48", List.of("G", "C1", "C2"), true));
+
+    /** One scenario at one bound; baselines null where nothing meets the bound. */
+    public record Row(Setup setup, String task, String boundLabel, double boundMs, Plan exegpt, Estimate staticBest,
+                      Estimate continuousBest, Estimate disaggregatedBest) {
+        public double ratio() {
+            return exegpt.feasible() && staticBest != null
+                    ? exegpt.best().sequencesPerSecond() / staticBest.sequencesPerSecond() : Double.NaN;
+        }
+    }
+
+    public static XSimulator simulator(String model, String hardware, String task) {
+        Cluster c = Cluster.parse(hardware);
+        return new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName(model), c.device()), c.numDevices(),
+                c.device().devicesPerNode(), Workloads.byName(task), SimOptions.DEFAULTS));
+    }
+
+    /** STATIC's feasible latencies over the batch sweep in multiples of 4, ascending. */
+    public static double[] staticSweepLatenciesMs(XSimulator x) {
+        return Baselines.staticBatchSweep().stream().filter(b -> b % 4 == 0)
+                .map(b -> x.estimate(Baselines.staticCandidate(x, b))).filter(Estimate::feasible)
+                .mapToDouble(Estimate::latencyMs).sorted().toArray();
+    }
+
+    /** numpy-style linear percentile. */
+    public static double percentile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int i = (int) Math.floor(pos);
+        return i + 1 >= sorted.length ? sorted[sorted.length - 1] : sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]);
+    }
+
+    public static List<Row> run() {
+        List<Row> rows = new ArrayList<>();
+        for (Setup s : SETUPS) {
+            for (String task : s.tasks()) {
+                XSimulator x = simulator(s.model(), s.hardware(), task);
+                double[] lat = staticSweepLatenciesMs(x);
+                double[] bounds = lat.length == 0 ? new double[] {Double.POSITIVE_INFINITY}
+                        : new double[] {percentile(lat, 0.1), percentile(lat, 0.3), percentile(lat, 0.7), Double.POSITIVE_INFINITY};
+                String[] labels = {"p10", "p30", "p70", "inf"};
+                List<Policy> policies = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
+                for (int i = 0; i < bounds.length; i++) {
+                    double b = bounds[i];
+                    Plan p = new XScheduler(x).plan(b, policies);
+                    rows.add(new Row(s, task, lat.length == 0 ? "inf" : labels[i], b, p,
+                            Baselines.best(x, Policy.STATIC, b), Baselines.best(x, Policy.CONTINUOUS, b),
+                            Baselines.best(x, Policy.DISAGGREGATED, b)));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** {mean small/mid, mean large, mean overall, max} of the ExeGPT / STATIC ratios that are defined. */
+    public static double[] summary(List<Row> rows) {
+        double[] small = rows.stream().filter(r -> !r.setup().large()).mapToDouble(Row::ratio).filter(v -> !Double.isNaN(v)).toArray();
+        double[] large = rows.stream().filter(r -> r.setup().large()).mapToDouble(Row::ratio).filter(v -> !Double.isNaN(v)).toArray();
+        double[] all = rows.stream().mapToDouble(Row::ratio).filter(v -> !Double.isNaN(v)).toArray();
+        return new double[] {mean(small), mean(large), mean(all), Arrays.stream(all).max().orElse(Double.NaN)};
+    }
+
+    private static double mean(double[] v) {
+        return Arrays.stream(v).average().orElse(Double.NaN);
+    }
+}

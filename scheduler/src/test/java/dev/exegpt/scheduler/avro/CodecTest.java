@@ -1,0 +1,69 @@
+package dev.exegpt.scheduler.avro;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.DeviceSpec;
+import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.Phase;
+import dev.exegpt.scheduler.cost.ProfileTable;
+import dev.exegpt.scheduler.cost.ProfiledCostModel;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimOptions;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.Workloads;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CodecTest {
+
+    @Test
+    void aProfileWrittenAsAvroJsonReadsBackAndInterpolatesToTheModelItCameFrom(@TempDir Path dir) throws Exception {
+        RooflineCostModel roofline = new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40);
+        ProfileTable table = ProfileCodec.tabulate(roofline, "a40 (roofline)");
+        Path file = dir.resolve("profile.json");
+        Files.writeString(file, ProfileCodec.toJson(ProfileCodec.fromTable(table, "analytic")));
+        ProfiledCostModel profiled = new ProfiledCostModel(ProfileCodec.read(file), DeviceSpec.A40);
+        // On grid points the table is exact; between them the interpolation stays within 10% of the model.
+        assertEquals(roofline.layerMs(Phase.DECODE, 64, 256, 2), profiled.layerMs(Phase.DECODE, 64, 256, 2), 1e-9);
+        assertEquals(roofline.layerMs(Phase.ENCODE, 8, 512, 4), profiled.layerMs(Phase.ENCODE, 8, 512, 4), 1e-9);
+        double a = roofline.layerMs(Phase.DECODE, 48, 300, 1), b = profiled.layerMs(Phase.DECODE, 48, 300, 1);
+        assertEquals(a, b, 0.10 * a);
+        double c = roofline.layerMs(Phase.ENCODE, 12, 200, 1), d = profiled.layerMs(Phase.ENCODE, 12, 200, 1);
+        assertEquals(c, d, 0.10 * c);
+    }
+
+    @Test
+    void aPlanBecomesAScheduleFileAndBackTheSameCandidate(@TempDir Path dir) throws Exception {
+        XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
+                Workloads.byName("S"), SimOptions.DEFAULTS));
+        for (double bound : new double[] {3100, Double.POSITIVE_INFINITY}) {
+            Plan p = new XScheduler(x).plan(bound, List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M));
+            Schedule s = ScheduleCodec.fromPlan(p, new ScheduleCodec.Origin("opt-13b", "a40:4", "S", 1));
+            Path file = dir.resolve("schedule.json");
+            ScheduleCodec.write(s, file);
+            Schedule back = ScheduleCodec.read(file);
+            assertEquals(s, back);
+            assertEquals(x.estimate(ScheduleCodec.toCandidate(back)).sequencesPerSecond(), p.best().sequencesPerSecond(), 1e-9);
+            assertEquals(63, back.getBoundOutputTokens());
+            assertTrue(back.getNotes().get("runnerUp").startsWith("runner-up"));
+        }
+    }
+
+    @Test
+    void aFileThatIsNotAScheduleSaysSo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.json");
+        Files.writeString(file, "{\"hello\": 1}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ScheduleCodec.read(file));
+        assertTrue(e.getMessage().contains("not an Avro JSON Schedule"), e.getMessage());
+    }
+}

@@ -1,0 +1,87 @@
+package dev.exegpt.scheduler.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.exegpt.scheduler.cost.Cluster;
+import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimOptions;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.Workloads;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class XSchedulerTest {
+
+    static XSimulator sim(String model, String hardware, String task) {
+        Cluster c = Cluster.parse(hardware);
+        return new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName(model), c.device()), c.numDevices(),
+                c.device().devicesPerNode(), Workloads.byName(task), SimOptions.DEFAULTS));
+    }
+
+    /** Branch-and-bound against every point of the same grid: within ε_T of the optimum, with fewer simulations. */
+    @ParameterizedTest(name = "{0} {1} {2} L_B={3} ms {4} TP {5}")
+    @CsvSource({
+            "opt-13b, a40:4, S, 3000, RRA, 1", "opt-13b, a40:4, S, 6000, RRA, 2", "opt-13b, a40:4, S, 12000, RRA, 4",
+            "opt-13b, a40:4, S, 3000, WAA_C, 1", "opt-13b, a40:4, S, 6000, WAA_C, 2", "opt-13b, a40:4, S, 12000, WAA_M, 1",
+            "opt-13b, a40:4, T, 20000, RRA, 2", "opt-13b, a40:4, T, 20000, WAA_C, 2", "t5-11b, a40:8, C1, 8000, RRA, 4",
+            "t5-11b, a40:8, C1, 8000, WAA_C, 4", "opt-13b, a40:4, S, 800, RRA, 4"})
+    void branchAndBoundMatchesExhaustiveSearch(String model, String hw, String task, double boundMs, Policy policy, int tp) {
+        XSimulator x = sim(model, hw, task);
+        SearchSpace space = new XScheduler(x).space(policy, tp);
+        BranchAndBound.Result all = BranchAndBound.exhaustive(space, idx -> x.estimate(space.candidate(idx)), boundMs);
+        BranchAndBound.Result bnb = new BranchAndBound(space, idx -> x.estimate(space.candidate(idx)), boundMs,
+                XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
+        System.out.printf("%s %s %s L_B=%.0f %s TP%d: exhaustive %s (%d points), B&B %s (%d points)%n", model, hw, task,
+                boundMs, policy, tp, all.best() == null ? "infeasible" : "%.2f seq/s".formatted(all.best().sequencesPerSecond()),
+                all.numSimulated(), bnb.best() == null ? "infeasible" : "%.2f seq/s".formatted(bnb.best().sequencesPerSecond()),
+                bnb.numSimulated());
+        assertEquals(all.feasible(), bnb.feasible());
+        if (all.feasible()) {
+            assertTrue(bnb.best().meets(boundMs));
+            assertTrue(bnb.best().sequencesPerSecond() >= all.best().sequencesPerSecond() * (1 - XScheduler.DEFAULT_TOLERANCE),
+                    "B&B " + bnb.best().candidate().describe() + " vs optimum " + all.best().candidate().describe());
+        }
+        assertTrue(bnb.numSimulated() < all.numSimulated() / 2, "B&B simulated " + bnb.numSimulated());
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2} L_B={3} ms")
+    @CsvSource({"opt-13b, a40:4, S, 3100", "opt-13b, a40:4, S, 11500", "opt-13b, a40:4, S, Infinity",
+            "gpt3-39b, a40:16, T, 30000", "gpt3-175b, a100:16, G, 60000", "gpt3-341b, a40:48, C2, 200000"})
+    void planSearchesEveryPolicyAndTpDegreeInUnderOneSecond(String model, String hw, String task, double boundMs) {
+        XSimulator x = sim(model, hw, task);
+        x.estimate(new XScheduler(x).space(Policy.RRA, 1).candidate(new int[] {0, 0}));
+        Plan p = new XScheduler(x).plan(boundMs, List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M));
+        System.out.printf("%s %s %s L_B=%.0f: %s -> %s; %d simulated in %.0f ms; binding %s; %s%n", model, hw, task, boundMs,
+                p.feasible() ? p.best().candidate().describe() : "infeasible",
+                p.feasible() ? "%.2f seq/s at %.0f ms".formatted(p.best().sequencesPerSecond(), p.best().latencyMs()) : "",
+                p.numSimulated(), p.searchTimeMs(), p.bindingConstraint(), p.runnerUpNote());
+        assertTrue(p.searchTimeMs() < 1000, "search took " + p.searchTimeMs() + " ms");
+        assertTrue(p.feasible());
+        assertTrue(p.best().latencyMs() < boundMs);
+        assertNotNull(p.runnerUpNote());
+    }
+
+    @ParameterizedTest(name = "{0} ms")
+    @CsvSource({"100", "1000"})
+    void anUnreachableBoundIsReportedWithTheTightestLatency(double boundMs) {
+        XSimulator x = sim("gpt3-39b", "a40:16", "C1");
+        Plan p = new XScheduler(x).plan(boundMs, List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M));
+        assertFalse(p.feasible());
+        assertNull(p.best());
+        assertNotNull(p.fastest());
+        assertTrue(p.fastest().latencyMs() > boundMs);
+        assertTrue(p.runnerUpNote().contains("tightest latency"), p.runnerUpNote());
+        // Nothing in any run beat the reported tightest latency.
+        for (Plan.RunSummary r : p.runs()) {
+            if (r.fastest() != null && r.fastest().feasible()) assertTrue(r.fastest().latencyMs() >= p.fastest().latencyMs());
+        }
+    }
+}
