@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
         versionProvider = Exegpt.Version.class,
         description = "Constraint-aware LLM inference (after ExeGPT, ASPLOS 2024) on Apache Flink.",
         subcommands = {
+                ModelCommand.class,
+                GenerateCommand.class,
+                ProfileCommand.class,
+                BenchKernelsCommand.class,
         })
 public final class Exegpt {
 
