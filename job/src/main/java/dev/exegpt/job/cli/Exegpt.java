@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
             KafkaCommand.class,
             SendCommand.class,
             TailCommand.class,
+            ModelCommand.class,
+            GenerateCommand.class,
+            ProfileCommand.class,
+            BenchKernelsCommand.class,
         })
 public final class Exegpt {
 

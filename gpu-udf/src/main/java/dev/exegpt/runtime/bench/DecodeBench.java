@@ -1,0 +1,85 @@
+package dev.exegpt.runtime.bench;
+
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.engine.EngineConfig;
+import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.engine.Sequence;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Weights;
+import dev.exegpt.runtime.weights.RandomWeights;
+import dev.exegpt.runtime.weights.Tensor;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Decode throughput of a model on one device that uses every core: for each batch size, prefill batch prompts of
+ * contextTokens tokens, one warm-up iteration, then the median of timed decode iterations. Reports tokens/s and
+ * the FLOP/s and weight-streaming rate that implies.
+ */
+public final class DecodeBench {
+    private DecodeBench() {}
+
+    /** One batch size's result. */
+    public record Result(int batchSize, double msPerStep, double tokensPerSecond, double gflopsPerSecond,
+                         double weightGbPerSecond) {}
+
+    /** Parameters read once per decode iteration: the decoder layers and the LM head (embeddings are gathered). */
+    public static long decodeWeightsPerStep(ModelConfig c) {
+        long d = c.dModel();
+        long inner = c.innerDim();
+        long ffn = c.ffnDim();
+        long layer = c.architecture() == Architecture.OPT
+                ? 4 * d * inner + 2 * d * ffn
+                : 2 * d * inner + 2 * d * inner + (c.gatedGelu() ? 3 : 2) * d * ffn;   // self q,k,v,o; cross q,o; ffn
+        return layer * c.numDecoderLayers() + (long) c.vocabSize() * d;
+    }
+
+    /** Runs the benchmark; prints one line per batch size to log. */
+    public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
+                                   int steps, PrintStream log) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t);
+        List<Result> results = new ArrayList<>();
+        long params = decodeWeightsPerStep(c);
+        try (Engine engine = new Engine(c, new Weights(name, tensors), EngineConfig.DEFAULTS.withKvCacheCapacityBytes(16L << 30))) {
+            tensors.clear();
+            SplittableRandom rnd = new SplittableRandom(seed);
+            for (int batch : batchSizes) {
+                List<GenerationRequest> requests = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    int[] prompt = new int[contextTokens];
+                    for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
+                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + 2, true));
+                }
+                List<Sequence> active = engine.encode(requests).admitted();
+                engine.decode(active);                                          // warm-up
+                double[] ms = new double[steps];
+                for (int s = 0; s < steps; s++) {
+                    long t0 = System.nanoTime();
+                    engine.decode(active);
+                    ms[s] = (System.nanoTime() - t0) / 1e6;
+                }
+                for (Sequence s : active) engine.release(s);
+                Arrays.sort(ms);
+                double median = ms[steps / 2];
+                int context = contextTokens + steps / 2;
+                long attentionFlops = 4L * batch * context * c.innerDim() * c.numDecoderLayers()
+                        * (c.architecture() == Architecture.T5 ? 2 : 1);
+                double flops = 2.0 * params * batch + attentionFlops;
+                Result r = new Result(batch, median, batch / (median / 1e3), flops / (median * 1e6),
+                        4.0 * params / (median * 1e6));
+                results.add(r);
+                log.printf("  %-10s batch %3d: %8.1f ms/step %9.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s%n",
+                        name, batch, median, r.tokensPerSecond(), r.tokensPerSecond() / results.get(0).tokensPerSecond(),
+                        r.gflopsPerSecond(), r.weightGbPerSecond());
+            }
+        }
+        return results;
+    }
+}

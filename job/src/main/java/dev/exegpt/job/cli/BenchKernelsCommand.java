@@ -1,0 +1,87 @@
+package dev.exegpt.job.cli;
+
+import dev.exegpt.runtime.bench.DecodeBench;
+import dev.exegpt.runtime.bench.MatmulBench;
+import dev.exegpt.runtime.bench.PeakProbe;
+import dev.exegpt.runtime.kernel.VectorKernels;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.weights.ModelSize;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import jdk.incubator.vector.FloatVector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code exegpt bench-kernels}: in one run, the machine's ceilings (FMA loop, memory triad), matmul GFLOP/s at 1
+ * and 2 threads, and decode tokens/s per batch size with the ratio to batch 1. Figures on a shared machine are
+ * noisy: compare ratios within one run.
+ */
+@Command(name = "bench-kernels", mixinStandardHelpOptions = true,
+        description = "Benchmark the CPU kernels and the decode step (ratios within one run).")
+public final class BenchKernelsCommand implements Callable<Integer> {
+    @Option(names = "--matmul-size", defaultValue = "1024", description = "n of the n x n x n f32 matmul. Default: ${DEFAULT-VALUE}.")
+    int matmulSize;
+
+    @Option(names = "--arch", defaultValue = "opt", split = ",", description = "Architectures to decode: opt, t5. Default: ${DEFAULT-VALUE}.")
+    List<String> archs = new ArrayList<>();
+
+    @Option(names = "--sizes", defaultValue = "small,base", split = ",", description = "Model sizes to decode. Default: ${DEFAULT-VALUE}.")
+    List<String> sizes = new ArrayList<>();
+
+    @Option(names = "--batches", defaultValue = "1,8,32,64", split = ",", description = "Decode batch sizes. Default: ${DEFAULT-VALUE}.")
+    List<Integer> batches = new ArrayList<>();
+
+    @Option(names = "--context", defaultValue = "16", description = "Prompt tokens per sequence before decoding. Default: ${DEFAULT-VALUE}.")
+    int context;
+
+    @Option(names = "--steps", defaultValue = "5", description = "Timed decode iterations per batch (median kept). Default: ${DEFAULT-VALUE}.")
+    int steps;
+
+    @Option(names = "--skip-decode", description = "Only the probes and the matmul.")
+    boolean skipDecode;
+
+    @Override
+    public Integer call() throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("machine: %d cores, Vector API %d-bit, load average %.2f at start%n", cores,
+                FloatVector.SPECIES_PREFERRED.vectorBitSize(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        double fma1 = PeakProbe.fmaGflops(1);
+        double fma2 = PeakProbe.fmaGflops(2);
+        double triad1 = PeakProbe.triadGbPerSecond(1);
+        double triad2 = PeakProbe.triadGbPerSecond(2);
+        System.out.printf("peak probes: FMA register loop %.1f GFLOP/s (1 thread), %.1f (2 threads); memory triad %.1f GB/s (1 thread), %.1f (2 threads)%n",
+                fma1, fma2, triad1, triad2);
+        double[] mm = new double[2];
+        for (int threads = 1; threads <= 2; threads++) {
+            try (VectorKernels k = new VectorKernels(threads)) {
+                MatmulBench.Result r = MatmulBench.run(k, matmulSize, 5, 11);
+                mm[threads - 1] = r.gflopsPerSecond();
+                System.out.printf("matmul %d^3 f32, %d thread%s: %.1f ms, %.1f GFLOP/s (%.0f%% of the FMA loop)%n",
+                        matmulSize, threads, threads == 1 ? "" : "s", r.medianMs(), r.gflopsPerSecond(),
+                        100 * r.gflopsPerSecond() / (threads == 1 ? fma1 : fma2));
+            }
+        }
+        System.out.printf("matmul scaling 2 threads / 1 thread: %.2fx%n", mm[1] / mm[0]);
+        if (skipDecode) return 0;
+        int[] batchSizes = batches.stream().mapToInt(Integer::intValue).toArray();
+        for (String a : archs) {
+            for (String s : sizes) {
+                ModelConfig c = ModelSize.parse(s).config(Architecture.parse(a));
+                String name = a.toLowerCase() + "-" + s.toLowerCase();
+                System.out.printf("decode %s (%,d weights read per step, %d prompt tokens, %d threads):%n", name,
+                        DecodeBench.decodeWeightsPerStep(c), context, cores);
+                List<DecodeBench.Result> rs = DecodeBench.run(c, name, 42, batchSizes, context, steps, System.out);
+                DecodeBench.Result first = rs.get(0);
+                DecodeBench.Result last = rs.get(rs.size() - 1);
+                System.out.printf("  %s: batch %d streams weights at %.0f%% of the 2-thread triad; batch %d computes at %.0f%% of 2-thread matmul, %.0f%% of the FMA loop%n",
+                        name, first.batchSize(), 100 * first.weightGbPerSecond() / triad2, last.batchSize(),
+                        100 * last.gflopsPerSecond() / mm[1], 100 * last.gflopsPerSecond() / fma2);
+            }
+        }
+        return 0;
+    }
+}

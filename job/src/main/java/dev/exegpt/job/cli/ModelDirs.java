@@ -1,0 +1,16 @@
+package dev.exegpt.job.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Checks shared by the commands that take {@code --model DIR}. */
+final class ModelDirs {
+    private ModelDirs() {}
+
+    static void requireModelDir(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            throw new CliErrors.UserError("--model=" + dir + ": expected a directory with config.json and "
+                    + "model.safetensors (make one with: exegpt model init --arch opt --size tiny --out " + dir + ")");
+        }
+    }
+}
