@@ -1,0 +1,149 @@
+package dev.exegpt.job.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The job's settings, read from a properties file ({@code flink-conf/exegpt.properties} documents every key) with
+ * command-line overrides on top. Flink's own settings (checkpoints, restart strategy, metrics) live in
+ * {@code flink-conf/config.yaml}. Every problem is reported with the key, the value and what is expected.
+ */
+public record JobConfig(String bootstrap, Topics topics, String groupId, String modelDir, String backend,
+                        int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, Path scheduleFile,
+                        ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
+                        long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient) {
+
+    /** The five topics. */
+    public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
+
+    /** A schedule given by hand, used when no schedule file is configured. */
+    public record ManualSchedule(String policy, int encodeBatchSize, int decodeIterationsPerEncode, int decodeBatchSize) {}
+
+    /** Keys that may carry secrets: never printed. */
+    private static final Set<String> SECRET_HINTS = Set.of("password", "secret", "jaas", "token", "key");
+
+    public static JobConfig load(Path file, Map<String, String> overrides) throws IOException {
+        Properties p = new Properties();
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("--config " + file + ": no such file (flink-conf/exegpt.properties is the documented default)");
+            }
+            try (Reader reader = Files.newBufferedReader(file)) {
+                p.load(reader);
+            }
+        }
+        overrides.forEach(p::setProperty);
+        return from(p);
+    }
+
+    static JobConfig from(Properties p) {
+        Keys r = new Keys(p);
+        Topics topics = new Topics(r.string("topic.requests", "exegpt.requests"), r.string("topic.results", "exegpt.results"),
+                r.string("topic.deadletter", "exegpt.deadletter"), r.string("topic.audit", "exegpt.audit"),
+                r.string("topic.schedules", "exegpt.schedules"));
+        String scheduleFile = r.string("schedule.file", "");
+        ManualSchedule manual = new ManualSchedule(r.oneOf("schedule.policy", "rra", List.of("rra", "static", "continuous")),
+                r.integer("schedule.encode.batch", 8, 1, 4096), r.integer("schedule.decode.iterations", 8, 1, 4096),
+                r.integer("schedule.decode.batch", 32, 1, 65536));
+        Map<String, Long> slos = new TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("task.slo.ms.")) {
+                slos.put(key.substring("task.slo.ms.".length()), r.longValue(key, 0, 1, 24L * 3600 * 1000));
+            }
+        }
+        Properties client = new Properties();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("kafka.client.")) {
+                client.setProperty(key.substring("kafka.client.".length()), p.getProperty(key));
+            }
+        }
+        String delivery = r.oneOf("delivery", "exactly-once", List.of("exactly-once", "at-least-once"));
+        return new JobConfig(
+                r.string("kafka.bootstrap", System.getenv().getOrDefault("EXEGPT_BOOTSTRAP", "127.0.0.1:9092")),
+                topics,
+                r.string("kafka.group.id", "exegpt-job"),
+                r.required("model.dir", "a checkpoint folder (config.json + model.safetensors), e.g. from 'exegpt model init'"),
+                r.oneOf("model.backend", "auto", List.of("auto", "cpu", "cuda")),
+                r.integer("executor.threads.per.device", 0, 0, 1024),
+                r.longValue("executor.kv.cache.mib", 1024, 1, 1 << 20),
+                r.longValue("executor.request.timeout.ms", 600_000, 1_000, 24L * 3600 * 1000),
+                scheduleFile.isBlank() ? null : Path.of(scheduleFile),
+                manual,
+                r.integer("executors", 1, 1, 1024),
+                slos,
+                r.longValue("audit.window.ms", 10_000, 100, 24L * 3600 * 1000),
+                r.longValue("dedup.remember.ms", 3_600_000, 1_000, 30L * 24 * 3600 * 1000),
+                delivery.equals("exactly-once"),
+                client);
+    }
+
+    /** The settings as key = value lines for the log, secrets masked. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("kafka.bootstrap", bootstrap);
+        out.put("model.dir", modelDir);
+        out.put("model.backend", backend);
+        out.put("executors", Integer.toString(numExecutors));
+        out.put("schedule.file", scheduleFile == null ? "(none: " + manualSchedule + ")" : scheduleFile.toString());
+        out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
+        out.put("task.slo.ms", taskSloLatencyMs.toString());
+        for (String key : kafkaClient.stringPropertyNames()) {
+            boolean secret = SECRET_HINTS.stream().anyMatch(key.toLowerCase()::contains);
+            out.put("kafka.client." + key, secret ? "******" : kafkaClient.getProperty(key));
+        }
+        return out;
+    }
+
+    /** Typed reads with messages that name the key, the value and the expectation. */
+    private record Keys(Properties p) {
+        String string(String key, String fallback) {
+            String v = p.getProperty(key);
+            return v == null || v.isBlank() ? fallback : v.trim();
+        }
+
+        String required(String key, String what) {
+            String v = p.getProperty(key);
+            if (v == null || v.isBlank()) {
+                throw new IllegalArgumentException(key + " is not set: expected " + what);
+            }
+            return v.trim();
+        }
+
+        String oneOf(String key, String fallback, List<String> allowed) {
+            String v = string(key, fallback).toLowerCase();
+            if (!allowed.contains(v)) {
+                throw new IllegalArgumentException(key + "=" + v + ": expected one of " + allowed);
+            }
+            return v;
+        }
+
+        int integer(String key, int fallback, int min, int max) {
+            return (int) longValue(key, fallback, min, max);
+        }
+
+        long longValue(String key, long fallback, long min, long max) {
+            String v = p.getProperty(key);
+            if (v == null || v.isBlank()) {
+                return fallback;
+            }
+            long parsed;
+            try {
+                parsed = Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(key + "=" + v.trim() + ": expected an integer in " + min + ".." + max);
+            }
+            if (parsed < min || parsed > max) {
+                throw new IllegalArgumentException(key + "=" + parsed + ": expected an integer in " + min + ".." + max);
+            }
+            return parsed;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.exegpt.job.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.exegpt.job.config.JobConfig;
+import dev.exegpt.operators.core.RawRecord;
+import dev.exegpt.operators.core.RequestLimits;
+import dev.exegpt.operators.flink.ExecutorSpec;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.workload.Workloads;
+import dev.exegpt.schemas.AuditWindow;
+import dev.exegpt.schemas.DeadLetter;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.schemas.SchedulePolicy;
+
+/** Wires the pipeline between Kafka topics (the streaming job) and builds its settings from a {@link JobConfig}. */
+public final class ExegptJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExegptJob.class);
+
+    private ExegptJob() {}
+
+    /** Flink's configuration: {@code config.yaml} in {@code confDir} if it exists, else Flink's defaults. */
+    public static Configuration flinkConfiguration(Path confDir) {
+        if (confDir != null && confDir.resolve("config.yaml").toFile().isFile()) {
+            return GlobalConfiguration.loadConfiguration(confDir.toAbsolutePath().toString());
+        }
+        return new Configuration();
+    }
+
+    /** Adds the Kafka-to-Kafka job to {@code env}; {@code env.execute} or {@code executeAsync} runs it. */
+    public static void addStreamingJob(StreamExecutionEnvironment env, JobConfig config, PipelineSettings settings) {
+        JobConfig.Topics topics = config.topics();
+        DataStream<RawRecord> raw = env.fromSource(
+                KafkaIo.requests(config.bootstrap(), topics.requests(), config.groupId(), config.kafkaClient()),
+                WatermarkStrategy.noWatermarks(), "kafka-requests").uid("kafka-requests");
+        DataStream<Schedule> schedules = env.fromSource(
+                KafkaIo.schedules(config.bootstrap(), topics.schedules(), config.groupId() + "-schedules", config.kafkaClient()),
+                WatermarkStrategy.noWatermarks(), "kafka-schedules").uid("kafka-schedules").setParallelism(1);
+        ExegptPipeline.Streams out = ExegptPipeline.build(raw, schedules, settings, true);
+        String prefix = config.groupId() + "-" + topics.results();
+        out.results().sinkTo(KafkaIo.sink(config.bootstrap(), topics.results(), InferenceResult.getClassSchema(),
+                        InferenceResult::getRequestId, config.exactlyOnce(), prefix + "-results", config.kafkaClient()))
+                .name("kafka-results").uid("kafka-results");
+        out.deadLetters().sinkTo(KafkaIo.sink(config.bootstrap(), topics.deadLetter(), DeadLetter.getClassSchema(),
+                        d -> d.getRequestId() == null ? "" : d.getRequestId(), config.exactlyOnce(), prefix + "-deadletter",
+                        config.kafkaClient()))
+                .name("kafka-deadletter").uid("kafka-deadletter");
+        out.audit().sinkTo(KafkaIo.sink(config.bootstrap(), topics.audit(), AuditWindow.getClassSchema(),
+                        a -> a.getTask() + "|" + a.getScheduleId(), config.exactlyOnce(), prefix + "-audit", config.kafkaClient()))
+                .name("kafka-audit").uid("kafka-audit");
+    }
+
+    /** The pipeline's settings: limits from the model's config, the schedule from a file or the manual settings. */
+    public static PipelineSettings settings(JobConfig config) throws IOException {
+        ModelConfig model = ModelConfig.read(Path.of(config.modelDir()));
+        Set<String> tasks = new HashSet<>(Workloads.names());
+        tasks.addAll(config.taskSloLatencyMs().keySet());
+        RequestLimits limits = limitsFor(model, tasks);
+        Schedule schedule = config.scheduleFile() != null ? ScheduleCodec.read(config.scheduleFile()) : manual(config);
+        if (schedule.getNumReplicas() != config.numExecutors()) {
+            schedule = Schedule.newBuilder(schedule).setNumReplicas(config.numExecutors()).build();
+        }
+        LOG.info("schedule {} v{}: {} B_E={} B_D={} N_D={} on {} executor(s)", schedule.getScheduleId(), schedule.getVersion(),
+                schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),
+                schedule.getDecodeIterationsPerEncode(), config.numExecutors());
+        ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
+                config.kvCacheMib() << 20, config.requestTimeoutMs());
+        return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
+                config.auditWindowMs(), config.dedupRememberMs());
+    }
+
+    /** What the engine accepts for this model (the engine checks the same limits again). */
+    static RequestLimits limitsFor(ModelConfig model, Set<String> tasks) {
+        int positions = model.maxPositions();
+        boolean decoderOnly = model.architecture() == Architecture.OPT;
+        // OPT: prompt plus all but the last output token must fit the positions; T5: each side separately.
+        return new RequestLimits(tasks, model.vocabSize(), positions, decoderOnly ? positions + 1 : 0, positions,
+                RequestLimits.DEFAULT_MAX_SLO_LATENCY_MS);
+    }
+
+    private static Schedule manual(JobConfig config) {
+        JobConfig.ManualSchedule m = config.manualSchedule();
+        LOG.warn("no schedule.file configured: running the manual schedule {} (plan one with 'exegpt plan')", m);
+        return Schedule.newBuilder()
+                .setScheduleId("manual-" + m.policy())
+                .setVersion(1)
+                .setCreatedEpochMs(System.currentTimeMillis())
+                .setPolicy(SchedulePolicy.valueOf(m.policy().toUpperCase()))
+                .setModelName(Path.of(config.modelDir()).getFileName().toString())
+                .setEncodeBatchSize(m.encodeBatchSize())
+                .setDecodeBatchSize(m.decodeBatchSize())
+                .setDecodeIterationsPerEncode(m.decodeIterationsPerEncode())
+                .setNumReplicas(config.numExecutors())
+                .build();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.exegpt.job.pipeline;
+
+import java.io.Serializable;
+import java.util.Map;
+
+import dev.exegpt.operators.core.RequestLimits;
+import dev.exegpt.operators.flink.ExecutorSpec;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * Everything the pipeline's operators need, fixed when the job graph is built.
+ *
+ * @param limits           what a valid request must respect (tasks, vocabulary, positions)
+ * @param taskSloLatencyMs the SLO of each task's requests that carry none, ms
+ * @param executor         how executors build their engines
+ * @param schedule         the schedule in force at start (newer ones may arrive on the schedules topic)
+ * @param numExecutors     executor parallelism: the number of device groups (replicas)
+ * @param auditWindowMs    length of the SLO audit windows, ms
+ * @param dedupRememberMs  how long request ids are remembered for deduplication, ms
+ */
+public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLatencyMs, ExecutorSpec executor,
+                               Schedule schedule, int numExecutors, long auditWindowMs, long dedupRememberMs)
+        implements Serializable {
+
+    public PipelineSettings {
+        taskSloLatencyMs = Map.copyOf(taskSloLatencyMs);
+        if (numExecutors < 1) {
+            throw new IllegalArgumentException("numExecutors must be >= 1, got " + numExecutors);
+        }
+        if (auditWindowMs < 100) {
+            throw new IllegalArgumentException("auditWindowMs must be >= 100, got " + auditWindowMs);
+        }
+        if (dedupRememberMs < 1_000) {
+            throw new IllegalArgumentException("dedupRememberMs must be >= 1000, got " + dedupRememberMs);
+        }
+    }
+
+    /**
+     * Requests one executor may hold at once (the async operator's capacity): enough for a full decode batch and the
+     * next encode batches waiting behind it, so the schedule, not the operator, decides the batch sizes.
+     */
+    public int asyncCapacity() {
+        int decode = Math.max(schedule.getDecodeBatchSize(), schedule.getEncodeBatchSize());
+        return Math.max(16, 2 * decode + 4 * schedule.getEncodeBatchSize());
+    }
+}
