@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             KafkaCommand.class,
             SendCommand.class,
             TailCommand.class,
+            RunCommand.class,
             ModelCommand.class,
             GenerateCommand.class,
             ProfileCommand.class,

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
 import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.pipeline.RequestJson;
 import dev.exegpt.job.kafka.RequestSender;
 import dev.exegpt.job.kafka.RequestSender.Arrival;
 import dev.exegpt.job.kafka.RequestSender.Progress;

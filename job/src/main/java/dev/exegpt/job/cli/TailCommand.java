@@ -1,17 +1,12 @@
 package dev.exegpt.job.cli;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.avro.Schema;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.io.JsonEncoder;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -103,26 +98,6 @@ final class TailCommand implements Callable<Integer> {
             // Never stop on a bad record: show where it is and why it does not decode.
             return String.format("{\"undecodable\": {\"partition\": %d, \"offset\": %d, \"reason\": \"%s\"}}",
                     record.partition(), record.offset(), e.getMessage().replace("\\", "\\\\").replace("\"", "\\\""));
-        }
-    }
-
-    /** Avro's JSON encoding of one record per line. */
-    static final class JsonLines {
-        private final SpecificDatumWriter<SpecificRecord> writer;
-        private final Schema schema;
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-
-        JsonLines(Schema schema) {
-            this.schema = schema;
-            this.writer = new SpecificDatumWriter<>(schema);
-        }
-
-        String encode(SpecificRecord record) throws IOException {
-            buffer.reset();
-            JsonEncoder encoder = EncoderFactory.get().jsonEncoder(schema, buffer, false);
-            writer.write(record, encoder);
-            encoder.flush();
-            return buffer.toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,7 +20,7 @@ import dev.exegpt.schemas.InferenceRequest;
  * whether the values make sense (a positive max, a known task) is the job's validation, which answers bad values
  * with a dead letter, so a file can carry deliberately bad requests for testing.
  */
-final class RequestJson {
+public final class RequestJson {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("requestId", "task", "prompt", "promptText", "promptTokenIds",
@@ -29,7 +29,7 @@ final class RequestJson {
     private RequestJson() {}
 
     /** Parses one line; throws {@link IllegalArgumentException} naming the field and what was expected. */
-    static InferenceRequest parse(String line) {
+    public static InferenceRequest parse(String line) {
         JsonNode node;
         try {
             node = JSON.readTree(line);

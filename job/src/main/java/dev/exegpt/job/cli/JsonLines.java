@@ -1,0 +1,30 @@
+package dev.exegpt.job.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.apache.avro.Schema;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.io.JsonEncoder;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+
+/** Avro's JSON encoding of one record per line. */
+final class JsonLines {
+    private final SpecificDatumWriter<SpecificRecord> writer;
+    private final Schema schema;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+    JsonLines(Schema schema) {
+        this.schema = schema;
+        this.writer = new SpecificDatumWriter<>(schema);
+    }
+
+    String encode(SpecificRecord record) throws IOException {
+        buffer.reset();
+        JsonEncoder encoder = EncoderFactory.get().jsonEncoder(schema, buffer, false);
+        writer.write(record, encoder);
+        encoder.flush();
+        return buffer.toString(StandardCharsets.UTF_8);
+    }
+}

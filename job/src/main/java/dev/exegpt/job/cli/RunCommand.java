@@ -1,0 +1,205 @@
+package dev.exegpt.job.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.config.JobConfig;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.pipeline.BatchJob;
+import dev.exegpt.job.pipeline.ExegptJob;
+import dev.exegpt.job.pipeline.JobOutput;
+import dev.exegpt.job.pipeline.PipelineSettings;
+import dev.exegpt.operators.core.Audit;
+import dev.exegpt.schemas.DeadLetter;
+import dev.exegpt.schemas.InferenceResult;
+
+/**
+ * {@code exegpt run}: the job on the embedded MiniCluster, Kafka to Kafka until Ctrl-C, or over a requests file in
+ * Flink's batch mode ({@code --input/--output}) with progress and the audit summary at the end.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the ExeGPT job on the embedded Flink MiniCluster: Kafka to Kafka (streaming, until Ctrl-C),",
+                "or over a JSON-lines requests file in batch mode with --input and --output."})
+final class RunCommand implements Callable<Integer> {
+
+    @Option(names = "--config", description = "Job settings (properties). Default: flink-conf/exegpt.properties if present.")
+    Path configFile;
+
+    @Option(names = "--flink-conf", defaultValue = "flink-conf", description = "Folder with Flink's config.yaml. Default: ${DEFAULT-VALUE}.")
+    Path flinkConf;
+
+    @Option(names = "--schedule", description = "Schedule file from 'exegpt plan' (overrides schedule.file).")
+    Path schedule;
+
+    @Option(names = "--model", description = "Checkpoint folder (overrides model.dir).")
+    Path model;
+
+    @Option(names = "--bootstrap", description = "Kafka bootstrap servers (overrides kafka.bootstrap).")
+    String bootstrap;
+
+    @Option(names = "--executors", description = "Executors, one per device group (overrides executors).")
+    Integer executors;
+
+    @Option(names = "--set", description = "Any setting as key=value (repeatable), e.g. --set task.slo.ms.wmt=8000.")
+    List<String> settings = new ArrayList<>();
+
+    @Option(names = "--input", description = "Batch mode: JSON-lines requests file (fields as in InferenceRequest.avsc).")
+    Path input;
+
+    @Option(names = "--output", description = "Batch mode: results file (Avro JSON lines); dead letters go to <output>.deadletter.jsonl.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((input == null) != (output == null)) {
+            throw new UserError("--input and --output go together (batch mode); give both or neither", CliErrors.EXIT_USAGE);
+        }
+        JobConfig config = loadConfig();
+        PipelineSettings pipeline;
+        try {
+            pipeline = ExegptJob.settings(config);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new UserError("model.dir " + config.modelDir() + ": no checkpoint there (missing " + e.getFile()
+                    + "); make one with 'exegpt model init --arch t5 --size small --out " + config.modelDir() + "'");
+        }
+        Configuration flink = ExegptJob.flinkConfiguration(flinkConf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
+                Math.max(1, config.numExecutors()), flink);
+        return input != null ? runBatch(env, pipeline) : runStreaming(env, config, pipeline);
+    }
+
+    private JobConfig loadConfig() throws IOException {
+        Path file = configFile;
+        if (file == null && Files.isRegularFile(Path.of("flink-conf", "exegpt.properties"))) {
+            file = Path.of("flink-conf", "exegpt.properties");
+        }
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String kv : settings) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new UserError("--set " + kv + ": expected key=value", CliErrors.EXIT_USAGE);
+            }
+            overrides.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        if (schedule != null) {
+            overrides.put("schedule.file", schedule.toString());
+        }
+        if (model != null) {
+            overrides.put("model.dir", model.toString());
+        }
+        if (bootstrap != null) {
+            overrides.put("kafka.bootstrap", bootstrap);
+        }
+        if (executors != null) {
+            overrides.put("executors", executors.toString());
+        }
+        return JobConfig.load(file, overrides);
+    }
+
+    private int runStreaming(StreamExecutionEnvironment env, JobConfig config, PipelineSettings pipeline) throws Exception {
+        try {
+            KafkaClients.checkReachable(config.bootstrap(), config.topics().requests(), 5_000);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        ExegptJob.addStreamingJob(env, config, pipeline);
+        System.out.printf("exegpt job: %s -> %s (dead letters: %s, audit: %s) at %s; Ctrl-C stops it%n",
+                config.topics().requests(), config.topics().results(), config.topics().deadLetter(), config.topics().audit(),
+                config.bootstrap());
+        config.describe().forEach((k, v) -> System.out.printf("  %s = %s%n", k, v));
+        env.execute("exegpt " + pipeline.schedule().getScheduleId());
+        return 0;
+    }
+
+    private int runBatch(StreamExecutionEnvironment env, PipelineSettings pipeline) throws Exception {
+        if (!Files.isRegularFile(input)) {
+            throw new UserError("--input " + input + ": no such file", CliErrors.EXIT_USAGE);
+        }
+        long total;
+        try (Stream<String> lines = Files.lines(input)) {
+            total = lines.filter(l -> !l.isBlank()).count();
+        }
+        Path deadLetterFile = Path.of(output + ".deadletter.jsonl");
+        PrintStream out = System.out;
+        out.printf("batch: %,d requests from %s -> %s%n", total, input, output);
+        List<InferenceResult> forAudit = new ArrayList<>();
+        long startMs = System.currentTimeMillis();
+        long done = 0;
+        long numDead = 0;
+        Progress progress = new Progress(out, total);
+        JsonLines resultJson = new JsonLines(InferenceResult.getClassSchema());
+        JsonLines deadJson = new JsonLines(DeadLetter.getClassSchema());
+        try (CloseableIterator<JobOutput> it = BatchJob.run(env, input, pipeline);
+             BufferedWriter results = Files.newBufferedWriter(output);
+             BufferedWriter dead = Files.newBufferedWriter(deadLetterFile)) {
+            while (it.hasNext()) {
+                JobOutput o = it.next();
+                if (o.result() != null) {
+                    results.write(resultJson.encode(o.result()));
+                    results.newLine();
+                    forAudit.add(InferenceResult.newBuilder(o.result()).setOutputTokenIds(List.of()).setOutputText("").build());
+                } else {
+                    dead.write(deadJson.encode(o.deadLetter()));
+                    dead.newLine();
+                    numDead++;
+                }
+                progress.update(++done);
+            }
+        }
+        progress.finish(done);
+        out.printf("wrote %,d results to %s and %,d dead letters to %s%n", forAudit.size(), output, numDead, deadLetterFile);
+        if (!forAudit.isEmpty()) {
+            AuditSummary.print(out, Audit.summarize(forAudit, startMs, System.currentTimeMillis(),
+                    pipeline.schedule().getBoundOutputTokens()));
+        }
+        return done == total ? 0 : CliErrors.EXIT_FAILURE;
+    }
+
+    /** A progress line about once a second: done/total, rate, ETA. */
+    private static final class Progress {
+        private final PrintStream out;
+        private final long total;
+        private final long startNanos = System.nanoTime();
+        private long lastPrintNanos = System.nanoTime();
+
+        Progress(PrintStream out, long total) {
+            this.out = out;
+            this.total = total;
+        }
+
+        void update(long done) {
+            long now = System.nanoTime();
+            if (now - lastPrintNanos >= 1_000_000_000L) {
+                lastPrintNanos = now;
+                print(done, now);
+            }
+        }
+
+        void finish(long done) {
+            print(done, System.nanoTime());
+        }
+
+        private void print(long done, long now) {
+            double seconds = (now - startNanos) / 1e9;
+            double rate = seconds > 0 ? done / seconds : 0;
+            long etaSeconds = rate > 0 ? (long) ((total - done) / rate) : -1;
+            out.printf("  %,d/%,d (%.0f%%) %.1f requests/s, ETA %s%n", done, total, total == 0 ? 100.0 : 100.0 * done / total,
+                    rate, etaSeconds < 0 ? "?" : String.format("%dm%02ds", etaSeconds / 60, etaSeconds % 60));
+        }
+    }
+}
