@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
         versionProvider = Exegpt.Version.class,
         description = "Constraint-aware LLM inference (after ExeGPT, ASPLOS 2024) on Apache Flink.",
         subcommands = {
+                PlanCommand.class,
+                SimulateCommand.class,
+                CompareCommand.class,
         })
 public final class Exegpt {
 

@@ -114,7 +114,7 @@ final class BaselineSimulator {
         double latency = encPassMs + sc.cost().stateTransferMs(kvBytes) + iterMs + bound * iterMs;
         long mem = Math.max(Memory.peakBytes(enc, m, false, 0), Memory.peakBytes(dec, m, false, bd * ctx));
         int bdInt = (int) Math.ceil(bd);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages)) * periodMs / encPeriodMs
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages))
                 + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, bdInt / decStages)) * periodMs / iterMs;
         Candidate resolved = new Candidate(c.policy(), n, be, 1, 0, 1, 0, ne);
         return x().finish(resolved, latency, seqPerSec, bdInt, ne, nd, encPeriodMs, iterMs, mem, busy / (n * periodMs));

@@ -125,8 +125,8 @@ public final class XSimulator {
                 * (1 + sc.options().waaBufferFraction());
         long memEnc = Memory.peakBytes(enc, m, false, 0);
         long memDec = Memory.peakBytes(dec, m, false, bd * ctx);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be) * periodMs / encPeriodMs
-                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, mb)) * periodMs / iterMs;
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be)   // one encoder batch per period
+                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, bm) * periodMs / iterMs;
         return finish(c, latency, seqPerSec, bdInt, ne, ndev, encPeriodMs, iterMs, Math.max(memEnc, memDec),
                 busy / (n * periodMs));
     }
