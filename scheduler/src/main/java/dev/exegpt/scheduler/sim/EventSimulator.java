@@ -81,6 +81,7 @@ public final class EventSimulator {
             } else if (e instanceof Event.StepEnded s) {
                 endStep(ex[s.executor()], now);
             }
+            if (!queue.isEmpty() && queue.peek().atMs() == now) continue;   // decide once everything due now is in
             for (int i = 0; i < ex.length; i++) {
                 Executor me = ex[i];
                 if (me.busy) continue;
