@@ -80,8 +80,11 @@ public final class XScheduler {
                     throughputTolerance, latencyTolerance);
         }
         Estimate best = ok.get(0).best();
-        Plan.RunSummary second = runs.stream().filter(s -> s != ok.get(0))
-                .max(Comparator.comparingDouble(s -> s.best() == null ? -1 : s.best().sequencesPerSecond())).orElse(null);
+        // The runner-up is the best run of another policy; failing that, the best different schedule.
+        Comparator<Plan.RunSummary> rank = Comparator.comparingDouble(s -> s.best() == null ? -1 : s.best().sequencesPerSecond());
+        Plan.RunSummary second = runs.stream().filter(s -> !s.policy().equals(ok.get(0).policy())).max(rank)
+                .orElseGet(() -> runs.stream().filter(s -> s.best() == null || !s.best().candidate().equals(best.candidate()))
+                        .max(rank).orElse(null));
         return new Plan(best, second == null ? null : second.best(), fastest, latencyBoundMs, simulated, ms,
                 bindingConstraint(best, latencyBoundMs), runnerUpNote(best, second, latencyBoundMs), runs,
                 throughputTolerance, latencyTolerance);
