@@ -9,6 +9,7 @@ import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimResult;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.workload.ArrivalProcess;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,9 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--rate", paramLabel = "REQ/S", description = "Poisson arrivals at this rate; default: all at once (saturation, as the paper).")
     Double rate;
+
+    @Option(names = "--timeline", paramLabel = "FILE", description = "Write the first 10,000 steps as CSV (executor,kind,start_ms,end_ms,batch) for plots.")
+    Path timeline;
 
     @Mixin ScenarioOptions scenario;
 
@@ -66,7 +70,19 @@ final class SimulateCommand implements Callable<Integer> {
         w.printf("%-34s %12.2f %12.2f%n", "device utilisation", e.utilisation(), r.utilisation());
         w.printf("per request (%d): service p50 %.0f ms, p99 %.0f ms; end to end p50 %.0f ms, p99 %.0f ms; TTFT p50 %.0f ms, p99 %.0f ms; TPOT %.1f ms%n",
                 r.numRequests(), r.p50ServiceMs(), r.p99ServiceMs(), r.p50E2eMs(), r.p99E2eMs(), r.p50TtftMs(), r.p99TtftMs(), r.meanTpotMs());
-        w.printf("simulated in %.0f ms; %d timeline steps kept%n", r.wallMs(), r.timeline().size());
+        w.printf("simulated in %.0f ms%n", r.wallMs());
+        if (timeline != null) {
+            StringBuilder csv = new StringBuilder("executor,kind,start_ms,end_ms,batch\n");
+            for (SimResult.TimelineStep t : r.timeline()) {
+                csv.append("%d,%s,%.3f,%.3f,%d%n".formatted(t.executor(), t.kind(), t.startMs(), t.endMs(), t.batchSize()));
+            }
+            try {
+                Files.writeString(timeline, csv);
+            } catch (IOException io) {
+                throw new CliErrors.UserError("--timeline=%s: cannot write: %s".formatted(timeline, io.getMessage()));
+            }
+            w.printf("wrote %d timeline steps to %s%n", r.timeline().size(), timeline);
+        }
         w.flush();
         return 0;
     }

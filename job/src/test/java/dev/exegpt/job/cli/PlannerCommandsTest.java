@@ -39,9 +39,12 @@ class PlannerCommandsTest {
         assertTrue(plan.out().contains("schedule: "), plan.out());
         assertTrue(plan.out().contains("runner-up"), plan.out());
         assertTrue(Files.readString(schedule).contains("\"predictedSequencesPerSecond\""));
-        Run sim = run("simulate", "--schedule", schedule.toString(), "--requests", "2000");
+        Path timeline = dir.resolve("timeline.csv");
+        Run sim = run("simulate", "--schedule", schedule.toString(), "--requests", "2000", "--timeline", timeline.toString());
         assertEquals(0, sim.code(), sim.err());
         assertTrue(sim.out().contains("throughput (seq/s)"), sim.out());
+        assertTrue(Files.readAllLines(timeline).size() > 100);
+        assertTrue(Files.readAllLines(timeline).get(1).matches("\\d+,(ENCODE|DECODE),[0-9.]+,[0-9.]+,\\d+"));
     }
 
     @Test

@@ -26,6 +26,8 @@ import java.util.random.RandomGeneratorFactory;
  */
 public final class EventSimulator {
     private static final int MAX_TIMELINE_STEPS = 10_000;
+    /** Input lengths of this many waiting requests are shown to a policy (workload-based batching). */
+    private static final int HEAD_LENGTHS = 1024;
     private final XSimulator x;
 
     public EventSimulator(XSimulator x) {
@@ -86,7 +88,8 @@ public final class EventSimulator {
                 Executor me = ex[i];
                 if (me.busy) continue;
                 int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() + inFlight[0] : 0;
-                StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now));
+                StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now,
+                        head(me.waiting, HEAD_LENGTHS)));
                 if (plan.kind() == StepPlan.Kind.IDLE) continue;
                 double durationMs = startStep(me, plan, now, layout, ex.length > 1 && i == 0, queue, seq, inFlight,
                         busyDeviceMs, decodeBatches);
@@ -111,7 +114,8 @@ public final class EventSimulator {
             case WAA_C, WAA_M, DISAGGREGATED -> {
                 int planned = Math.max(1, x.estimate(c).decodeBatchSize());
                 yield new Executor[] {
-                        new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned), layout.encoder()),
+                        new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned,
+                                x.scenario().workload().meanInputTokens()), layout.encoder()),
                         new Executor(WorkloadAwareAllocation.decoderSide(), layout.decoder())};
             }
         };
@@ -186,6 +190,16 @@ public final class EventSimulator {
         }
         me.policy.onStepEnd(me.plan, completed);
         me.busy = false;
+    }
+
+    private static int[] head(ArrayDeque<SimRequest> waiting, int max) {
+        int[] out = new int[Math.min(max, waiting.size())];
+        int i = 0;
+        for (SimRequest r : waiting) {
+            if (i == out.length) break;
+            out[i++] = r.numInputTokens;
+        }
+        return out;
     }
 
     private static List<SimRequest> take(ArrayDeque<SimRequest> from, int n, double now) {
