@@ -6,7 +6,8 @@ import static dev.exegpt.scheduler.Require.require;
  * WAA's two sides (PAPER.md §5.2, §7). The encoder side forms batches by workload: it takes waiting requests until
  * their input tokens reach B_E x the planned mean input (the encoder workload stays near its average, §7), raised by
  * half when the decoder's backlog is below its planned batch B_D by more than the threshold, and it pauses while the
- * backlog is above B_D by more than the threshold (the decoder rule of §7). The decoder side runs an iteration
+ * backlog is above B_D by more than the threshold (the decoder rule of §7). When the encoder is the slower side
+ * (B_D < B_E) it therefore encodes back to back. The decoder side runs an iteration
  * whenever it has work, merging handed-over requests first. DISAGGREGATED uses the same two sides.
  */
 public final class WorkloadAwareAllocation {
@@ -21,7 +22,7 @@ public final class WorkloadAwareAllocation {
         double high = plannedDecodeBatch * (1 + THRESHOLD);
         double low = plannedDecodeBatch * (1 - THRESHOLD);
         return v -> {
-            if (v.numWaiting() == 0 || v.numDownstreamBacklog() + encodeBatchSize > Math.max(high, encodeBatchSize)) {
+            if (v.numWaiting() == 0 || v.numDownstreamBacklog() > high) {
                 return StepPlan.IDLE;
             }
             double budget = encodeBatchSize * meanInputTokens * (v.numDownstreamBacklog() < low ? 1.5 : 1.0);

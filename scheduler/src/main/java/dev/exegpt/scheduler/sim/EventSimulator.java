@@ -87,7 +87,9 @@ public final class EventSimulator {
             for (int i = 0; i < ex.length; i++) {
                 Executor me = ex[i];
                 if (me.busy) continue;
-                int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() + inFlight[0] : 0;
+                // What the decoder holds or will merge at its next iteration; batches still inside the encoder
+                // pipeline are not counted, or a pipelined encoder would be throttled by its own depth.
+                int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() : 0;
                 StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now,
                         head(me.waiting, HEAD_LENGTHS)));
                 if (plan.kind() == StepPlan.Kind.IDLE) continue;
@@ -112,7 +114,9 @@ public final class EventSimulator {
             case STATIC -> new Executor[] {new Executor(new StaticBatching(c.encodeBatchSize()), layout.encoder())};
             case CONTINUOUS -> new Executor[] {new Executor(new ContinuousBatching(stages, Integer.MAX_VALUE), layout.encoder())};
             case WAA_C, WAA_M, DISAGGREGATED -> {
-                int planned = Math.max(1, x.estimate(c).decodeBatchSize());
+                // The decoder's planned batch; when the encoder is the slower side (B_D < B_E) a single hand-over
+                // already brings B_E, so the hold-back threshold is taken from the larger of the two.
+                int planned = Math.max(Math.max(1, x.estimate(c).decodeBatchSize()), c.encodeBatchSize());
                 yield new Executor[] {
                         new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned,
                                 x.scenario().workload().meanInputTokens()), layout.encoder()),
