@@ -73,7 +73,9 @@ public final class XScheduler {
                 .min(Comparator.comparingDouble(Estimate::latencyMs)).orElse(null);
         double ms = (System.nanoTime() - start) / 1e6;
         if (ok.isEmpty()) {
-            String why = fastest == null ? "no schedule fits in memory"
+            String memory = runs.stream().map(Plan.RunSummary::fastest).filter(e -> e != null && !e.feasible())
+                    .min(Comparator.comparingLong(Estimate::peakMemoryBytes)).map(Estimate::infeasibleReason).orElse("");
+            String why = fastest == null ? "no schedule fits (smallest need: %s)".formatted(memory)
                     : "infeasible: the tightest latency any schedule reaches is %.0f ms (%s) > bound %.0f ms"
                             .formatted(fastest.latencyMs(), fastest.candidate().describe(), latencyBoundMs);
             return new Plan(null, null, fastest, latencyBoundMs, simulated, ms, "latency", why, runs,
