@@ -5,6 +5,9 @@ import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.SimResult;
+import dev.exegpt.scheduler.workload.ArrivalProcess;
 import dev.exegpt.scheduler.sim.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
@@ -40,6 +43,10 @@ final class PlanCommand implements Callable<Integer> {
 
     @Option(names = "--verbose", description = "Print every (policy, TP degree) run.")
     boolean verbose;
+
+    @Option(names = "--check", paramLabel = "N", arity = "0..1", fallbackValue = "5000",
+            description = "Re-run the chosen schedule request by request in the discrete-event simulator (N requests, default 5000).")
+    Integer checkRequests;
 
     @Spec CommandSpec spec;
 
@@ -82,6 +89,15 @@ final class PlanCommand implements Callable<Integer> {
                 b.numEncoderDevices() > 0 ? ", %d encoder + %d decoder devices".formatted(b.numEncoderDevices(), b.numDecoderDevices()) : "");
         w.printf("search: %d candidates simulated in %.0f ms; binding constraint: %s%n", p.numSimulated(), p.searchTimeMs(), p.bindingConstraint());
         w.printf("%s%n", p.runnerUpNote());
+        if (checkRequests != null) {
+            if (checkRequests < 100) throw new CliErrors.UserError("--check=%d: expected at least 100 requests".formatted(checkRequests), 2);
+            SimResult r = new EventSimulator(new XSimulator(sc)).run(b.candidate(), checkRequests, 42, new ArrivalProcess.Bulk());
+            boolean ok = !(r.boundLengthLatencyMs() >= bound);
+            w.printf("check (discrete-event, %d requests): %.2f seq/s (%+.1f%%), %d-token latency %.0f ms (%+.1f%%)%s%n",
+                    checkRequests, r.sequencesPerSecond(), 100 * (r.sequencesPerSecond() / b.sequencesPerSecond() - 1),
+                    b.boundOutputTokens(), r.boundLengthLatencyMs(), 100 * (r.boundLengthLatencyMs() / b.latencyMs() - 1),
+                    ok ? "" : " -- EXCEEDS the bound in the event run");
+        }
         if (out != null) {
             Schedule s = ScheduleCodec.fromPlan(p, new ScheduleCodec.Origin(scenario.modelName(), scenario.hardwareName(),
                     sc.workload().name(), System.currentTimeMillis()));

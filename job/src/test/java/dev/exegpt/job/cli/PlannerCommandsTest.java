@@ -34,10 +34,11 @@ class PlannerCommandsTest {
     void planWritesAScheduleThatSimulateReads(@TempDir Path dir) throws Exception {
         Path schedule = dir.resolve("schedule.json");
         Run plan = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--slo-ms", "5900",
-                "--out", schedule.toString());
+                "--out", schedule.toString(), "--check", "1000");
         assertEquals(0, plan.code(), plan.err());
         assertTrue(plan.out().contains("schedule: "), plan.out());
         assertTrue(plan.out().contains("runner-up"), plan.out());
+        assertTrue(plan.out().contains("check (discrete-event, 1000 requests)"), plan.out());
         assertTrue(Files.readString(schedule).contains("\"predictedSequencesPerSecond\""));
         Path timeline = dir.resolve("timeline.csv");
         Run sim = run("simulate", "--schedule", schedule.toString(), "--requests", "2000", "--timeline", timeline.toString());
