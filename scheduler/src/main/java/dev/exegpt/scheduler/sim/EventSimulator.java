@@ -114,9 +114,11 @@ public final class EventSimulator {
             case STATIC -> new Executor[] {new Executor(new StaticBatching(c.encodeBatchSize()), layout.encoder())};
             case CONTINUOUS -> new Executor[] {new Executor(new ContinuousBatching(stages, Integer.MAX_VALUE), layout.encoder())};
             case WAA_C, WAA_M, DISAGGREGATED -> {
-                // The decoder's planned batch; when the encoder is the slower side (B_D < B_E) a single hand-over
-                // already brings B_E, so the hold-back threshold is taken from the larger of the two.
-                int planned = Math.max(Math.max(1, x.estimate(c).decodeBatchSize()), c.encodeBatchSize());
+                // The decoder's planned batch; when the encoder is the slower side its hand-overs come in bursts of
+                // B_E on top of what is left, so the hold-back threshold is the planned peak, B_D + B_E.
+                Estimate e = x.estimate(c);
+                boolean encoderBound = e.encodeStageMs() > e.decodeIterationMs();
+                int planned = Math.max(1, e.decodeBatchSize() + (encoderBound ? c.encodeBatchSize() : 0));
                 yield new Executor[] {
                         new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned,
                                 x.scenario().workload().meanInputTokens()), layout.encoder()),

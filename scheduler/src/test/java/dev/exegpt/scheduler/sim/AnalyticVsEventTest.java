@@ -17,12 +17,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The analytic XSimulator against the discrete-event run of the same schedule, request by request: the planner's
  * pick per policy (and the baselines) on OPT-13B, 4 x A40, must agree within 10% in throughput and 15% in the
- * latency of the bound-length request. (Encoder-bound WAA schedules with B_D < B_E agree less well: scheduler/README.md.)
+ * latency of the bound-length request, encoder-bound WAA (C1: B_E = 128 > B_D) included.
  */
 class AnalyticVsEventTest {
 
     @ParameterizedTest(name = "task {0}, {1}")
-    @CsvSource({"S, RRA", "S, WAA_C", "S, WAA_M", "T, RRA", "T, WAA_C", "S, STATIC", "T, CONTINUOUS", "T, DISAGGREGATED"})
+    @CsvSource({"S, RRA", "S, WAA_C", "S, WAA_M", "T, RRA", "T, WAA_C", "C1, WAA_C", "C1, RRA", "S, STATIC", "T, CONTINUOUS",
+            "T, DISAGGREGATED", "S, DISAGGREGATED"})
     void plannerAndDiscreteEventRunAgree(String task, Policy policy) {
         XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
                 Workloads.byName(task), SimOptions.DEFAULTS));
