@@ -72,24 +72,35 @@ final class CompareCommand implements Callable<Integer> {
     private static void paper(PrintWriter w) {
         long start = System.nanoTime();
         List<PaperComparison.Row> rows = PaperComparison.run();
-        w.printf("%-10s %-8s %-4s %-5s %9s  %-38s %7s %7s %6s %7s %7s%n", "model", "cluster", "task", "bound", "L_B ms",
-                "ExeGPT schedule", "seq/s", "STATIC", "ratio", "CONT", "DISAGG");
-        for (PaperComparison.Row r : rows) {
-            w.printf("%-10s %-8s %-4s %-5s %9s  %-38s %7s %7s %6s %7s %7s%n", r.setup().model(), r.setup().hardware(), r.task(),
-                    r.boundLabel(), Double.isInfinite(r.boundMs()) ? "inf" : "%.0f".formatted(r.boundMs()),
-                    r.exegpt().feasible() ? r.exegpt().best().candidate().describe() : "NS",
-                    r.exegpt().feasible() ? "%.2f".formatted(r.exegpt().best().sequencesPerSecond()) : "-",
-                    fmt(r.staticBest()), Double.isNaN(r.ratio()) ? "-" : "%.2fx".formatted(r.ratio()),
-                    fmt(r.continuousBest()), fmt(r.disaggregatedBest()));
-        }
+        table(w, rows);
         double[] s = PaperComparison.summary(rows);
         w.printf("%nExeGPT / STATIC throughput at equal bounds     ours     paper%n");
         w.printf("  mean, small and mid models (S, T, C1)     %6.2fx   %5.1fx%n", s[0], PaperComparison.PAPER_SMALL_MID);
         w.printf("  mean, large models (G, C1, C2)            %6.2fx   %5.1fx%n", s[1], PaperComparison.PAPER_LARGE);
         w.printf("  mean, all scenarios                       %6.2fx   %5.1fx%n", s[2], PaperComparison.PAPER_OVERALL);
         w.printf("  maximum                                   %6.2fx   %5.1fx%n", s[3], PaperComparison.PAPER_MAX);
-        w.printf("(%d cells; analytic roofline costs, calibrated on A100; bounds = STATIC's p10/p30/p70 latency over a batch sweep in multiples of 4, and inf; %.1f s)%n",
-                rows.size(), (System.nanoTime() - start) / 1e9);
+        w.printf("(%d cells; analytic roofline costs, calibrated on A100; bounds = STATIC's p10/p30/p70 latency over a batch sweep in multiples of 4, and inf)%n%n",
+                rows.size());
+        List<PaperComparison.Row> real = PaperComparison.runRealWorld();
+        w.printf("Real-data tasks (paper Fig. 10 used WMT, CNN/DailyMail, Alpaca; conversation = Azure trace stands in for Alpaca):%n");
+        table(w, real);
+        double[] r = PaperComparison.summary(real);
+        w.printf("%n  mean, real-data tasks                     %6.2fx   %5.1fx%n", r[2], PaperComparison.PAPER_REAL_MEAN);
+        w.printf("  maximum                                   %6.2fx   %5.1fx%n", r[3], PaperComparison.PAPER_REAL_MAX);
+        w.printf("(%d cells; bounds = STATIC's p30/p70 and inf; %.1f s in all)%n", real.size(), (System.nanoTime() - start) / 1e9);
+    }
+
+    private static void table(PrintWriter w, List<PaperComparison.Row> rows) {
+        w.printf("%-10s %-8s %-13s %-5s %9s  %-38s %7s %7s %6s %7s %7s%n", "model", "cluster", "task", "bound", "L_B ms",
+                "ExeGPT schedule", "seq/s", "STATIC", "ratio", "CONT", "DISAGG");
+        for (PaperComparison.Row r : rows) {
+            w.printf("%-10s %-8s %-13s %-5s %9s  %-38s %7s %7s %6s %7s %7s%n", r.setup().model(), r.setup().hardware(), r.task(),
+                    r.boundLabel(), Double.isInfinite(r.boundMs()) ? "inf" : "%.0f".formatted(r.boundMs()),
+                    r.exegpt().feasible() ? r.exegpt().best().candidate().describe() : "NS",
+                    r.exegpt().feasible() ? "%.2f".formatted(r.exegpt().best().sequencesPerSecond()) : "-",
+                    fmt(r.staticBest()), Double.isNaN(r.ratio()) ? "-" : "%.2fx".formatted(r.ratio()),
+                    fmt(r.continuousBest()), fmt(r.disaggregatedBest()));
+        }
     }
 
     private static String fmt(Estimate e) {
