@@ -24,6 +24,9 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ProfileCommand.class,
             BenchKernelsCommand.class,
+            PlanCommand.class,
+            SimulateCommand.class,
+            CompareCommand.class,
         })
 public final class Exegpt {
 

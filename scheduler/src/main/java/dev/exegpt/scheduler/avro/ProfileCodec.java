@@ -4,7 +4,6 @@ import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.ProfileEntry;
 import dev.exegpt.schemas.ProfileOperation;
 import dev.exegpt.schemas.ProfilePhase;
-import dev.exegpt.scheduler.cost.CostModel;
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.cost.ProfilePoint;
@@ -66,26 +65,5 @@ public final class ProfileCodec {
                 .setWeightBytesOther(m.paramsOther() * ModelSpec.BYTES_PER_PARAM)
                 .setKvBytesPerTokenPerLayer(m.kvBytesPerTokenPerLayer()).setDeviceMemoryBytes(t.deviceMemoryBytes())
                 .setEntries(entries).build();
-    }
-
-    /**
-     * The table an analytic model predicts, on the profiler grid of PAPER.md §3 [choice]: batch 1..256, length
-     * 16..2048, TP 1, 2, 4, 8; whole-layer entries.
-     */
-    public static ProfileTable tabulate(CostModel cost, String deviceName) {
-        int[] batches = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-        int[] lengths = {16, 64, 128, 256, 512, 1024, 2048};
-        List<ProfilePoint> pts = new ArrayList<>();
-        for (int tp : new int[] {1, 2, 4, 8}) {
-            for (int len : lengths) {
-                for (int b : batches) {
-                    pts.add(new ProfilePoint(Phase.ENCODE, Operation.LAYER, b, len, b * len, tp, 0,
-                            cost.layerMs(Phase.ENCODE, b, len, tp)));
-                    pts.add(new ProfilePoint(Phase.DECODE, Operation.LAYER, b, len, b, tp, 0,
-                            cost.layerMs(Phase.DECODE, b, len, tp)));
-                }
-            }
-        }
-        return new ProfileTable(cost.model(), deviceName, cost.deviceMemoryBytes(), pts);
     }
 }

@@ -2,29 +2,107 @@ package dev.exegpt.scheduler.cost;
 
 import dev.exegpt.scheduler.cost.ProfilePoint.Operation;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Predicate;
+import java.util.TreeSet;
 
 /**
  * Costs looked up in an XProfiler table (PAPER.md §3) and interpolated: piecewise-linear over the token count (or
  * batch) within each profiled sequence length, then linear across sequence lengths; below the grid the first point
  * holds (small steps are launch- and weight-bound), above it the last segment is extended. A TP degree that was not
- * profiled is scaled from the nearest profiled one (time x profiled / wanted), which {@link #describe()} reports.
- * Missing communication entries fall back to the given device's links.
+ * profiled is scaled from the nearest profiled one (time x profiled / wanted). Missing communication entries fall
+ * back to the given device's links. The table is indexed once, so a lookup costs two binary searches.
  */
 public final class ProfiledCostModel implements CostModel {
     private final ProfileTable table;
     private final RooflineCostModel linkFallback;
+    private final Map<String, Curve> curves = new HashMap<>();
+    private final Map<Phase, int[]> computeTps = new HashMap<>();
+
+    /** Points of one (phase, operation, TP degree), grouped by sequence length, each group sorted by x. */
+    private static final class Curve {
+        final int[] lengths;
+        final double[][] xs;
+        final double[][] ts;
+
+        Curve(TreeMap<Integer, List<double[]>> byLength) {
+            lengths = byLength.keySet().stream().mapToInt(Integer::intValue).toArray();
+            xs = new double[lengths.length][];
+            ts = new double[lengths.length][];
+            int i = 0;
+            for (List<double[]> pts : byLength.values()) {
+                pts.sort(Comparator.comparingDouble(a -> a[0]));
+                xs[i] = pts.stream().mapToDouble(a -> a[0]).toArray();
+                ts[i] = pts.stream().mapToDouble(a -> a[1]).toArray();
+                i++;
+            }
+        }
+
+        double at(double x, double y) {
+            if (lengths.length == 1) return along(0, x);
+            int hi = Arrays.binarySearch(lengths, (int) Math.round(y));
+            if (hi >= 0) return along(hi, x);
+            hi = Math.min(Math.max(-hi - 1, 1), lengths.length - 1);
+            int lo = hi - 1;
+            double tLo = along(lo, x), tHi = along(hi, x);
+            return Math.max(0, tLo + (tHi - tLo) * (y - lengths[lo]) / (lengths[hi] - lengths[lo]));
+        }
+
+        private double along(int row, double x) {
+            double[] a = xs[row], t = ts[row];
+            if (a.length == 1 || x <= a[0]) return t[0];
+            int i = Arrays.binarySearch(a, x);
+            if (i >= 0) return t[i];
+            i = -i - 1;
+            if (i >= a.length) i = a.length - 1;
+            return Math.max(i == a.length - 1 && x > a[i] ? t[i] : 0, t[i - 1] + (t[i] - t[i - 1]) * (x - a[i - 1]) / (a[i] - a[i - 1]));
+        }
+    }
 
     public ProfiledCostModel(ProfileTable table, DeviceSpec linkFallback) {
-        if (table.points().stream().noneMatch(p -> p.phase() == Phase.DECODE)) {
+        if (table.points().stream().noneMatch(p -> p.phase() == Phase.DECODE && isCompute(p.operation()))) {
             throw new IllegalArgumentException("profile of %s has no DECODE entries: expected LAYER or "
-                    + "ATTENTION + NON_ATTENTION points for both phases".formatted(table.model().name()));
+                    .formatted(table.model().name()) + "ATTENTION + NON_ATTENTION points for both phases");
         }
         this.table = table;
         this.linkFallback = new RooflineCostModel(table.model(), linkFallback);
+        Map<String, TreeMap<Integer, List<double[]>>> groups = new HashMap<>();
+        Map<Phase, TreeSet<Integer>> tps = new HashMap<>();
+        for (ProfilePoint p : table.points()) {
+            Operation op = p.operation();
+            boolean comm = !isCompute(op);
+            double x = comm ? p.numBytes()
+                    : p.phase() == Phase.ENCODE || op == Operation.NON_ATTENTION ? tokens(p) : p.batchSize();
+            int length = comm || op == Operation.NON_ATTENTION ? 0 : p.seqLength();
+            groups.computeIfAbsent(key(p.phase(), op, p.tpDegree()), k -> new TreeMap<>())
+                    .computeIfAbsent(length, k -> new ArrayList<>()).add(new double[] {x, p.medianMs()});
+            if (!comm) tps.computeIfAbsent(p.phase(), k -> new TreeSet<>()).add(p.tpDegree());
+        }
+        groups.forEach((k, v) -> curves.put(k, new Curve(v)));
+        tps.forEach((phase, set) -> computeTps.put(phase, set.stream().mapToInt(Integer::intValue).toArray()));
+        if (!computeTps.containsKey(Phase.ENCODE)) {
+            throw new IllegalArgumentException("profile of %s has no ENCODE entries".formatted(table.model().name()));
+        }
+    }
+
+    private static boolean isCompute(Operation op) {
+        return op == Operation.LAYER || op == Operation.ATTENTION || op == Operation.NON_ATTENTION;
+    }
+
+    private static String key(Phase phase, Operation op, int tp) {
+        return switch (op) {
+            case PIPELINE_SEND, STATE_TRANSFER -> op.name();
+            case ALL_REDUCE -> op.name() + "/" + tp;
+            default -> phase + "/" + op + "/" + tp;
+        };
+    }
+
+    private static double tokens(ProfilePoint p) {
+        return p.numTokens() > 0 ? p.numTokens() : (double) p.batchSize() * Math.max(1, p.seqLength());
     }
 
     @Override public ModelSpec model() { return table.model(); }
@@ -36,91 +114,46 @@ public final class ProfiledCostModel implements CostModel {
     @Override
     public double layerMs(Phase phase, int batchSize, int seqTokens, int tpDegree) {
         int tp = nearestTp(phase, tpDegree);
-        double scale = (double) tp / tpDegree;
         double x = phase == Phase.ENCODE ? (double) batchSize * seqTokens : batchSize;
-        List<ProfilePoint> layer = select(p -> p.phase() == phase && p.operation() == Operation.LAYER && p.tpDegree() == tp);
+        Curve layer = curves.get(key(phase, Operation.LAYER, tp));
         double ms;
-        if (!layer.isEmpty()) {
-            ms = interpolate(layer, x, seqTokens, phase == Phase.ENCODE);
+        if (layer != null) {
+            ms = layer.at(x, seqTokens);
         } else {
-            List<ProfilePoint> nonAttn = select(p -> p.phase() == phase && p.operation() == Operation.NON_ATTENTION && p.tpDegree() == tp);
-            List<ProfilePoint> attn = select(p -> p.phase() == phase && p.operation() == Operation.ATTENTION && p.tpDegree() == tp);
-            if (nonAttn.isEmpty() || attn.isEmpty()) {
+            Curve nonAttn = curves.get(key(phase, Operation.NON_ATTENTION, tp));
+            Curve attn = curves.get(key(phase, Operation.ATTENTION, tp));
+            if (nonAttn == null || attn == null) {
                 throw new IllegalArgumentException("profile has no %s LAYER nor ATTENTION + NON_ATTENTION points at tp %s"
                         .formatted(phase, tp));
             }
-            ms = interpolate(nonAttn, x, 0, phase == Phase.ENCODE) + interpolate(attn, batchSize, seqTokens, false);
+            ms = nonAttn.at(x, 0) + attn.at(batchSize, seqTokens);
         }
-        ms *= scale;
-        List<ProfilePoint> ar = select(p -> p.operation() == Operation.ALL_REDUCE && p.tpDegree() == tpDegree);
-        if (tpDegree > 1 && !ar.isEmpty()) {
+        ms *= (double) tp / tpDegree;
+        Curve ar = curves.get(key(phase, Operation.ALL_REDUCE, tpDegree));
+        if (tpDegree > 1 && ar != null) {
             int syncs = phase == Phase.DECODE && model().encoderDecoder() ? 3 : 2;
-            ms += syncs * interpolate(ar, x * model().hiddenSize() * ModelSpec.BYTES_PER_PARAM, 0, false);
+            ms += syncs * ar.at(x * model().hiddenSize() * ModelSpec.BYTES_PER_PARAM, 0);
         }
         return ms;
     }
 
     @Override
     public double pipelineSendMs(long numBytes, boolean crossNode) {
-        List<ProfilePoint> pts = select(p -> p.operation() == Operation.PIPELINE_SEND);
-        return pts.isEmpty() ? linkFallback.pipelineSendMs(numBytes, crossNode) : interpolate(pts, numBytes, 0, false);
+        Curve c = curves.get(Operation.PIPELINE_SEND.name());
+        return c == null ? linkFallback.pipelineSendMs(numBytes, crossNode) : c.at(numBytes, 0);
     }
 
     @Override
     public double stateTransferMs(long numBytes) {
-        List<ProfilePoint> pts = select(p -> p.operation() == Operation.STATE_TRANSFER);
-        return pts.isEmpty() ? linkFallback.stateTransferMs(numBytes) : interpolate(pts, numBytes, 0, false);
+        Curve c = curves.get(Operation.STATE_TRANSFER.name());
+        return c == null ? linkFallback.stateTransferMs(numBytes) : c.at(numBytes, 0);
     }
 
     private int nearestTp(Phase phase, int tpDegree) {
-        return table.points().stream().filter(p -> p.phase() == phase && (p.operation() == Operation.LAYER
-                        || p.operation() == Operation.ATTENTION || p.operation() == Operation.NON_ATTENTION))
-                .map(ProfilePoint::tpDegree)
-                .min(Comparator.comparingDouble(t -> Math.abs(Math.log((double) t / tpDegree))))
-                .orElseThrow();
-    }
-
-    private List<ProfilePoint> select(Predicate<ProfilePoint> filter) {
-        List<ProfilePoint> out = new ArrayList<>();
-        for (ProfilePoint p : table.points()) if (filter.test(p)) out.add(p);
-        return out;
-    }
-
-    /** x is numTokens (encode), batch (decode) or numBytes (communication); y is the sequence length. */
-    private static double interpolate(List<ProfilePoint> pts, double x, double y, boolean encodeTokens) {
-        TreeMap<Integer, List<double[]>> byLength = new TreeMap<>();
-        for (ProfilePoint p : pts) {
-            double px = p.operation() == Operation.ALL_REDUCE || p.operation() == Operation.PIPELINE_SEND
-                    || p.operation() == Operation.STATE_TRANSFER ? p.numBytes()
-                    : encodeTokens || p.operation() == Operation.NON_ATTENTION ? tokens(p) : p.batchSize();
-            int key = p.operation() == Operation.NON_ATTENTION || p.numBytes() > 0 ? 0 : p.seqLength();
-            byLength.computeIfAbsent(key, k -> new ArrayList<>()).add(new double[] {px, p.medianMs()});
+        int best = -1;
+        for (int t : computeTps.get(phase)) {
+            if (best < 0 || Math.abs(Math.log((double) t / tpDegree)) < Math.abs(Math.log((double) best / tpDegree))) best = t;
         }
-        if (byLength.size() == 1) return along(byLength.firstEntry().getValue(), x);
-        Integer lo = byLength.floorKey((int) Math.round(y));
-        Integer hi = byLength.ceilingKey((int) Math.round(y));
-        if (lo == null) { lo = byLength.firstKey(); hi = byLength.higherKey(lo); }
-        if (hi == null) { hi = byLength.lastKey(); lo = byLength.lowerKey(hi); }
-        double tLo = along(byLength.get(lo), x);
-        if (lo.equals(hi)) return tLo;
-        double tHi = along(byLength.get(hi), x);
-        return Math.max(0, tLo + (tHi - tLo) * (y - lo) / (hi - lo));
-    }
-
-    private static double tokens(ProfilePoint p) {
-        return p.numTokens() > 0 ? p.numTokens() : (double) p.batchSize() * Math.max(1, p.seqLength());
-    }
-
-    private static double along(List<double[]> xs, double x) {
-        xs.sort(Comparator.comparingDouble(a -> a[0]));
-        if (xs.size() == 1 || x <= xs.get(0)[0]) return xs.get(0)[1];
-        for (int i = 1; i < xs.size(); i++) {
-            if (x <= xs.get(i)[0]) {
-                double[] a = xs.get(i - 1), b = xs.get(i);
-                return a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0]);
-            }
-        }
-        double[] a = xs.get(xs.size() - 2), b = xs.get(xs.size() - 1);
-        return Math.max(b[1], b[1] + (b[1] - a[1]) * (x - b[0]) / (b[0] - a[0]));
+        return best;
     }
 }

@@ -1,7 +1,15 @@
 package dev.exegpt.scheduler.policy;
 
 /**
- * What a policy may look at when it decides: waiting requests for this executor, its active (decoding) set, and
- * for an encoder executor the decoder side's backlog (active plus requests handed over but not merged yet).
+ * What a policy may look at when it decides: waiting requests for this executor (and the input lengths of the
+ * first few, for workload-based batching), its active (decoding) set, and for an encoder executor the decoder
+ * side's backlog (active plus requests handed over but not merged yet; not those still inside the encoder).
+ *
+ * @param headInputTokens input lengths of the first waiting requests, in queue order (may be shorter than numWaiting)
  */
-public record ExecutorView(int numWaiting, int numActive, int numDownstreamBacklog, double nowMs) {}
+public record ExecutorView(int numWaiting, int numActive, int numDownstreamBacklog, double nowMs, int[] headInputTokens) {
+
+    public ExecutorView(int numWaiting, int numActive, int numDownstreamBacklog, double nowMs) {
+        this(numWaiting, numActive, numDownstreamBacklog, nowMs, new int[0]);
+    }
+}

@@ -22,6 +22,8 @@ import java.util.List;
 public final class PaperComparison {
     /** The paper's averages over STATIC (FasterTransformer), PAPER.md §13.1. */
     public static final double PAPER_SMALL_MID = 2.0, PAPER_LARGE = 3.2, PAPER_OVERALL = 2.9, PAPER_MAX = 15.2;
+    /** Real-world datasets (paper Fig. 10, PAPER.md §13.1): average 4.4x, up to 8.7x. */
+    public static final double PAPER_REAL_MEAN = 4.4, PAPER_REAL_MAX = 8.7;
 
     public record Setup(String model, String hardware, List<String> tasks, boolean large) {}
 
@@ -32,6 +34,14 @@ public final class PaperComparison {
             new Setup("gpt3-101b", "a100:16", List.of("G", "C1", "C2"), true),
             new Setup("gpt3-175b", "a100:16", List.of("G", "C1", "C2"), true),
             new Setup("gpt3-341b", "a40:48", List.of("G", "C1", "C2"), true));
+
+    /**
+     * The paper's real-world study (§12.6) on our real-data tasks: OPT-13B and GPT-3 39B on WMT, CNN/DailyMail and
+     * conversation (our stand-in for Alpaca: the Azure conversation trace), at two bounds: STATIC's p30 and p70.
+     */
+    public static final List<Setup> REAL_SETUPS = List.of(
+            new Setup("opt-13b", "a40:4", List.of("wmt", "cnn_dailymail", "conversation"), false),
+            new Setup("gpt3-39b", "a40:16", List.of("wmt", "cnn_dailymail", "conversation"), false));
 
     /** One scenario at one bound; baselines null where nothing meets the bound. */
     public record Row(Setup setup, String task, String boundLabel, double boundMs, Plan exegpt, Estimate staticBest,
@@ -63,19 +73,32 @@ public final class PaperComparison {
     }
 
     public static List<Row> run() {
+        return run(SETUPS, new double[] {0.1, 0.3, 0.7}, new String[] {"p10", "p30", "p70"});
+    }
+
+    public static List<Row> runRealWorld() {
+        return run(REAL_SETUPS, new double[] {0.3, 0.7}, new String[] {"p30", "p70"});
+    }
+
+    private static List<Row> run(List<Setup> setups, double[] quantiles, String[] names) {
         List<Row> rows = new ArrayList<>();
-        for (Setup s : SETUPS) {
+        for (Setup s : setups) {
             for (String task : s.tasks()) {
                 XSimulator x = simulator(s.model(), s.hardware(), task);
                 double[] lat = staticSweepLatenciesMs(x);
-                double[] bounds = lat.length == 0 ? new double[] {Double.POSITIVE_INFINITY}
-                        : new double[] {percentile(lat, 0.1), percentile(lat, 0.3), percentile(lat, 0.7), Double.POSITIVE_INFINITY};
-                String[] labels = {"p10", "p30", "p70", "inf"};
+                double[] bounds = new double[lat.length == 0 ? 1 : quantiles.length + 1];
+                String[] labels = new String[bounds.length];
+                for (int q = 0; q < bounds.length - 1; q++) {
+                    bounds[q] = percentile(lat, quantiles[q]);
+                    labels[q] = names[q];
+                }
+                bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
+                labels[bounds.length - 1] = "inf";
                 List<Policy> policies = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
                 for (int i = 0; i < bounds.length; i++) {
                     double b = bounds[i];
                     Plan p = new XScheduler(x).plan(b, policies);
-                    rows.add(new Row(s, task, lat.length == 0 ? "inf" : labels[i], b, p,
+                    rows.add(new Row(s, task, labels[i], b, p,
                             Baselines.best(x, Policy.STATIC, b), Baselines.best(x, Policy.CONTINUOUS, b),
                             Baselines.best(x, Policy.DISAGGREGATED, b)));
                 }

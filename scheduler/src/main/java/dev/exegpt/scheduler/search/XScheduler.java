@@ -73,15 +73,20 @@ public final class XScheduler {
                 .min(Comparator.comparingDouble(Estimate::latencyMs)).orElse(null);
         double ms = (System.nanoTime() - start) / 1e6;
         if (ok.isEmpty()) {
-            String why = fastest == null ? "no schedule fits in memory"
+            String memory = runs.stream().map(Plan.RunSummary::fastest).filter(e -> e != null && !e.feasible())
+                    .min(Comparator.comparingLong(Estimate::peakMemoryBytes)).map(Estimate::infeasibleReason).orElse("");
+            String why = fastest == null ? "no schedule fits (smallest need: %s)".formatted(memory)
                     : "infeasible: the tightest latency any schedule reaches is %.0f ms (%s) > bound %.0f ms"
                             .formatted(fastest.latencyMs(), fastest.candidate().describe(), latencyBoundMs);
             return new Plan(null, null, fastest, latencyBoundMs, simulated, ms, "latency", why, runs,
                     throughputTolerance, latencyTolerance);
         }
         Estimate best = ok.get(0).best();
-        Plan.RunSummary second = runs.stream().filter(s -> s != ok.get(0))
-                .max(Comparator.comparingDouble(s -> s.best() == null ? -1 : s.best().sequencesPerSecond())).orElse(null);
+        // The runner-up is the best run of another policy; failing that, the best different schedule.
+        Comparator<Plan.RunSummary> rank = Comparator.comparingDouble(s -> s.best() == null ? -1 : s.best().sequencesPerSecond());
+        Plan.RunSummary second = runs.stream().filter(s -> !s.policy().equals(ok.get(0).policy())).max(rank)
+                .orElseGet(() -> runs.stream().filter(s -> s.best() == null || !s.best().candidate().equals(best.candidate()))
+                        .max(rank).orElse(null));
         return new Plan(best, second == null ? null : second.best(), fastest, latencyBoundMs, simulated, ms,
                 bindingConstraint(best, latencyBoundMs), runnerUpNote(best, second, latencyBoundMs), runs,
                 throughputTolerance, latencyTolerance);

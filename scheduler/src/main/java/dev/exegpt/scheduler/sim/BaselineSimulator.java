@@ -28,8 +28,9 @@ final class BaselineSimulator {
     }
 
     /**
-     * STATIC: B requests are encoded together and decoded until the longest possible output (the task maximum) is
-     * done; the batch never shrinks. Latency is reported at the maximum length, as the paper budgets FT (§2.2).
+     * STATIC: B requests are encoded together and decoded until the longest of them is done; the batch never
+     * shrinks. Latency is reported at the task's maximum length, as the paper budgets FT (§2.2); throughput uses the
+     * expected longest of B outputs.
      */
     Estimate staticBatching(Candidate c) {
         int maxOut = sc.workload().maxOutputTokens();
@@ -43,11 +44,24 @@ final class BaselineSimulator {
         int mb = Math.max(1, (b + stages - 1) / stages);
         double iterMs = p.decodeIterationMs(b, ctx, mb);
         double latency = encMs + maxOut * iterMs;
-        double seqPerSec = b * 1000.0 / latency;
+        // Throughput: a batch runs until its longest member is done (forced lengths, no early termination).
+        double batchMs = encMs + expectedMaxOf(b) * iterMs;
+        double seqPerSec = b * 1000.0 / batchMs;
         long mem = Memory.peakBytes(p, sc.model(), true, (double) b * (sc.workload().input().max() + maxOut));
-        double busy = p.deviceBusyMs(Phase.ENCODE, b, in, mb) + maxOut * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
-        Estimate e = x().finish(c, latency, seqPerSec, b, 0, 0, encMs, iterMs, mem, busy / (c.numDevices() * latency));
+        double busy = p.deviceBusyMs(Phase.ENCODE, b, in, mb) + expectedMaxOf(b) * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
+        Estimate e = x().finish(c, latency, seqPerSec, b, 0, 0, encMs, iterMs, mem, busy / (c.numDevices() * batchMs));
         return withBound(e, maxOut);
+    }
+
+    /** E[max of n output lengths] = sum_k (1 - F(k-1)^n). */
+    double expectedMaxOf(int n) {
+        double[] pmf = sc.workload().output().pmf();
+        double cdf = 0, e = 0;
+        for (int k = 1; k < pmf.length; k++) {
+            e += 1 - Math.pow(cdf, n);
+            cdf += pmf[k];
+        }
+        return e;
     }
 
     /** STATIC's latency for a request of {@code outputTokens} when the batch stops there (bound setting). */
@@ -111,10 +125,13 @@ final class BaselineSimulator {
         double periodMs = Math.max(encPeriodMs, iterMs);
         double seqPerSec = be * 1000.0 / periodMs;
         long kvBytes = (long) be * in * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
-        double latency = encPassMs + sc.cost().stateTransferMs(kvBytes) + iterMs + bound * iterMs;
-        long mem = Math.max(Memory.peakBytes(enc, m, false, 0), Memory.peakBytes(dec, m, false, bd * ctx));
+        // As under WAA: an encoder slower than the decoder delivers bursts of B_E (XSimulator#waa).
+        int bdPeak = (int) Math.ceil(Math.min(Math.max(bd, bdPlanned), bd + (bd < bdPlanned ? be : 0)));
+        double peakIterMs = dec.decodeIterationMs(bdPeak, ctx, (int) Math.ceil((double) bdPeak / decStages));
+        double latency = encPassMs + sc.cost().stateTransferMs(kvBytes) + peakIterMs + bound * peakIterMs;
+        long mem = Math.max(Memory.peakBytes(enc, m, false, 0), Memory.peakBytes(dec, m, false, (double) bdPeak * ctx));
         int bdInt = (int) Math.ceil(bd);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages)) * periodMs / encPeriodMs
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages))
                 + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, bdInt / decStages)) * periodMs / iterMs;
         Candidate resolved = new Candidate(c.policy(), n, be, 1, 0, 1, 0, ne);
         return x().finish(resolved, latency, seqPerSec, bdInt, ne, nd, encPeriodMs, iterMs, mem, busy / (n * periodMs));

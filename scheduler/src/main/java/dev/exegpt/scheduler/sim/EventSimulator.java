@@ -26,6 +26,8 @@ import java.util.random.RandomGeneratorFactory;
  */
 public final class EventSimulator {
     private static final int MAX_TIMELINE_STEPS = 10_000;
+    /** Input lengths of this many waiting requests are shown to a policy (workload-based batching). */
+    private static final int HEAD_LENGTHS = 1024;
     private final XSimulator x;
 
     public EventSimulator(XSimulator x) {
@@ -81,11 +83,15 @@ public final class EventSimulator {
             } else if (e instanceof Event.StepEnded s) {
                 endStep(ex[s.executor()], now);
             }
+            if (!queue.isEmpty() && queue.peek().atMs() == now) continue;   // decide once everything due now is in
             for (int i = 0; i < ex.length; i++) {
                 Executor me = ex[i];
                 if (me.busy) continue;
-                int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() + inFlight[0] : 0;
-                StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now));
+                // What the decoder holds or will merge at its next iteration; batches still inside the encoder
+                // pipeline are not counted, or a pipelined encoder would be throttled by its own depth.
+                int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() : 0;
+                StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now,
+                        head(me.waiting, HEAD_LENGTHS)));
                 if (plan.kind() == StepPlan.Kind.IDLE) continue;
                 double durationMs = startStep(me, plan, now, layout, ex.length > 1 && i == 0, queue, seq, inFlight,
                         busyDeviceMs, decodeBatches);
@@ -108,9 +114,14 @@ public final class EventSimulator {
             case STATIC -> new Executor[] {new Executor(new StaticBatching(c.encodeBatchSize()), layout.encoder())};
             case CONTINUOUS -> new Executor[] {new Executor(new ContinuousBatching(stages, Integer.MAX_VALUE), layout.encoder())};
             case WAA_C, WAA_M, DISAGGREGATED -> {
-                int planned = Math.max(1, x.estimate(c).decodeBatchSize());
+                // The decoder's planned batch; when the encoder is the slower side its hand-overs come in bursts of
+                // B_E on top of what is left, so the hold-back threshold is the planned peak, B_D + B_E.
+                Estimate e = x.estimate(c);
+                boolean encoderBound = e.encodeStageMs() > e.decodeIterationMs();
+                int planned = Math.max(1, e.decodeBatchSize() + (encoderBound ? c.encodeBatchSize() : 0));
                 yield new Executor[] {
-                        new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned), layout.encoder()),
+                        new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned,
+                                x.scenario().workload().meanInputTokens()), layout.encoder()),
                         new Executor(WorkloadAwareAllocation.decoderSide(), layout.decoder())};
             }
         };
@@ -185,6 +196,16 @@ public final class EventSimulator {
         }
         me.policy.onStepEnd(me.plan, completed);
         me.busy = false;
+    }
+
+    private static int[] head(ArrayDeque<SimRequest> waiting, int max) {
+        int[] out = new int[Math.min(max, waiting.size())];
+        int i = 0;
+        for (SimRequest r : waiting) {
+            if (i == out.length) break;
+            out[i++] = r.numInputTokens;
+        }
+        return out;
     }
 
     private static List<SimRequest> take(ArrayDeque<SimRequest> from, int n, double now) {

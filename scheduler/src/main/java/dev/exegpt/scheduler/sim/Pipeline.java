@@ -88,10 +88,12 @@ public final class Pipeline {
 
     /** Device-milliseconds of compute for {@code batch} sequences in micro-batches of mb (utilisation). */
     public double deviceBusyMs(Phase phase, int batch, int seqTokens, int mb) {
-        int m = (batch + mb - 1) / Math.max(1, mb);
+        if (batch <= 0) return 0;
+        int m = phase == Phase.DECODE ? numMicroBatches(batch, mb) : (batch + Math.max(1, mb) - 1) / Math.max(1, mb);
+        int size = (batch + m - 1) / m;
         double ms = 0;
         for (int i = 0; i < kinds.size(); i++) {
-            ms += kindCounts.get(i) * kinds.get(i).tpDegree() * stageMs(kinds.get(i), phase, Math.min(mb, batch), seqTokens);
+            ms += kindCounts.get(i) * kinds.get(i).tpDegree() * stageMs(kinds.get(i), phase, size, seqTokens);
         }
         return m * ms;
     }

@@ -116,17 +116,21 @@ public final class XSimulator {
         double periodMs = Math.max(encPeriodMs, iterMs);
         double seqPerSec = be * 1000.0 / periodMs;
         int bdInt = (int) Math.ceil(bd);
+        // When the encoder is the slower side its batches arrive in bursts: right after a hand-over the decoder holds
+        // what is left plus a whole new batch, and the bound-length request must survive iterations at that size.
+        int bdPeak = (int) Math.ceil(Math.min(Math.max(bd, bdPlanned), bd + (bd < bdPlanned ? be : 0)));
+        double peakIterMs = dec.decodeIterationMs(bdPeak, ctx, bm);
         int micro = dec.numMicroBatches(bdInt, bm);
         int mb = (bdInt + micro - 1) / micro;
         long kvBytes = (long) be * inTokens * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
         double handoverMs = cost.stateTransferMs(kvBytes);
         double firstTokenMs = dec.passMs(Phase.DECODE, mb, ctx) + (micro - 1) * dec.bottleneckMs(Phase.DECODE, mb, ctx);
-        double latency = (encPassMs + handoverMs + iterMs + firstTokenMs + (bound - 1) * iterMs)
+        double latency = (encPassMs + handoverMs + peakIterMs + firstTokenMs + (bound - 1) * peakIterMs)
                 * (1 + sc.options().waaBufferFraction());
         long memEnc = Memory.peakBytes(enc, m, false, 0);
-        long memDec = Memory.peakBytes(dec, m, false, bd * ctx);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be) * periodMs / encPeriodMs
-                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, mb)) * periodMs / iterMs;
+        long memDec = Memory.peakBytes(dec, m, false, (double) bdPeak * ctx);
+        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be)   // one encoder batch per period
+                + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, bm) * periodMs / iterMs;
         return finish(c, latency, seqPerSec, bdInt, ne, ndev, encPeriodMs, iterMs, Math.max(memEnc, memDec),
                 busy / (n * periodMs));
     }

@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The task catalogue: the paper's five synthetic tasks (Table 3) and the real-data tasks derived from
@@ -35,10 +37,16 @@ public final class Workloads {
         return NAMES;
     }
 
+    private static final Map<String, Workload> CACHE = new ConcurrentHashMap<>();
+
     /** Looks a task up by name, case-insensitively; throws IllegalArgumentException naming the known tasks. */
     public static Workload byName(String name) {
         String found = NAMES.stream().filter(n -> n.equalsIgnoreCase(name.trim())).findFirst().orElseThrow(
                 () -> new IllegalArgumentException("unknown task '%s': expected one of %s".formatted(name, NAMES)));
+        return CACHE.computeIfAbsent(found, Workloads::readResource);
+    }
+
+    private static Workload readResource(String found) {
         String resource = "/datasets/" + found + ".properties";
         try (InputStream in = Workloads.class.getResourceAsStream(resource)) {
             if (in == null) {

@@ -29,7 +29,7 @@ class CodecTest {
     @Test
     void aProfileWrittenAsAvroJsonReadsBackAndInterpolatesToTheModelItCameFrom(@TempDir Path dir) throws Exception {
         RooflineCostModel roofline = new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40);
-        ProfileTable table = ProfileCodec.tabulate(roofline, "a40 (roofline)");
+        ProfileTable table = ProfileTable.tabulate(roofline, "a40 (roofline)");
         Path file = dir.resolve("profile.json");
         Files.writeString(file, ProfileCodec.toJson(ProfileCodec.fromTable(table, "analytic")));
         ProfiledCostModel profiled = new ProfiledCostModel(ProfileCodec.read(file), DeviceSpec.A40);

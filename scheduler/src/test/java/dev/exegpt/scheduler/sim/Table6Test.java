@@ -3,7 +3,9 @@ package dev.exegpt.scheduler.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.exegpt.scheduler.cost.CostModel;
+import dev.exegpt.scheduler.cost.DeviceSpec;
 import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.scheduler.workload.Workloads;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,5 +37,23 @@ class Table6Test {
         double enc = 1680.0 * be / 52;
         assertEquals(Math.ceil(63.0 / nd) * enc + 63 * 38, e.latencyMs(), 1.0);
         assertEquals(be * 1000 / (enc + nd * 38), e.sequencesPerSecond(), 0.01);
+    }
+
+    /**
+     * The analytic model alone (A100-calibrated roofline on A40 peaks) against Table 7's measured RRA stage times
+     * for the first RRA row of Table 6 (encoder 1.68 s at B_E = 52, decoder 0.038 s per iteration): within 10%.
+     */
+    @ParameterizedTest(name = "B_E={0} N_D={1}")
+    @CsvSource({"52, 13"})
+    void rooflineStageTimesMatchTable7WithinTenPercent(int be, int nd) {
+        XSimulator sim = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
+                Workloads.byName("S"), SimOptions.DEFAULTS));
+        Estimate e = sim.estimate(Candidate.rra(4, be, nd, 4, 4));
+        System.out.printf("roofline OPT-13B 4xA40 RRA B_E=%d N_D=%d: encoder %.0f ms (Table 7: 1680, %+.1f%%), decoder %.1f ms"
+                + " (Table 7: 38, %+.1f%%); latency %.0f ms (Table 6: 10230), %.2f seq/s (25.23)%n", be, nd, e.encodeStageMs(),
+                100 * (e.encodeStageMs() / 1680 - 1), e.decodeIterationMs(), 100 * (e.decodeIterationMs() / 38 - 1),
+                e.latencyMs(), e.sequencesPerSecond());
+        assertEquals(1680, e.encodeStageMs(), 168);
+        assertEquals(38, e.decodeIterationMs(), 3.8);
     }
 }

@@ -1,0 +1,114 @@
+package dev.exegpt.job.cli;
+
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.SimResult;
+import dev.exegpt.scheduler.workload.ArrivalProcess;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.XSimulator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code exegpt plan}: XScheduler's best schedule under a latency bound, and why the runner-up lost. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Find the schedule with the highest throughput whose p99-length request meets --slo-ms (ExeGPT's XScheduler).")
+final class PlanCommand implements Callable<Integer> {
+    @Mixin ScenarioOptions scenario;
+
+    @Option(names = "--slo-ms", required = true, paramLabel = "MS", description = "Latency bound L_B for a request of the task's p99 output length, ms (or inf).")
+    String sloMs;
+
+    @Option(names = "--policy", defaultValue = "auto", paramLabel = "auto|rra|waa-c|waa-m", description = "Policies to search (default: all three).")
+    String policy;
+
+    @Option(names = "--tolerance", defaultValue = "0.05", paramLabel = "F", description = "ε_T and ε_L of the branch-and-bound, as fractions (default 0.05).")
+    double tolerance;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the schedule as Avro JSON (dev.exegpt.schemas.Schedule).")
+    Path out;
+
+    @Option(names = "--verbose", description = "Print every (policy, TP degree) run.")
+    boolean verbose;
+
+    @Option(names = "--check", paramLabel = "N", arity = "0..1", fallbackValue = "5000",
+            description = "Re-run the chosen schedule request by request in the discrete-event simulator (N requests, default 5000).")
+    Integer checkRequests;
+
+    @Spec CommandSpec spec;
+
+    static List<Policy> policies(String flag) {
+        return switch (flag.trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
+            case "rra" -> List.of(Policy.RRA);
+            case "waa-c", "waa_c" -> List.of(Policy.WAA_C);
+            case "waa-m", "waa_m" -> List.of(Policy.WAA_M);
+            case "waa" -> List.of(Policy.WAA_C, Policy.WAA_M);
+            default -> throw new CliErrors.UserError("--policy=%s: expected auto, rra, waa-c or waa-m".formatted(flag), 2);
+        };
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        double bound = ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        if (!(tolerance >= 0 && tolerance < 1)) throw new CliErrors.UserError("--tolerance=%s: expected a fraction in [0, 1)".formatted(tolerance), 2);
+        List<Policy> policies = policies(policy);
+        Scenario sc = scenario.scenario();
+        Plan p = new XScheduler(new XSimulator(sc), tolerance, tolerance).plan(bound, policies);
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf("scenario: %s on %s (%s), task %s (p99 output %d tokens), L_B %s%n", sc.model().name(),
+                scenario.hardwareName().isEmpty() ? sc.numDevices() + " device(s)" : scenario.hardwareName(), sc.cost().describe(),
+                sc.workload().name(), sc.workload().boundOutputTokens(), bound == Double.POSITIVE_INFINITY ? "none" : "%.0f ms".formatted(bound));
+        if (verbose) {
+            for (Plan.RunSummary r : p.runs()) {
+                w.printf("  run %-6s TP degree %d: %4d simulated, %s%n", r.policy(), r.tpDegree(), r.numSimulated(),
+                        r.best() == null ? "nothing meets the bound" : describe(r.best()));
+            }
+        }
+        if (!p.feasible()) {
+            throw new CliErrors.UserError("no schedule meets --slo-ms=%s: %s".formatted(sloMs, p.runnerUpNote()));
+        }
+        Estimate b = p.best();
+        w.printf("schedule: %s%n", b.candidate().describe());
+        w.printf("predicted: %.2f seq/s (%.0f tokens/s), latency %.0f ms for a %d-token output, decode batch %d, peak memory %.1f GiB per device%s%n",
+                b.sequencesPerSecond(), b.tokensPerSecond(), b.latencyMs(), b.boundOutputTokens(), b.decodeBatchSize(),
+                b.peakMemoryBytes() / 1073741824.0,
+                b.numEncoderDevices() > 0 ? ", %d encoder + %d decoder devices".formatted(b.numEncoderDevices(), b.numDecoderDevices()) : "");
+        w.printf("search: %d candidates simulated in %.0f ms; binding constraint: %s%n", p.numSimulated(), p.searchTimeMs(), p.bindingConstraint());
+        w.printf("%s%n", p.runnerUpNote());
+        if (checkRequests != null) {
+            if (checkRequests < 100) throw new CliErrors.UserError("--check=%d: expected at least 100 requests".formatted(checkRequests), 2);
+            SimResult r = new EventSimulator(new XSimulator(sc)).run(b.candidate(), checkRequests, 42, new ArrivalProcess.Bulk());
+            boolean ok = !(r.boundLengthLatencyMs() >= bound);
+            w.printf("check (discrete-event, %d requests): %.2f seq/s (%+.1f%%), %d-token latency %.0f ms (%+.1f%%)%s%n",
+                    checkRequests, r.sequencesPerSecond(), 100 * (r.sequencesPerSecond() / b.sequencesPerSecond() - 1),
+                    b.boundOutputTokens(), r.boundLengthLatencyMs(), 100 * (r.boundLengthLatencyMs() / b.latencyMs() - 1),
+                    ok ? "" : " -- EXCEEDS the bound in the event run");
+        }
+        if (out != null) {
+            Schedule s = ScheduleCodec.fromPlan(p, new ScheduleCodec.Origin(scenario.modelName(), scenario.hardwareName(),
+                    sc.workload().name(), System.currentTimeMillis()));
+            ScheduleCodec.write(s, out);
+            w.printf("wrote %s%n", out);
+        }
+        w.flush();
+        return 0;
+    }
+
+    static String describe(Estimate e) {
+        return "%s: %.2f seq/s at %.0f ms".formatted(e.candidate().describe(), e.sequencesPerSecond(), e.latencyMs());
+    }
+}

@@ -1,0 +1,74 @@
+package dev.exegpt.job.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** plan, simulate and compare through the real command line, with their error lines. */
+class PlannerCommandsTest {
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Exegpt.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void planWritesAScheduleThatSimulateReads(@TempDir Path dir) throws Exception {
+        Path schedule = dir.resolve("schedule.json");
+        Run plan = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--slo-ms", "5900",
+                "--out", schedule.toString(), "--check", "1000");
+        assertEquals(0, plan.code(), plan.err());
+        assertTrue(plan.out().contains("schedule: "), plan.out());
+        assertTrue(plan.out().contains("runner-up"), plan.out());
+        assertTrue(plan.out().contains("check (discrete-event, 1000 requests)"), plan.out());
+        assertTrue(Files.readString(schedule).contains("\"predictedSequencesPerSecond\""));
+        Path timeline = dir.resolve("timeline.csv");
+        Run sim = run("simulate", "--schedule", schedule.toString(), "--requests", "2000", "--timeline", timeline.toString());
+        assertEquals(0, sim.code(), sim.err());
+        assertTrue(sim.out().contains("throughput (seq/s)"), sim.out());
+        assertTrue(Files.readAllLines(timeline).size() > 100);
+        assertTrue(Files.readAllLines(timeline).get(1).matches("\\d+,(ENCODE|DECODE),[0-9.]+,[0-9.]+,\\d+"));
+    }
+
+    @Test
+    void compareShowsEveryBaseline() {
+        Run r = run("compare", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "T", "--slo-ms", "inf");
+        assertEquals(0, r.code(), r.err());
+        for (String s : new String[] {"ExeGPT", "STATIC", "CONTINUOUS", "DISAGGREGATED"}) assertTrue(r.out().contains(s), r.out());
+    }
+
+    @Test
+    void wrongFlagsGiveOneLineNamingFlagValueAndExpectation() {
+        Run badHw = run("plan", "--model-spec", "opt-13b", "--hardware", "tpu:4", "--task", "S", "--slo-ms", "1000");
+        assertEquals(2, badHw.code());
+        assertEquals(1, badHw.err().strip().lines().count(), badHw.err());
+        assertTrue(badHw.err().contains("--hardware=tpu:4") && badHw.err().contains("a100, a40, h100"), badHw.err());
+        Run badSlo = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--slo-ms", "-3");
+        assertEquals(2, badSlo.code());
+        assertTrue(badSlo.err().contains("--slo-ms=-3: expected a positive number"), badSlo.err());
+        Run infeasible = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--slo-ms", "200");
+        assertEquals(1, infeasible.code());
+        assertTrue(infeasible.err().contains("tightest latency"), infeasible.err());
+        Run both = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--workload", "x.properties", "--slo-ms", "1");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("exactly one of --task"), both.err());
+    }
+}
