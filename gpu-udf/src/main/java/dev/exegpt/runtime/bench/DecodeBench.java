@@ -55,10 +55,10 @@ public final class DecodeBench {
                 for (int i = 0; i < batch; i++) {
                     int[] prompt = new int[contextTokens];
                     for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
-                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + 2, true));
+                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + 4, true));
                 }
                 List<Sequence> active = engine.encode(requests).admitted();
-                engine.decode(active);                                          // warm-up
+                for (int w = 0; w < 3; w++) engine.decode(active);             // warm-up (JIT)
                 double[] ms = new double[steps];
                 for (int s = 0; s < steps; s++) {
                     long t0 = System.nanoTime();
