@@ -36,7 +36,7 @@ public final class DecodeBench {
         long ffn = c.ffnDim();
         long layer = c.architecture() == Architecture.OPT
                 ? 4 * d * inner + 2 * d * ffn
-                : 2 * d * inner + 2 * d * inner + (c.gatedGelu() ? 3 : 2) * d * ffn;   // self q,k,v,o; cross q,o; ffn
+                : 4 * d * inner + 2 * d * inner + (c.gatedGelu() ? 3 : 2) * d * ffn;   // self q,k,v,o; cross q,o; ffn
         return layer * c.numDecoderLayers() + (long) c.vocabSize() * d;
     }
 
