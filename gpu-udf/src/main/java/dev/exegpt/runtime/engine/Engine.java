@@ -60,8 +60,13 @@ public final class Engine implements AutoCloseable {
                 : Math.max(1, cores / engineConfig.layout().numDevices());
         int headThreads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice() : cores;
         this.headKernels = engineConfig.referenceKernels() ? new ReferenceKernels() : new VectorKernels(headThreads);
-        this.head = new ModelHead(config, weights, headKernels);
-        this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
+        try {
+            this.head = new ModelHead(config, weights, headKernels);
+            this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
+        } catch (RuntimeException e) {
+            headKernels.close();
+            throw e;
+        }
         LOG.info("engine: {} {} layout {} ({} devices, {} kernel threads each), state capacity {} MiB",
                 config.architecture(), config.dModel(), engineConfig.layout(), engineConfig.layout().numDevices(),
                 threads, engineConfig.kvCacheCapacityBytes() >> 20);
