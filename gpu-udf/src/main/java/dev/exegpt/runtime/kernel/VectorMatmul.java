@@ -56,6 +56,18 @@ final class VectorMatmul {
             for (int jb = jp0; jb < jp1; jb += panelsPerBlock) {
                 int jbEnd = Math.min(jp1, jb + panelsPerBlock);
                 int i = 0;
+                {                                         // 8 rows per pass: each panel row is loaded once for 16 FMAs
+                    for (; i + 2 * MR <= m; i += 2 * MR) {
+                        for (int jp = jb; jp < jbEnd; jp++) {
+                            if ((jp + 1) * NR <= n) {
+                                tile8(out, a, packed, k, n, i, jp, p0, p1);
+                            } else {
+                                tile4Edge(out, a, packed, k, n, i, jp, p0, p1);
+                                tile4Edge(out, a, packed, k, n, i + MR, jp, p0, p1);
+                            }
+                        }
+                    }
+                }
                 for (; i + MR <= m; i += MR) {
                     for (int jp = jb; jp < jbEnd; jp++) {
                         if ((jp + 1) * NR <= n) tile4(out, a, packed, k, n, i, jp, p0, p1);
@@ -76,6 +88,66 @@ final class VectorMatmul {
         for (int i = 0; i < m; i++) {
             for (int j = j0; j < j1; j++) out[i * n + j] = bias == null ? 0f : bias[j];
         }
+    }
+
+    /** out[i..i+8)[jp*NR ..) += a[i..i+8)[p0..p1) @ panel jp: 16 accumulators, each panel row loaded once. */
+    private static void tile8(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        int o = i * n + j;
+        FloatVector c00 = FloatVector.fromArray(F, out, o), c01 = FloatVector.fromArray(F, out, o + L);
+        FloatVector c10 = FloatVector.fromArray(F, out, o + n), c11 = FloatVector.fromArray(F, out, o + n + L);
+        FloatVector c20 = FloatVector.fromArray(F, out, o + 2 * n), c21 = FloatVector.fromArray(F, out, o + 2 * n + L);
+        FloatVector c30 = FloatVector.fromArray(F, out, o + 3 * n), c31 = FloatVector.fromArray(F, out, o + 3 * n + L);
+        FloatVector c40 = FloatVector.fromArray(F, out, o + 4 * n), c41 = FloatVector.fromArray(F, out, o + 4 * n + L);
+        FloatVector c50 = FloatVector.fromArray(F, out, o + 5 * n), c51 = FloatVector.fromArray(F, out, o + 5 * n + L);
+        FloatVector c60 = FloatVector.fromArray(F, out, o + 6 * n), c61 = FloatVector.fromArray(F, out, o + 6 * n + L);
+        FloatVector c70 = FloatVector.fromArray(F, out, o + 7 * n), c71 = FloatVector.fromArray(F, out, o + 7 * n + L);
+        int a0 = i * k;
+        int b = jp * k * NR + p0 * NR;
+        for (int p = p0; p < p1; p++, b += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, packed, b);
+            FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[a0 + k + p]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[a0 + 2 * k + p]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[a0 + 3 * k + p]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+            x = FloatVector.broadcast(F, a[a0 + 4 * k + p]);
+            c40 = x.fma(w0, c40);
+            c41 = x.fma(w1, c41);
+            x = FloatVector.broadcast(F, a[a0 + 5 * k + p]);
+            c50 = x.fma(w0, c50);
+            c51 = x.fma(w1, c51);
+            x = FloatVector.broadcast(F, a[a0 + 6 * k + p]);
+            c60 = x.fma(w0, c60);
+            c61 = x.fma(w1, c61);
+            x = FloatVector.broadcast(F, a[a0 + 7 * k + p]);
+            c70 = x.fma(w0, c70);
+            c71 = x.fma(w1, c71);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + n);
+        c11.intoArray(out, o + n + L);
+        c20.intoArray(out, o + 2 * n);
+        c21.intoArray(out, o + 2 * n + L);
+        c30.intoArray(out, o + 3 * n);
+        c31.intoArray(out, o + 3 * n + L);
+        c40.intoArray(out, o + 4 * n);
+        c41.intoArray(out, o + 4 * n + L);
+        c50.intoArray(out, o + 5 * n);
+        c51.intoArray(out, o + 5 * n + L);
+        c60.intoArray(out, o + 6 * n);
+        c61.intoArray(out, o + 6 * n + L);
+        c70.intoArray(out, o + 7 * n);
+        c71.intoArray(out, o + 7 * n + L);
     }
 
     /** out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
