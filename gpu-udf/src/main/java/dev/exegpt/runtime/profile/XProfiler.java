@@ -122,12 +122,12 @@ public final class XProfiler {
         }
         float[] ex = e.randomActivations(1);
         float[] dx = d.randomActivations(1);
-        while (System.nanoTime() - t0 < 3_000_000_000L) {
+        do {
             g.forward(enc, e.batch(), ex);
             g.forward(dec, d.batch(), dx);
             g.run(ea::get);
             g.run(da::get);
-        }
+        } while (System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L);
         log.printf("[xprofiler] warm-up tp=%d: %.1f s%n", g.degree, (System.nanoTime() - t0) / 1e9);
     }
 
