@@ -198,15 +198,11 @@ public final class Engine implements AutoCloseable {
     }
 
     private void appendNext(List<Sequence> group, float[] hidden) {
-        int v = config.vocabSize();
-        float[] logits = head.logits(hidden, group.size());
-        int[] next = head.argmax(logits, group.size());
+        float[][] logits = engineConfig.keepLogits() ? new float[group.size()][] : null;
+        int[] next = head.greedy(hidden, group.size(), logits);
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
-            if (engineConfig.keepLogits()) {
-                s.lastLogits = new float[v];
-                System.arraycopy(logits, i * v, s.lastLogits, 0, v);
-            }
+            if (logits != null) s.lastLogits = logits[i];
             s.append(next[i], config.eosTokenId());
         }
     }

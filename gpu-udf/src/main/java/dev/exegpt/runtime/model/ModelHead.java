@@ -88,6 +88,29 @@ public final class ModelHead {
         return logits;
     }
 
+    /** Rows of the LM head computed at once: keeps the logits block under G1's humongous-object size. */
+    private static final int LOGIT_ROWS_PER_BLOCK = 4;
+
+    /**
+     * Greedy next token of each hidden row x (rows, dModel), computing the logits a few rows at a time. When
+     * keep is not null, keep[r] receives row r's logits (vocab).
+     */
+    public int[] greedy(float[] x, int rows, float[][] keep) {
+        int d = c.dModel();
+        int v = c.vocabSize();
+        int[] next = new int[rows];
+        for (int r0 = 0; r0 < rows; r0 += LOGIT_ROWS_PER_BLOCK) {
+            int n = Math.min(LOGIT_ROWS_PER_BLOCK, rows - r0);
+            float[] block = java.util.Arrays.copyOfRange(x, r0 * d, (r0 + n) * d);
+            float[] logits = logits(block, n);
+            for (int r = 0; r < n; r++) {
+                next[r0 + r] = k.argmax(logits, r * v, v);
+                if (keep != null) keep[r0 + r] = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
+            }
+        }
+        return next;
+    }
+
     /** Greedy choice for each row of logits (rows, vocab). */
     public int[] argmax(float[] logits, int rows) {
         int[] next = new int[rows];
