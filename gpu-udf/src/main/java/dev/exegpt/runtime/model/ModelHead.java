@@ -76,39 +76,38 @@ public final class ModelHead {
         }
     }
 
-    /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head. */
+    /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head (a new array). */
     public float[] logits(float[] x, int rows) {
+        return java.util.Arrays.copyOf(logitsInto(x, rows), rows * c.vocabSize());
+    }
+
+    /**
+     * Greedy next token of each hidden row x (rows, dModel). The logits go to a buffer this head keeps and reuses
+     * (a batch of 64 makes 13 MB of logits per step; allocating that anew each step costs G1 humongous regions), so
+     * calls must come from one thread, the engine's. When keep is not null, keep[r] receives a copy of row r's logits.
+     */
+    public int[] greedy(float[] x, int rows, float[][] keep) {
+        int v = c.vocabSize();
+        float[] logits = logitsInto(x, rows);
+        int[] next = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            next[r] = k.argmax(logits, r * v, v);
+            if (keep != null) keep[r] = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
+        }
+        return next;
+    }
+
+    private float[] logitsBuffer = new float[0];
+
+    private float[] logitsInto(float[] x, int rows) {
         int d = c.dModel();
+        if (logitsBuffer.length < rows * c.vocabSize()) logitsBuffer = new float[rows * c.vocabSize()];
         float[] h = new float[rows * d];
         if (finalNormBias != null) k.layerNorm(h, x, finalNormWeight, finalNormBias, rows, d, c.normEps());
         else k.rmsNorm(h, x, finalNormWeight, rows, d, c.normEps());
         if (lmScale != 1f) for (int i = 0; i < h.length; i++) h[i] *= lmScale;
-        float[] logits = new float[rows * c.vocabSize()];
-        k.linear(logits, h, lmHead, null, rows);
-        return logits;
-    }
-
-    /** Rows of the LM head computed at once: keeps the logits block under G1's humongous-object size. */
-    private static final int LOGIT_ROWS_PER_BLOCK = 4;
-
-    /**
-     * Greedy next token of each hidden row x (rows, dModel), computing the logits a few rows at a time. When
-     * keep is not null, keep[r] receives row r's logits (vocab).
-     */
-    public int[] greedy(float[] x, int rows, float[][] keep) {
-        int d = c.dModel();
-        int v = c.vocabSize();
-        int[] next = new int[rows];
-        for (int r0 = 0; r0 < rows; r0 += LOGIT_ROWS_PER_BLOCK) {
-            int n = Math.min(LOGIT_ROWS_PER_BLOCK, rows - r0);
-            float[] block = java.util.Arrays.copyOfRange(x, r0 * d, (r0 + n) * d);
-            float[] logits = logits(block, n);
-            for (int r = 0; r < n; r++) {
-                next[r0 + r] = k.argmax(logits, r * v, v);
-                if (keep != null) keep[r0 + r] = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
-            }
-        }
-        return next;
+        k.linear(logitsBuffer, h, lmHead, null, rows);
+        return logitsBuffer;
     }
 
     /** Greedy choice for each row of logits (rows, vocab). */
