@@ -17,6 +17,7 @@ public final class ModelHead {
     private final float[] finalNormBias;      // OPT: (dModel); T5: null
     private final Matrix lmHead;              // (vocab, dModel)
     private final float lmScale;              // T5 with tied embeddings scales by dModel^-0.5 before the head
+    private float[] logitsBuffer = new float[0];  // (rows, vocab), reused across steps; engine thread only
 
     public ModelHead(ModelConfig c, Weights w, Kernels k) {
         this.c = c;
@@ -96,8 +97,6 @@ public final class ModelHead {
         }
         return next;
     }
-
-    private float[] logitsBuffer = new float[0];
 
     private float[] logitsInto(float[] x, int rows) {
         int d = c.dModel();
