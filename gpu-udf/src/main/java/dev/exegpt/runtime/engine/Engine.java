@@ -60,8 +60,13 @@ public final class Engine implements AutoCloseable {
                 : Math.max(1, cores / engineConfig.layout().numDevices());
         int headThreads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice() : cores;
         this.headKernels = engineConfig.referenceKernels() ? new ReferenceKernels() : new VectorKernels(headThreads);
-        this.head = new ModelHead(config, weights, headKernels);
-        this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
+        try {
+            this.head = new ModelHead(config, weights, headKernels);
+            this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
+        } catch (RuntimeException e) {
+            headKernels.close();
+            throw e;
+        }
         LOG.info("engine: {} {} layout {} ({} devices, {} kernel threads each), state capacity {} MiB",
                 config.architecture(), config.dModel(), engineConfig.layout(), engineConfig.layout().numDevices(),
                 threads, engineConfig.kvCacheCapacityBytes() >> 20);
@@ -193,15 +198,11 @@ public final class Engine implements AutoCloseable {
     }
 
     private void appendNext(List<Sequence> group, float[] hidden) {
-        int v = config.vocabSize();
-        float[] logits = head.logits(hidden, group.size());
-        int[] next = head.argmax(logits, group.size());
+        float[][] logits = engineConfig.keepLogits() ? new float[group.size()][] : null;
+        int[] next = head.greedy(hidden, group.size(), logits);
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
-            if (engineConfig.keepLogits()) {
-                s.lastLogits = new float[v];
-                System.arraycopy(logits, i * v, s.lastLogits, 0, v);
-            }
+            if (logits != null) s.lastLogits = logits[i];
             s.append(next[i], config.eosTokenId());
         }
     }

@@ -242,6 +242,11 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Work-sharing over an atomic counter. A helper that has not started by the time the caller runs out of work is
+     * claimed back and never runs: on a loaded machine a helper thread may wait a whole scheduler slice for a core,
+     * and the caller must not wait for it then (the caller has done its share of the work anyway).
+     */
     @Override
     public void parallelFor(int n, IntConsumer body) {
         int helpers = Math.min(numThreads, n) - 1;
@@ -253,12 +258,20 @@ public final class VectorKernels implements Kernels {
         Runnable worker = () -> {
             for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) body.accept(i);
         };
+        List<AtomicInteger> states = new ArrayList<>(helpers);                  // 0 pending, 1 running, 2 claimed
         List<Future<?>> helping = new ArrayList<>(helpers);
-        for (int h = 0; h < helpers; h++) helping.add(pool.submit(worker));
+        for (int h = 0; h < helpers; h++) {
+            AtomicInteger state = new AtomicInteger();
+            states.add(state);
+            helping.add(pool.submit(() -> {
+                if (state.compareAndSet(0, 1)) worker.run();
+            }));
+        }
         worker.run();
-        for (Future<?> f : helping) {
+        for (int h = 0; h < helpers; h++) {
+            if (states.get(h).compareAndSet(0, 2)) continue;                     // never started: nothing to wait for
             try {
-                f.get();
+                helping.get(h).get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for kernel threads", e);

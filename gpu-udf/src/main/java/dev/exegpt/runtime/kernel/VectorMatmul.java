@@ -23,6 +23,8 @@ final class VectorMatmul {
     static final int MR = 4;
     /** Depth of a k block. */
     static final int KB = 256;
+    /** Up to this many rows of a, a matmul is weight-streaming bound: no k blocking (see multiply). */
+    static final int SMALL_M = 16;
     /** Panels per L2 block. */
     static final int PANELS_PER_BLOCK = 4;
 
@@ -45,16 +47,38 @@ final class VectorMatmul {
     /** Computes panels [jp0, jp1) of out (m, n) = a (m, k) @ w^T + bias; one thread. */
     static void multiply(float[] out, float[] a, float[] packed, float[] bias, int m, int k, int n, int jp0, int jp1) {
         initialise(out, bias, m, n, jp0 * NR, Math.min(n, jp1 * NR));
-        for (int p0 = 0; p0 < k; p0 += KB) {
-            int p1 = Math.min(k, p0 + KB);
-            for (int jb = jp0; jb < jp1; jb += PANELS_PER_BLOCK) {
-                int jbEnd = Math.min(jp1, jb + PANELS_PER_BLOCK);
+        // Few rows (decode): stream each panel once from memory and keep it in L2 for all row tiles.
+        boolean fewRows = m <= SMALL_M;
+        int kb = fewRows ? k : KB;
+        int panelsPerBlock = fewRows ? 1 : PANELS_PER_BLOCK;
+        for (int p0 = 0; p0 < k; p0 += kb) {
+            int p1 = Math.min(k, p0 + kb);
+            for (int jb = jp0; jb < jp1; jb += panelsPerBlock) {
+                int jbEnd = Math.min(jp1, jb + panelsPerBlock);
                 int i = 0;
+                {                                         // 8 rows per pass: each panel row is loaded once for 16 FMAs
+                    for (; i + 2 * MR <= m; i += 2 * MR) {
+                        for (int jp = jb; jp < jbEnd; jp++) {
+                            if ((jp + 1) * NR <= n) {
+                                tile8(out, a, packed, k, n, i, jp, p0, p1);
+                            } else {
+                                tile4Edge(out, a, packed, k, n, i, jp, p0, p1);
+                                tile4Edge(out, a, packed, k, n, i + MR, jp, p0, p1);
+                            }
+                        }
+                    }
+                }
                 for (; i + MR <= m; i += MR) {
-                    for (int jp = jb; jp < jbEnd; jp++) tile4(out, a, packed, k, n, i, jp, p0, p1);
+                    for (int jp = jb; jp < jbEnd; jp++) {
+                        if ((jp + 1) * NR <= n) tile4(out, a, packed, k, n, i, jp, p0, p1);
+                        else tile4Edge(out, a, packed, k, n, i, jp, p0, p1);     // masked ops are slow on JDK 17
+                    }
                 }
                 for (; i < m; i++) {
-                    for (int jp = jb; jp < jbEnd; jp++) tile1(out, a, packed, k, n, i, jp, p0, p1);
+                    for (int jp = jb; jp < jbEnd; jp++) {
+                        if ((jp + 1) * NR <= n) tile1(out, a, packed, k, n, i, jp, p0, p1);
+                        else tile1Edge(out, a, packed, k, n, i, jp, p0, p1);
+                    }
                 }
             }
         }
@@ -66,8 +90,110 @@ final class VectorMatmul {
         }
     }
 
+    /** out[i..i+8)[jp*NR ..) += a[i..i+8)[p0..p1) @ panel jp: 16 accumulators, each panel row loaded once. */
+    private static void tile8(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        int o = i * n + j;
+        FloatVector c00 = FloatVector.fromArray(F, out, o), c01 = FloatVector.fromArray(F, out, o + L);
+        FloatVector c10 = FloatVector.fromArray(F, out, o + n), c11 = FloatVector.fromArray(F, out, o + n + L);
+        FloatVector c20 = FloatVector.fromArray(F, out, o + 2 * n), c21 = FloatVector.fromArray(F, out, o + 2 * n + L);
+        FloatVector c30 = FloatVector.fromArray(F, out, o + 3 * n), c31 = FloatVector.fromArray(F, out, o + 3 * n + L);
+        FloatVector c40 = FloatVector.fromArray(F, out, o + 4 * n), c41 = FloatVector.fromArray(F, out, o + 4 * n + L);
+        FloatVector c50 = FloatVector.fromArray(F, out, o + 5 * n), c51 = FloatVector.fromArray(F, out, o + 5 * n + L);
+        FloatVector c60 = FloatVector.fromArray(F, out, o + 6 * n), c61 = FloatVector.fromArray(F, out, o + 6 * n + L);
+        FloatVector c70 = FloatVector.fromArray(F, out, o + 7 * n), c71 = FloatVector.fromArray(F, out, o + 7 * n + L);
+        int a0 = i * k;
+        int b = jp * k * NR + p0 * NR;
+        for (int p = p0; p < p1; p++, b += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, packed, b);
+            FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[a0 + k + p]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[a0 + 2 * k + p]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[a0 + 3 * k + p]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+            x = FloatVector.broadcast(F, a[a0 + 4 * k + p]);
+            c40 = x.fma(w0, c40);
+            c41 = x.fma(w1, c41);
+            x = FloatVector.broadcast(F, a[a0 + 5 * k + p]);
+            c50 = x.fma(w0, c50);
+            c51 = x.fma(w1, c51);
+            x = FloatVector.broadcast(F, a[a0 + 6 * k + p]);
+            c60 = x.fma(w0, c60);
+            c61 = x.fma(w1, c61);
+            x = FloatVector.broadcast(F, a[a0 + 7 * k + p]);
+            c70 = x.fma(w0, c70);
+            c71 = x.fma(w1, c71);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + n);
+        c11.intoArray(out, o + n + L);
+        c20.intoArray(out, o + 2 * n);
+        c21.intoArray(out, o + 2 * n + L);
+        c30.intoArray(out, o + 3 * n);
+        c31.intoArray(out, o + 3 * n + L);
+        c40.intoArray(out, o + 4 * n);
+        c41.intoArray(out, o + 4 * n + L);
+        c50.intoArray(out, o + 5 * n);
+        c51.intoArray(out, o + 5 * n + L);
+        c60.intoArray(out, o + 6 * n);
+        c61.intoArray(out, o + 6 * n + L);
+        c70.intoArray(out, o + 7 * n);
+        c71.intoArray(out, o + 7 * n + L);
+    }
+
     /** out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
     private static void tile4(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        FloatVector c00 = FloatVector.fromArray(F, out, i * n + j);
+        FloatVector c01 = FloatVector.fromArray(F, out, i * n + j + L);
+        FloatVector c10 = FloatVector.fromArray(F, out, (i + 1) * n + j);
+        FloatVector c11 = FloatVector.fromArray(F, out, (i + 1) * n + j + L);
+        FloatVector c20 = FloatVector.fromArray(F, out, (i + 2) * n + j);
+        FloatVector c21 = FloatVector.fromArray(F, out, (i + 2) * n + j + L);
+        FloatVector c30 = FloatVector.fromArray(F, out, (i + 3) * n + j);
+        FloatVector c31 = FloatVector.fromArray(F, out, (i + 3) * n + j + L);
+        int a0 = i * k;
+        int a1 = a0 + k;
+        int a2 = a1 + k;
+        int a3 = a2 + k;
+        int b = jp * k * NR + p0 * NR;
+        for (int p = p0; p < p1; p++, b += NR) {
+            FloatVector w0 = FloatVector.fromArray(F, packed, b);
+            FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[a1 + p]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[a2 + p]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[a3 + p]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+        }
+        c00.intoArray(out, i * n + j);
+        c01.intoArray(out, i * n + j + L);
+        c10.intoArray(out, (i + 1) * n + j);
+        c11.intoArray(out, (i + 1) * n + j + L);
+        c20.intoArray(out, (i + 2) * n + j);
+        c21.intoArray(out, (i + 2) * n + j + L);
+        c30.intoArray(out, (i + 3) * n + j);
+        c31.intoArray(out, (i + 3) * n + j + L);
+    }
+
+    /** As tile4, masked for the last, partial panel. out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
+    private static void tile4Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
         int j = jp * NR;
         VectorMask<Float> m0 = F.indexInRange(j, n);
         VectorMask<Float> m1 = F.indexInRange(j + L, n);
@@ -112,6 +238,32 @@ final class VectorMatmul {
 
     /** One row of a against panel jp; four accumulators per vector column hide the FMA latency. */
     private static void tile1(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+        int j = jp * NR;
+        FloatVector c0 = FloatVector.fromArray(F, out, i * n + j);
+        FloatVector c1 = FloatVector.fromArray(F, out, i * n + j + L);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int a0 = i * k;
+        int b = jp * k * NR + p0 * NR;
+        int p = p0;
+        for (; p + 1 < p1; p += 2, b += 2 * NR) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
+            d0 = y.fma(FloatVector.fromArray(F, packed, b + NR), d0);
+            d1 = y.fma(FloatVector.fromArray(F, packed, b + NR + L), d1);
+        }
+        if (p < p1) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
+        }
+        c0.add(d0).intoArray(out, i * n + j);
+        c1.add(d1).intoArray(out, i * n + j + L);
+    }
+    /** As tile1, masked for the last, partial panel. One row against panel jp; four accumulators per vector column hide the FMA latency. */
+    private static void tile1Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
         int j = jp * NR;
         VectorMask<Float> m0 = F.indexInRange(j, n);
         VectorMask<Float> m1 = F.indexInRange(j + L, n);

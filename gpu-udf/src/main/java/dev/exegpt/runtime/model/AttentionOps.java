@@ -26,59 +26,116 @@ final class AttentionOps {
         void fill(float[] bias, int queryPos, int numKeys, int localHead);
     }
 
+    /** Sequences with at least this many rows in a step (prefill) attend as blocks of matrix products. */
+    static final int BLOCK_MIN_ROWS = 8;
+
+    /** Where one sequence's keys and values of one head are: key t of the head starts at keys[offset + t * stride]. */
+    private record KeyView(float[] keys, float[] values, int offset, int stride) {}
+
+    private static KeyView keysOf(StepBatch b, int seq, int layer, ShardLayout shard, Source source, int hl,
+                                  float[] localKeys, float[] localValues) {
+        SequenceState s = b.state(seq);
+        int hd = shard.headDim();
+        int inner = shard.numHeads() * hd;
+        return switch (source) {
+            case SELF_CACHE -> new KeyView(s.selfKeys[layer], s.selfValues[layer], shard.innerStart() + hl * hd, inner);
+            case CROSS_CACHE -> new KeyView(s.crossKeys[layer], s.crossValues[layer], shard.innerStart() + hl * hd, inner);
+            case LOCAL -> new KeyView(localKeys, localValues, b.rowStart(seq) * shard.localInner() + hl * hd,
+                    shard.localInner());
+        };
+    }
+
+    /** Keys a query at position pos of sequence seq may see: causal for the self cache, all for the others. */
+    private static int numKeys(StepBatch b, int seq, Source source, int pos) {
+        return switch (source) {
+            case SELF_CACHE -> pos + 1;
+            case CROSS_CACHE -> b.state(seq).encoderLength;
+            case LOCAL -> b.numRows(seq);
+        };
+    }
+
     /**
      * out (numTokens, localInner) = attention of q (numTokens, localInner) over the keys of source.
-     * localKeys and localValues are used only for {@link Source#LOCAL}.
+     * localKeys and localValues are used only for {@link Source#LOCAL}. Tasks are (row, head) pairs, or (sequence,
+     * head) blocks for sequences with many rows.
      */
     static void attend(Kernels k, StepBatch b, int layer, ShardLayout shard, Source source, float[] q, float[] out,
                        float[] localKeys, float[] localValues, float scale, Bias bias) {
         int heads = shard.numLocalHeads();
-        int hd = shard.headDim();
-        int li = shard.localInner();
-        int inner = shard.numHeads() * hd;
-        k.parallelFor(b.numTokens() * heads, task -> {
-            int row = task / heads;
-            int hl = task % heads;
-            int seq = b.sequenceOfRow(row);
-            SequenceState s = b.state(seq);
-            int pos = b.startPos(seq) + row - b.rowStart(seq);
-            float[] keys;
-            float[] values;
-            int kvOff;
-            int stride;
-            int numKeys;
-            switch (source) {
-                case SELF_CACHE -> {
-                    keys = s.selfKeys[layer];
-                    values = s.selfValues[layer];
-                    kvOff = shard.innerStart() + hl * hd;
-                    stride = inner;
-                    numKeys = pos + 1;
-                }
-                case CROSS_CACHE -> {
-                    keys = s.crossKeys[layer];
-                    values = s.crossValues[layer];
-                    kvOff = shard.innerStart() + hl * hd;
-                    stride = inner;
-                    numKeys = s.encoderLength;
-                }
-                default -> {
-                    keys = localKeys;
-                    values = localValues;
-                    kvOff = b.rowStart(seq) * li + hl * hd;
-                    stride = li;
-                    numKeys = b.numRows(seq);
+        int numTasks = 0;
+        int[] taskSeq = new int[b.numTokens() * heads];
+        int[] taskRow = new int[taskSeq.length];                        // -1: the whole sequence as a block
+        for (int i = 0; i < b.numSequences(); i++) {
+            boolean block = source != Source.CROSS_CACHE && b.numRows(i) >= BLOCK_MIN_ROWS;
+            for (int r = 0; r < (block ? 1 : b.numRows(i)); r++) {
+                for (int h = 0; h < heads; h++) {
+                    taskSeq[numTasks] = i;
+                    taskRow[numTasks++] = block ? -1 : b.rowStart(i) + r;
                 }
             }
-            float[] scores = new float[numKeys];
+        }
+        k.parallelFor(numTasks, task -> {
+            int seq = taskSeq[task];
+            int hl = task % heads;                                      // tasks come in groups of all heads
+            KeyView kv = keysOf(b, seq, layer, shard, source, hl, localKeys, localValues);
+            if (taskRow[task] < 0) {
+                attendBlock(k, b, seq, hl, shard, source, kv, q, out, scale, bias);
+                return;
+            }
+            int row = taskRow[task];
+            int pos = b.startPos(seq) + row - b.rowStart(seq);
+            int n = numKeys(b, seq, source, pos);
+            int hd = shard.headDim();
+            int li = shard.localInner();
+            float[] scores = new float[n];
             float[] biasRow = null;
             if (bias != null) {
-                biasRow = new float[numKeys];
-                bias.fill(biasRow, pos, numKeys, hl);
+                biasRow = new float[n];
+                bias.fill(biasRow, pos, n, hl);
             }
-            k.attention(out, row * li + hl * hd, q, row * li + hl * hd, keys, values, kvOff, stride, numKeys, hd,
-                    scale, biasRow, 0, scores);
+            k.attention(out, row * li + hl * hd, q, row * li + hl * hd, kv.keys(), kv.values(), kv.offset(), kv.stride(),
+                    n, hd, scale, biasRow, 0, scores);
         });
+    }
+
+    /**
+     * All rows of one sequence for one head as matrix products: scores (nq, nk) = Q (nq, hd) @ K (nk, hd)^T, masked,
+     * biased and soft-maxed per row, then out (nq, hd) = P (nq, nk) @ V (nk, hd). The same arithmetic as the per-row
+     * kernel, at matmul speed.
+     */
+    private static void attendBlock(Kernels k, StepBatch b, int seq, int hl, ShardLayout shard, Source source,
+                                    KeyView kv, float[] q, float[] out, float scale, Bias bias) {
+        int hd = shard.headDim();
+        int li = shard.localInner();
+        int nq = b.numRows(seq);
+        int first = b.startPos(seq);
+        int nk = numKeys(b, seq, source, first + nq - 1);
+        float[] qb = new float[nq * hd];                               // (nq, hd)
+        for (int r = 0; r < nq; r++) System.arraycopy(q, (b.rowStart(seq) + r) * li + hl * hd, qb, r * hd, hd);
+        float[] kb = new float[nk * hd];                               // (nk, hd)
+        float[] vt = new float[hd * nk];                               // (hd, nk): V transposed
+        for (int t = 0; t < nk; t++) {
+            int at = kv.offset() + t * kv.stride();
+            System.arraycopy(kv.keys(), at, kb, t * hd, hd);
+            for (int e = 0; e < hd; e++) vt[e * nk + t] = kv.values()[at + e];
+        }
+        float[] scores = new float[nq * nk];                           // (nq, nk)
+        k.linear(scores, qb, k.prepare(kb, nk, hd), null, nq);
+        float[] biasRow = bias == null ? null : new float[nk];
+        for (int r = 0; r < nq; r++) {
+            int pos = first + r;
+            int visible = numKeys(b, seq, source, pos);
+            int off = r * nk;
+            if (bias != null) bias.fill(biasRow, pos, visible, hl);
+            for (int t = 0; t < visible; t++) {
+                scores[off + t] = scale * scores[off + t] + (bias == null ? 0f : biasRow[t]);
+            }
+            k.softmax(scores, off, visible);
+            for (int t = visible; t < nk; t++) scores[off + t] = 0f;
+        }
+        float[] ob = new float[nq * hd];                               // (nq, hd)
+        k.linear(ob, scores, k.prepare(vt, hd, nk), null, nq);
+        for (int r = 0; r < nq; r++) System.arraycopy(ob, r * hd, out, (b.rowStart(seq) + r) * li + hl * hd, hd);
     }
 
     /**

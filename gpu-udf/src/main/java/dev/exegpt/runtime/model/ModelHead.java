@@ -17,6 +17,7 @@ public final class ModelHead {
     private final float[] finalNormBias;      // OPT: (dModel); T5: null
     private final Matrix lmHead;              // (vocab, dModel)
     private final float lmScale;              // T5 with tied embeddings scales by dModel^-0.5 before the head
+    private float[] logitsBuffer = new float[0];  // (rows, vocab), reused across steps; engine thread only
 
     public ModelHead(ModelConfig c, Weights w, Kernels k) {
         this.c = c;
@@ -76,16 +77,36 @@ public final class ModelHead {
         }
     }
 
-    /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head. */
+    /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head (a new array). */
     public float[] logits(float[] x, int rows) {
+        return java.util.Arrays.copyOf(logitsInto(x, rows), rows * c.vocabSize());
+    }
+
+    /**
+     * Greedy next token of each hidden row x (rows, dModel). The logits go to a buffer this head keeps and reuses
+     * (a batch of 64 makes 13 MB of logits per step; allocating that anew each step costs G1 humongous regions), so
+     * calls must come from one thread, the engine's. When keep is not null, keep[r] receives a copy of row r's logits.
+     */
+    public int[] greedy(float[] x, int rows, float[][] keep) {
+        int v = c.vocabSize();
+        float[] logits = logitsInto(x, rows);
+        int[] next = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            next[r] = k.argmax(logits, r * v, v);
+            if (keep != null) keep[r] = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
+        }
+        return next;
+    }
+
+    private float[] logitsInto(float[] x, int rows) {
         int d = c.dModel();
+        if (logitsBuffer.length < rows * c.vocabSize()) logitsBuffer = new float[rows * c.vocabSize()];
         float[] h = new float[rows * d];
         if (finalNormBias != null) k.layerNorm(h, x, finalNormWeight, finalNormBias, rows, d, c.normEps());
         else k.rmsNorm(h, x, finalNormWeight, rows, d, c.normEps());
         if (lmScale != 1f) for (int i = 0; i < h.length; i++) h[i] *= lmScale;
-        float[] logits = new float[rows * c.vocabSize()];
-        k.linear(logits, h, lmHead, null, rows);
-        return logits;
+        k.linear(logitsBuffer, h, lmHead, null, rows);
+        return logitsBuffer;
     }
 
     /** Greedy choice for each row of logits (rows, vocab). */

@@ -11,6 +11,7 @@ final class T5RelativeBias implements AttentionOps.Bias {
     private final boolean bidirectional;
     private final int numBuckets;
     private final int maxDistance;
+    private final int[] bucketOfDistance;  // index distance + maxDistance, distance clamped to [-maxDistance, maxDistance]
 
     T5RelativeBias(ModelConfig c, Weights w, String stack, ShardLayout shard, boolean bidirectional) {
         String name = stack + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
@@ -23,12 +24,18 @@ final class T5RelativeBias implements AttentionOps.Bias {
         this.bidirectional = bidirectional;
         this.numBuckets = c.numBuckets();
         this.maxDistance = c.maxDistance();
+        // Beyond maxDistance the bucket saturates, so clamping the distance is exact; the table spares a log per score.
+        this.bucketOfDistance = new int[2 * maxDistance + 1];
+        for (int r = -maxDistance; r <= maxDistance; r++) {
+            bucketOfDistance[r + maxDistance] = bucket(r, bidirectional, numBuckets, maxDistance);
+        }
     }
 
     @Override
     public void fill(float[] bias, int queryPos, int numKeys, int localHead) {
         for (int t = 0; t < numKeys; t++) {
-            bias[t] = table[bucket(t - queryPos, bidirectional, numBuckets, maxDistance) * numLocalHeads + localHead];
+            int distance = Math.max(-maxDistance, Math.min(maxDistance, t - queryPos));
+            bias[t] = table[bucketOfDistance[distance + maxDistance] * numLocalHeads + localHead];
         }
     }
 

@@ -30,14 +30,29 @@ public final class Weights {
         return new Weights(file.toString(), Safetensors.read(file));
     }
 
-    /** Whether the checkpoint holds this tensor. */
+    /** Whether the checkpoint holds this tensor (under its name or an alias, see {@link #get}). */
     public boolean has(String name) {
-        return tensors.containsKey(name);
+        return find(name) != null;
     }
 
-    /** The tensor with this name and exactly this shape. */
-    public Tensor get(String name, int... shape) {
+    /**
+     * Checkpoints name the same tensor in more than one way: OPT weights saved from {@code OPTModel} lack the
+     * {@code model.} prefix of {@code OPTForCausalLM}, and T5 checkpoints may store the shared embedding only as
+     * {@code encoder.embed_tokens.weight} or {@code decoder.embed_tokens.weight}.
+     */
+    private Tensor find(String name) {
         Tensor t = tensors.get(name);
+        if (t == null && name.startsWith("model.")) t = tensors.get(name.substring("model.".length()));
+        if (t == null && name.equals("shared.weight")) {
+            t = tensors.get("encoder.embed_tokens.weight");
+            if (t == null) t = tensors.get("decoder.embed_tokens.weight");
+        }
+        return t;
+    }
+
+    /** The tensor with this name (or an alias) and exactly this shape. */
+    public Tensor get(String name, int... shape) {
+        Tensor t = find(name);
         if (t == null) throw new IllegalArgumentException(source + ": tensor " + name + " is missing");
         if (!Arrays.equals(t.shape(), shape)) {
             throw new IllegalArgumentException(source + ": tensor " + name + " has shape " + Arrays.toString(t.shape())

@@ -16,13 +16,14 @@ import java.util.List;
  * @param decodeContextLengths tokens already cached at a decode step
  * @param warmups untimed runs before the repeats
  * @param repeats timed runs; the entry keeps the median, min and max
+ * @param jitWarmUpMs untimed running of every code path per TP degree before the grid, so the JIT has compiled it
  */
 public record ProfileGrid(List<Integer> tpDegrees, List<Integer> encodeBatchSizes, List<Integer> encodeSeqLengths,
                           int maxEncodeTokens, List<Integer> decodeBatchSizes, List<Integer> decodeContextLengths,
-                          int warmups, int repeats) {
+                          int warmups, int repeats, long jitWarmUpMs) {
 
     public static final ProfileGrid DEFAULTS = new ProfileGrid(List.of(1, 2), List.of(1, 4, 16), List.of(16, 64, 256),
-            4096, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5);
+            4096, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5, 3000);
 
     public ProfileGrid {
         require(!tpDegrees.isEmpty(), "tpDegrees: at least one degree");
@@ -30,15 +31,16 @@ public record ProfileGrid(List<Integer> tpDegrees, List<Integer> encodeBatchSize
         require(repeats >= 1, "repeats=%s: must be at least 1", repeats);
         require(warmups >= 0, "warmups=%s: must not be negative", warmups);
         require(maxEncodeTokens >= 1, "maxEncodeTokens=%s: must be positive", maxEncodeTokens);
+        require(jitWarmUpMs >= 0, "jitWarmUpMs=%s: must not be negative", jitWarmUpMs);
     }
 
     public ProfileGrid withTpDegrees(List<Integer> degrees) {
         return new ProfileGrid(degrees, encodeBatchSizes, encodeSeqLengths, maxEncodeTokens, decodeBatchSizes,
-                decodeContextLengths, warmups, repeats);
+                decodeContextLengths, warmups, repeats, jitWarmUpMs);
     }
 
     public ProfileGrid withRepeats(int warmupRuns, int timedRuns) {
         return new ProfileGrid(tpDegrees, encodeBatchSizes, encodeSeqLengths, maxEncodeTokens, decodeBatchSizes,
-                decodeContextLengths, warmupRuns, timedRuns);
+                decodeContextLengths, warmupRuns, timedRuns, jitWarmUpMs);
     }
 }

@@ -69,6 +69,7 @@ public final class XProfiler {
                     encoderLayerBytes = c.architecture() == Architecture.T5 ? enc.get(0).weightBytes() : 0;
                     decoderLayerBytes = dec.get(0).weightBytes();
                 }
+                warmUp(g, enc, dec);
                 profileEncode(g, enc);
                 profileDecode(g, dec);
                 if (tp > 1) profileAllReduce(g);
@@ -106,6 +107,28 @@ public final class XProfiler {
         long head = c.tieWordEmbeddings() ? 0 : embed;
         long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0;
         return Float.BYTES * (embed + head + positions + 3L * c.dModel());
+    }
+
+    /** Untimed runs of every code path first, so that the first grid points are not measured while the JIT compiles. */
+    private void warmUp(DeviceGroup g, List<Layer> enc, List<Layer> dec) throws Exception {
+        long t0 = System.nanoTime();
+        LayerWorkload e = new LayerWorkload(c, Phase.ENCODE, 2, 64);
+        LayerWorkload d = new LayerWorkload(c, Phase.DECODE, 8, 64);
+        List<Runnable> ea = new ArrayList<>();
+        List<Runnable> da = new ArrayList<>();
+        for (int r = 0; r < g.degree; r++) {
+            ea.add(e.attentionOnly(g.shards.get(r), g.kernels.get(r)));
+            da.add(d.attentionOnly(g.shards.get(r), g.kernels.get(r)));
+        }
+        float[] ex = e.randomActivations(1);
+        float[] dx = d.randomActivations(1);
+        do {
+            g.forward(enc, e.batch(), ex);
+            g.forward(dec, d.batch(), dx);
+            g.run(ea::get);
+            g.run(da::get);
+        } while (System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L);
+        log.printf("[xprofiler] warm-up tp=%d: %.1f s%n", g.degree, (System.nanoTime() - t0) / 1e9);
     }
 
     private void profileEncode(DeviceGroup g, List<Layer> layers) throws Exception {

@@ -35,7 +35,7 @@ class KernelsTest {
     @MethodSource("kernels")
     void linearMatchesReferenceOnOddShapes(Kernels k) {
         Random rnd = new Random(1);
-        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {13, 257, 129}, {64, 100, 1000}};
+        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {13, 257, 129}, {20, 600, 70}, {64, 100, 1000}};
         for (int[] s : shapes) {
             int m = s[0], kk = s[1], n = s[2];
             float[] a = random(rnd, m * kk);

@@ -29,7 +29,7 @@ class XProfilerTest {
         Path dir = Path.of("target", "fixtures", "profile-t5-tiny");
         CheckpointWriter.writeRandom(dir, ModelSize.TINY.config(Architecture.T5), 3);
         ProfileGrid grid = new ProfileGrid(List.of(1, 2), List.of(1, 2), List.of(8, 16), 64, List.of(1, 4),
-                List.of(8), 1, 3);
+                List.of(8), 1, 3, 200);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Profile p = new XProfiler(dir, grid, new PrintStream(log, true)).run();
         Path out = Path.of("target", "fixtures", "profile-t5-tiny.json");

@@ -38,7 +38,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--context", defaultValue = "16", description = "Prompt tokens per sequence before decoding. Default: ${DEFAULT-VALUE}.")
     int context;
 
-    @Option(names = "--steps", defaultValue = "5", description = "Timed decode iterations per batch (median kept). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--steps", defaultValue = "7", description = "Timed decode iterations per batch (median kept). Default: ${DEFAULT-VALUE}.")
     int steps;
 
     @Option(names = "--skip-decode", description = "Only the probes and the matmul.")
