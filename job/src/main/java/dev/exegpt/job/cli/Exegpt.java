@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             SendCommand.class,
             TailCommand.class,
             RunCommand.class,
+            DemoCommand.class,
             ModelCommand.class,
             GenerateCommand.class,
             ProfileCommand.class,

@@ -1,0 +1,225 @@
+package dev.exegpt.job.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.config.JobConfig;
+import dev.exegpt.job.kafka.BrokerOptions;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.LocalKafkaBroker;
+import dev.exegpt.job.kafka.RequestSender;
+import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.job.pipeline.ExegptJob;
+import dev.exegpt.operators.core.Audit;
+import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * {@code exegpt demo}: the whole system on a fresh machine with nothing running. Makes a small T5 checkpoint,
+ * profiles it, plans the schedule for the paper's summarization task under an SLO this machine can meet, starts a
+ * real Kafka broker and the Flink job, sends requests at a Poisson rate below the planned capacity, prints the audit,
+ * and shuts everything down. Checkpoint, profile and schedule are kept in {@code --dir} and reused.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the whole system once: model, profile, plan, Kafka broker, Flink job, requests, audit.",
+                "Everything is made under --dir (kept for the next run) and stopped at the end."})
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--dir", defaultValue = "target/exegpt-demo", description = "Working folder. Default: ${DEFAULT-VALUE}.")
+    Path dir;
+
+    @Option(names = "--arch", defaultValue = "t5", description = "t5 or opt. Default: ${DEFAULT-VALUE}.")
+    String arch;
+
+    @Option(names = "--size", defaultValue = "small", description = "tiny, small or base. Default: ${DEFAULT-VALUE}.")
+    String size;
+
+    @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
+    String task;
+
+    @Option(names = "--requests", defaultValue = "200", description = "Requests to send. Default: ${DEFAULT-VALUE}.")
+    int numRequests;
+
+    @Option(names = "--slo-ms", defaultValue = "auto",
+            description = "Latency bound of a p99-length request, ms; auto: twice the fastest any schedule reaches here. Default: ${DEFAULT-VALUE}.")
+    String sloMs;
+
+    @Option(names = "--load", defaultValue = "0.7",
+            description = "Offered load as a fraction of the planned throughput (Poisson arrivals). Default: ${DEFAULT-VALUE}.")
+    double load;
+
+    @Override
+    public Integer call() throws Exception {
+        if (numRequests < 1) {
+            throw new UserError("--requests " + numRequests + ": must be >= 1", CliErrors.EXIT_USAGE);
+        }
+        if (!(load > 0 && load <= 4)) {
+            throw new UserError("--load " + load + ": expected a fraction of the planned throughput in (0, 4]", CliErrors.EXIT_USAGE);
+        }
+        PrintStream out = System.out;
+        long startNanos = System.nanoTime();
+        Path model = dir.resolve("model-" + arch + "-" + size);
+        Path profile = dir.resolve("profile-" + arch + "-" + size + ".json");
+        Path scheduleFile = dir.resolve("schedule-" + arch + "-" + size + "-" + task + ".json");
+
+        step(out, 1, "model", model);
+        if (!Files.exists(model.resolve("model.safetensors"))) {
+            exec("model", "init", "--arch", arch, "--size", size, "--seed", "42", "--out", model.toString());
+        }
+        step(out, 2, "profile", profile);
+        if (!Files.exists(profile)) {
+            exec("profile", "--model", model.toString(), "--backend", "cpu", "--tp", "1", "--repeats", "3", "--warmups", "1",
+                    "--out", profile.toString());
+        }
+        step(out, 3, "plan", scheduleFile);
+        Planned planned = plan(out, profile, scheduleFile);
+
+        step(out, 4, "kafka", dir.resolve("kafka"));
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(freshDir(dir.resolve("kafka"))))) {
+            try (Admin admin = broker.admin()) {
+                Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
+            }
+            out.printf("  broker at %s%n", broker.bootstrapServers());
+            step(out, 5, "flink job", null);
+            JobConfig config = JobConfig.load(null, Map.of(
+                    "kafka.bootstrap", broker.bootstrapServers(),
+                    "model.dir", model.toString(),
+                    "model.backend", "cpu",
+                    "schedule.file", scheduleFile.toString(),
+                    "task.slo.ms." + task, Long.toString(planned.sloMs()),
+                    "audit.window.ms", "5000"));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    ExegptJob.flinkConfiguration(Path.of("flink-conf")));
+            ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
+            JobClient job = env.executeAsync("exegpt demo");
+            try {
+                double rate = load * planned.schedule().getPredictedSequencesPerSecond();
+                step(out, 6, String.format("%d requests of task %s, Poisson at %.2f requests/s (%.0f%% of the planned %.2f)",
+                        numRequests, task, rate, 100 * load, planned.schedule().getPredictedSequencesPerSecond()), null);
+                List<InferenceResult> results = sendAndCollect(out, broker.bootstrapServers(), rate);
+                out.println();
+                AuditSummary.print(out, Audit.summarize(results, results.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0),
+                        results.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(1),
+                        planned.schedule().getBoundOutputTokens()));
+                out.printf("  planned: %.2f requests/s at saturation, %.0f ms for a %d-token output (SLO %d ms)%n",
+                        planned.schedule().getPredictedSequencesPerSecond(), planned.schedule().getPredictedLatencyMs(),
+                        planned.schedule().getBoundOutputTokens(), planned.sloMs());
+            } finally {
+                job.cancel().get();
+            }
+        }
+        out.printf("demo finished in %.0f s; broker and job stopped%n", (System.nanoTime() - startNanos) / 1e9);
+        return 0;
+    }
+
+    private record Planned(Schedule schedule, long sloMs) {}
+
+    private Planned plan(PrintStream out, Path profile, Path scheduleFile) throws Exception {
+        ScenarioOptions options = new ScenarioOptions();
+        options.profile = profile;
+        options.task = task;
+        options.batchFormula = "little";
+        Scenario scenario = options.scenario();
+        XScheduler scheduler = new XScheduler(new XSimulator(scenario));
+        long slo;
+        if (sloMs.equals("auto")) {
+            Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest();
+            if (fastest == null) {
+                throw new UserError("no RRA schedule fits this machine for task " + task);
+            }
+            slo = (long) Math.ceil(2 * fastest.latencyMs() / 100.0) * 100;
+            out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to twice that: %d ms%n",
+                    fastest.latencyMs(), slo);
+        } else {
+            slo = (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        }
+        // The Flink executors run single-engine schedules: RRA (WAA needs two device groups, which one CPU lacks).
+        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));
+        if (!plan.feasible()) {
+            throw new UserError("no schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
+        }
+        Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "").replace(".json", ""), "cpu:1",
+                task, System.currentTimeMillis()));
+        ScheduleCodec.write(schedule, scheduleFile);
+        out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d); predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
+                schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeIterationsPerEncode(),
+                schedule.getDecodeBatchSize(), schedule.getPredictedSequencesPerSecond(), schedule.getPredictedLatencyMs(),
+                plan.numSimulated(), plan.searchTimeMs());
+        return new Planned(schedule, slo);
+    }
+
+    private List<InferenceResult> sendAndCollect(PrintStream out, String bootstrap, double rate) throws Exception {
+        CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() -> {
+            try (TaskRequests requests = TaskRequests.open(task, numRequests, 7, null, true, null)) {
+                return new RequestSender(KafkaClients.producer(bootstrap, "exegpt-demo"), Topics.REQUESTS)
+                        .send(requests, new RequestSender.Arrival(rate, 7), p -> {});
+            }
+        });
+        List<InferenceResult> results = new ArrayList<>();
+        AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
+        long lastProgress = System.nanoTime();
+        long deadline = System.currentTimeMillis() + Math.max(600_000, (long) (3_000 * numRequests / rate));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-demo-results"))) {
+            consumer.subscribe(List.of(Topics.RESULTS));
+            while (results.size() < numRequests && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    results.add(codec.decode(record.value()));
+                }
+                if (System.nanoTime() - lastProgress > 5_000_000_000L) {
+                    lastProgress = System.nanoTime();
+                    out.printf("  %d/%d results%n", results.size(), numRequests);
+                }
+            }
+        }
+        sending.get();
+        if (results.size() < numRequests) {
+            throw new UserError("only " + results.size() + " of " + numRequests + " results arrived in time");
+        }
+        return results;
+    }
+
+    private static void step(PrintStream out, int n, String what, Path where) {
+        out.printf("[%d/6] %s%s%n", n, what, where == null ? "" : " (" + where + ")");
+    }
+
+    private static void exec(String... args) {
+        int code = Exegpt.run(args);
+        if (code != 0) {
+            throw new UserError("demo stopped: 'exegpt " + String.join(" ", args) + "' failed (exit " + code + ")");
+        }
+    }
+
+    private static Path freshDir(Path path) throws java.io.IOException {
+        if (Files.exists(path)) {
+            try (var files = Files.walk(path)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Files.createDirectories(path);
+    }
+}
