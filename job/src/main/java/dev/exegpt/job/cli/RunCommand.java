@@ -37,7 +37,7 @@ import dev.exegpt.schemas.InferenceResult;
                 "or over a JSON-lines requests file in batch mode with --input and --output."})
 final class RunCommand implements Callable<Integer> {
 
-    @Option(names = "--config", description = "Job settings (properties). Default: flink-conf/exegpt.properties if present.")
+    @Option(names = "--config", description = "Job settings (properties). Default: flink-conf/exegpt.properties here or under EXEGPT_HOME.")
     Path configFile;
 
     @Option(names = "--flink-conf", defaultValue = "flink-conf", description = "Folder with Flink's config.yaml. Default: ${DEFAULT-VALUE}.")
@@ -85,8 +85,11 @@ final class RunCommand implements Callable<Integer> {
 
     private JobConfig loadConfig() throws IOException {
         Path file = configFile;
-        if (file == null && Files.isRegularFile(Path.of("flink-conf", "exegpt.properties"))) {
-            file = Path.of("flink-conf", "exegpt.properties");
+        String home = System.getenv("EXEGPT_HOME");
+        for (Path candidate : home == null ? List.of(Path.of("flink-conf")) : List.of(Path.of("flink-conf"), Path.of(home, "flink-conf"))) {
+            if (file == null && Files.isRegularFile(candidate.resolve("exegpt.properties"))) {
+                file = candidate.resolve("exegpt.properties");
+            }
         }
         Map<String, String> overrides = new LinkedHashMap<>();
         for (String kv : settings) {

@@ -33,16 +33,34 @@ public final class ExegptJob {
 
     private ExegptJob() {}
 
-    /** Flink's configuration: {@code config.yaml} in {@code confDir} if it exists, else Flink's defaults. */
+    /** Checkpoint interval used when exactly-once is asked for and Flink's configuration enables none, ms. */
+    static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 2_000;
+
+    /**
+     * Flink's configuration: {@code config.yaml} in {@code confDir}, or in {@code $EXEGPT_HOME/flink-conf} when
+     * {@code confDir} is relative and not found (bin/exegpt sets EXEGPT_HOME), else Flink's defaults.
+     */
     public static Configuration flinkConfiguration(Path confDir) {
-        if (confDir != null && confDir.resolve("config.yaml").toFile().isFile()) {
-            return GlobalConfiguration.loadConfiguration(confDir.toAbsolutePath().toString());
+        Path dir = confDir;
+        String home = System.getenv("EXEGPT_HOME");
+        if (dir != null && !dir.resolve("config.yaml").toFile().isFile() && !dir.isAbsolute() && home != null) {
+            dir = Path.of(home).resolve(dir);
         }
+        if (dir != null && dir.resolve("config.yaml").toFile().isFile()) {
+            LOG.info("Flink configuration: {}", dir.resolve("config.yaml"));
+            return GlobalConfiguration.loadConfiguration(dir.toAbsolutePath().toString());
+        }
+        LOG.warn("no config.yaml in {}: Flink's defaults apply", confDir);
         return new Configuration();
     }
 
     /** Adds the Kafka-to-Kafka job to {@code env}; {@code env.execute} or {@code executeAsync} runs it. */
     public static void addStreamingJob(StreamExecutionEnvironment env, JobConfig config, PipelineSettings settings) {
+        if (config.exactlyOnce() && !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // Transactional sinks commit on checkpoints: without them no result would ever become visible.
+            LOG.info("delivery exactly-once needs checkpoints; none configured, so every {} ms", DEFAULT_CHECKPOINT_INTERVAL_MS);
+            env.enableCheckpointing(DEFAULT_CHECKPOINT_INTERVAL_MS);
+        }
         JobConfig.Topics topics = config.topics();
         DataStream<RawRecord> raw = env.fromSource(
                 KafkaIo.requests(config.bootstrap(), topics.requests(), config.groupId(), config.kafkaClient()),
