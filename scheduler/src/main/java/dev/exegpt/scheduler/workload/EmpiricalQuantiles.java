@@ -17,6 +17,12 @@ public record EmpiricalQuantiles(int[] percentiles) implements LengthDistributio
         percentiles = percentiles.clone();
     }
 
+    /** A copy: the distribution is shared (task files are cached) and must not change under its users. */
+    @Override
+    public int[] percentiles() {
+        return percentiles.clone();
+    }
+
     @Override
     public int quantile(double u) {
         double x = Math.min(Math.max(u, 0), 1) * 100;
