@@ -38,6 +38,10 @@ public record EmpiricalQuantiles(int[] percentiles) implements LengthDistributio
 
     @Override
     public double[] pmf() {
+        return PmfCache.get(this, this::computePmf);
+    }
+
+    private double[] computePmf() {
         double[] p = new double[max() + 1];
         int steps = 20_000;
         for (int s = 0; s < steps; s++) {
