@@ -62,7 +62,7 @@ public final class DecodeBench {
         for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t);
         List<Result> results = new ArrayList<>();
         long params = decodeWeightsPerStep(c);
-        try (Engine engine = new Engine(c, new Weights(name, tensors), EngineConfig.DEFAULTS.withKvCacheCapacityBytes(16L << 30))) {
+        try (Engine engine = new Engine(c, new Weights(name, tensors), EngineConfig.DEFAULTS)) {
             tensors.clear();
             SplittableRandom rnd = new SplittableRandom(seed);
             warmUp(engine, contextTokens, rnd);
