@@ -58,11 +58,17 @@ public final class DecodeBench {
     /** Runs the benchmark; prints one line per batch size to log. */
     public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
                                    int steps, PrintStream log) {
+        return run(c, name, seed, batchSizes, contextTokens, steps, EngineConfig.DEFAULTS, log);
+    }
+
+    /** As {@link #run(ModelConfig, String, long, int[], int, int, PrintStream)} on an engine of the given config. */
+    public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
+                                   int steps, EngineConfig engineConfig, PrintStream log) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t);
         List<Result> results = new ArrayList<>();
         long params = decodeWeightsPerStep(c);
-        try (Engine engine = new Engine(c, new Weights(name, tensors), EngineConfig.DEFAULTS.withKvCacheCapacityBytes(16L << 30))) {
+        try (Engine engine = new Engine(c, new Weights(name, tensors), engineConfig)) {
             tensors.clear();
             SplittableRandom rnd = new SplittableRandom(seed);
             warmUp(engine, contextTokens, rnd);

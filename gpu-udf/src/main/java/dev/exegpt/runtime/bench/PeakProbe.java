@@ -1,6 +1,7 @@
 package dev.exegpt.runtime.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -66,8 +67,8 @@ public final class PeakProbe {
             float[] a = new float[n];
             float[] b = new float[n];
             float[] c = new float[n];
-            java.util.Arrays.fill(b, 1f);
-            java.util.Arrays.fill(c, 2f);
+            Arrays.fill(b, 1f);
+            Arrays.fill(c, 2f);
             double best = 0;
             for (int run = 0; run < 5; run++) {
                 long t0 = System.nanoTime();

@@ -163,6 +163,7 @@ public final class Engine implements AutoCloseable {
      */
     public int[] decode(List<Sequence> active) {
         for (Sequence s : active) {
+            requireOwned(s);
             if (s.released || s.state == null) throw new IllegalArgumentException("request " + s.requestId()
                     + ": sequence was released or exported; import it to decode");
             if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
@@ -222,6 +223,7 @@ public final class Engine implements AutoCloseable {
 
     /** Frees the state of a sequence (finished, abandoned, or exported). Idempotent. */
     public void release(Sequence s) {
+        requireOwned(s);
         if (s.released) return;
         s.released = true;
         stateBytesInUse -= s.stateBytes;
@@ -230,6 +232,7 @@ public final class Engine implements AutoCloseable {
 
     /** The sequence's request, tokens and state as bytes, for {@link #importState} on another engine. */
     public byte[] exportState(Sequence s) {
+        requireOwned(s);
         if (s.released) throw new IllegalArgumentException("request " + s.requestId() + ": sequence was released");
         return StateCodec.encode(config, s);
     }
@@ -247,6 +250,13 @@ public final class Engine implements AutoCloseable {
         return s;
     }
 
+    private void requireOwned(Sequence s) {
+        if (s.owner != this) {
+            throw new IllegalArgumentException("request " + s.requestId() + ": sequence belongs to another engine;"
+                    + " move it with exportState and importState");
+        }
+    }
+
     private Sequence admit(GenerationRequest r) {
         validate(r);
         int p = r.promptTokens().length;
@@ -261,7 +271,7 @@ public final class Engine implements AutoCloseable {
                 : new SequenceState(config.numDecoderLayers(), config.innerDim(), p + r.maxNewTokens() - 1, 0, config.dModel());
         stateBytesInUse += bytes;
         numHeld++;
-        return new Sequence(r, r.promptTokens().clone(), state, bytes);
+        return new Sequence(this, r, r.promptTokens().clone(), state, bytes);
     }
 
     private void validate(GenerationRequest r) {

@@ -17,9 +17,12 @@ import static dev.exegpt.runtime.Require.require;
 public record EngineConfig(Backend backend, DeviceLayout layout, int threadsPerDevice, long kvCacheCapacityBytes,
                            int numMicroBatches, boolean referenceKernels, boolean keepLogits) {
 
-    /** Auto backend, one device, all cores, 4 GiB of state, one micro-batch per stage. */
-    public static final EngineConfig DEFAULTS =
-            new EngineConfig(Backend.AUTO, DeviceLayout.SINGLE, 0, 4L << 30, 0, false, false);
+    /**
+     * Auto backend, one device, all cores, one micro-batch per stage, and state capacity of half the JVM's maximum
+     * heap (the weights and activations need the rest), so a full engine refuses work before memory runs out.
+     */
+    public static final EngineConfig DEFAULTS = new EngineConfig(Backend.AUTO, DeviceLayout.SINGLE, 0,
+            Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 2), 0, false, false);
 
     public EngineConfig {
         require(backend != null, "backend: must be cpu, cuda or auto");

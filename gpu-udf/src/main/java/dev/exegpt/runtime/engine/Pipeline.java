@@ -4,6 +4,7 @@ import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.ReferenceKernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.Layers;
 import dev.exegpt.runtime.model.LoopbackAllReduce;
@@ -118,7 +119,7 @@ final class Pipeline implements AutoCloseable {
                     decodeLayers.add(l);
                 }
                 List<Layer> encodeLayers = new ArrayList<>();
-                boolean shared = c.architecture() == dev.exegpt.runtime.model.Architecture.OPT;
+                boolean shared = c.architecture() == Architecture.OPT;
                 for (int i = spec.encodeFirst(); i < spec.encodeEnd(); i++) {
                     Layer l = shared && decode.containsKey(i) ? decode.get(i) : Layers.create(c, w, Phase.ENCODE, i, shard, k, ar);
                     encodeLayers.add(l);

@@ -8,6 +8,7 @@ import java.util.Arrays;
  * one engine; {@link Engine#release} frees its state bytes, {@link Engine#exportState} moves it elsewhere.
  */
 public final class Sequence {
+    final Engine owner;
     private final GenerationRequest request;
     private final int[] prompt;
     final SequenceState state;
@@ -18,7 +19,8 @@ public final class Sequence {
     float[] lastLogits;                    // (vocab), only when the engine keeps logits
     boolean released;
 
-    Sequence(GenerationRequest request, int[] prompt, SequenceState state, long stateBytes) {
+    Sequence(Engine owner, GenerationRequest request, int[] prompt, SequenceState state, long stateBytes) {
+        this.owner = owner;
         this.request = request;
         this.prompt = prompt;
         this.state = state;

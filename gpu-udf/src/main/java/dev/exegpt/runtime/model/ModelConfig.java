@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -110,7 +111,7 @@ public record ModelConfig(Architecture architecture, int dModel, int numHeads, i
         Map<String, Object> j = new LinkedHashMap<>();
         if (architecture == Architecture.T5) {
             j.put("model_type", "t5");
-            j.put("architectures", java.util.List.of("T5ForConditionalGeneration"));
+            j.put("architectures", List.of("T5ForConditionalGeneration"));
             j.put("d_model", dModel);
             j.put("d_kv", headDim);
             j.put("d_ff", ffnDim);
@@ -129,7 +130,7 @@ public record ModelConfig(Architecture architecture, int dModel, int numHeads, i
             j.put("decoder_start_token_id", decoderStartTokenId);
         } else {
             j.put("model_type", "opt");
-            j.put("architectures", java.util.List.of("OPTForCausalLM"));
+            j.put("architectures", List.of("OPTForCausalLM"));
             j.put("hidden_size", dModel);
             j.put("num_attention_heads", numHeads);
             j.put("ffn_dim", ffnDim);

@@ -2,6 +2,7 @@ package dev.exegpt.runtime.model;
 
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.Matrix;
+import java.util.Arrays;
 
 /**
  * The parts of a model outside the layer stack: token (and OPT position) embeddings, the final norms, and the LM
@@ -79,7 +80,7 @@ public final class ModelHead {
 
     /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head (a new array). */
     public float[] logits(float[] x, int rows) {
-        return java.util.Arrays.copyOf(logitsInto(x, rows), rows * c.vocabSize());
+        return Arrays.copyOf(logitsInto(x, rows), rows * c.vocabSize());
     }
 
     /**
@@ -93,7 +94,7 @@ public final class ModelHead {
         int[] next = new int[rows];
         for (int r = 0; r < rows; r++) {
             next[r] = k.argmax(logits, r * v, v);
-            if (keep != null) keep[r] = java.util.Arrays.copyOfRange(logits, r * v, (r + 1) * v);
+            if (keep != null) keep[r] = Arrays.copyOfRange(logits, r * v, (r + 1) * v);
         }
         return next;
     }

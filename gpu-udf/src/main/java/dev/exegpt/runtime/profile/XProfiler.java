@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.profile;
 
+import dev.exegpt.runtime.engine.DeviceLayout;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.SynchronousQueue;
+import jdk.incubator.vector.FloatVector;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -83,7 +85,7 @@ public final class XProfiler {
                 .setArchitecture(c.architecture().name().toLowerCase())
                 .setBackend("cpu")
                 .setDeviceName(Runtime.getRuntime().availableProcessors() + "-core CPU, Vector API "
-                        + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, 1 thread per device")
+                        + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, 1 thread per device")
                 .setCreatedEpochMs(System.currentTimeMillis())
                 .setNumEncoderLayers(c.numEncoderLayers())
                 .setNumDecoderLayers(c.numDecoderLayers())
@@ -220,7 +222,7 @@ public final class XProfiler {
 
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
     private void profileStateTransfer() throws Exception {
-        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(dev.exegpt.runtime.engine.DeviceLayout.SINGLE))) {
+        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
             for (int len : grid.encodeSeqLengths()) {
                 int p = Math.min(len, c.maxPositions() - 1);
                 Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);

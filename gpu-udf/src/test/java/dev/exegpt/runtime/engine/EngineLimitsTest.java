@@ -76,6 +76,10 @@ class EngineLimitsTest {
             assertTrue(s.isFinished(), "maxNewTokens=1 finishes at the prefill");
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.decode(List.of(s)));
             assertTrue(ex.getMessage().contains("one"), ex.getMessage());
+            try (Engine other = Engine.load(dir, EngineConfig.DEFAULTS)) {
+                IllegalArgumentException foreign = assertThrows(IllegalArgumentException.class, () -> other.release(s));
+                assertTrue(foreign.getMessage().contains("another engine"), foreign.getMessage());
+            }
         }
     }
 

@@ -44,6 +44,9 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--skip-decode", description = "Only the probes and the matmul.")
     boolean skipDecode;
 
+    @Option(names = "--layouts-batch", defaultValue = "32", description = "Batch of the layout comparison (0: skip it). Default: ${DEFAULT-VALUE}.")
+    int layoutsBatch;
+
     @Override
     public Integer call() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -82,6 +85,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
                         100 * last.gflopsPerSecond() / mm[1], 100 * last.gflopsPerSecond() / fma2);
             }
         }
+        if (layoutsBatch > 0) BenchLayouts.run(archs.get(0), sizes.get(0), layoutsBatch, context, steps);
         return 0;
     }
 }
