@@ -43,6 +43,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private static final long IDLE_WAIT_MS = 20;
 
     private final Engine engine;
+    private final Role role;
     private final BpeTokenizer tokenizer;
     private final String executorId;
     private final int attempt;
@@ -60,12 +61,17 @@ public final class ExecutorRunner implements AutoCloseable {
     private BatchingPolicy policy;
 
     public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, String executorId, int attempt) {
+        this(engine, tokenizer, schedule, Role.FULL, executorId, attempt);
+    }
+
+    public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId, int attempt) {
         this.engine = engine;
+        this.role = role;
         this.tokenizer = tokenizer;
         this.executorId = executorId;
         this.attempt = attempt;
         this.schedule = schedule;
-        this.policy = Policies.forExecutor(schedule);
+        this.policy = Policies.forRole(schedule, role);
         this.thread = new Thread(this::loop, "exegpt-executor-" + executorId);
         this.thread.setDaemon(true);
         this.thread.start();
@@ -73,20 +79,49 @@ public final class ExecutorRunner implements AutoCloseable {
                 schedule.getPolicy());
     }
 
-    /** Queues a request; {@code done} is called once, on the engine thread, with its result. Thread-safe. */
+    /**
+     * Queues a request; {@code done} is called once, on the engine thread, with its result. An ENCODER calls
+     * {@code handedOver} instead when the request is encoded and still has tokens to generate. Thread-safe.
+     */
+    public void submit(ValidRequest request, Consumer<InferenceResult> done, Consumer<Handover> handedOver) {
+        if (role == Role.DECODER) {
+            throw new IllegalStateException("executor " + executorId + " decodes handed-over requests only");
+        }
+        enqueue(new InFlight(request, done, handedOver, null));
+    }
+
+    /** As {@link #submit(ValidRequest, Consumer, Consumer)} for a FULL executor. */
     public void submit(ValidRequest request, Consumer<InferenceResult> done) {
+        submit(request, done, null);
+    }
+
+    /** Queues an encoded request for a DECODER; {@code done} is called once with its result. Thread-safe. */
+    public void submit(Handover handover, Consumer<InferenceResult> done) {
+        if (role != Role.DECODER) {
+            throw new IllegalStateException("executor " + executorId + " (" + role + ") does not take handed-over requests");
+        }
+        enqueue(new InFlight(handover.request(), done, null, handover));
+    }
+
+    private void enqueue(InFlight f) {
         if (failure != null) {
             throw new IllegalStateException("executor " + executorId + " failed", failure);
         }
         numInFlight.incrementAndGet();
-        inbox.add(new InFlight(request, done));
+        inbox.add(f);
     }
 
     /** Switches to a newer schedule at the next step boundary; an older or equal version is ignored. Thread-safe. */
     public void adopt(Schedule newer) {
         Schedule current = pendingSchedule != null ? pendingSchedule : schedule;
         if (newer.getVersion() > current.getVersion()) {
-            Policies.forExecutor(newer);     // fail here, on the caller's thread, if the schedule cannot run
+            if (Policies.splitsEncodeAndDecode(newer) != (role != Role.FULL)) {
+                LOG.warn("executor {} ({}) ignores schedule {} v{} ({}): switching between one group and separate encoder and "
+                        + "decoder groups needs a restart with the new schedule", executorId, role, newer.getScheduleId(),
+                        newer.getVersion(), newer.getPolicy());
+                return;
+            }
+            Policies.forRole(newer, role);     // fail here, on the caller's thread, if the schedule cannot run
             pendingSchedule = newer;
         }
     }
@@ -121,10 +156,10 @@ public final class ExecutorRunner implements AutoCloseable {
             while (running) {
                 inbox.drainTo(waiting);
                 switchScheduleIfPending();
-                StepPlan plan = policy.next(new ExecutorView(waiting.size(), active.size() + held.size(), 0, clock.nowEpochMs()));
+                StepPlan plan = policy.next(view());
                 int completed = switch (plan.kind()) {
                     case ENCODE -> encode(plan.numToEncode());
-                    case DECODE -> encode(plan.numToEncode()) + decode();
+                    case DECODE -> role == Role.DECODER ? admitHandovers() + decode() : encode(plan.numToEncode()) + decode();
                     case IDLE -> idle();
                 };
                 policy.onStepEnd(plan, completed);
@@ -135,6 +170,20 @@ public final class ExecutorRunner implements AutoCloseable {
             failure = t;
             LOG.error("executor {} failed; its task will restart", executorId, t);
         }
+    }
+
+    /**
+     * What the policy sees. An encoder group cannot see the decoder group's batch across operators: it takes the
+     * decoder to be on plan (backpressure from the decoder operator's capacity bounds it otherwise).
+     */
+    private ExecutorView view() {
+        int backlog = role == Role.ENCODER ? schedule.getDecodeBatchSize() : 0;
+        int[] head = new int[Math.min(waiting.size(), 2 * Math.max(1, schedule.getEncodeBatchSize()))];
+        Iterator<InFlight> it = waiting.iterator();
+        for (int i = 0; i < head.length; i++) {
+            head[i] = it.next().request.numInputTokens();
+        }
+        return new ExecutorView(waiting.size(), active.size() + held.size(), backlog, clock.nowEpochMs(), head);
     }
 
     private int idle() throws InterruptedException {
@@ -151,7 +200,7 @@ public final class ExecutorRunner implements AutoCloseable {
             LOG.info("executor {} adopts schedule {} v{} ({}) with {} active", executorId, next.getScheduleId(),
                     next.getVersion(), next.getPolicy(), active.size());
             schedule = next;
-            policy = Policies.forExecutor(next);
+            policy = Policies.forRole(next, role);
             pendingSchedule = null;
         }
     }
@@ -201,7 +250,46 @@ public final class ExecutorRunner implements AutoCloseable {
             active.add(f);
         }
         finished += retireFinished(end);
+        if (role == Role.ENCODER) {
+            handOverActive();
+        }
         return finished;
+    }
+
+    /** ENCODER: every encoded, unfinished sequence leaves as bytes for a decoder group (PAPER.md §5.2). */
+    private void handOverActive() {
+        for (InFlight f : active) {
+            byte[] state = engine.exportState(f.sequence);
+            engine.release(f.sequence);
+            numInFlight.decrementAndGet();
+            try {
+                f.handedOver.accept(new Handover(f.request, state, f.encodeStartEpochMs, f.encodeEndEpochMs,
+                        f.firstTokenEpochMs, f.encodeBatchSize));
+            } catch (RuntimeException e) {
+                LOG.warn("executor {}: handing over {} failed", executorId, f.request.requestId(), e);
+            }
+        }
+        active.clear();
+    }
+
+    /** DECODER: imports every waiting hand-over into the decode batch ("merged with previously decoded batch data"). */
+    private int admitHandovers() {
+        while (!waiting.isEmpty()) {
+            InFlight f = waiting.poll();
+            Handover h = f.handover;
+            try {
+                f.sequence = engine.importState(h.state());
+            } catch (RuntimeException e) {
+                answerUnfinished(f, FinishReason.ERROR, "could not take over the encoded state: " + e.getMessage());
+                continue;
+            }
+            f.encodeStartEpochMs = h.encodeStartEpochMs();
+            f.encodeEndEpochMs = h.encodeEndEpochMs();
+            f.firstTokenEpochMs = h.firstTokenEpochMs();
+            f.encodeBatchSize = h.encodeBatchSize();
+            active.add(f);
+        }
+        return 0;
     }
 
     /** One decode iteration of the active set. */
@@ -288,6 +376,8 @@ public final class ExecutorRunner implements AutoCloseable {
     private static final class InFlight {
         final ValidRequest request;
         final Consumer<InferenceResult> done;
+        final Consumer<Handover> handedOver;
+        final Handover handover;
         Sequence sequence;
         double encodeStartEpochMs;
         double encodeEndEpochMs;
@@ -297,9 +387,11 @@ public final class ExecutorRunner implements AutoCloseable {
         long decodeBatchSizeSum;
         int numDecodeIterations;
 
-        InFlight(ValidRequest request, Consumer<InferenceResult> done) {
+        InFlight(ValidRequest request, Consumer<InferenceResult> done, Consumer<Handover> handedOver, Handover handover) {
             this.request = request;
             this.done = done;
+            this.handedOver = handedOver;
+            this.handover = handover;
         }
     }
 }

@@ -4,6 +4,8 @@ import dev.exegpt.scheduler.policy.BatchingPolicy;
 import dev.exegpt.scheduler.policy.ContinuousBatching;
 import dev.exegpt.scheduler.policy.RoundRobinAllocation;
 import dev.exegpt.scheduler.policy.StaticBatching;
+import dev.exegpt.scheduler.policy.WorkloadAwareAllocation;
+import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.Schedule;
 
 /**
@@ -13,6 +15,36 @@ import dev.exegpt.schemas.Schedule;
 public final class Policies {
 
     private Policies() {}
+
+    /** The policy of an executor in a role: the schedule's own for FULL, WAA's two sides otherwise. */
+    public static BatchingPolicy forRole(Schedule s, Role role) {
+        return switch (role) {
+            case FULL -> forExecutor(s);
+            case ENCODER -> WorkloadAwareAllocation.encoderSide(s.getEncodeBatchSize(), Math.max(1, s.getDecodeBatchSize()),
+                    meanInputTokens(s.getTask()));
+            case DECODER -> WorkloadAwareAllocation.decoderSide();
+        };
+    }
+
+    /** The planned task's mean input length, which sizes WAA's encoder workload (PAPER.md §7). */
+    static double meanInputTokens(String task) {
+        try {
+            return Workloads.byName(task).meanInputTokens();
+        } catch (IllegalArgumentException | NullPointerException unknownTask) {
+            return DEFAULT_MEAN_INPUT_TOKENS;
+        }
+    }
+
+    /** Mean input length assumed for a schedule whose task has no distribution file. */
+    static final double DEFAULT_MEAN_INPUT_TOKENS = 256;
+
+    /** The role layout a schedule needs: separate encoder and decoder groups for WAA and DISAGGREGATED. */
+    public static boolean splitsEncodeAndDecode(Schedule s) {
+        return switch (s.getPolicy()) {
+            case WAA_C, WAA_M, DISAGGREGATED -> true;
+            default -> false;
+        };
+    }
 
     /** The policy of a single-engine executor (RRA and the baselines that run encode and decode on one group). */
     public static BatchingPolicy forExecutor(Schedule s) {

@@ -114,6 +114,47 @@ class ExecutorRunnerTest {
         assertEquals(0, engine.numSequences(), "every sequence's state is released");
     }
 
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void waaShouldEncodeInOneGroupAndDecodeInAnotherWithTheSameTokens(Architecture arch) throws Exception {
+        Path dir = Path.of("target", "models", "runner-" + arch.name().toLowerCase());
+        Engine encoderEngine = ENGINES.get(arch);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            requests.add(request(i, 1 + (i * 3) % 7, now));
+        }
+        Schedule waa = Schedule.newBuilder().setScheduleId("waa").setVersion(1).setPolicy(SchedulePolicy.WAA_C)
+                .setEncodeBatchSize(3).setDecodeBatchSize(6).setTask("S").build();
+        List<InferenceResult> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(requests.size());
+        try (Engine decoderEngine = Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1));
+             ExecutorRunner decoder = new ExecutorRunner(decoderEngine, new BpeTokenizer(decoderEngine.modelConfig()), waa,
+                     Role.DECODER, "waa-dec-0", 1);
+             ExecutorRunner encoder = new ExecutorRunner(encoderEngine, new BpeTokenizer(encoderEngine.modelConfig()), waa,
+                     Role.ENCODER, "waa-enc-0", 1)) {
+            java.util.function.Consumer<InferenceResult> collect = r -> {
+                results.add(r);
+                done.countDown();
+            };
+            for (ValidRequest r : requests) {
+                encoder.submit(r, collect, handover -> decoder.submit(handover, collect));
+            }
+            assertTrue(done.await(120, TimeUnit.SECONDS), "every request must be answered");
+            assertEquals(0, encoderEngine.numSequences(), "the encoder group keeps no state after the hand-over");
+            assertEquals(0, decoderEngine.numSequences());
+        }
+        for (InferenceResult result : results) {
+            ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
+            int[] expected = encoderEngine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                    r.request().getMaxNewTokens(), true))).admitted().get(0).generatedTokens();
+            assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray(), r.requestId());
+            RequestLatency l = result.getLatency();
+            assertEquals(l.getEndToEndMs(), l.getQueueMs() + l.getEncodeMs() + l.getDecodeMs(), 1e-6);
+        }
+        assertEquals(10, results.stream().map(InferenceResult::getRequestId).distinct().count());
+    }
+
     @Test
     void staticBatchingShouldReturnABatchTogether() throws Exception {
         Engine engine = ENGINES.get(Architecture.OPT);

@@ -1,0 +1,17 @@
+package dev.exegpt.operators.runner;
+
+import dev.exegpt.operators.core.ValidRequest;
+
+/**
+ * An encoded request on its way from an encoder group to a decoder group (WAA): the sequence's state as bytes
+ * ({@code Engine.exportState}) and the part of its timeline the encoder saw.
+ *
+ * @param request            the request
+ * @param state              the exported sequence state
+ * @param encodeStartEpochMs its encode step began
+ * @param encodeEndEpochMs   its encode step ended (the hand-over time counts as decode time)
+ * @param firstTokenEpochMs  a decoder-only prefill's first token; NaN for an encoder-decoder model
+ * @param encodeBatchSize    requests in its encode step
+ */
+public record Handover(ValidRequest request, byte[] state, double encodeStartEpochMs, double encodeEndEpochMs,
+                       double firstTokenEpochMs, int encodeBatchSize) {}
