@@ -13,6 +13,11 @@ import dev.exegpt.operators.core.ValidRequest;
 import dev.exegpt.operators.flink.DeduplicateFunction;
 import dev.exegpt.operators.flink.DispatchFunction;
 import dev.exegpt.operators.flink.DispatchedRequest;
+import dev.exegpt.operators.flink.EncoderOutput;
+import dev.exegpt.operators.flink.WaaDecoderFunction;
+import dev.exegpt.operators.flink.WaaEncoderFunction;
+import dev.exegpt.operators.runner.Handover;
+import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.operators.flink.EstimateLengthFunction;
 import dev.exegpt.operators.flink.ExecutorFunction;
 import dev.exegpt.operators.flink.SloAuditFunction;
@@ -32,6 +37,7 @@ import dev.exegpt.schemas.Schedule;
  * <pre>
  * raw -> validate -> deduplicate (keyed by id) -> estimate -> dispatch (+ schedules, broadcast)
  *     -> partition by replica -> executor (async, one engine per subtask) -> results -> audit windows
+ *     (WAA: -> encoder group -> hand-over by replica -> decoder group -> results)
  * validate and deduplicate -> dead letters
  * </pre>
  */
@@ -67,12 +73,8 @@ public final class ExegptPipeline {
                 .process(new DispatchFunction(settings.schedule(), settings.numExecutors()))
                 .name("dispatch").uid("dispatch")
                 .partitionCustom((replica, numPartitions) -> replica % numPartitions, DispatchedRequest::replica);
-        DataStream<InferenceResult> results = AsyncDataStream
-                .unorderedWait(dispatched, new ExecutorFunction(settings.executor(), settings.schedule()),
-                        settings.executor().requestTimeoutMs(), TimeUnit.MILLISECONDS, settings.asyncCapacity())
-                .setParallelism(settings.numExecutors())
-                .name("executor").uid("executor")
-                .returns(TypeInformation.of(InferenceResult.class));
+        DataStream<InferenceResult> results = Policies.splitsEncodeAndDecode(settings.schedule())
+                ? waaExecutors(dispatched, settings) : executors(dispatched, settings);
         DataStream<DeadLetter> deadLetters = valid.getSideOutput(ValidateRequestFunction.DEAD_LETTERS)
                 .union(unique.getSideOutput(ValidateRequestFunction.DEAD_LETTERS));
         DataStream<AuditWindow> audit = !withAudit ? null : results
@@ -81,6 +83,46 @@ public final class ExegptPipeline {
                 .process(new SloAuditFunction(settings.schedule().getBoundOutputTokens()))
                 .name("slo-audit").uid("slo-audit");
         return new Streams(results, deadLetters, audit);
+    }
+
+    /** One engine per replica runs encode and decode (RRA, STATIC, CONTINUOUS). */
+    private static DataStream<InferenceResult> executors(DataStream<DispatchedRequest> dispatched, PipelineSettings settings) {
+        return AsyncDataStream
+                .unorderedWait(dispatched, new ExecutorFunction(settings.executor(), settings.schedule()),
+                        settings.executor().requestTimeoutMs(), TimeUnit.MILLISECONDS, settings.asyncCapacity())
+                .setParallelism(settings.numExecutors())
+                .name("executor").uid("executor")
+                .returns(TypeInformation.of(InferenceResult.class));
+    }
+
+    /**
+     * WAA: an encoder group and a decoder group per replica, as two operators; the encoded state travels between
+     * them over Flink's network to the decoder group of the same replica (PAPER.md §5.2).
+     */
+    private static DataStream<InferenceResult> waaExecutors(DataStream<DispatchedRequest> dispatched, PipelineSettings settings) {
+        long timeoutMs = settings.executor().requestTimeoutMs();
+        SingleOutputStreamOperator<EncoderOutput> encoded = AsyncDataStream
+                .unorderedWait(dispatched, new WaaEncoderFunction(settings.executor(), settings.schedule()), timeoutMs,
+                        TimeUnit.MILLISECONDS, settings.asyncCapacity())
+                .setParallelism(settings.numExecutors())
+                .name("waa-encoder").uid("waa-encoder")
+                .returns(TypeInformation.of(EncoderOutput.class));
+        DataStream<InferenceResult> finishedAtEncode = encoded
+                .filter(o -> o.result() != null).setParallelism(settings.numExecutors()).name("finished-at-encode")
+                .map(EncoderOutput::result).returns(TypeInformation.of(InferenceResult.class))
+                .setParallelism(settings.numExecutors());
+        DataStream<Handover> handovers = encoded
+                .filter(o -> o.handover() != null).setParallelism(settings.numExecutors()).name("handover")
+                .partitionCustom((replica, n) -> replica % n, EncoderOutput::replica)
+                .map(EncoderOutput::handover).returns(TypeInformation.of(Handover.class))
+                .setParallelism(settings.numExecutors());
+        DataStream<InferenceResult> decoded = AsyncDataStream
+                .unorderedWait(handovers, new WaaDecoderFunction(settings.executor(), settings.schedule()), timeoutMs,
+                        TimeUnit.MILLISECONDS, settings.asyncCapacity())
+                .setParallelism(settings.numExecutors())
+                .name("waa-decoder").uid("waa-decoder")
+                .returns(TypeInformation.of(InferenceResult.class));
+        return finishedAtEncode.union(decoded);
     }
 
     private static BpeTokenizer tokenizerFor(String modelDir) {

@@ -1,6 +1,5 @@
 package dev.exegpt.operators.flink;
 
-import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.TaskInfo;
@@ -10,10 +9,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import dev.exegpt.operators.core.Results;
 import dev.exegpt.operators.runner.ExecutorRunner;
-import dev.exegpt.runtime.engine.Backend;
-import dev.exegpt.runtime.engine.DeviceLayout;
 import dev.exegpt.runtime.engine.Engine;
-import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
 import dev.exegpt.schemas.FinishReason;
 import dev.exegpt.schemas.InferenceResult;
@@ -42,18 +38,9 @@ public class ExecutorFunction extends RichAsyncFunction<DispatchedRequest, Infer
     @Override
     public void open(OpenContext context) throws Exception {
         TaskInfo task = getRuntimeContext().getTaskInfo();
-        EngineConfig config = EngineConfig.DEFAULTS
-                .withLayout(layoutOf(initial))
-                .withThreadsPerDevice(spec.threadsPerDevice() > 0 ? spec.threadsPerDevice()
-                        : Math.max(1, Runtime.getRuntime().availableProcessors() / task.getNumberOfParallelSubtasks()
-                                / Math.max(1, initial.getNumDevices())))
-                .withKvCacheCapacityBytes(spec.kvCacheCapacityBytes());
-        config = new EngineConfig(Backend.parse(spec.backend()), config.layout(), config.threadsPerDevice(),
-                config.kvCacheCapacityBytes(), config.numMicroBatches(), false, false);
-        engine = Engine.load(Path.of(spec.modelDir()), config);
-        String executorId = initial.getPolicy().name().toLowerCase().replace('_', '-') + "-" + task.getIndexOfThisSubtask();
-        runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, executorId,
-                task.getAttemptNumber() + 1);
+        engine = ExecutorEngines.open(spec, initial, task, 1);
+        runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial,
+                ExecutorEngines.executorId(initial, "", task), task.getAttemptNumber() + 1);
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
     }
@@ -85,18 +72,5 @@ public class ExecutorFunction extends RichAsyncFunction<DispatchedRequest, Infer
         if (engine != null) {
             engine.close();
         }
-    }
-
-    /** The device group's pipeline: numTpDevices / tpDegree stages of the TP degree, the other devices single. */
-    static DeviceLayout layoutOf(Schedule s) {
-        int numDevices = Math.max(1, s.getNumDevices());
-        int tp = Math.max(1, s.getTpDegree());
-        int numTpStages = Math.min(numDevices, Math.max(0, s.getNumTpDevices())) / tp;
-        int numSingle = numDevices - numTpStages * tp;
-        int[] degrees = new int[numTpStages + numSingle];
-        for (int i = 0; i < degrees.length; i++) {
-            degrees[i] = i < numTpStages ? tp : 1;
-        }
-        return DeviceLayout.rra(degrees);
     }
 }
