@@ -34,8 +34,10 @@ import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.schemas.SchedulePolicy;
 
 /**
  * {@code exegpt demo}: the whole system on a fresh machine with nothing running. Makes a small T5 checkpoint,
@@ -47,6 +49,9 @@ import dev.exegpt.schemas.Schedule;
         description = {"Run the whole system once: model, profile, plan, Kafka broker, Flink job, requests, audit.",
                 "Everything is made under --dir (kept for the next run) and stopped at the end."})
 final class DemoCommand implements Callable<Integer> {
+
+    /** The automatic SLO is this many times the fastest latency any schedule reaches: room for batching. */
+    static final double SLO_HEADROOM = 4;
 
     @Option(names = "--dir", defaultValue = "target/exegpt-demo", description = "Working folder. Default: ${DEFAULT-VALUE}.")
     Path dir;
@@ -64,15 +69,22 @@ final class DemoCommand implements Callable<Integer> {
     int numRequests;
 
     @Option(names = "--slo-ms", defaultValue = "auto",
-            description = "Latency bound of a p99-length request, ms; auto: twice the fastest any schedule reaches here. Default: ${DEFAULT-VALUE}.")
+            description = "Latency bound of a p99-length request, ms; auto: four times the fastest any schedule reaches here. Default: ${DEFAULT-VALUE}.")
     String sloMs;
 
     @Option(names = "--load", defaultValue = "0.7",
             description = "Offered load as a fraction of the planned throughput (Poisson arrivals). Default: ${DEFAULT-VALUE}.")
     double load;
 
+    @Option(names = "--baseline", defaultValue = "none",
+            description = "none, or static: run the same requests again under a STATIC schedule and compare. Default: ${DEFAULT-VALUE}.")
+    String baseline;
+
     @Override
     public Integer call() throws Exception {
+        if (!baseline.equals("none") && !baseline.equals("static")) {
+            throw new UserError("--baseline " + baseline + ": expected none or static", CliErrors.EXIT_USAGE);
+        }
         if (numRequests < 1) {
             throw new UserError("--requests " + numRequests + ": must be >= 1", CliErrors.EXIT_USAGE);
         }
@@ -103,32 +115,28 @@ final class DemoCommand implements Callable<Integer> {
                 Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
             }
             out.printf("  broker at %s%n", broker.bootstrapServers());
-            step(out, 5, "flink job", null);
-            JobConfig config = JobConfig.load(null, Map.of(
-                    "kafka.bootstrap", broker.bootstrapServers(),
-                    "model.dir", model.toString(),
-                    "model.backend", "cpu",
-                    "schedule.file", scheduleFile.toString(),
-                    "task.slo.ms." + task, Long.toString(planned.sloMs()),
-                    "audit.window.ms", "5000"));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
-                    ExegptJob.flinkConfiguration(Path.of("flink-conf")));
-            ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
-            JobClient job = env.executeAsync("exegpt demo");
-            try {
-                double rate = load * planned.schedule().getPredictedSequencesPerSecond();
-                step(out, 6, String.format("%d requests of task %s, Poisson at %.2f requests/s (%.0f%% of the planned %.2f)",
-                        numRequests, task, rate, 100 * load, planned.schedule().getPredictedSequencesPerSecond()), null);
-                List<InferenceResult> results = sendAndCollect(out, broker.bootstrapServers(), rate);
+            double rate = load * planned.schedule().getPredictedSequencesPerSecond();
+            step(out, 5, String.format("flink job with the planned schedule; %d requests of task %s, Poisson at %.2f requests/s"
+                    + " (%.0f%% of the planned %.2f)", numRequests, task, rate, 100 * load,
+                    planned.schedule().getPredictedSequencesPerSecond()), null);
+            AuditWindow exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt");
+            out.println();
+            AuditSummary.print(out, exegpt);
+            out.printf("  planned: %.2f requests/s at saturation, %.0f ms for a %d-token output (SLO %d ms)%n",
+                    planned.schedule().getPredictedSequencesPerSecond(), planned.schedule().getPredictedLatencyMs(),
+                    planned.schedule().getBoundOutputTokens(), planned.sloMs());
+            if (baseline.equals("static")) {
+                Schedule fixed = Schedule.newBuilder(planned.schedule()).setScheduleId("static-b" + planned.schedule().getDecodeBatchSize())
+                        .setPolicy(SchedulePolicy.STATIC).setEncodeBatchSize(Math.max(1, planned.schedule().getDecodeBatchSize()))
+                        .build();
+                Path staticFile = dir.resolve("schedule-static.json");
+                ScheduleCodec.write(fixed, staticFile);
+                step(out, 6, String.format("the same requests under STATIC (FasterTransformer-style, batch %d = the plan's decode batch)",
+                        fixed.getEncodeBatchSize()), null);
+                AuditWindow baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static");
                 out.println();
-                AuditSummary.print(out, Audit.summarize(results, results.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0),
-                        results.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(1),
-                        planned.schedule().getBoundOutputTokens()));
-                out.printf("  planned: %.2f requests/s at saturation, %.0f ms for a %d-token output (SLO %d ms)%n",
-                        planned.schedule().getPredictedSequencesPerSecond(), planned.schedule().getPredictedLatencyMs(),
-                        planned.schedule().getBoundOutputTokens(), planned.sloMs());
-            } finally {
-                job.cancel().get();
+                AuditSummary.print(out, baselineAudit);
+                printComparison(out, exegpt, baselineAudit);
             }
         }
         out.printf("demo finished in %.0f s; broker and job stopped%n", (System.nanoTime() - startNanos) / 1e9);
@@ -150,9 +158,9 @@ final class DemoCommand implements Callable<Integer> {
             if (fastest == null) {
                 throw new UserError("no RRA schedule fits this machine for task " + task);
             }
-            slo = (long) Math.ceil(2 * fastest.latencyMs() / 100.0) * 100;
-            out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to twice that: %d ms%n",
-                    fastest.latencyMs(), slo);
+            slo = (long) Math.ceil(SLO_HEADROOM * fastest.latencyMs() / 100.0) * 100;
+            out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to %.0fx that: %d ms%n",
+                    fastest.latencyMs(), SLO_HEADROOM, slo);
         } else {
             slo = (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
         }
@@ -171,10 +179,62 @@ final class DemoCommand implements Callable<Integer> {
         return new Planned(schedule, slo);
     }
 
-    private List<InferenceResult> sendAndCollect(PrintStream out, String bootstrap, double rate) throws Exception {
+    /** Runs the job with one schedule on topics of its own, sends the requests, and audits their results. */
+    private AuditWindow runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
+                                    double rate, String label) throws Exception {
+        String requests = Topics.REQUESTS + "." + label;
+        String results = Topics.RESULTS + "." + label;
+        List<String> topics = List.of(requests, results, Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label,
+                Topics.SCHEDULES + "." + label);
+        try (Admin admin = broker.admin()) {
+            Topics.create(admin, topics, Topics.DEFAULT_PARTITIONS);
+        }
+        JobConfig config = JobConfig.load(null, Map.ofEntries(
+                Map.entry("kafka.bootstrap", broker.bootstrapServers()),
+                Map.entry("kafka.group.id", "exegpt-demo-" + label),
+                Map.entry("topic.requests", requests),
+                Map.entry("topic.results", results),
+                Map.entry("topic.deadletter", topics.get(2)),
+                Map.entry("topic.audit", topics.get(3)),
+                Map.entry("topic.schedules", topics.get(4)),
+                Map.entry("model.dir", model.toString()),
+                Map.entry("model.backend", "cpu"),
+                Map.entry("schedule.file", scheduleFile.toString()),
+                Map.entry("task.slo.ms." + task, Long.toString(planned.sloMs())),
+                Map.entry("audit.window.ms", "5000")));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                ExegptJob.flinkConfiguration(Path.of("flink-conf")));
+        ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
+        JobClient job = env.executeAsync("exegpt demo " + label);
+        try {
+            List<InferenceResult> answered = sendAndCollect(out, broker.bootstrapServers(), rate, requests, results);
+            return Audit.summarize(answered, answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0),
+                    answered.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(1),
+                    planned.schedule().getBoundOutputTokens());
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static void printComparison(PrintStream out, AuditWindow exegpt, AuditWindow baseline) {
+        out.println();
+        out.printf("%-10s %12s %10s %10s %12s %14s%n", "schedule", "requests/s", "p50 ms", "p99 ms", "attainment", "goodput req/s");
+        for (AuditWindow w : List.of(exegpt, baseline)) {
+            out.printf("%-10s %12.2f %10.0f %10.0f %11.1f%% %14.2f%n", w.getScheduleId().startsWith("static") ? "STATIC" : "ExeGPT",
+                    w.getRequestsPerSecond(), w.getEndToEndP50Ms(), w.getEndToEndP99Ms(),
+                    100 * (w.getAttainment() == null ? 0 : w.getAttainment()), w.getGoodputRequestsPerSecond());
+        }
+        out.printf("ExeGPT / STATIC: throughput %.2fx, goodput %s%n", exegpt.getRequestsPerSecond() / baseline.getRequestsPerSecond(),
+                baseline.getGoodputRequestsPerSecond() > 0
+                        ? String.format("%.2fx", exegpt.getGoodputRequestsPerSecond() / baseline.getGoodputRequestsPerSecond())
+                        : "(STATIC met no SLO)");
+    }
+
+    private List<InferenceResult> sendAndCollect(PrintStream out, String bootstrap, double rate, String requestsTopic,
+                                                 String resultsTopic) throws Exception {
         CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() -> {
             try (TaskRequests requests = TaskRequests.open(task, numRequests, 7, null, true, null)) {
-                return new RequestSender(KafkaClients.producer(bootstrap, "exegpt-demo"), Topics.REQUESTS)
+                return new RequestSender(KafkaClients.producer(bootstrap, "exegpt-demo"), requestsTopic)
                         .send(requests, new RequestSender.Arrival(rate, 7), p -> {});
             }
         });
@@ -182,8 +242,8 @@ final class DemoCommand implements Callable<Integer> {
         AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
         long lastProgress = System.nanoTime();
         long deadline = System.currentTimeMillis() + Math.max(600_000, (long) (3_000 * numRequests / rate));
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-demo-results"))) {
-            consumer.subscribe(List.of(Topics.RESULTS));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-demo-" + resultsTopic))) {
+            consumer.subscribe(List.of(resultsTopic));
             while (results.size() < numRequests && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     results.add(codec.decode(record.value()));
@@ -202,7 +262,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void step(PrintStream out, int n, String what, Path where) {
-        out.printf("[%d/6] %s%s%n", n, what, where == null ? "" : " (" + where + ")");
+        out.printf("[%d] %s%s%n", n, what, where == null ? "" : " (" + where + ")");
     }
 
     private static void exec(String... args) {
