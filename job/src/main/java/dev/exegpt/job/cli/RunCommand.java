@@ -73,8 +73,8 @@ final class RunCommand implements Callable<Integer> {
         PipelineSettings pipeline;
         try {
             pipeline = ExegptJob.settings(config);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new UserError("model.dir " + config.modelDir() + ": no checkpoint there (missing " + e.getFile()
+        } catch (IOException e) {
+            throw new UserError("model.dir " + config.modelDir() + ": no checkpoint there (" + e.getMessage()
                     + "); make one with 'exegpt model init --arch t5 --size small --out " + config.modelDir() + "'");
         }
         Configuration flink = ExegptJob.flinkConfiguration(flinkConf);
