@@ -68,7 +68,10 @@ public final class ExegptJob {
         DataStream<Schedule> schedules = env.fromSource(
                 KafkaIo.schedules(config.bootstrap(), topics.schedules(), config.groupId() + "-schedules", config.kafkaClient()),
                 WatermarkStrategy.noWatermarks(), "kafka-schedules").uid("kafka-schedules").setParallelism(1);
-        ExegptPipeline.Streams out = ExegptPipeline.build(raw, schedules, settings, true);
+        DataStream<InferenceResult> feedback = env.fromSource(
+                KafkaIo.resultsFeedback(config.bootstrap(), topics.results(), config.groupId() + "-feedback", config.kafkaClient()),
+                WatermarkStrategy.noWatermarks(), "kafka-results-feedback").uid("kafka-results-feedback");
+        ExegptPipeline.Streams out = ExegptPipeline.build(raw, schedules, feedback, settings, true);
         String prefix = config.groupId() + "-" + topics.results();
         out.results().sinkTo(KafkaIo.sink(config.bootstrap(), topics.results(), InferenceResult.getClassSchema(),
                         InferenceResult::getRequestId, config.exactlyOnce(), prefix + "-results", config.kafkaClient()))

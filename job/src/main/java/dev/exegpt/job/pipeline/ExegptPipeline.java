@@ -20,6 +20,7 @@ import dev.exegpt.operators.runner.Handover;
 import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.operators.flink.EstimateLengthFunction;
 import dev.exegpt.operators.flink.ExecutorFunction;
+import dev.exegpt.operators.flink.LearnedEstimateFunction;
 import dev.exegpt.operators.flink.SloAuditFunction;
 import dev.exegpt.operators.flink.ValidateRequestFunction;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
@@ -56,6 +57,15 @@ public final class ExegptPipeline {
      */
     public static Streams build(DataStream<RawRecord> raw, DataStream<Schedule> schedules, PipelineSettings settings,
                                 boolean withAudit) {
+        return build(raw, schedules, null, settings, withAudit);
+    }
+
+    /**
+     * @param feedback finished results to learn the tasks' output lengths from (the job's results topic read back);
+     *                 null to estimate from the published distributions only
+     */
+    public static Streams build(DataStream<RawRecord> raw, DataStream<Schedule> schedules, DataStream<InferenceResult> feedback,
+                                PipelineSettings settings, boolean withAudit) {
         String modelDir = settings.executor().modelDir();
         SingleOutputStreamOperator<ValidRequest> valid = raw
                 .process(new ValidateRequestFunction(settings.limits(), () -> tokenizerFor(modelDir)::encode,
@@ -65,9 +75,12 @@ public final class ExegptPipeline {
                 .keyBy(ValidRequest::requestId)
                 .process(new DeduplicateFunction(settings.dedupRememberMs()))
                 .name("deduplicate").uid("deduplicate");
-        DataStream<ValidRequest> estimated = unique
-                .process(new EstimateLengthFunction())
-                .name("estimate-length").uid("estimate-length");
+        DataStream<ValidRequest> estimated = feedback == null
+                ? unique.process(new EstimateLengthFunction()).name("estimate-length").uid("estimate-length")
+                : unique.keyBy(ValidRequest::task)
+                        .connect(feedback.keyBy(InferenceResult::getTask))
+                        .process(new LearnedEstimateFunction())
+                        .name("estimate-length-learned").uid("estimate-length-learned");
         DataStream<DispatchedRequest> dispatched = estimated
                 .connect(schedules.broadcast(DispatchFunction.SCHEDULE_STATE))
                 .process(new DispatchFunction(settings.schedule(), settings.numExecutors()))

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import dev.exegpt.operators.core.AvroBinary;
 import dev.exegpt.operators.core.RawRecord;
 import dev.exegpt.operators.flink.RawRecordDeserializer;
+import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 
 /**
@@ -53,8 +54,26 @@ public final class KafkaIo {
                 .setTopics(topic)
                 .setGroupId(groupId)
                 .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new ScheduleDeserializer())
+                .setDeserializer(new AvroDeserializer<>(Schedule.class, Schedule.getClassSchema()))
                 .setProperties(security)
+                .build();
+    }
+
+    /**
+     * The job's own results read back (committed ones only), from which the length estimator learns each task's
+     * observed output lengths.
+     */
+    public static KafkaSource<InferenceResult> resultsFeedback(String bootstrap, String topic, String groupId, Properties security) {
+        Properties props = new Properties();
+        props.putAll(security);
+        props.setProperty("isolation.level", "read_committed");
+        return KafkaSource.<InferenceResult>builder()
+                .setBootstrapServers(bootstrap)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new AvroDeserializer<>(InferenceResult.class, InferenceResult.getClassSchema()))
+                .setProperties(props)
                 .build();
     }
 
@@ -99,28 +118,35 @@ public final class KafkaIo {
         }
     }
 
-    /** Reads schedules; a record that is not a Schedule is logged and skipped, never failing the job. */
-    static final class ScheduleDeserializer implements KafkaRecordDeserializationSchema<Schedule> {
+    /** Reads Avro records of one schema; a record that does not decode is logged and skipped, never failing the job. */
+    static final class AvroDeserializer<T extends SpecificRecord> implements KafkaRecordDeserializationSchema<T> {
         private static final long serialVersionUID = 1L;
-        private static final Logger LOG = LoggerFactory.getLogger(ScheduleDeserializer.class);
-        private transient AvroBinary<Schedule> codec;
+        private static final Logger LOG = LoggerFactory.getLogger(AvroDeserializer.class);
+        private final Class<T> type;
+        private final String schemaJson;
+        private transient AvroBinary<T> codec;
+
+        AvroDeserializer(Class<T> type, Schema schema) {
+            this.type = type;
+            this.schemaJson = schema.toString();
+        }
 
         @Override
-        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Schedule> out) {
+        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<T> out) {
             if (codec == null) {
-                codec = new AvroBinary<>(Schedule.getClassSchema());
+                codec = new AvroBinary<>(new Schema.Parser().parse(schemaJson));
             }
             try {
                 out.collect(codec.decode(record.value()));
             } catch (java.io.IOException | RuntimeException e) {
-                LOG.warn("skipping record {}-{}@{}: not a Schedule ({})", record.topic(), record.partition(), record.offset(),
-                        e.getMessage());
+                LOG.warn("skipping record {}-{}@{}: not a {} ({})", record.topic(), record.partition(), record.offset(),
+                        type.getSimpleName(), e.getMessage());
             }
         }
 
         @Override
-        public TypeInformation<Schedule> getProducedType() {
-            return TypeInformation.of(Schedule.class);
+        public TypeInformation<T> getProducedType() {
+            return TypeInformation.of(type);
         }
     }
 }

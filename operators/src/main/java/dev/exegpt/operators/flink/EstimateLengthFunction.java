@@ -32,7 +32,7 @@ public class EstimateLengthFunction extends ProcessFunction<ValidRequest, ValidR
         out.collect(request.withEstimatedOutputTokens(capped));
     }
 
-    private static int expectedOutputTokens(String task) {
+    static int expectedOutputTokens(String task) {
         try {
             Workload workload = Workloads.byName(task);
             return (int) Math.round(workload.meanOutputTokens());
