@@ -29,6 +29,7 @@ public class ExecutorFunction extends RichAsyncFunction<DispatchedRequest, Infer
     private final Schedule initial;
     private transient Engine engine;
     private transient ExecutorRunner runner;
+    private transient ExecutorMetrics metrics;
 
     public ExecutorFunction(ExecutorSpec spec, Schedule initial) {
         this.spec = spec;
@@ -42,6 +43,7 @@ public class ExecutorFunction extends RichAsyncFunction<DispatchedRequest, Infer
         runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial,
                 ExecutorEngines.executorId(initial, "", task), task.getAttemptNumber() + 1);
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
+        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup());
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
     }
 
@@ -52,7 +54,10 @@ public class ExecutorFunction extends RichAsyncFunction<DispatchedRequest, Infer
             return;
         }
         runner.adopt(dispatched.schedule());
-        runner.submit(dispatched.request(), result -> future.complete(List.of(result)));
+        runner.submit(dispatched.request(), result -> {
+            metrics.record(result);
+            future.complete(List.of(result));
+        });
     }
 
     @Override

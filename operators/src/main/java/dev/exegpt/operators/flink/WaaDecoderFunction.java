@@ -29,6 +29,7 @@ public class WaaDecoderFunction extends RichAsyncFunction<Handover, InferenceRes
     private final Schedule initial;
     private transient Engine engine;
     private transient ExecutorRunner runner;
+    private transient ExecutorMetrics metrics;
 
     public WaaDecoderFunction(ExecutorSpec spec, Schedule initial) {
         this.spec = spec;
@@ -42,6 +43,7 @@ public class WaaDecoderFunction extends RichAsyncFunction<Handover, InferenceRes
         runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, Role.DECODER,
                 ExecutorEngines.executorId(initial, "-dec", task), task.getAttemptNumber() + 1);
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
+        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup());
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
     }
 
@@ -51,7 +53,10 @@ public class WaaDecoderFunction extends RichAsyncFunction<Handover, InferenceRes
             future.completeExceptionally(new IllegalStateException("decoder engine failed", runner.failure()));
             return;
         }
-        runner.submit(handover, result -> future.complete(List.of(result)));
+        runner.submit(handover, result -> {
+            metrics.record(result);
+            future.complete(List.of(result));
+        });
     }
 
     @Override

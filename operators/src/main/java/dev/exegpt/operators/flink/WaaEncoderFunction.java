@@ -27,6 +27,7 @@ public class WaaEncoderFunction extends RichAsyncFunction<DispatchedRequest, Enc
     private final Schedule initial;
     private transient Engine engine;
     private transient ExecutorRunner runner;
+    private transient ExecutorMetrics metrics;
 
     public WaaEncoderFunction(ExecutorSpec spec, Schedule initial) {
         this.spec = spec;
@@ -40,6 +41,7 @@ public class WaaEncoderFunction extends RichAsyncFunction<DispatchedRequest, Enc
         runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, Role.ENCODER,
                 ExecutorEngines.executorId(initial, "-enc", task), task.getAttemptNumber() + 1);
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
+        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -51,7 +53,10 @@ public class WaaEncoderFunction extends RichAsyncFunction<DispatchedRequest, Enc
         runner.adopt(dispatched.schedule());
         int replica = dispatched.replica();
         runner.submit(dispatched.request(),
-                result -> future.complete(List.of(new EncoderOutput(result, null, replica))),
+                result -> {
+                    metrics.record(result);
+                    future.complete(List.of(new EncoderOutput(result, null, replica)));
+                },
                 handover -> future.complete(List.of(new EncoderOutput(null, handover, replica))));
     }
 
