@@ -1,0 +1,89 @@
+package dev.exegpt.operators.flink;
+
+import org.apache.flink.api.common.TaskInfo;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
+import dev.exegpt.operators.core.Results;
+import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.operators.runner.ExecutorRunner;
+import dev.exegpt.operators.runner.Role;
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.tokenizer.BpeTokenizer;
+import dev.exegpt.schemas.FinishReason;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * An executor (device group) as a Flink async function (DESIGN.md §6): each subtask owns an engine and an
+ * {@link ExecutorRunner} on its own thread, built in {@code open} and released in {@code close}; a request's future
+ * completes when the runner answers, so the operator's capacity bounds the requests in flight and backpressure
+ * reaches Kafka. In-flight requests are part of the checkpoint and are replayed after a recovery; results are keyed
+ * by request id and name their attempt. Subclasses say what goes in and out.
+ */
+abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
+
+    private static final long serialVersionUID = 1L;
+
+    protected final ExecutorSpec spec;
+    protected final Schedule initial;
+    private final Role role;
+    private transient Engine engine;
+    protected transient ExecutorRunner runner;
+    protected transient ExecutorMetrics metrics;
+
+    EngineAsyncFunction(ExecutorSpec spec, Schedule initial, Role role) {
+        this.spec = spec;
+        this.initial = initial;
+        this.role = role;
+    }
+
+    @Override
+    public void open(OpenContext context) throws Exception {
+        TaskInfo task = getRuntimeContext().getTaskInfo();
+        engine = ExecutorEngines.open(spec, initial, task, role == Role.FULL ? 1 : 2);
+        String side = switch (role) {
+            case FULL -> "";
+            case ENCODER -> "-enc";
+            case DECODER -> "-dec";
+        };
+        runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, role,
+                ExecutorEngines.executorId(initial, side, task), attempt());
+        getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
+        getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
+        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup());
+    }
+
+    /** Fails the request (and so the task, which restarts) if the engine thread died; true if it did. */
+    protected boolean failedEngine(ResultFuture<OUT> future) {
+        if (runner.failure() == null) {
+            return false;
+        }
+        future.completeExceptionally(new IllegalStateException("executor engine failed", runner.failure()));
+        return true;
+    }
+
+    /** The answer to a request stuck past the timeout: reported, not retried forever, and the job goes on. */
+    protected InferenceResult timedOut(ValidRequest request, String stage) {
+        Schedule s = runner.schedule();
+        return Results.unfinished(request, System.currentTimeMillis(), FinishReason.ERROR,
+                "not " + stage + " within " + spec.requestTimeoutMs() + " ms",
+                new Results.Provenance(s.getScheduleId(), s.getVersion(), "timeout", attempt()));
+    }
+
+    private int attempt() {
+        return getRuntimeContext().getTaskInfo().getAttemptNumber() + 1;
+    }
+
+    @Override
+    public void close() {
+        if (runner != null) {
+            runner.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+    }
+}
