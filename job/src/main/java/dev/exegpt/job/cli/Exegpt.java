@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             TailCommand.class,
             RunCommand.class,
             DemoCommand.class,
+            AuditCommand.class,
             ModelCommand.class,
             GenerateCommand.class,
             ProfileCommand.class,

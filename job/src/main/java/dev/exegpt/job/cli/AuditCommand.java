@@ -1,0 +1,138 @@
+package dev.exegpt.job.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.operators.core.AuditReport;
+import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.schemas.AuditWindow;
+import dev.exegpt.schemas.InferenceResult;
+
+/** {@code exegpt audit}: the SLO audit of results from a results file or the results topic. */
+@Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"SLO audit of results: attainment and latency per task, per schedule version and per hour, and the",
+                "slowest requests with the stage that spent their time (queue, encode, decode)."})
+final class AuditCommand implements Callable<Integer> {
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--input", required = true, description = "Results file from 'exegpt run --output' (Avro JSON lines).")
+        Path input;
+
+        @Option(names = "--bootstrap", required = true, description = "Read the results topic of this Kafka broker instead.")
+        String bootstrap;
+    }
+
+    @Option(names = "--topic", defaultValue = Topics.RESULTS, description = "Results topic. Default: ${DEFAULT-VALUE}.")
+    String topic;
+
+    @Option(names = "--idle-timeout-s", defaultValue = "5", description = "With --bootstrap: stop reading after this many idle seconds. Default: ${DEFAULT-VALUE}.")
+    double idleTimeoutSeconds;
+
+    @Option(names = "--slowest", defaultValue = "10", description = "How many of the slowest requests to list. Default: ${DEFAULT-VALUE}.")
+    int numSlowest;
+
+    @Override
+    public Integer call() throws IOException {
+        List<InferenceResult> results = source.input != null ? readFile(source.input) : readTopic();
+        PrintStream out = System.out;
+        if (results.isEmpty()) {
+            out.println("audit: no results");
+            return 0;
+        }
+        AuditReport report = new AuditReport(results);
+        AuditSummary.print(out, report.overall());
+        table(out, "task", report.byTask());
+        table(out, "schedule", report.bySchedule());
+        table(out, "hour (UTC)", report.byHour());
+        out.printf("%nslowest %d requests:%n%-28s %-14s %10s %-7s %9s %9s %9s %7s%n", Math.min(numSlowest, results.size()),
+                "request", "task", "e2e ms", "stage", "queue", "encode", "decode", "tokens");
+        for (AuditReport.Slow s : report.slowest(numSlowest)) {
+            out.printf("%-28s %-14s %10.0f %-7s %9.0f %9.0f %9.0f %7d%n", s.requestId(), s.task(), s.endToEndMs(),
+                    s.dominantStage(), s.queueMs(), s.encodeMs(), s.decodeMs(), s.numOutputTokens());
+        }
+        return 0;
+    }
+
+    private static void table(PrintStream out, String what, List<AuditReport.Group> groups) {
+        out.printf("%n%-36s %8s %11s %9s %9s %11s %12s%n", "by " + what, "requests", "attainment", "p50 ms", "p99 ms",
+                "tokens/s", "est. err");
+        for (AuditReport.Group g : groups) {
+            AuditWindow w = g.audit();
+            out.printf("%-36s %8d %11s %9.0f %9.0f %11.1f %12s%n", g.label(), w.getNumRequests(),
+                    w.getAttainment() == null ? "-" : String.format("%.1f%%", 100 * w.getAttainment()), w.getEndToEndP50Ms(),
+                    w.getEndToEndP99Ms(), w.getOutputTokensPerSecond(),
+                    w.getEstimatorMeanAbsErrorTokens() == null ? "-" : String.format("%.1f tok", w.getEstimatorMeanAbsErrorTokens()));
+        }
+    }
+
+    private static List<InferenceResult> readFile(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new UserError("--input " + file + ": no such file", CliErrors.EXIT_USAGE);
+        }
+        SpecificDatumReader<InferenceResult> reader = new SpecificDatumReader<>(InferenceResult.getClassSchema());
+        List<InferenceResult> results = new ArrayList<>();
+        try (BufferedReader lines = Files.newBufferedReader(file)) {
+            int n = 0;
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                n++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    results.add(reader.read(null, DecoderFactory.get().jsonDecoder(InferenceResult.getClassSchema(), line)));
+                } catch (IOException | RuntimeException e) {
+                    throw new UserError("--input " + file + ":" + n + ": not an InferenceResult in Avro JSON (" + e.getMessage() + ")");
+                }
+            }
+        }
+        return results;
+    }
+
+    private List<InferenceResult> readTopic() throws IOException {
+        try {
+            KafkaClients.checkReachable(source.bootstrap, topic, 5_000);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
+        List<InferenceResult> results = new ArrayList<>();
+        long idleMs = (long) (idleTimeoutSeconds * 1000);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                     new KafkaConsumer<>(KafkaClients.consumer(source.bootstrap, "exegpt-audit-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(topic));
+            long last = System.currentTimeMillis();
+            while (System.currentTimeMillis() - last < idleMs) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    last = System.currentTimeMillis();
+                    try {
+                        results.add(codec.decode(record.value()));
+                    } catch (IOException e) {
+                        System.err.printf("audit: skipping %s-%d@%d: %s%n", record.topic(), record.partition(), record.offset(), e.getMessage());
+                    }
+                }
+            }
+        }
+        return results;
+    }
+}
