@@ -34,10 +34,26 @@ public final class XScheduler {
         this(sim, DEFAULT_TOLERANCE, DEFAULT_TOLERANCE);
     }
 
+    /** The full space of a policy and TP degree, the TP-device count as third dimension. */
     public SearchSpace space(Policy policy, int tpDegree) {
-        double perEncode = BatchComposition.of(sim.scenario().workload().output(), 1, sim.scenario().options().batchMode())
+        return SearchSpace.of(policy, sim.scenario().numDevices(), tpDegree, decodePerEncode());
+    }
+
+    /** The space one branch-and-bound run searches: a fixed number of TP devices. */
+    public SearchSpace space(Policy policy, int tpDegree, int numTpDevices) {
+        return SearchSpace.of(policy, sim.scenario().numDevices(), tpDegree, decodePerEncode(), numTpDevices);
+    }
+
+    private double decodePerEncode() {
+        return BatchComposition.of(sim.scenario().workload().output(), 1, sim.scenario().options().batchMode())
                 .decodePerEncode();
-        return SearchSpace.of(policy, sim.scenario().numDevices(), tpDegree, perEncode);
+    }
+
+    private static Estimate faster(Estimate a, Estimate b) {
+        if (a == null) return b;
+        if (b == null) return a;
+        if (a.feasible() != b.feasible()) return a.feasible() ? a : b;
+        return b.latencyMs() < a.latencyMs() ? b : a;
     }
 
     /** TP degrees worth a run: 1 and the powers of two up to the devices of one node and of the group. */
@@ -60,11 +76,21 @@ public final class XScheduler {
             require(policy.isExegpt(), "XScheduler searches RRA, WAA_C and WAA_M, got %s", policy);
             if (policy.isWaa() && sim.scenario().numDevices() < 2) continue;
             for (int d : tpDegrees()) {
-                SearchSpace space = space(policy, d);
-                BranchAndBound.Result r = new BranchAndBound(space, idx -> sim.estimate(space.candidate(idx)),
-                        latencyBoundMs, throughputTolerance, latencyTolerance).run();
-                simulated += r.numSimulated();
-                runs.add(new Plan.RunSummary(policy.cliName(), d, r.best(), r.fastest(), r.numSimulated()));
+                // One branch-and-bound per TP-device count: see SearchSpace on why the count is not a dimension.
+                Estimate best = null, fastest = null;
+                int count = 0;
+                for (int numTp : space(policy, d).tpCounts()) {
+                    SearchSpace space = space(policy, d, numTp);
+                    BranchAndBound.Result r = new BranchAndBound(space, idx -> sim.estimate(space.candidate(idx)),
+                            latencyBoundMs, throughputTolerance, latencyTolerance).run();
+                    count += r.numSimulated();
+                    if (r.best() != null && (best == null || r.best().sequencesPerSecond() > best.sequencesPerSecond())) {
+                        best = r.best();
+                    }
+                    fastest = faster(fastest, r.fastest());
+                }
+                simulated += count;
+                runs.add(new Plan.RunSummary(policy.cliName(), d, best, fastest, count));
             }
         }
         Comparator<Plan.RunSummary> byThroughput = Comparator.comparingDouble(s -> s.best().sequencesPerSecond());

@@ -10,10 +10,14 @@ import dev.exegpt.scheduler.cost.Phase;
  * (DistServe-style prefill and decode devices, continuous batching on the decode side).
  */
 final class BaselineSimulator {
+    private final XSimulator x;
     private final Scenario sc;
+    private final double[] outputPmf;
 
-    BaselineSimulator(Scenario scenario) {
-        this.sc = scenario;
+    BaselineSimulator(XSimulator x) {
+        this.x = x;
+        this.sc = x.scenario();
+        this.outputPmf = sc.workload().output().pmf();
     }
 
     /** TP within a node, as the baselines do (PAPER.md §12.2): the largest power of two <= min(n, per node) dividing n. */
@@ -24,7 +28,7 @@ final class BaselineSimulator {
     }
 
     private XSimulator x() {
-        return new XSimulator(sc);
+        return x;
     }
 
     /**
@@ -38,8 +42,8 @@ final class BaselineSimulator {
         if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", maxOut);
         int b = c.encodeBatchSize();
         int stages = p.stages().size();
-        int in = sc.meanInputTokens();
-        int ctx = (int) Math.round(sc.workload().meanInputTokens() + maxOut / 2.0);
+        int in = x.meanInputTokens();
+        int ctx = (int) Math.round(x.meanInputExact() + maxOut / 2.0);
         double encMs = p.makespanMs(Phase.ENCODE, b, in, stages);
         int mb = Math.max(1, (b + stages - 1) / stages);
         double iterMs = p.decodeIterationMs(b, ctx, mb);
@@ -55,7 +59,7 @@ final class BaselineSimulator {
 
     /** E[max of n output lengths] = sum_k (1 - F(k-1)^n). */
     double expectedMaxOf(int n) {
-        double[] pmf = sc.workload().output().pmf();
+        double[] pmf = outputPmf;
         double cdf = 0, e = 0;
         for (int k = 1; k < pmf.length; k++) {
             e += 1 - Math.pow(cdf, n);
@@ -68,8 +72,8 @@ final class BaselineSimulator {
     double staticLatencyMs(int numDevices, int batch, int outputTokens) {
         Pipeline p = fullTpPipeline(numDevices);
         int stages = p.stages().size();
-        int ctx = (int) Math.round(sc.workload().meanInputTokens() + outputTokens / 2.0);
-        return p.makespanMs(Phase.ENCODE, batch, sc.meanInputTokens(), stages)
+        int ctx = (int) Math.round(x.meanInputExact() + outputTokens / 2.0);
+        return p.makespanMs(Phase.ENCODE, batch, x.meanInputTokens(), stages)
                 + outputTokens * p.decodeIterationMs(batch, ctx, Math.max(1, (batch + stages - 1) / stages));
     }
 
@@ -82,9 +86,9 @@ final class BaselineSimulator {
         Pipeline p = fullTpPipeline(c.numDevices());
         if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
         int stages = p.stages().size();
-        int in = sc.meanInputTokens();
-        int ctx = sc.meanDecodeContextTokens();
-        int bd = (int) Math.ceil(stages * sc.workload().meanOutputTokens());
+        int in = x.meanInputTokens();
+        int ctx = x.meanDecodeContextTokens();
+        int bd = (int) Math.ceil(stages * x.meanOutputTokens());
         int mb = Math.max(1, (bd + stages - 1) / stages);
         double pass = p.passMs(Phase.DECODE, mb, ctx) + p.passMs(Phase.ENCODE, 1, in);
         double bottleneck = p.bottleneckMs(Phase.DECODE, mb, ctx) + p.bottleneckMs(Phase.ENCODE, 1, in);
@@ -109,13 +113,13 @@ final class BaselineSimulator {
         if (layout == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
         Pipeline enc = layout.encoder(), dec = layout.decoder();
         int ne = enc.numDevices(), nd = dec.numDevices();
-        int in = sc.meanInputTokens();
-        int ctx = sc.meanDecodeContextTokens();
+        int in = x.meanInputTokens();
+        int ctx = x.meanDecodeContextTokens();
         int be = c.encodeBatchSize();
         int encStages = enc.stages().size(), decStages = dec.stages().size();
         double encPeriodMs = enc.bottleneckMs(Phase.ENCODE, Math.max(1, (be + encStages - 1) / encStages), in) * encStages;
         double encPassMs = enc.makespanMs(Phase.ENCODE, be, in, encStages);
-        double bdPlanned = be * sc.workload().meanOutputTokens();
+        double bdPlanned = be * x.meanOutputTokens();
         double bd = bdPlanned;
         double iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, (int) Math.ceil(bd / decStages));
         for (int k = 0; k < 20 && encPeriodMs > iterMs; k++) {
@@ -145,9 +149,9 @@ final class BaselineSimulator {
         int dp = intraNodeTp(ne, sc.devicesPerNode());
         int dd = intraNodeTp(nd, sc.devicesPerNode());
         Pipeline enc = Pipeline.build(sc.cost(), ne, dp, dp > 1 ? ne : 0, m.numPrefillLayers(), 0, sc.devicesPerNode(), 0,
-                sc.meanInputTokens());
+                x.meanInputTokens());
         Pipeline dec = Pipeline.build(sc.cost(), nd, dd, dd > 1 ? nd : 0, 0, m.numDecoderLayers(), sc.devicesPerNode(), ne,
-                sc.meanDecodeContextTokens());
+                x.meanDecodeContextTokens());
         return enc == null || dec == null ? null : new XSimulator.Layout(enc, dec, 0);
     }
 
@@ -155,7 +159,7 @@ final class BaselineSimulator {
         int d = intraNodeTp(n, sc.devicesPerNode());
         ModelSpec m = sc.model();
         return Pipeline.build(sc.cost(), n, d, d > 1 ? n : 0, m.numPrefillLayers(), m.numDecoderLayers(),
-                sc.devicesPerNode(), 0, sc.meanDecodeContextTokens());
+                sc.devicesPerNode(), 0, x.meanDecodeContextTokens());
     }
 
     private static Estimate withBound(Estimate e, int boundOutputTokens) {

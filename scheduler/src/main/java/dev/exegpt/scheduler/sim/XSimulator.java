@@ -3,6 +3,8 @@ package dev.exegpt.scheduler.sim;
 import dev.exegpt.scheduler.cost.CostModel;
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * XSimulator (PAPER.md §6, §8): builds the steady-state timeline of a candidate from the length distributions and the
@@ -13,10 +15,42 @@ import dev.exegpt.scheduler.cost.Phase;
 public final class XSimulator {
     private final Scenario sc;
     private final BaselineSimulator baselines;
+    /** Derived once: the search asks for them on every candidate. */
+    private final int meanInputTokens;
+    private final int meanDecodeContextTokens;
+    private final double meanInputExact;
+    private final double meanOutputTokens;
+    private final Map<Integer, BatchComposition> compositions = new ConcurrentHashMap<>();
 
     public XSimulator(Scenario scenario) {
         this.sc = scenario;
-        this.baselines = new BaselineSimulator(scenario);
+        this.meanInputTokens = scenario.meanInputTokens();
+        this.meanDecodeContextTokens = scenario.meanDecodeContextTokens();
+        this.meanInputExact = scenario.workload().meanInputTokens();
+        this.meanOutputTokens = scenario.workload().meanOutputTokens();
+        this.baselines = new BaselineSimulator(this);
+    }
+
+    int meanInputTokens() {
+        return meanInputTokens;
+    }
+
+    int meanDecodeContextTokens() {
+        return meanDecodeContextTokens;
+    }
+
+    double meanInputExact() {
+        return meanInputExact;
+    }
+
+    double meanOutputTokens() {
+        return meanOutputTokens;
+    }
+
+    /** The batch composition for N_D decode iterations per encode, under the scenario's batch formula. */
+    public BatchComposition composition(int decodeIterationsPerEncode) {
+        return compositions.computeIfAbsent(decodeIterationsPerEncode,
+                nd -> BatchComposition.of(sc.workload().output(), nd, sc.options().batchMode()));
     }
 
     public Scenario scenario() {
@@ -44,7 +78,7 @@ public final class XSimulator {
     public Pipeline rraPipeline(Candidate c) {
         ModelSpec m = sc.model();
         return Pipeline.build(sc.cost(), c.numDevices(), c.tpDegree(), c.numTpDevices(), m.numPrefillLayers(),
-                m.numDecoderLayers(), sc.devicesPerNode(), 0, sc.meanDecodeContextTokens());
+                m.numDecoderLayers(), sc.devicesPerNode(), 0, meanDecodeContextTokens);
     }
 
     /**
@@ -57,11 +91,11 @@ public final class XSimulator {
         Pipeline p = rraPipeline(c);
         if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
         int nd = c.decodeIterationsPerEncode();
-        BatchComposition comp = BatchComposition.of(sc.workload().output(), nd, sc.options().batchMode());
+        BatchComposition comp = composition(nd);
         int be = c.encodeBatchSize();
         int stages = p.stages().size();
-        int inTokens = sc.meanInputTokens();
-        int ctx = sc.meanDecodeContextTokens();
+        int inTokens = meanInputTokens;
+        int ctx = meanDecodeContextTokens;
         double encMs = p.makespanMs(Phase.ENCODE, be, inTokens, stages);
         double busy = p.deviceBusyMs(Phase.ENCODE, be, inTokens, Math.max(1, (be + stages - 1) / stages));
         double decodeMs = 0, firstIterMs = 0;
@@ -95,9 +129,9 @@ public final class XSimulator {
         ModelSpec m = sc.model();
         CostModel cost = sc.cost();
         int be = c.encodeBatchSize();
-        int inTokens = sc.meanInputTokens();
-        int ctx = sc.meanDecodeContextTokens();
-        BatchComposition comp = BatchComposition.of(sc.workload().output(), 1, sc.options().batchMode());
+        int inTokens = meanInputTokens;
+        int ctx = meanDecodeContextTokens;
+        BatchComposition comp = composition(1);
         double bdPlanned = be * comp.decodePerEncode();
         Layout layout = layout(c);
         if (layout == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
@@ -167,9 +201,9 @@ public final class XSimulator {
         }
         int n = c.numDevices();
         int be = c.encodeBatchSize();
-        int inTokens = sc.meanInputTokens();
-        int ctx = sc.meanDecodeContextTokens();
-        BatchComposition comp = BatchComposition.of(sc.workload().output(), 1, sc.options().batchMode());
+        int inTokens = meanInputTokens;
+        int ctx = meanDecodeContextTokens;
+        BatchComposition comp = composition(1);
         int bdPlanned = (int) Math.ceil(be * comp.decodePerEncode());
         int ne = c.numEncoderDevices() > 0 ? c.numEncoderDevices() : encoderDevices(c.policy(), n, be, bdPlanned, inTokens, ctx);
         int ndev = n - ne;
@@ -202,9 +236,9 @@ public final class XSimulator {
         int bound = sc.workload().boundOutputTokens();
         if (memBytes > usableBytes()) {
             return new Estimate(c, false, Memory.describe(memBytes, usableBytes()), latencyMs, seqPerSec,
-                    seqPerSec * sc.workload().meanOutputTokens(), bd, bound, ne, ndev, encMs, iterMs, memBytes, utilisation);
+                    seqPerSec * meanOutputTokens, bd, bound, ne, ndev, encMs, iterMs, memBytes, utilisation);
         }
-        return new Estimate(c, true, "", latencyMs, seqPerSec, seqPerSec * sc.workload().meanOutputTokens(), bd, bound,
+        return new Estimate(c, true, "", latencyMs, seqPerSec, seqPerSec * meanOutputTokens, bd, bound,
                 ne, ndev, encMs, iterMs, memBytes, Math.min(1, utilisation));
     }
 }

@@ -17,6 +17,12 @@ public record EmpiricalQuantiles(int[] percentiles) implements LengthDistributio
         percentiles = percentiles.clone();
     }
 
+    /** A copy: the distribution is shared (task files are cached) and must not change under its users. */
+    @Override
+    public int[] percentiles() {
+        return percentiles.clone();
+    }
+
     @Override
     public int quantile(double u) {
         double x = Math.min(Math.max(u, 0), 1) * 100;
@@ -32,6 +38,10 @@ public record EmpiricalQuantiles(int[] percentiles) implements LengthDistributio
 
     @Override
     public double[] pmf() {
+        return PmfCache.get(this, this::computePmf);
+    }
+
+    private double[] computePmf() {
         double[] p = new double[max() + 1];
         int steps = 20_000;
         for (int s = 0; s < steps; s++) {

@@ -26,6 +26,10 @@ public record TruncatedNormal(double mean, double std, int max) implements Lengt
 
     @Override
     public double[] pmf() {
+        return PmfCache.get(this, this::computePmf);
+    }
+
+    private double[] computePmf() {
         double lo = lowCdf(), hi = highCdf();
         double[] p = new double[max + 1];
         double prev = lo;
