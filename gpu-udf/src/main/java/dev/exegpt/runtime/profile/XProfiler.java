@@ -6,10 +6,15 @@ import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
 import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.LayerWorkload;
 import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.ModelHead;
 import dev.exegpt.runtime.model.Phase;
+import dev.exegpt.runtime.model.SequenceState;
+import dev.exegpt.runtime.model.StepBatch;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.ProfileEntry;
@@ -33,7 +38,9 @@ import org.apache.avro.specific.SpecificDatumWriter;
  * each TP degree (a device is a thread), split as the paper splits them: the attention kernels over batch x sequence
  * length, the rest of the layer over the token count (measured as the layer over sequences of one token, where
  * attention is negligible), and the whole layer; plus the TP all-reduce, the pipeline hand-off between devices and
- * the state transfer of one sequence. Every figure is the median of repeats after warm-up. Says what it measures as
+ * the state transfer of one sequence; and the model head of a step (token embedding, final norm, LM head logits over the
+ * vocabulary and greedy argmax), which runs once per step on the engine's own thread with all cores, as the engine
+ * runs it. Every figure is the median of repeats after warm-up. Says what it measures as
  * it goes.
  */
 public final class XProfiler {
@@ -77,6 +84,7 @@ public final class XProfiler {
                 if (tp > 1) profileAllReduce(g);
             }
         }
+        profileHead();
         profilePipelineSend();
         profileStateTransfer();
         log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
@@ -187,6 +195,32 @@ public final class XProfiler {
             Timing t = Timing.measure(grid.warmups(), grid.repeats(),
                     () -> g.run(r -> () -> g.allReduce.sum(r, data[r], len)));
             add(Phase.DECODE, ProfileOperation.ALL_REDUCE, 0, 0, tokens, g.degree, (long) len * Float.BYTES, t);
+        }
+    }
+
+    /**
+     * The model head of one step over {@code rows} rows, as the engine runs it once per decode micro-batch (and once
+     * per prefill, one row per sequence, for decoder-only models): embed the rows' tokens, then final norm, logits over
+     * the vocabulary and argmax. Not per layer and not sharded: the engine runs it on its own thread with all cores.
+     */
+    private void profileHead() throws Exception {
+        java.util.TreeSet<Integer> rowCounts = new java.util.TreeSet<>(grid.decodeBatchSizes());
+        rowCounts.addAll(grid.encodeBatchSizes());
+        try (Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors())) {
+            ModelHead head = new ModelHead(c, weights, k);
+            long t0 = System.nanoTime();
+            for (int warm = rowCounts.last(); System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L / 4; ) {
+                head.greedy(new float[warm * c.dModel()], warm, null);
+            }
+            for (int rows : rowCounts) {
+                int[] ones = new int[rows];
+                java.util.Arrays.fill(ones, 1);
+                StepBatch b = new StepBatch(java.util.Collections.nCopies(rows, (SequenceState) null), ones, new int[rows]);
+                int[] tokens = new int[rows];
+                for (int i = 0; i < rows; i++) tokens[i] = (i * 7919) % c.vocabSize();
+                Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> head.greedy(head.embed(b, tokens), rows, null));
+                add(Phase.DECODE, ProfileOperation.HEAD, rows, 0, rows, 1, 0, t);
+            }
         }
     }
 

@@ -43,7 +43,15 @@ class XProfilerTest {
         assertEquals("t5", back.getArchitecture());
         Set<ProfileOperation> ops = back.getEntries().stream().map(ProfileEntry::getOperation).collect(Collectors.toSet());
         assertEquals(Set.of(ProfileOperation.ATTENTION, ProfileOperation.NON_ATTENTION, ProfileOperation.LAYER,
-                ProfileOperation.ALL_REDUCE, ProfileOperation.PIPELINE_SEND, ProfileOperation.STATE_TRANSFER), ops);
+                ProfileOperation.ALL_REDUCE, ProfileOperation.PIPELINE_SEND, ProfileOperation.STATE_TRANSFER,
+                ProfileOperation.HEAD), ops);
+        // The head: once per step, one entry per row count of the grid (decode batches and encode batches), tp 1.
+        List<Integer> headRows = back.getEntries().stream().filter(e -> e.getOperation() == ProfileOperation.HEAD)
+                .map(ProfileEntry::getBatchSize).sorted().toList();
+        assertEquals(List.of(1, 2, 4), headRows);
+        assertTrue(back.getEntries().stream().filter(e -> e.getOperation() == ProfileOperation.HEAD)
+                .allMatch(e -> e.getTpDegree() == 1 && e.getNumTokens() == e.getBatchSize()));
+        assertTrue(log.toString().contains("[xprofiler] DECODE HEAD"), log.toString());
         assertTrue(back.getEntries().stream().anyMatch(e -> e.getTpDegree() == 2 && e.getOperation() == ProfileOperation.LAYER));
         for (ProfileEntry e : back.getEntries()) assertTrue(e.getMedianMs() > 0, "positive time: " + e);
         assertTrue(back.getWeightBytesPerDecoderLayer() > back.getWeightBytesPerEncoderLayer());

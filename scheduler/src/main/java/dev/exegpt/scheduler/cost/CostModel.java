@@ -18,6 +18,15 @@ public interface CostModel {
      */
     double layerMs(Phase phase, int batchSize, int seqTokens, int tpDegree);
 
+    /**
+     * The model head of one step over {@code numRows} rows, once per step and not per layer: the final norm, the LM
+     * head (logits over the vocabulary: a vocab x hidden matrix, for small models as many weight bytes as all the
+     * layers together), the greedy argmax and the next token's embedding. A decode iteration pays it once per
+     * micro-batch (one row per sequence); a decoder-only prefill pays it once per sequence (its last row); an
+     * encoder pays none. {@code tpDegree}: the TP degree of the stage that runs it (the last one).
+     */
+    double headMs(int numRows, int tpDegree);
+
     /** Hand-off of activations between consecutive pipeline stages. */
     double pipelineSendMs(long numBytes, boolean crossNode);
 

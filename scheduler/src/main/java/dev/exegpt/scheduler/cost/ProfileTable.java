@@ -9,6 +9,12 @@ public record ProfileTable(ModelSpec model, String deviceName, long deviceMemory
         points = List.copyOf(points);
     }
 
+    /** The same table without the points of one operation (e.g. HEAD, to see what a cost adds to a prediction). */
+    public ProfileTable without(ProfilePoint.Operation op) {
+        return new ProfileTable(model, deviceName, deviceMemoryBytes,
+                points.stream().filter(p -> p.operation() != op).toList());
+    }
+
     /**
      * The table an analytic model predicts, on the profiler grid of PAPER.md §3 [choice]: batch 1..256, length
      * 16..2048, TP 1, 2, 4, 8; whole-layer entries.
@@ -27,6 +33,7 @@ public record ProfileTable(ModelSpec model, String deviceName, long deviceMemory
                 }
             }
         }
+        for (int b : batches) pts.add(new ProfilePoint(Phase.DECODE, ProfilePoint.Operation.HEAD, b, 0, b, 1, 0, cost.headMs(b, 1)));
         return new ProfileTable(cost.model(), deviceName, cost.deviceMemoryBytes(), pts);
     }
 }

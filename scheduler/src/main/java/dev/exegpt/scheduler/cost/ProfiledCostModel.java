@@ -15,7 +15,10 @@ import java.util.TreeSet;
  * batch) within each profiled sequence length, then linear across sequence lengths; below the grid the first point
  * holds (small steps are launch- and weight-bound), above it the last segment is extended. A TP degree that was not
  * profiled is scaled from the nearest profiled one (time x profiled / wanted). Missing communication entries fall
- * back to the given device's links. The table is indexed once, so a lookup costs two binary searches.
+ * back to the given device's links. The model head (HEAD points, per step over the row count) is interpolated over
+ * the rows; it is not sharded by the engine, so its TP degree is ignored; a profile without HEAD points (made before
+ * XProfiler measured the head) gives a head cost of 0, and {@link #hasHead} says so. The table is indexed once, so a
+ * lookup costs two binary searches.
  */
 public final class ProfiledCostModel implements CostModel {
     private final ProfileTable table;
@@ -74,6 +77,11 @@ public final class ProfiledCostModel implements CostModel {
         Map<Phase, TreeSet<Integer>> tps = new HashMap<>();
         for (ProfilePoint p : table.points()) {
             Operation op = p.operation();
+            if (op == Operation.HEAD) {
+                groups.computeIfAbsent(op.name(), k -> new TreeMap<>()).computeIfAbsent(0, k -> new ArrayList<>())
+                        .add(new double[] {p.batchSize(), p.medianMs()});
+                continue;
+            }
             boolean comm = !isCompute(op);
             double x = comm ? p.numBytes()
                     : p.phase() == Phase.ENCODE || op == Operation.NON_ATTENTION ? tokens(p) : p.batchSize();
@@ -95,7 +103,7 @@ public final class ProfiledCostModel implements CostModel {
 
     private static String key(Phase phase, Operation op, int tp) {
         return switch (op) {
-            case PIPELINE_SEND, STATE_TRANSFER -> op.name();
+            case PIPELINE_SEND, STATE_TRANSFER, HEAD -> op.name();
             case ALL_REDUCE -> op.name() + "/" + tp;
             default -> phase + "/" + op + "/" + tp;
         };
@@ -135,6 +143,17 @@ public final class ProfiledCostModel implements CostModel {
             ms += syncs * ar.at(x * model().hiddenSize() * ModelSpec.BYTES_PER_PARAM, 0);
         }
         return ms;
+    }
+
+    /** Whether the profile measured the model head (XProfiler since the HEAD operation); without, headMs is 0. */
+    public boolean hasHead() {
+        return curves.containsKey(Operation.HEAD.name());
+    }
+
+    @Override
+    public double headMs(int numRows, int tpDegree) {
+        Curve c = curves.get(Operation.HEAD.name());
+        return c == null || numRows <= 0 ? 0 : c.at(numRows, 0);
     }
 
     @Override

@@ -43,6 +43,23 @@ public final class RooflineCostModel implements CostModel {
         return ms;
     }
 
+    /**
+     * The LM head as one GEMM roofline (vocab x hidden weights, FasterTransformer shards them over the TP group), plus
+     * the logits written and read back by the argmax, plus one layer's fixed overhead; the embedding lookup and the
+     * final norm are a few hidden vectors per row and are left out.
+     */
+    @Override
+    public double headMs(int numRows, int tpDegree) {
+        if (numRows <= 0) return 0;
+        double params = (double) model.vocabSize() * model.hiddenSize() / tpDegree;
+        double flops = 2.0 * numRows * params;
+        double weightBytes = params * ModelSpec.BYTES_PER_PARAM;
+        double gemm = Math.max(flops / (device.peakTflops() * 1e9 * eff.gemmCompute()),
+                weightBytes / (device.memoryBandwidthGBps() * 1e6 * eff.memory()));
+        double logitBytes = 2.0 * numRows * model.vocabSize() / tpDegree * ModelSpec.BYTES_PER_PARAM;
+        return gemm + logitBytes / (device.memoryBandwidthGBps() * 1e6 * eff.memory()) + eff.layerOverheadMs();
+    }
+
     /** Projections, feed-forward, norms and residuals of one layer over {@code tokens} tokens. */
     public double nonAttentionMs(double tokens, long paramsPerLayer, int tpDegree) {
         double flops = 2 * tokens * paramsPerLayer / tpDegree;

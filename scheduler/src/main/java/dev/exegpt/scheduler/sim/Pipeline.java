@@ -9,7 +9,9 @@ import java.util.List;
 /**
  * A chain of stages and the timing mechanism over it (no policy here). A micro-batch passes every stage in turn
  * ({@link #passMs}); with several micro-batches in flight a new one leaves every {@link #bottleneckMs} (the slowest
- * stage), so M micro-batches take pass + (M - 1) x bottleneck (PAPER.md §5.3, Figure 4).
+ * stage), so M micro-batches take pass + (M - 1) x bottleneck (PAPER.md §5.3, Figure 4). The model head (LM head and
+ * argmax) runs once per micro-batch after the last stage of a decode pass, and after the last stage of a decoder-only
+ * prefill (one row per sequence); it counts as part of that last stage.
  */
 public final class Pipeline {
     private final CostModel cost;
@@ -63,6 +65,22 @@ public final class Pipeline {
         return l == 0 || batch == 0 ? 0 : l * cost.layerMs(phase, batch, seqTokens, s.tpDegree());
     }
 
+    /** The last stage holding layers of the phase (the one that runs the model head after it); null if none. */
+    private Stage lastStage(Phase phase) {
+        for (int i = stages.size() - 1; i >= 0; i--) if (layers(stages.get(i), phase) > 0) return stages.get(i);
+        return null;
+    }
+
+    /**
+     * The model head of one micro-batch of {@code batch} sequences: one row each, after a decode pass or after a
+     * decoder-only prefill (its first token); none after an encoder, nor in a pipeline without layers of the phase.
+     */
+    public double headMs(Phase phase, int batch) {
+        Stage last = lastStage(phase);
+        if (batch <= 0 || last == null || (phase == Phase.ENCODE && cost.model().encoderDecoder())) return 0;
+        return cost.headMs(batch, last.tpDegree());
+    }
+
     private double sendMs(boolean crossNode, Phase phase, int batch, int seqTokens) {
         long tokens = phase == Phase.ENCODE ? (long) batch * seqTokens : batch;
         return cost.pipelineSendMs(tokens * cost.model().hiddenSize() * ModelSpec.BYTES_PER_PARAM, crossNode);
@@ -72,6 +90,7 @@ public final class Pipeline {
     public double passMs(Phase phase, int batch, int seqTokens) {
         double ms = 0;
         for (int i = 0; i < kinds.size(); i++) ms += kindCounts.get(i) * stageMs(kinds.get(i), phase, batch, seqTokens);
+        ms += headMs(phase, batch);
         int sends = numStages(phase) - 1;
         if (sends > 0) {
             int cross = Math.min(sends, numCrossNodeSends);
@@ -83,6 +102,8 @@ public final class Pipeline {
     public double bottleneckMs(Phase phase, int batch, int seqTokens) {
         double max = 0;
         for (Stage s : kinds) max = Math.max(max, stageMs(s, phase, batch, seqTokens));
+        Stage last = lastStage(phase);
+        if (last != null) max = Math.max(max, stageMs(last, phase, batch, seqTokens) + headMs(phase, batch));
         return max;
     }
 
@@ -95,6 +116,8 @@ public final class Pipeline {
         for (int i = 0; i < kinds.size(); i++) {
             ms += kindCounts.get(i) * kinds.get(i).tpDegree() * stageMs(kinds.get(i), phase, size, seqTokens);
         }
+        Stage last = lastStage(phase);
+        if (last != null) ms += last.tpDegree() * headMs(phase, size);
         return m * ms;
     }
 
