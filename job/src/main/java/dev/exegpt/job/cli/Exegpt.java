@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             PlanCommand.class,
             SimulateCommand.class,
             CompareCommand.class,
+            FidelityCommand.class,
         })
 public final class Exegpt {
 
