@@ -73,7 +73,8 @@ final class FidelityCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "1", description = "Measure every schedule this many times (interleaved). Default: ${DEFAULT-VALUE}.")
     int rounds;
 
-    @Option(names = "--warm-up-ms", defaultValue = "5000", description = "Untimed engine work before the first measurement (JIT). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warm-up-ms", defaultValue = "15000",
+            description = "Untimed engine work before the first measurement (the prefill attention needs ~12 s to be fully compiled). Default: ${DEFAULT-VALUE}.")
     long warmUpMs;
 
     @Override

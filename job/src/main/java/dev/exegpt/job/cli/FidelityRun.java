@@ -62,13 +62,13 @@ final class FidelityRun {
         return out;
     }
 
-    /** Untimed generation so that the JIT has compiled encode and decode before anything is measured. */
+    /** Untimed generation (prompts of 64-448 tokens) so that the JIT has compiled encode and decode before anything is measured. */
     void warmUp(long ms) {
         long t0 = System.nanoTime();
         int i = 0;
         while (System.nanoTime() - t0 < ms * 1_000_000L) {
             List<GenerationRequest> batch = new ArrayList<>();
-            for (int k = 0; k < 4; k++) batch.add(new GenerationRequest("warm-" + i++, prompt(32 + 64 * k, k), 8, true));
+            for (int k = 0; k < 4; k++) batch.add(new GenerationRequest("warm-" + i++, prompt(64 + 128 * k, k), 8, true));
             engine.generate(batch);
         }
         out.printf("  warm-up: %d requests in %.1f s%n", i, (System.nanoTime() - t0) / 1e9);
