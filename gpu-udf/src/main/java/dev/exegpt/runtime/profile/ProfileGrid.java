@@ -17,13 +17,14 @@ import java.util.List;
  * @param warmups untimed runs before the repeats
  * @param repeats timed runs; the entry keeps the median, min and max
  * @param jitWarmUpMs untimed running of every code path per TP degree before the grid, so the JIT has compiled it
+ *     (15 s by default: the prefill attention's fast code takes ~12 s of long steps to arrive on this CPU)
  */
 public record ProfileGrid(List<Integer> tpDegrees, List<Integer> encodeBatchSizes, List<Integer> encodeSeqLengths,
                           int maxEncodeTokens, List<Integer> decodeBatchSizes, List<Integer> decodeContextLengths,
                           int warmups, int repeats, long jitWarmUpMs) {
 
     public static final ProfileGrid DEFAULTS = new ProfileGrid(List.of(1, 2), List.of(1, 4, 16), List.of(16, 64, 256),
-            4096, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5, 3000);
+            4096, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5, 15000);
 
     public ProfileGrid {
         require(!tpDegrees.isEmpty(), "tpDegrees: at least one degree");

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             PlanCommand.class,
             SimulateCommand.class,
             CompareCommand.class,
+            FidelityCommand.class,
         })
 public final class Exegpt {
 

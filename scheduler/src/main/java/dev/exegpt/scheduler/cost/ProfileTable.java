@@ -28,8 +28,10 @@ public record ProfileTable(ModelSpec model, String deviceName, long deviceMemory
                 for (int b : batches) {
                     pts.add(new ProfilePoint(Phase.ENCODE, ProfilePoint.Operation.LAYER, b, len, b * len, tp, 0,
                             cost.layerMs(Phase.ENCODE, b, len, tp)));
+                    // An encoder-decoder DECODE point at len attends to len cached and len encoder tokens (XProfiler).
+                    int keys = cost.model().encoderDecoder() ? 2 * len : len;
                     pts.add(new ProfilePoint(Phase.DECODE, ProfilePoint.Operation.LAYER, b, len, b, tp, 0,
-                            cost.layerMs(Phase.DECODE, b, len, tp)));
+                            cost.layerMs(Phase.DECODE, b, keys, tp)));
                 }
             }
         }

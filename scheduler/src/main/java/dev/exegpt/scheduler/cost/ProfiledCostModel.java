@@ -19,6 +19,11 @@ import java.util.TreeSet;
  * the rows; it is not sharded by the engine, so its TP degree is ignored; a profile without HEAD points (made before
  * XProfiler measured the head) gives a head cost of 0, and {@link #hasHead} says so. The table is indexed once, so a
  * lookup costs two binary searches.
+ *
+ * <p>Decode context of an encoder-decoder model: {@link CostModel#layerMs} counts the keys a decoder row attends to
+ * in all (self-attention over the output so far plus cross-attention over the input, as the roofline counts them),
+ * while an XProfiler DECODE point at seqLength L gives the layer both L cached positions and an encoder output of L
+ * tokens, 2L keys; so an encoder-decoder decode step of seqTokens keys is looked up at seqLength seqTokens / 2.
  */
 public final class ProfiledCostModel implements CostModel {
     private final ProfileTable table;
@@ -123,10 +128,11 @@ public final class ProfiledCostModel implements CostModel {
     public double layerMs(Phase phase, int batchSize, int seqTokens, int tpDegree) {
         int tp = nearestTp(phase, tpDegree);
         double x = phase == Phase.ENCODE ? (double) batchSize * seqTokens : batchSize;
+        double y = phase == Phase.DECODE && model().encoderDecoder() ? seqTokens / 2.0 : seqTokens;
         Curve layer = curves.get(key(phase, Operation.LAYER, tp));
         double ms;
         if (layer != null) {
-            ms = layer.at(x, seqTokens);
+            ms = layer.at(x, y);
         } else {
             Curve nonAttn = curves.get(key(phase, Operation.NON_ATTENTION, tp));
             Curve attn = curves.get(key(phase, Operation.ATTENTION, tp));
@@ -134,7 +140,7 @@ public final class ProfiledCostModel implements CostModel {
                 throw new IllegalArgumentException("profile has no %s LAYER nor ATTENTION + NON_ATTENTION points at tp %s"
                         .formatted(phase, tp));
             }
-            ms = nonAttn.at(x, 0) + attn.at(batchSize, seqTokens);
+            ms = nonAttn.at(x, 0) + attn.at(batchSize, y);
         }
         ms *= (double) tp / tpDegree;
         Curve ar = curves.get(key(phase, Operation.ALL_REDUCE, tpDegree));
