@@ -120,8 +120,8 @@ final class FidelityCommand implements Callable<Integer> {
                 for (Row r : rows) {
                     FidelityRun.Measured m = run.measure(r.schedule(), lengths, bound);
                     r.measured().add(m);
-                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, TPOT p50 %.1f ms at mean decode batch %.1f (%.0f s)%n",
-                            round + 1, r.spec(), m.sequencesPerSecond(), ms(m.boundLengthLatencyMs()), m.p50TpotMs(),
+                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, mean TPOT %.1f ms at mean decode batch %.1f (%.0f s)%n",
+                            round + 1, r.spec(), m.sequencesPerSecond(), ms(m.boundLengthLatencyMs()), m.meanTpotMs(),
                             m.meanDecodeBatch(), m.wallMs() / 1000);
                 }
             }
@@ -171,11 +171,11 @@ final class FidelityCommand implements Callable<Integer> {
         }
         out.println();
         out.println("steps: encode of a batch (XSim at the mean input vs measured mean), decode iteration (XSim, first after");
-        out.println("encode) and TPOT (event) vs measured TPOT p50, ms; batch = decode batch (XSim B_D vs measured mean per request)");
+        out.println("encode) and mean TPOT (event vs measured), ms; batch = decode batch (XSim B_D vs measured mean per request)");
         out.printf("%-14s %8s %8s | %9s %9s %9s | %8s %8s%n", "schedule", "XSim enc", "meas enc", "XSim iter", "event TPOT",
                 "meas TPOT", "XSim B_D", "meas B_D");
         for (Row r : rows) {
-            double tpot = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::p50TpotMs).toArray());
+            double tpot = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanTpotMs).toArray());
             double batch = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanDecodeBatch).toArray());
             double enc = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanEncodeMs).toArray());
             out.printf("%-14s %8.1f %8.1f | %9.1f %9.1f %9.1f | %8d %8.1f%n", r.spec(), r.analytic().encodeStageMs(), enc,
