@@ -114,7 +114,7 @@ final class FidelityCommand implements Callable<Integer> {
         out.printf("fidelity: %s, task %s (bound %d tokens), %d requests per schedule in bulk, seed %d, %d round(s)%n",
                 model.getFileName(), task, bound, numRequests, seed, rounds);
         try (Engine engine = Engine.load(model, EngineConfig.DEFAULTS)) {
-            FidelityRun run = new FidelityRun(engine, model, out);
+            FidelityRun run = new FidelityRun(engine, out);
             run.warmUp(warmUpMs);
             for (int round = 0; round < rounds; round++) {
                 for (Row r : rows) {

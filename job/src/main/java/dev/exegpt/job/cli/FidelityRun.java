@@ -1,7 +1,6 @@
 package dev.exegpt.job.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -44,7 +43,7 @@ final class FidelityRun {
     private final PrintStream out;
     private int runNumber;
 
-    FidelityRun(Engine engine, Path model, PrintStream out) {
+    FidelityRun(Engine engine, PrintStream out) {
         this.engine = engine;
         this.tokenizer = new BpeTokenizer(engine.modelConfig());
         this.out = out;
