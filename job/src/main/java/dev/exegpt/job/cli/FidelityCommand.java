@@ -54,7 +54,7 @@ final class FidelityCommand implements Callable<Integer> {
 
     @Option(names = "--profile", description = {"XProfiler profile of that model on this machine (exegpt profile).",
             "Without it XProfiler runs first in this JVM (TP 1) and writes target/profiles/<model>-inprocess.json:",
-            "the profile then sees the same JIT-compiled kernels as the measured engine."})
+            "same load and JIT as the measured engine, though not a cure (scheduler/README.md, Fidelity)."})
     Path profile;
 
     @Option(names = "--task", defaultValue = "S", description = "Workload task. Default: ${DEFAULT-VALUE}.")
