@@ -54,7 +54,7 @@ final class FidelityCommand implements Callable<Integer> {
 
     @Option(names = "--profile", description = {"XProfiler profile of that model on this machine (exegpt profile).",
             "Without it XProfiler runs first in this JVM (TP 1) and writes target/profiles/<model>-inprocess.json:",
-            "the profile then sees the same JIT-compiled kernels as the measured engine."})
+            "same load and JIT as the measured engine, though not a cure (scheduler/README.md, Fidelity)."})
     Path profile;
 
     @Option(names = "--task", defaultValue = "S", description = "Workload task. Default: ${DEFAULT-VALUE}.")
@@ -114,14 +114,14 @@ final class FidelityCommand implements Callable<Integer> {
         out.printf("fidelity: %s, task %s (bound %d tokens), %d requests per schedule in bulk, seed %d, %d round(s)%n",
                 model.getFileName(), task, bound, numRequests, seed, rounds);
         try (Engine engine = Engine.load(model, EngineConfig.DEFAULTS)) {
-            FidelityRun run = new FidelityRun(engine, model, out);
+            FidelityRun run = new FidelityRun(engine, out);
             run.warmUp(warmUpMs);
             for (int round = 0; round < rounds; round++) {
                 for (Row r : rows) {
                     FidelityRun.Measured m = run.measure(r.schedule(), lengths, bound);
                     r.measured().add(m);
-                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, TPOT p50 %.1f ms at mean decode batch %.1f (%.0f s)%n",
-                            round + 1, r.spec(), m.sequencesPerSecond(), ms(m.boundLengthLatencyMs()), m.p50TpotMs(),
+                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, mean TPOT %.1f ms at mean decode batch %.1f (%.0f s)%n",
+                            round + 1, r.spec(), m.sequencesPerSecond(), ms(m.boundLengthLatencyMs()), m.meanTpotMs(),
                             m.meanDecodeBatch(), m.wallMs() / 1000);
                 }
             }
@@ -171,11 +171,11 @@ final class FidelityCommand implements Callable<Integer> {
         }
         out.println();
         out.println("steps: encode of a batch (XSim at the mean input vs measured mean), decode iteration (XSim, first after");
-        out.println("encode) and TPOT (event) vs measured TPOT p50, ms; batch = decode batch (XSim B_D vs measured mean per request)");
+        out.println("encode) and mean TPOT (event vs measured), ms; batch = decode batch (XSim B_D vs measured mean per request)");
         out.printf("%-14s %8s %8s | %9s %9s %9s | %8s %8s%n", "schedule", "XSim enc", "meas enc", "XSim iter", "event TPOT",
                 "meas TPOT", "XSim B_D", "meas B_D");
         for (Row r : rows) {
-            double tpot = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::p50TpotMs).toArray());
+            double tpot = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanTpotMs).toArray());
             double batch = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanDecodeBatch).toArray());
             double enc = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::meanEncodeMs).toArray());
             out.printf("%-14s %8.1f %8.1f | %9.1f %9.1f %9.1f | %8d %8.1f%n", r.spec(), r.analytic().encodeStageMs(), enc,

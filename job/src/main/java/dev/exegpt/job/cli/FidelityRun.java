@@ -1,7 +1,6 @@
 package dev.exegpt.job.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -36,7 +35,7 @@ final class FidelityRun {
     /** One request's lengths, in the order the event simulator samples them. */
     record Lengths(int numInputTokens, int numOutputTokens) {}
 
-    record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double p50TpotMs, double meanDecodeBatch,
+    record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
                     double meanEncodeMs, double wallMs) {}
 
     private final Engine engine;
@@ -44,7 +43,7 @@ final class FidelityRun {
     private final PrintStream out;
     private int runNumber;
 
-    FidelityRun(Engine engine, Path model, PrintStream out) {
+    FidelityRun(Engine engine, PrintStream out) {
         this.engine = engine;
         this.tokenizer = new BpeTokenizer(engine.modelConfig());
         this.out = out;
@@ -98,7 +97,8 @@ final class FidelityRun {
         double wallMs = (System.nanoTime() - t0) / 1e6;
         double[] finish = new double[n], start = new double[n];
         int[] outTokens = new int[n];
-        double[] tpot = new double[n];
+        double tpotSum = 0;
+        int tpotCount = 0;
         double batchSum = 0, encodeSum = 0;
         for (int i = 0; i < n; i++) {
             InferenceResult r = results.get(i);
@@ -108,7 +108,10 @@ final class FidelityRun {
             finish[i] = r.getLatency().getEndToEndMs();
             start[i] = r.getLatency().getQueueMs();
             outTokens[i] = r.getNumOutputTokens();
-            tpot[i] = r.getLatency().getTpotMs();
+            if (r.getNumOutputTokens() > 1) {        // as the event simulator's mean TPOT
+                tpotSum += r.getLatency().getTpotMs();
+                tpotCount++;
+            }
             batchSum += r.getMeanDecodeBatchSize();
             encodeSum += r.getLatency().getEncodeMs() / Math.max(1, r.getEncodeBatchSize());   // each batch once
         }
@@ -124,7 +127,7 @@ final class FidelityRun {
             }
         }
         double numBatches = results.stream().mapToDouble(r -> 1.0 / Math.max(1, r.getEncodeBatchSize())).sum();
-        return new Measured(seqPerSec, boundLatency, median(tpot), batchSum / n, encodeSum / numBatches, wallMs);
+        return new Measured(seqPerSec, boundLatency, tpotCount == 0 ? 0 : tpotSum / tpotCount, batchSum / n, encodeSum / numBatches, wallMs);
     }
 
     /** A prompt of {@code length} token ids from the BPE range, seeded by the request's index. */
