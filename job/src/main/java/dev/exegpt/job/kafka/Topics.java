@@ -62,6 +62,29 @@ public final class Topics {
     }
 
     /**
+     * Waits until every partition of the topics has a leader: a producer that writes to a partition still electing
+     * one gets retriable errors, and an idempotent producer's retries can then fail with out-of-order sequences.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) throws InterruptedException, TimeoutException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            try {
+                boolean ready = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                if (ready) {
+                    return;
+                }
+            } catch (ExecutionException notYetVisible) {
+                // The topic's metadata has not reached the broker yet: ask again.
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new TimeoutException("partitions of " + topics + " have no leader after 30 s");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
      * Creates the given topics if they do not exist (idempotent). Schedules keep one partition so that every
      * executor sees versions in order; the others get {@code partitions}.
      */
@@ -78,6 +101,7 @@ public final class Topics {
                 return;
             }
             admin.createTopics(wanted).all().get(30, TimeUnit.SECONDS);
+            awaitLeaders(admin, wanted.stream().map(NewTopic::name).toList());
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("could not create topics " + topics + ": " + e.getCause().getMessage(), e);
