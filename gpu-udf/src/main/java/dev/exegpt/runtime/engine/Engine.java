@@ -208,6 +208,28 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs untimed generation for about {@code ms} milliseconds (batches of 4 prompts from 64 tokens up to the longest
+     * the model takes, 8 new tokens each), so that the JIT has compiled encode and decode before real requests pay for
+     * it: on this CPU the prefill attention's fast code arrives only after ~12 s of long steps. Returns the requests run.
+     */
+    public int warmUp(long ms) {
+        int maxPrompt = Math.max(8, Math.min(448, config.maxPositions() - 16));
+        int vocab = Math.min(config.vocabSize(), 50257);
+        long t0 = System.nanoTime();
+        int n = 0;
+        while (System.nanoTime() - t0 < ms * 1_000_000L) {
+            List<GenerationRequest> batch = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                int[] prompt = new int[Math.min(maxPrompt, 64 + 128 * k)];
+                for (int j = 0; j < prompt.length; j++) prompt[j] = (31 * (n + j) + 7 * k) % vocab;
+                batch.add(new GenerationRequest("warm-up-" + n++, prompt, 8, true));
+            }
+            generate(batch);
+        }
+        return n;
+    }
+
     /** Runs requests to completion: encode all, then decode while any runs, dropping finished ones between steps. */
     public EncodeResult generate(List<GenerationRequest> requests) {
         EncodeResult r = encode(requests);

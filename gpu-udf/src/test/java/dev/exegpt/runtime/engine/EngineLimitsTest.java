@@ -1,5 +1,7 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.model.ModelConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +14,19 @@ import org.junit.jupiter.api.Test;
 
 /** Bad requests and a full engine fail clearly, naming the request and the limit, while the rest go on. */
 class EngineLimitsTest {
+
+    @Test
+    void warmUpRunsRealRequestsWithinTheModelsLimitsAndKeepsNothing() throws IOException {
+        for (ModelConfig c : List.of(TestModels.tinyOpt(), TestModels.tinyT5())) {
+            Path dir = TestModels.write("warm-up-" + c.architecture(), c);
+            try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1))) {
+                int n = e.warmUp(300);
+                assertTrue(n >= 4, "at least one batch of 4 ran, got " + n);
+                assertEquals(0, e.numSequences(), "warm-up releases every sequence");
+                assertEquals(0, e.stateBytesInUse());
+            }
+        }
+    }
 
     @Test
     void badRequestsAreRejectedWhileTheRestOfTheBatchRuns() throws IOException {

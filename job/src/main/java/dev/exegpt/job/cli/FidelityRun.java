@@ -61,16 +61,11 @@ final class FidelityRun {
         return out;
     }
 
-    /** Untimed generation (prompts of 64-448 tokens) so that the JIT has compiled encode and decode before anything is measured. */
+    /** Untimed generation ({@link Engine#warmUp}) so that the JIT has compiled encode and decode before anything is measured. */
     void warmUp(long ms) {
         long t0 = System.nanoTime();
-        int i = 0;
-        while (System.nanoTime() - t0 < ms * 1_000_000L) {
-            List<GenerationRequest> batch = new ArrayList<>();
-            for (int k = 0; k < 4; k++) batch.add(new GenerationRequest("warm-" + i++, prompt(64 + 128 * k, k), 8, true));
-            engine.generate(batch);
-        }
-        out.printf("  warm-up: %d requests in %.1f s%n", i, (System.nanoTime() - t0) / 1e9);
+        int n = engine.warmUp(ms);
+        out.printf("  warm-up: %d requests in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
     }
 
     Measured measure(Schedule schedule, List<Lengths> lengths, int bound) throws InterruptedException {

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * {@code flink-conf/config.yaml}. Every problem is reported with the key, the value and what is expected.
  */
 public record JobConfig(String bootstrap, Topics topics, String groupId, String modelDir, String backend,
-                        int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, Path scheduleFile,
+                        int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
                         long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient) {
 
@@ -75,6 +75,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 r.integer("executor.threads.per.device", 0, 0, 1024),
                 r.longValue("executor.kv.cache.mib", 1024, 1, 1 << 20),
                 r.longValue("executor.request.timeout.ms", 600_000, 1_000, 24L * 3600 * 1000),
+                r.longValue("executor.warmup.ms", 15_000, 0, 600_000),
                 scheduleFile.isBlank() ? null : Path.of(scheduleFile),
                 manual,
                 r.integer("executors", 1, 1, 1024),

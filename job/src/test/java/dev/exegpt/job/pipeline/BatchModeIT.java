@@ -50,6 +50,7 @@ class BatchModeIT {
         Properties p = new Properties();
         p.setProperty("model.dir", model.toString());
         p.setProperty("executor.threads.per.device", "1");
+        p.setProperty("executor.warmup.ms", "0");
         p.setProperty("schedule.encode.batch", "5");
         p.setProperty("schedule.decode.iterations", "2");
         Map<String, String> overrides = new HashMap<>();

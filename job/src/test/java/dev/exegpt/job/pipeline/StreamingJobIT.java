@@ -72,6 +72,7 @@ class StreamingJobIT {
         p.setProperty("model.dir", model.toString());
         p.setProperty("model.backend", "cpu");
         p.setProperty("executor.threads.per.device", "1");
+        p.setProperty("executor.warmup.ms", "0");
         p.setProperty("schedule.encode.batch", "4");
         p.setProperty("schedule.decode.iterations", "3");
         p.setProperty("task.slo.ms.summarization", "60000");

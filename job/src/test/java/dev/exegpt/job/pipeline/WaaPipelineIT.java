@@ -71,6 +71,7 @@ class WaaPipelineIT {
         settings.put("model.dir", model.toString());
         settings.put("schedule.file", scheduleFile.toString());
         settings.put("executor.threads.per.device", "1");
+        settings.put("executor.warmup.ms", "0");
         PipelineSettings pipeline = ExegptJob.settings(JobConfig.load(null, settings));
         Configuration flink = ExegptJob.flinkConfiguration(Path.of("..", "flink-conf"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);

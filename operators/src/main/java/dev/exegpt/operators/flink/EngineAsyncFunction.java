@@ -26,6 +26,7 @@ import dev.exegpt.schemas.Schedule;
 abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
 
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EngineAsyncFunction.class);
 
     protected final ExecutorSpec spec;
     protected final Schedule initial;
@@ -44,6 +45,11 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     public void open(OpenContext context) throws Exception {
         TaskInfo task = getRuntimeContext().getTaskInfo();
         engine = ExecutorEngines.open(spec, initial, task, role == Role.FULL ? 1 : 2);
+        if (spec.warmUpMs() > 0) {
+            long t0 = System.nanoTime();
+            int n = engine.warmUp(spec.warmUpMs());
+            LOG.info("{} engine warmed up with {} requests in {} ms", role, n, (System.nanoTime() - t0) / 1_000_000);
+        }
         String side = switch (role) {
             case FULL -> "";
             case ENCODER -> "-enc";

@@ -10,9 +10,10 @@ import java.io.Serializable;
  * @param threadsPerDevice     kernel threads per device; 0 divides the cores among the executors' devices
  * @param kvCacheCapacityBytes sequence-state bytes each engine may hold
  * @param requestTimeoutMs     a request not answered within this is answered with an error result
+ * @param warmUpMs             untimed generation when an engine starts, ms, so the first requests do not pay the JIT
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
-                           long requestTimeoutMs) implements Serializable {
+                           long requestTimeoutMs, long warmUpMs) implements Serializable {
 
     public ExecutorSpec {
         if (modelDir == null || modelDir.isBlank()) {
@@ -23,6 +24,9 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
         }
         if (kvCacheCapacityBytes <= 0) {
             throw new IllegalArgumentException("kvCacheCapacityBytes must be > 0, got " + kvCacheCapacityBytes);
+        }
+        if (warmUpMs < 0) {
+            throw new IllegalArgumentException("warmUpMs must be >= 0, got " + warmUpMs);
         }
         if (requestTimeoutMs < 1_000) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);
