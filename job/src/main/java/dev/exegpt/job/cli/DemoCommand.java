@@ -1,12 +1,14 @@
 package dev.exegpt.job.cli;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.core.execution.JobClient;
@@ -14,6 +16,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,6 +39,7 @@ import dev.exegpt.scheduler.sim.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.schemas.AuditWindow;
+import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
@@ -49,6 +54,8 @@ import dev.exegpt.schemas.SchedulePolicy;
         description = {"Run the whole system once: model, profile, plan, Kafka broker, Flink job, requests, audit.",
                 "Everything is made under --dir (kept for the next run) and stopped at the end."})
 final class DemoCommand implements Callable<Integer> {
+
+    private static final String PROBE_PREFIX = "demo-probe-";
 
     /** The automatic SLO is this many times the fastest latency any schedule reaches: room for batching. */
     static final double SLO_HEADROOM = 4;
@@ -207,6 +214,7 @@ final class DemoCommand implements Callable<Integer> {
         ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
         JobClient job = env.executeAsync("exegpt demo " + label);
         try {
+            awaitReady(out, broker.bootstrapServers(), requests, results);
             List<InferenceResult> answered = sendAndCollect(out, broker.bootstrapServers(), rate, requests, results);
             return Audit.summarize(answered, answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0),
                     answered.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(1),
@@ -214,6 +222,34 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             job.cancel().get();
         }
+    }
+
+    /**
+     * Sends one probe request and waits for its answer, so that the measured requests do not queue behind the job's
+     * start-up and the engines' warm-up (their latency would then measure the start, not the schedule).
+     */
+    private void awaitReady(PrintStream out, String bootstrap, String requestsTopic, String resultsTopic) throws Exception {
+        long t0 = System.nanoTime();
+        InferenceRequest probe = InferenceRequest.newBuilder().setRequestId(PROBE_PREFIX + UUID.randomUUID()).setTask(task)
+                .setPromptText("ready?").setMaxNewTokens(1).build();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-demo-probe"))) {
+            producer.send(new ProducerRecord<>(requestsTopic, probe.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    new AvroBinary<InferenceRequest>(InferenceRequest.getClassSchema()).encode(probe))).get();
+        }
+        AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
+        long deadline = System.currentTimeMillis() + 300_000;
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-demo-probe-" + resultsTopic))) {
+            consumer.subscribe(List.of(resultsTopic));
+            while (System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (codec.decode(record.value()).getRequestId().equals(probe.getRequestId())) {
+                        out.printf("  job ready (engine warmed up) after %.1f s%n", (System.nanoTime() - t0) / 1e9);
+                        return;
+                    }
+                }
+            }
+        }
+        throw new UserError("the job did not answer a probe request within 300 s");
     }
 
     private static void printComparison(PrintStream out, AuditWindow exegpt, AuditWindow baseline) {
@@ -246,7 +282,10 @@ final class DemoCommand implements Callable<Integer> {
             consumer.subscribe(List.of(resultsTopic));
             while (results.size() < numRequests && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    results.add(codec.decode(record.value()));
+                    InferenceResult r = codec.decode(record.value());
+                    if (!r.getRequestId().startsWith(PROBE_PREFIX)) {
+                        results.add(r);
+                    }
                 }
                 if (System.nanoTime() - lastProgress > 5_000_000_000L) {
                     lastProgress = System.nanoTime();
