@@ -46,14 +46,14 @@ final class SyntheticPrompts {
             return "";
         }
         if (numTokens > POOL_WORDS) {
-            StringBuilder long_ = new StringBuilder();
+            StringBuilder joined = new StringBuilder();
             for (int left = numTokens; left > 0; left -= POOL_WORDS) {
-                long_.append(text(Math.min(left, POOL_WORDS), random));
+                joined.append(text(Math.min(left, POOL_WORDS), random));
                 if (left > POOL_WORDS) {
-                    long_.append(' ');
+                    joined.append(' ');
                 }
             }
-            return long_.toString();
+            return joined.toString();
         }
         int first = random.nextInt(POOL_WORDS - numTokens + 1);
         // Drop the leading space: the first word then encodes without it, still one token.
