@@ -1,0 +1,61 @@
+package dev.exegpt.job.report;
+
+/** The fixed parts of the report's page: its style sheet, its check script and the note on how charts are derived. */
+final class ReportPage {
+
+    private ReportPage() {}
+
+    static final String CSS = """
+            body { font: 14px/1.4 system-ui, sans-serif; color: #222; background: #fff; margin: 24px; max-width: 1100px; }
+            h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 6px; } h3 { font-size: 14px; margin: 14px 0 4px; }
+            .meta, .note { color: #555; font-size: 12px; }
+            table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
+            th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; white-space: nowrap; }
+            th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+            ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 12px; }
+            .swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
+            .swatch.dashed { border-top-style: dashed; }
+            svg { display: block; overflow: visible; }
+            svg text { font-size: 11px; fill: #333; }
+            svg .tick.y, svg .lane { text-anchor: end; } svg .tick.x, svg .axis-label { text-anchor: middle; }
+            svg .axis { stroke: #444; stroke-width: 1; } svg .grid { stroke: #e6e6e6; stroke-width: 1; }
+            svg .series { fill: none; stroke-width: 2; }
+            svg .marker { stroke: #000; stroke-width: 1; stroke-dasharray: 2 3; } svg .marker-label { font-size: 10px; }
+            svg .block.decode { opacity: 0.3; } svg .block.encode { opacity: 0.95; }
+            """;
+
+    static final String DERIVED = """
+            <ul>
+            <li>Every chart is computed from the results alone (InferenceResult and its RequestLatency), nothing else.</li>
+            <li>CDF: each run's end-to-end latencies (Kafka record timestamp to last token), sorted; a dotted line marks each SLO that applied.</li>
+            <li>SLO attainment: results that met their SLO among those with one, per window of completion time.</li>
+            <li>Batch sizes: the encode batch of each encode step, and each request's mean decode batch over its decode
+            iterations, averaged per window.</li>
+            <li>Timeline: one lane per executor (device group) that answered requests. An encode micro-batch is the requests
+            of one executor whose encode began at the same time (arrival + queueMs), drawn for its encodeMs (solid). Decode
+            is drawn merged per executor: the union of its requests' decode spans (end of encode to last token), so a light
+            span is time in which the executor had at least one sequence decoding, stalls for other encodes included; the
+            individual decode micro-batches are not in the results. Under WAA the lane is the decoder group that answered,
+            so its encode blocks show when the encoder group encoded those requests.</li>
+            </ul>
+            """;
+
+    /** Counts, per chart, the marks the browser laid out with a size, and notes where the chart is on the page. */
+    static final String SCRIPT = """
+            (function () {
+              var charts = document.querySelectorAll('svg[data-chart]');
+              var drawn = 0;
+              charts.forEach(function (svg) {
+                var n = 0;
+                svg.querySelectorAll('.mark').forEach(function (m) {
+                  var b = m.getBBox();
+                  if (b.width > 0 || b.height > 0) { n++; }
+                });
+                var r = svg.getBoundingClientRect();
+                svg.setAttribute('data-drawn', String(n));
+                svg.setAttribute('data-rect', [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height].map(Math.round).join(','));
+                if (n > 0) { drawn++; }
+              });
+              document.body.setAttribute('data-charts-drawn', drawn + '/' + charts.length);
+            })();""";
+}
