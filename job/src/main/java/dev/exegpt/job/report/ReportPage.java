@@ -11,7 +11,7 @@ final class ReportPage {
             .meta, .note { color: #555; font-size: 12px; }
             table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
             th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; white-space: nowrap; }
-            th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+            th { background: #f2f2f2; white-space: normal; } td:first-child, th:first-child { text-align: left; }
             ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 12px; }
             .swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
             .swatch.dashed { border-top-style: dashed; }
@@ -40,7 +40,10 @@ final class ReportPage {
             </ul>
             """;
 
-    /** Counts, per chart, the marks the browser laid out with a size, and notes where the chart is on the page. */
+    /**
+     * Counts, per chart, the marks the browser laid out with a size (a rectangle in both directions, a line in
+     * either), and notes where the chart is on the page. Inside CDATA in the page, so '&amp;' needs no escape.
+     */
     static final String SCRIPT = """
             (function () {
               var charts = document.querySelectorAll('svg[data-chart]');
@@ -49,7 +52,8 @@ final class ReportPage {
                 var n = 0;
                 svg.querySelectorAll('.mark').forEach(function (m) {
                   var b = m.getBBox();
-                  if (b.width > 0 || b.height > 0) { n++; }
+                  var sized = m.tagName === 'rect' ? b.width > 0 && b.height > 0 : b.width + b.height > 0;
+                  if (sized) { n++; }
                 });
                 var r = svg.getBoundingClientRect();
                 svg.setAttribute('data-drawn', String(n));

@@ -185,6 +185,7 @@ final class SvgChart {
     }
 
     private static String label(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e12 ? Long.toString((long) v) : Xml.num(v).replaceAll("0+$", "");
+        String fixed = Xml.num(v);                         // ticks are sums of steps: 2.0000000004 reads "2"
+        return fixed.contains(".") ? fixed.replaceAll("\\.?0+$", "") : fixed;
     }
 }
