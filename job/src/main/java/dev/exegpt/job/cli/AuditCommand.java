@@ -21,6 +21,8 @@ import picocli.CommandLine.Option;
 import dev.exegpt.job.cli.CliErrors.UserError;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.job.report.AuditReportInput;
+import dev.exegpt.job.report.HtmlReport;
 import dev.exegpt.operators.core.AuditReport;
 import dev.exegpt.operators.core.AvroBinary;
 import dev.exegpt.schemas.AuditWindow;
@@ -29,7 +31,7 @@ import dev.exegpt.schemas.InferenceResult;
 /** {@code exegpt audit}: the SLO audit of results from a results file or the results topic. */
 @Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"SLO audit of results: attainment and latency per task, per schedule version and per hour, and the",
-                "slowest requests with the stage that spent their time (queue, encode, decode)."})
+                "slowest requests with the stage that spent their time (queue, encode, decode); --html adds the charts."})
 final class AuditCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -52,12 +54,23 @@ final class AuditCommand implements Callable<Integer> {
     @Option(names = "--slowest", defaultValue = "10", description = "How many of the slowest requests to list. Default: ${DEFAULT-VALUE}.")
     int numSlowest;
 
+    @Option(names = "--html", paramLabel = "FILE", description = {"Also write the audit as one self-contained HTML page:",
+            "latency CDF, SLO attainment and batch sizes over time and the execution timeline, per schedule version."})
+    Path html;
+
     @Override
     public Integer call() throws IOException {
+        if (numSlowest < 0) {
+            throw new UserError("--slowest " + numSlowest + ": must be >= 0", CliErrors.EXIT_USAGE);
+        }
+        if (html != null && Files.isDirectory(html)) {
+            throw new UserError("--html " + html + ": is a directory; expected the report's file name, e.g. audit.html",
+                    CliErrors.EXIT_USAGE);
+        }
         List<InferenceResult> results = source.input != null ? readFile(source.input) : readTopic();
         PrintStream out = System.out;
         if (results.isEmpty()) {
-            out.println("audit: no results");
+            out.println(html != null ? "audit: no results; no report written" : "audit: no results");
             return 0;
         }
         AuditReport report = new AuditReport(results);
@@ -70,6 +83,11 @@ final class AuditCommand implements Callable<Integer> {
         for (AuditReport.Slow s : report.slowest(numSlowest)) {
             out.printf("%-28s %-14s %10.0f %-7s %9.0f %9.0f %9.0f %7d%n", s.requestId(), s.task(), s.endToEndMs(),
                     s.dominantStage(), s.queueMs(), s.encodeMs(), s.decodeMs(), s.numOutputTokens());
+        }
+        if (html != null) {
+            String from = source.input != null ? source.input.toString() : topic + " on " + source.bootstrap;
+            HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest));
+            out.printf("%nreport: %s%n", html.toAbsolutePath());
         }
         return 0;
     }

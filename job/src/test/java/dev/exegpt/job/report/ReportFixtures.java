@@ -16,13 +16,13 @@ import dev.exegpt.schemas.InferenceResult;
  * random rate, each executor encodes up to {@code batch} waiting requests in one step and decodes them to the end
  * before its next step. Encode takes 20 + 5 x batch ms, each decode iteration 8 + batch ms.
  */
-final class ReportFixtures {
+public final class ReportFixtures {
 
-    static final long T0 = 1_764_000_000_000L;
+    public static final long T0 = 1_764_000_000_000L;
 
     private ReportFixtures() {}
 
-    static List<InferenceResult> run(String scheduleId, int numExecutors, int batch, int numRequests, long sloMs, long seed) {
+    public static List<InferenceResult> run(String scheduleId, int numExecutors, int batch, int numRequests, long sloMs, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         List<InferenceResult> out = new ArrayList<>();
         double[] freeAtMs = new double[numExecutors];

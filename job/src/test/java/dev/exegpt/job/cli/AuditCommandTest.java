@@ -1,0 +1,53 @@
+package dev.exegpt.job.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.exegpt.job.report.ReportFixtures;
+import dev.exegpt.schemas.InferenceResult;
+
+/** {@code exegpt audit --input}: every part of the audit is printed, and {@code --html} writes the report beside it. */
+class AuditCommandTest {
+
+    @Test
+    void shouldPrintEveryPartOfTheAuditAndWriteTheHtmlReport(@TempDir Path dir) throws Exception {
+        List<InferenceResult> results = new ArrayList<>(ReportFixtures.run("rra", 2, 4, 40, 1_000, 1));
+        results.addAll(ReportFixtures.run("static", 1, 8, 40, 1_000, 2));
+        JsonLines json = new JsonLines(InferenceResult.getClassSchema());
+        List<String> lines = new ArrayList<>();
+        for (InferenceResult r : results) {
+            lines.add(json.encode(r));
+        }
+        Path input = Files.write(dir.resolve("results.jsonl"), lines);
+        Path html = dir.resolve("audit.html");
+
+        StdStreams audit = StdStreams.run("audit", "--input", input.toString(), "--slowest", "3", "--html", html.toString());
+
+        assertEquals(0, audit.exitCode(), audit.err());
+        String out = audit.out();
+        for (String part : List.of("audit: 80 requests", "SLO attainment (SLA-a)", "by task", "by schedule", "by hour (UTC)",
+                "est. err", "slowest 3 requests", "rra v1", "static v1", "report: ")) {
+            assertTrue(out.contains(part), "'" + part + "' in:\n" + out);
+        }
+        String page = Files.readString(html);
+        for (String part : List.of("data-chart=\"cdf\"", "data-chart=\"timeline-0\"", "data-chart=\"timeline-1\"",
+                "By hour of completion (UTC)", "The 3 slowest requests", "estimator error")) {
+            assertTrue(page.contains(part), part);
+        }
+    }
+
+    @Test
+    void aDirectoryIsNoReportFile(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("results.jsonl"), "");
+        StdStreams audit = StdStreams.run("audit", "--input", input.toString(), "--html", dir.toString());
+        assertEquals(2, audit.exitCode());
+        assertTrue(audit.err().contains("--html " + dir + ": is a directory"), audit.err());
+    }
+}
