@@ -46,7 +46,8 @@ import dev.exegpt.schemas.SchedulePolicy;
 /**
  * The streaming job end to end on a real broker and a Flink MiniCluster with a real (tiny, random) OPT model: every
  * valid request gets exactly one result with consistent latencies, every bad record one dead letter with its reason,
- * a schedule published mid-run is adopted without losing a request, and audit windows are written.
+ * a schedule published mid-run is adopted without losing a request, audit windows are written, and the executors'
+ * metrics are served by config.yaml's Prometheus reporter with the values the run implies.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class StreamingJobIT {
@@ -81,6 +82,8 @@ class StreamingJobIT {
 
         Configuration flink = ExegptJob.flinkConfiguration(Path.of("..", "flink-conf"));
         flink.setString("execution.checkpointing.interval", "1s");
+        int metricsPort = freePort();                       // config.yaml's Prometheus reporter, on a port of our own
+        flink.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, flink);
         ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
         JobClient job = env.executeAsync("streaming-it");
@@ -113,6 +116,7 @@ class StreamingJobIT {
         List<InferenceResult> results = readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), NUM_VALID);
         List<DeadLetter> deadLetters = readAll(broker, topics.get(Topics.DEAD_LETTER), DeadLetter.getClassSchema(), 8);
         List<AuditWindow> audit = readAll(broker, topics.get(Topics.AUDIT), AuditWindow.getClassSchema(), 1);
+        PrometheusText metrics = PrometheusText.scrape(metricsPort);
         job.cancel().get();
 
         Set<String> ids = new TreeSet<>();
@@ -151,6 +155,38 @@ class StreamingJobIT {
         assertTrue(reasons.get("ok-0").startsWith("deduplicate: duplicate requestId 'ok-0'"), reasons.toString());
 
         assertTrue(audit.get(0).getNumRequests() > 0 && audit.get(0).getTask().equals("summarization"), audit.toString());
+        assertExecutorMetrics(metrics);
+    }
+
+    /** The executors' metrics as Prometheus scraped them while the job ran, with the values this run implies. */
+    private static void assertExecutorMetrics(PrometheusText metrics) {
+        String all = metrics.names("exegpt").toString();
+        double answered = metrics.named("_exegpt_results", "").stream().mapToDouble(PrometheusText.Sample::value).sum();
+        assertEquals(NUM_VALID, answered, 0.0, "results counted once each over the executors: " + all);
+        for (PrometheusText.Sample met : metrics.named("_exegpt_sloMet", "")) {   // per executor subtask
+            double missed = metrics.named("_exegpt_sloMissed", met.labels()).get(0).value();
+            double count = metrics.named("_exegpt_results", met.labels()).get(0).value();
+            assertEquals(count, met.value() + missed, 0.0, "every result had the task's SLO: " + met.labels());
+            double attainment = metrics.named("_exegpt_sloAttainment", met.labels()).get(0).value();
+            assertEquals(count == 0 ? Double.NaN : met.value() / count, attainment, 1e-9, "attainment = met / answered");
+        }
+        for (String histogram : List.of("endToEndMs", "ttftMs")) {
+            List<PrometheusText.Sample> p99 = metrics.named("_exegpt_" + histogram, "quantile=\"0.99\"");
+            assertTrue(!p99.isEmpty(), histogram + " p99 exported: " + all);
+            assertTrue(p99.stream().anyMatch(x -> x.value() > 0 && x.value() < 60_000), histogram + " p99 in (0, 60 s): " + p99);
+        }
+        List<PrometheusText.Sample> encode = metrics.named("_exegpt_encodeBatchSizes", "quantile=\"0.5\"");
+        assertTrue(!encode.isEmpty() && encode.stream().allMatch(x -> Double.isNaN(x.value()) || x.value() >= 1 && x.value() <= 4),
+                "encode batches of 1..4 (B_E 4): " + encode);
+        assertTrue(!metrics.named("_exegpt_decodeBatchSizes", "quantile=\"0.5\"").isEmpty(), all);
+        List<PrometheusText.Sample> depth = metrics.named("_exegpt_queueDepth", "");
+        assertTrue(!depth.isEmpty() && depth.stream().allMatch(x -> x.value() >= 0 && x.value() <= NUM_VALID), "queue depth: " + depth);
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     private static InferenceRequest valid(String id, int maxNew) {

@@ -59,7 +59,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
                 ExecutorEngines.executorId(initial, side, task), attempt());
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
-        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup());
+        metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup(), runner::numWaiting);
     }
 
     /** Fails the request (and so the task, which restarts) if the engine thread died; true if it did. */

@@ -53,6 +53,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private final List<InFlight> active = new ArrayList<>();
     private final List<InFlight> held = new ArrayList<>();       // finished, held until the batch ends (no early termination)
     private final AtomicInteger numInFlight = new AtomicInteger();
+    private volatile int numWaitingOnThread;                        // waiting.size(), published by the engine thread
     private final Thread thread;
     private volatile Schedule pendingSchedule;
     private volatile boolean running = true;
@@ -131,6 +132,14 @@ public final class ExecutorRunner implements AutoCloseable {
         return numInFlight.get();
     }
 
+    /**
+     * Requests queued and not yet in an encode step (for a DECODER: hand-overs not yet admitted to the decode
+     * batch), the executor's queue depth. Thread-safe; a moment's count, for metrics.
+     */
+    public int numWaiting() {
+        return inbox.size() + numWaitingOnThread;
+    }
+
     public Schedule schedule() {
         return pendingSchedule != null ? pendingSchedule : schedule;
     }
@@ -155,6 +164,7 @@ public final class ExecutorRunner implements AutoCloseable {
         try {
             while (running) {
                 inbox.drainTo(waiting);
+                numWaitingOnThread = waiting.size();
                 switchScheduleIfPending();
                 StepPlan plan = policy.next(view());
                 int completed = switch (plan.kind()) {
@@ -163,6 +173,7 @@ public final class ExecutorRunner implements AutoCloseable {
                     case IDLE -> idle();
                 };
                 policy.onStepEnd(plan, completed);
+                numWaitingOnThread = waiting.size();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -220,6 +231,7 @@ public final class ExecutorRunner implements AutoCloseable {
                 batch.add(f);
             }
         }
+        numWaitingOnThread = waiting.size();
         if (batch.isEmpty()) {
             return 0;
         }
@@ -274,6 +286,7 @@ public final class ExecutorRunner implements AutoCloseable {
 
     /** DECODER: imports every waiting hand-over into the decode batch ("merged with previously decoded batch data"). */
     private int admitHandovers() {
+        numWaitingOnThread = 0;                          // all of them join the batch now
         while (!waiting.isEmpty()) {
             InFlight f = waiting.poll();
             Handover h = f.handover;

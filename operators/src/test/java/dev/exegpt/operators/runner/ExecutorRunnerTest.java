@@ -95,6 +95,8 @@ class ExecutorRunnerTest {
         try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
                 schedule(SchedulePolicy.RRA, 1, 4, 3), "rra-0", 1)) {
             results = runAll(runner, requests);
+            assertEquals(0, runner.numWaiting(), "nothing waits once every request is answered");
+            assertEquals(0, runner.numInFlight());
         }
         assertEquals(12, results.size());
         for (InferenceResult result : results) {
