@@ -36,6 +36,8 @@ public final class HtmlReport {
             "#e377c2", "#17becf");
     /** Time series are cut into about this many windows. */
     static final int NUM_WINDOWS = 30;
+    /** At most this many points per CDF line (a long run's CDF is thinned evenly by rank). */
+    static final int MAX_CDF_POINTS = 2_000;
     /** At most this many encode blocks are drawn per timeline; a longer run shows its beginning. */
     static final int MAX_TIMELINE_BLOCKS = 3_000;
 
@@ -133,7 +135,8 @@ public final class HtmlReport {
     private static String cdf(List<Run> runs) {
         List<Series> series = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
-            series.add(new Series(runs.get(i).label(), color(i), false, true, ReportSeries.latencyCdf(runs.get(i).results())));
+            series.add(new Series(runs.get(i).label(), color(i), false, true,
+                    ReportSeries.thin(ReportSeries.latencyCdf(runs.get(i).results()), MAX_CDF_POINTS)));
         }
         double maxMs = ReportSeries.max(results(runs), r -> r.getLatency().getEndToEndMs());
         TreeSet<Long> slos = new TreeSet<>();

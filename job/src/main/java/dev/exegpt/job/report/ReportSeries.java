@@ -152,6 +152,22 @@ final class ReportSeries {
         return out;
     }
 
+    /**
+     * At most {@code max} of the points, evenly spaced by index, the last always kept (a CDF of a long run keeps its
+     * shape in a few thousand points, and the page stays small).
+     */
+    static List<Point> thin(List<Point> points, int max) {
+        if (points.size() <= max) {
+            return points;
+        }
+        List<Point> out = new ArrayList<>(max);
+        for (int i = 0; i < max - 1; i++) {
+            out.add(points.get((int) ((long) i * (points.size() - 1) / (max - 1))));
+        }
+        out.add(points.get(points.size() - 1));
+        return out;
+    }
+
     /** A window length that splits {@code spanMs} into about {@code numWindows} windows: 1, 2 or 5 x 10^k ms, at least 100 ms. */
     static long windowMs(long spanMs, int numWindows) {
         double raw = Math.max(1, spanMs) / (double) Math.max(1, numWindows);

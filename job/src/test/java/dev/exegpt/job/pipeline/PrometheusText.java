@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The samples of a Prometheus text exposition, scraped over HTTP, for assertions on metric values. */
-record PrometheusText(List<Sample> samples) {
+/** A Prometheus text exposition scraped over HTTP ({@code text}) and its samples, for assertions on metric values. */
+record PrometheusText(String text, List<Sample> samples) {
 
     /** One sample line: metric name, its labels as written, and its value. */
     record Sample(String name, String labels, double value) {}
@@ -33,7 +33,7 @@ record PrometheusText(List<Sample> samples) {
                 samples.add(new Sample(m.group(1), m.group(2) == null ? "" : m.group(2), Double.parseDouble(m.group(3))));
             }
         }
-        return new PrometheusText(samples);
+        return new PrometheusText(response.body(), samples);
     }
 
     /** Samples whose metric name ends with {@code suffix} and whose labels contain {@code labelPart}. */

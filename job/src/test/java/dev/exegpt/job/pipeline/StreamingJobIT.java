@@ -117,6 +117,7 @@ class StreamingJobIT {
         List<DeadLetter> deadLetters = readAll(broker, topics.get(Topics.DEAD_LETTER), DeadLetter.getClassSchema(), 8);
         List<AuditWindow> audit = readAll(broker, topics.get(Topics.AUDIT), AuditWindow.getClassSchema(), 1);
         PrometheusText metrics = PrometheusText.scrape(metricsPort);
+        Files.writeString(Path.of("target", "streaming-it-metrics.txt"), metrics.text());      // to read after a failure
         job.cancel().get();
 
         Set<String> ids = new TreeSet<>();

@@ -85,6 +85,20 @@ class ReportSeriesTest {
     }
 
     @Test
+    void thinningShouldKeepTheEndsAndAtMostTheAskedNumber() {
+        List<Point> points = new java.util.ArrayList<>();
+        for (int i = 0; i < 10_001; i++) {
+            points.add(new Point(i, i / 10_000.0));
+        }
+        List<Point> thin = ReportSeries.thin(points, 101);
+        assertEquals(101, thin.size());
+        assertEquals(points.get(0), thin.get(0));
+        assertEquals(points.get(10_000), thin.get(100));
+        assertEquals(points.get(5_000), thin.get(50), "evenly by rank");
+        assertEquals(points.subList(0, 3), ReportSeries.thin(points.subList(0, 3), 101), "short series unchanged");
+    }
+
+    @Test
     void ticksShouldBeRoundValuesCoveringTheRange() {
         assertEquals(List.of(0.0, 20.0, 40.0, 60.0, 80.0, 100.0), SvgChart.ticks(0, 100, 5));
         assertEquals(List.of(0.0, 0.5, 1.0, 1.5), SvgChart.ticks(0, 1.7, 4));
