@@ -36,6 +36,8 @@ public final class HtmlReport {
             "#e377c2", "#17becf");
     /** Time series are cut into about this many windows. */
     static final int NUM_WINDOWS = 30;
+    /** At most this many distinct SLOs are marked on the CDF. */
+    static final int MAX_SLO_MARKERS = 3;
     /** At most this many points per CDF line (a long run's CDF is thinned evenly by rank). */
     static final int MAX_CDF_POINTS = 2_000;
     /** At most this many encode blocks are drawn per timeline; a longer run shows its beginning. */
@@ -144,6 +146,11 @@ public final class HtmlReport {
         List<Marker> markers = new ArrayList<>();
         List<String> offChart = new ArrayList<>();
         double xMax = maxMs * 1.02;
+        if (slos.size() > MAX_SLO_MARKERS) {
+            // Per-request SLOs: a line each would hide the curves; the range goes under the chart instead.
+            offChart.add(slos.size() + " distinct SLOs from " + slos.first() + " to " + slos.last() + " ms, not marked");
+            slos.clear();
+        }
         for (long slo : slos) {
             if (slo <= 2 * maxMs) {
                 xMax = Math.max(xMax, slo * 1.05);
@@ -154,8 +161,8 @@ public final class HtmlReport {
         }
         String svg = SvgChart.lines("cdf", new Axis("end-to-end latency (ms)", 0, Math.max(1, xMax)),
                 new Axis("share of requests (%)", 0, 100), percent(series), markers);
-        String note = offChart.isEmpty() ? "" : "<p class=\"note\">SLO beyond the chart's right edge (over twice the slowest "
-                + "request): " + Xml.escape(String.join(", ", offChart)) + ".</p>\n";
+        String note = offChart.isEmpty() ? "" : "<p class=\"note\">SLO not drawn (beyond twice the slowest request, or too "
+                + "many): " + Xml.escape(String.join(", ", offChart)) + ".</p>\n";
         return svg + "\n" + note;
     }
 

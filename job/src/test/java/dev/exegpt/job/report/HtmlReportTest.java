@@ -58,6 +58,18 @@ class HtmlReportTest {
     }
 
     @Test
+    void manyDistinctSlosShouldBeNamedNotDrawn() {
+        List<dev.exegpt.schemas.InferenceResult> rs = new java.util.ArrayList<>();
+        long slo = 900;
+        for (dev.exegpt.schemas.InferenceResult r : ReportFixtures.run("rra", 1, 4, 20, 1_000, 3)) {
+            rs.add(dev.exegpt.schemas.InferenceResult.newBuilder(r).setSloLatencyMs(slo++).build());
+        }
+        String html = HtmlReport.render(new ReportInput("t", List.of(new Run("r", rs)), List.of()), Instant.EPOCH);
+        assertFalse(html.contains("class=\"marker\""), "no SLO line");
+        assertTrue(html.contains("20 distinct SLOs from 900 to 919 ms, not marked"));
+    }
+
+    @Test
     void shouldWriteAPageForARunWithoutResults(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("sub").resolve("report.html");
         HtmlReport.write(file, new ReportInput("empty", List.of(new Run("nothing", List.of())), List.of()));
