@@ -44,10 +44,13 @@ class AuditCommandTest {
     }
 
     @Test
-    void aDirectoryIsNoReportFile(@TempDir Path dir) throws Exception {
+    void aDirectoryIsNoReportFileAndANegativeCountNoCount(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("results.jsonl"), "");
         StdStreams audit = StdStreams.run("audit", "--input", input.toString(), "--html", dir.toString());
         assertEquals(2, audit.exitCode());
         assertTrue(audit.err().contains("--html " + dir + ": is a directory"), audit.err());
+        StdStreams negative = StdStreams.run("audit", "--input", input.toString(), "--slowest", "-1");
+        assertEquals(2, negative.exitCode());
+        assertTrue(negative.err().contains("--slowest -1: must be >= 0"), negative.err());
     }
 }
