@@ -135,13 +135,28 @@ class HtmlReportIT {
         Path stdout = dir.resolve("chromium.out");
         Path stderr = dir.resolve("chromium.err");
         Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-        if (!p.waitFor(BROWSER_TIMEOUT_S, TimeUnit.SECONDS)) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fail("chromium did not finish in " + BROWSER_TIMEOUT_S + " s: " + command);
+        try {
+            if (!p.waitFor(BROWSER_TIMEOUT_S, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail("chromium did not finish in " + BROWSER_TIMEOUT_S + " s: " + command);
+            }
+            assertEquals(0, p.exitValue(), "chromium failed: " + command + "\n" + Files.readString(stderr));
+            return Files.readString(stdout, StandardCharsets.UTF_8);
+        } finally {
+            deleteTree(profile);
         }
-        assertEquals(0, p.exitValue(), "chromium failed: " + command + "\n" + Files.readString(stderr));
-        return Files.readString(stdout, StandardCharsets.UTF_8);
+    }
+
+    /** Best effort: a helper process of Chromium's still writing there leaves the folder to target/'s next clean. */
+    private static void deleteTree(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            System.err.printf("HtmlReportIT: could not remove %s: %s%n", dir, e);
+        }
     }
 
     /** Chromium on the PATH (or $CHROMIUM); a failure on CI, else a skip that says how to install it. */
