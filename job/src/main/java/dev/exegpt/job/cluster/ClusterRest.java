@@ -44,6 +44,21 @@ public final class ClusterRest {
         return get("/jobs/" + jobId).path("state").asText();
     }
 
+    /**
+     * Whether every task of the job (each parallel subtask) is RUNNING, from {@code GET /jobs/overview}: the job's state
+     * turns RUNNING before its tasks are deployed and initialised.
+     */
+    public boolean allTasksRunning(String jobId) throws IOException {
+        for (JsonNode job : get("/jobs/overview").path("jobs")) {
+            if (job.path("jid").asText().equals(jobId)) {
+                JsonNode tasks = job.path("tasks");
+                return job.path("state").asText().equals("RUNNING") && tasks.path("total").asInt() > 0
+                        && tasks.path("running").asInt() == tasks.path("total").asInt();
+            }
+        }
+        return false;
+    }
+
     /** Cancels a job ({@code PATCH /jobs/:id?mode=cancel}). */
     public void cancel(String jobId) throws IOException {
         send(HttpRequest.newBuilder(URI.create(baseUrl + "/jobs/" + jobId + "?mode=cancel"))
