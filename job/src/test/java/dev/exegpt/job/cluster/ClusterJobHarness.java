@@ -17,6 +17,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 
 import dev.exegpt.job.config.JobConfig;
 import dev.exegpt.job.kafka.KafkaClients;
@@ -132,6 +133,33 @@ final class ClusterJobHarness {
         }
     }
 
+    /**
+     * Every committed record of {@code topic} from the beginning, read by a fresh consumer (isolation.level=read_committed),
+     * counted per request id: the ground truth for exactly-once, independent of what a consumer saw during the run.
+     */
+    static Map<String, Integer> countCommittedById(String bootstrap, String topic) {
+        AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
+        Map<String, Integer> counts = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "recount-" + System.nanoTime()))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    try {
+                        counts.merge(codec.decode(record.value()).getRequestId(), 1, Integer::sum);
+                    } catch (java.io.IOException e) {
+                        throw new IllegalStateException("undecodable result at offset " + record.offset(), e);
+                    }
+                }
+            }
+        }
+        return counts;
+    }
+
     /** A result as read, with the wall-clock time this consumer saw it. */
     record Seen(InferenceResult result, long recordTimestampMs, long seenAtMs) {}
 
@@ -146,7 +174,12 @@ final class ClusterJobHarness {
             thread = new Thread(() -> {
                 AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
                 try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "read-" + topic))) {
-                    consumer.subscribe(List.of(topic));
+                    // Assigned, not subscribed: a group would rejoin after a broker restart and, with no committed
+                    // offsets, read the topic again from the start, which would look like duplicates.
+                    List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    consumer.assign(partitions);
+                    consumer.seekToBeginning(partitions);
                     while (running.get()) {
                         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                             InferenceResult r = codec.decode(record.value());
