@@ -95,6 +95,7 @@ final class ClusterCommand implements Callable<Integer> {
             System.out.flush();
             int exit = cluster.awaitExit();
             cluster.close();
+            System.out.printf("Flink cluster stopped (JobManager exit code %d)%n", exit);
             return exit == 0 || exit == 143 || exit == 130 ? 0 : exit;
         }
     }
