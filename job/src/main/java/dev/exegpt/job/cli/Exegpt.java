@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             SendCommand.class,
             TailCommand.class,
             RunCommand.class,
+            ClusterCommand.class,
             DemoCommand.class,
             AuditCommand.class,
             ModelCommand.class,

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
@@ -18,6 +19,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.cluster.ClusterSubmission;
+import dev.exegpt.job.cluster.FlinkJars;
 import dev.exegpt.job.config.JobConfig;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.pipeline.BatchJob;
@@ -30,7 +33,8 @@ import dev.exegpt.schemas.InferenceResult;
 
 /**
  * {@code exegpt run}: the job on the embedded MiniCluster, Kafka to Kafka until Ctrl-C, or over a requests file in
- * Flink's batch mode ({@code --input/--output}) with progress and the audit summary at the end.
+ * Flink's batch mode ({@code --input/--output}) with progress and the audit summary at the end; with
+ * {@code --jobmanager} the streaming job is submitted to a running Flink cluster instead.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the ExeGPT job on the embedded Flink MiniCluster: Kafka to Kafka (streaming, until Ctrl-C),",
@@ -64,10 +68,37 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", description = "Batch mode: results file (Avro JSON lines); dead letters go to <output>.deadletter.jsonl.")
     Path output;
 
+    @Option(names = "--jobmanager", paramLabel = "HOST:PORT",
+            description = {"Submit the streaming job to a running Flink cluster at this REST address (e.g. the one 'exegpt cluster start'",
+                    "prints) instead of the embedded MiniCluster; prints the job id and returns."})
+    String jobManager;
+
+    private String clusterVersion;
+
+    @Option(names = "--jar", description = "With --jobmanager: the shaded job jar to send. Default: the running jar, else job/target/exegpt.jar.")
+    Path jobJar;
+
     @Override
     public Integer call() throws Exception {
         if ((input == null) != (output == null)) {
             throw new UserError("--input and --output go together (batch mode); give both or neither", CliErrors.EXIT_USAGE);
+        }
+        ClusterSubmission.Address cluster = null;
+        if (jobManager != null) {
+            if (input != null) {
+                throw new UserError("--jobmanager submits the streaming (Kafka) job; batch mode (--input/--output) runs on the embedded"
+                        + " MiniCluster: drop one of them", CliErrors.EXIT_USAGE);
+            }
+            try {
+                cluster = ClusterSubmission.Address.parse(jobManager);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--jobmanager: " + e.getMessage(), CliErrors.EXIT_USAGE);
+            }
+            try {
+                clusterVersion = ClusterSubmission.checkReachable(cluster);
+            } catch (IOException e) {
+                throw new UserError("--jobmanager " + cluster + ": " + e.getMessage());
+            }
         }
         JobConfig config = loadConfig();
         PipelineSettings pipeline;
@@ -78,9 +109,35 @@ final class RunCommand implements Callable<Integer> {
                     + "); make one with 'exegpt model init --arch t5 --size small --out " + config.modelDir() + "'");
         }
         Configuration flink = ExegptJob.flinkConfiguration(flinkConf);
+        if (cluster != null) {
+            return submit(cluster, flink, config, pipeline);
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
                 Math.max(1, config.numExecutors()), flink);
         return input != null ? runBatch(env, pipeline) : runStreaming(env, config, pipeline);
+    }
+
+    private int submit(ClusterSubmission.Address cluster, Configuration flink, JobConfig config, PipelineSettings pipeline)
+            throws Exception {
+        String version = clusterVersion;
+        Path jar;
+        try {
+            jar = FlinkJars.jobJar(jobJar);
+        } catch (IOException e) {
+            throw new UserError("--jobmanager " + cluster + ": " + e.getMessage());
+        }
+        try {
+            KafkaClients.checkReachable(config.bootstrap(), config.topics().requests(), 5_000);
+        } catch (IllegalStateException e) {
+            throw new UserError(e.getMessage());
+        }
+        JobID id = ClusterSubmission.submit(cluster, jar, flink, config, pipeline);
+        System.out.printf("submitted job %s to the Flink %s cluster at http://%s (jar %s)%n", id, version, cluster, jar);
+        System.out.printf("  %s -> %s at %s; model %s must be readable at that path on every TaskManager%n",
+                config.topics().requests(), config.topics().results(), config.bootstrap(), config.modelDir());
+        System.out.printf("job id: %s%n", id);
+        System.out.printf("cancel with: curl -X PATCH 'http://%s/jobs/%s?mode=cancel'%n", cluster, id);
+        return 0;
     }
 
     private JobConfig loadConfig() throws IOException {
@@ -111,7 +168,13 @@ final class RunCommand implements Callable<Integer> {
         if (executors != null) {
             overrides.put("executors", executors.toString());
         }
-        return JobConfig.load(file, overrides);
+        JobConfig loaded = JobConfig.load(file, overrides);
+        if (jobManager != null && !Path.of(loaded.modelDir()).isAbsolute()) {
+            // TaskManagers run in their own working directory: give them the path as this shell sees it.
+            overrides.put("model.dir", Path.of(loaded.modelDir()).toAbsolutePath().toString());
+            loaded = JobConfig.load(file, overrides);
+        }
+        return loaded;
     }
 
     private int runStreaming(StreamExecutionEnvironment env, JobConfig config, PipelineSettings pipeline) throws Exception {
