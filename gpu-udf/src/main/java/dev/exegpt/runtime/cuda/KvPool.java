@@ -53,10 +53,11 @@ public final class KvPool {
         require(bytes > 0, "bytes=%s: must be positive", bytes);
         long need = rounded(bytes);
         for (Map.Entry<Long, Long> e : free.entrySet()) {
-            if (e.getValue() < need) continue;
-            long at = e.getKey();
+            long len = e.getValue();
+            if (len < need) continue;
+            long at = e.getKey();                // read before removing: TreeMap reuses the entry object
             free.remove(at);
-            if (e.getValue() > need) free.put(at + need, e.getValue() - need);
+            if (len > need) free.put(at + need, len - need);
             used.put(at, need);
             usedBytes += need;
             return at;
@@ -74,7 +75,7 @@ public final class KvPool {
         Map.Entry<Long, Long> before = free.floorEntry(start);
         if (before != null && before.getKey() + before.getValue() == start) {
             start = before.getKey();
-            free.remove(before.getKey());
+            free.remove(start);
         }
         Long afterLen = free.get(end);
         if (afterLen != null) {

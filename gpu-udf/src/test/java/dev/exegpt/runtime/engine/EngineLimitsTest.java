@@ -1,11 +1,13 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.cuda.CudaProbe;
 import dev.exegpt.runtime.model.ModelConfig;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -99,10 +101,14 @@ class EngineLimitsTest {
     }
 
     @Test
-    void cudaBackendIsRefusedClearly() {
+    void cudaBackendIsRefusedClearlyWithoutADevice() {
+        assumeFalse(CudaProbe.probe().available(), "a CUDA device answers here: CudaEngineTest covers the CUDA backend");
         UnsupportedOperationException ex = assertThrows(UnsupportedOperationException.class, Backend.CUDA::resolve);
-        assertTrue(ex.getMessage().contains("no CUDA backend"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("no usable CUDA device"), ex.getMessage());
         assertEquals(Backend.CPU, Backend.AUTO.resolve());
+        EngineConfig cuda = EngineConfig.DEFAULTS.withBackend(Backend.CUDA);
+        Path dir = TestModels.write("opt-tiny-cuda-refused", TestModels.tinyOpt());
+        assertThrows(UnsupportedOperationException.class, () -> Engine.load(dir, cuda));
     }
 
     private static GenerationRequest withId(GenerationRequest r, String id) {
