@@ -251,6 +251,7 @@ public final class CudaModel implements AutoCloseable {
     }
 
     private Next step(List<Row> rows, boolean encode, boolean keepLogits) {
+        dev.bind();                                                       // the engine thread may not be the opener
         int d = c.dModel();
         int inner = c.innerDim();
         int ffn = c.ffnDim();
@@ -418,6 +419,7 @@ public final class CudaModel implements AutoCloseable {
 
     /** Copies a sequence's state (its cached length, and T5's encoder output and cross cache) into host arrays. */
     public void download(long poolOffsetBytes, StateLayout s, SequenceState host) {
+        dev.bind();
         long base = poolOffsetBytes / 4;
         int inner = c.innerDim();
         if (s.encoderLength() > 0) {
@@ -437,6 +439,7 @@ public final class CudaModel implements AutoCloseable {
 
     /** The reverse of {@link #download}: host arrays into the sequence's pool range. */
     public void upload(long poolOffsetBytes, StateLayout s, SequenceState host) {
+        dev.bind();
         long base = poolOffsetBytes / 4;
         int inner = c.innerDim();
         dev.sync();
