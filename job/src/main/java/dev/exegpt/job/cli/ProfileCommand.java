@@ -1,5 +1,6 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.schemas.Profile;
@@ -35,7 +36,13 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelDirs.requireModelDir(model);
-        BackendOption.resolve(backend);
+        if (BackendOption.resolve(backend) == Backend.CUDA) {
+            if (Backend.parse(backend) == Backend.CUDA) {
+                throw new CliErrors.UserError("profile --backend cuda: XProfiler measures the CPU backend only in this"
+                        + " build (a CUDA profile is not implemented yet); use --backend cpu");
+            }
+            System.err.println("profile: XProfiler measures the CPU backend (a CUDA profile is not implemented yet)");
+        }
         long t0 = System.nanoTime();
         ProfileGrid grid = ProfileGrid.DEFAULTS.withTpDegrees(tp).withRepeats(warmups, repeats);
         Profile p = new XProfiler(model, grid, System.out).run();
