@@ -41,11 +41,12 @@ if [[ -f $out/cuda_bench.json && -f $out/torch_reference.json ]]; then
 import json, sys
 j, t = (json.load(open(p)) for p in sys.argv[1:3])
 print("matmul TFLOP/s: ours / PyTorch (same shape, same dtype)")
-tm = {(r["kernel"].split("_")[-1], r["size"]): r for r in t["matmul"]}
+tm = {(r["dtype"], r["size"]): r for r in t["matmul"]}
 for r in j["matmul"]:
-    ref = tm.get((r["kernel"].split("_")[-1], r["size"]))
+    ref = tm.get((r["dtype"], r["size"]))
     if ref:
-        print(f"  {r['kernel']:11s} {r['size']:5d}^3: {r['tflops']:7.2f} vs {ref['tflops']:7.2f}  = {r['tflops'] / ref['tflops']:5.2f}x")
+        print(f"  {r['dtype']} {r['kernel']:16s} {r['size']:5d}^3: {r['tflops']:7.2f} vs {ref['tflops']:7.2f}"
+              f"  = {r['tflops'] / ref['tflops']:5.2f}x")
 print("decode tokens/s: ours / PyTorch (ms per step: ours / PyTorch)")
 td = {(r["model"], r["batch"]): r for r in t["decode"]}
 for r in j["decode"]:

@@ -145,10 +145,10 @@ def main():
            "context": a.context, "steps": a.steps}
     print(f"torch {torch.__version__} on {out['device']}")
     for n in ints(a.sizes):
-        for name, dtype in (("torch_f32", torch.float32), ("torch_f16", torch.float16)):
+        for name, dtype in (("f32", torch.float32), ("f16", torch.float16)):
             ms, tf = time_matmul(n, dtype)
-            print(f"  matmul {name:11s} {n:5d}^3: {ms:8.3f} ms  {tf:7.2f} TFLOP/s")
-            out["matmul"].append({"kernel": name, "size": n, "ms": ms, "tflops": tf})
+            print(f"  matmul {name} torch.matmul {n:5d}^3: {ms:8.3f} ms  {tf:7.2f} TFLOP/s")
+            out["matmul"].append({"dtype": name, "kernel": "torch.matmul", "size": n, "ms": ms, "tflops": tf})
     for m in a.models.split(","):
         name = "t5-base" if m == "t5" else "opt-base"
         for b in ints(a.batches):

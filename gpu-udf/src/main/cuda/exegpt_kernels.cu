@@ -69,6 +69,99 @@ extern "C" __global__ void matmul_f32(float* __restrict__ C, const float* __rest
     }
 }
 
+// The same contract for large shapes (m >= 128): 128x128 tiles, 256 threads of 8x8 outputs each, k in steps of 8,
+// operands staged transposed in shared memory and read as float4.
+extern "C" __global__ void matmul_f32_large(float* __restrict__ C, const float* __restrict__ A,
+                                            const float* __restrict__ W, const float* __restrict__ bias, int m, int n,
+                                            int k, int lda, int accumulate) {
+    __shared__ __align__(16) float As[8][128];
+    __shared__ __align__(16) float Ws[8][128];
+    const int tx = threadIdx.x % 16;
+    const int ty = threadIdx.x / 16;
+    const int rowBase = blockIdx.y * 128;
+    const int colBase = blockIdx.x * 128;
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
+    for (int k0 = 0; k0 < k; k0 += 8) {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            int i = threadIdx.x + 256 * q;
+            int r = i / 8;
+            int kk = i % 8;
+            int gk = k0 + kk;
+            int gr = rowBase + r;
+            As[kk][r] = (gr < m && gk < k) ? A[(long long) gr * lda + gk] : 0.f;
+            int gc = colBase + r;
+            Ws[kk][r] = (gc < n && gk < k) ? W[(long long) gc * k + gk] : 0.f;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < 8; kk++) {
+            float4 a0 = *reinterpret_cast<const float4*>(&As[kk][ty * 8]);
+            float4 a1 = *reinterpret_cast<const float4*>(&As[kk][ty * 8 + 4]);
+            float4 w0 = *reinterpret_cast<const float4*>(&Ws[kk][tx * 8]);
+            float4 w1 = *reinterpret_cast<const float4*>(&Ws[kk][tx * 8 + 4]);
+            float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+            float w[8] = {w0.x, w0.y, w0.z, w0.w, w1.x, w1.y, w1.z, w1.w};
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[i][j] = fmaf(a[i], w[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        int r = rowBase + ty * 8 + i;
+        if (r >= m) continue;
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            int c = colBase + tx * 8 + j;
+            if (c >= n) continue;
+            float v = acc[i][j];
+            if (bias != nullptr) v += bias[c];
+            long long at = (long long) r * n + c;
+            C[at] = accumulate ? C[at] + v : v;
+        }
+    }
+}
+
+// The same contract for a few rows (m <= 16, a decode step): memory-bound, so one warp per output column streams
+// that row of W once (coalesced) and keeps up to 8 rows of A's dot products in registers; 8 warps per block.
+extern "C" __global__ void matmul_skinny(float* __restrict__ C, const float* __restrict__ A,
+                                         const float* __restrict__ W, const float* __restrict__ bias, int m, int n,
+                                         int k, int lda, int accumulate) {
+    const int lane = threadIdx.x % 32;
+    const int c = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (c >= n) return;
+    const float* w = W + (long long) c * k;
+    for (int r0 = 0; r0 < m; r0 += 8) {
+        float acc[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+        const int rows = min(8, m - r0);
+        for (int kk = lane; kk < k; kk += 32) {
+            float wv = w[kk];
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+                if (i < rows) acc[i] = fmaf(A[(long long) (r0 + i) * lda + kk], wv, acc[i]);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            for (int o = 16; o > 0; o >>= 1) acc[i] += __shfl_xor_sync(0xffffffff, acc[i], o);
+        if (lane < rows) {
+            float v = acc[0];
+#pragma unroll
+            for (int i = 1; i < 8; i++)
+                if (lane == i) v = acc[i];
+            if (bias != nullptr) v += bias[c];
+            long long at = (long long) (r0 + lane) * n + c;
+            C[at] = accumulate ? C[at] + v : v;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Half-precision tensor-core GEMM (WMMA 16x16x16, f32 accumulate; sm_70+ for f16, sm_80+ for bf16): the same
 // contract as matmul_f32, with W in f16 or bf16 and A (f32 activations) rounded to W's type as it is staged.
@@ -86,9 +179,9 @@ template <typename T>
 __device__ void matmul_wmma(float* __restrict__ C, const float* __restrict__ A, const T* __restrict__ W,
                             const float* __restrict__ bias, int m, int n, int k, int lda, int accumulate) {
 #if __CUDA_ARCH__ >= 800
-    __shared__ T As[32][16 + 8];
-    __shared__ T Ws[32][16 + 8];
-    __shared__ float Cs[4][16][16];
+    __shared__ __align__(128) T As[32][16 + 8];
+    __shared__ __align__(128) T Ws[32][16 + 8];
+    __shared__ __align__(128) float Cs[4][16][16];
     const int warp = threadIdx.x / 32;
     const int wr = warp / 2;
     const int wc = warp % 2;

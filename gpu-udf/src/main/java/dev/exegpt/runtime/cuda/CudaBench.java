@@ -28,10 +28,14 @@ public final class CudaBench {
     private CudaBench() {}
 
     /** One matmul measurement. */
-    public record MatmulResult(String kernel, int size, double medianMs, double tflopsPerSecond) {}
+    public record MatmulResult(String dtype, String kernel, int size, double medianMs, double tflopsPerSecond) {}
 
-    /** Times (n, n) @ (n, n)^T with the given kernel: 3 warm-ups, then the median of 10 event-timed launches. */
-    public static MatmulResult matmul(CudaDevice dev, String kernel, int n) {
+    /**
+     * Times (n, n) @ (n, n)^T in f32 (the kernel the engine picks for the shape) or f16 (tensor cores): 3 warm-ups,
+     * then the median of 10 event-timed launches.
+     */
+    public static MatmulResult matmul(CudaDevice dev, String dtype, int n) {
+        String kernel = dtype.equals("f16") ? "matmul_f16" : LaunchGeometry.matmulKernel(n, n);
         SplittableRandom rnd = new SplittableRandom(42);
         float[] a = new float[n * n];
         for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextDouble() - 0.5);
@@ -40,13 +44,13 @@ public final class CudaBench {
         DevPtr dc = dev.alloc(4L * n * n);
         long weights = dw.address();
         DevPtr half = null;
-        if (!kernel.equals("matmul_f32")) {
+        if (dtype.equals("f16")) {
             half = dev.alloc(2L * n * n);
-            dev.launch(kernel.equals("matmul_f16") ? "convert_f32_f16" : "convert_f32_bf16",
+            dev.launch("convert_f32_f16",
                     LaunchGeometry.elementwise((long) n * n), half.address(), dw.address(), (long) n * n);
             weights = half.address();
         }
-        LaunchGeometry g = kernel.equals("matmul_f32") ? LaunchGeometry.matmul(n, n) : LaunchGeometry.matmulWmma(n, n);
+        LaunchGeometry g = dtype.equals("f16") ? LaunchGeometry.matmulWmma(n, n) : LaunchGeometry.matmulF32(n, n);
         for (int i = 0; i < 3; i++) dev.launch(kernel, g, dc.address(), da.address(), weights, 0L, n, n, n, n, 0);
         double[] ms = new double[10];
         for (int i = 0; i < ms.length; i++) {
@@ -60,7 +64,7 @@ public final class CudaBench {
         if (half != null) dev.free(half);
         Arrays.sort(ms);
         double median = ms[ms.length / 2];
-        return new MatmulResult(kernel, n, median, 2.0 * n * n * n / (median * 1e9));
+        return new MatmulResult(dtype, kernel, n, median, 2.0 * n * n * n / (median * 1e9));
     }
 
     public static void main(String[] args) throws IOException {
@@ -96,11 +100,12 @@ public final class CudaBench {
         List<String> rows = new ArrayList<>();
         try (CudaDevice dev = new CudaDevice(0)) {
             for (int n : sizes) {
-                for (String k : List.of("matmul_f32", "matmul_f16")) {
-                    MatmulResult r = matmul(dev, k, n);
-                    log.printf(Locale.ROOT, "  matmul %-11s %5d^3: %8.3f ms  %7.2f TFLOP/s%n", k, n, r.medianMs(), r.tflopsPerSecond());
-                    rows.add(String.format(Locale.ROOT, "    {\"kernel\": \"%s\", \"size\": %d, \"ms\": %.4f, \"tflops\": %.3f}",
-                            k, n, r.medianMs(), r.tflopsPerSecond()));
+                for (String dtype : List.of("f32", "f16")) {
+                    MatmulResult r = matmul(dev, dtype, n);
+                    log.printf(Locale.ROOT, "  matmul %s %-16s %5d^3: %8.3f ms  %7.2f TFLOP/s%n", dtype, r.kernel(), n,
+                            r.medianMs(), r.tflopsPerSecond());
+                    rows.add(String.format(Locale.ROOT, "    {\"dtype\": \"%s\", \"kernel\": \"%s\", \"size\": %d,"
+                            + " \"ms\": %.4f, \"tflops\": %.3f}", dtype, r.kernel(), n, r.medianMs(), r.tflopsPerSecond()));
                 }
             }
         }

@@ -213,7 +213,8 @@ public final class CudaModel implements AutoCloseable {
     // kernels
 
     private void matmul(long out, long a, long weight, long bias, int m, int n, int k, boolean accumulate) {
-        dev.launch("matmul_f32", LaunchGeometry.matmul(m, n), out, a, weight, bias, m, n, k, k, accumulate ? 1 : 0);
+        dev.launch(LaunchGeometry.matmulKernel(m, n), LaunchGeometry.matmulF32(m, n), out, a, weight, bias, m, n, k, k,
+                accumulate ? 1 : 0);
     }
 
     private void rmsNorm(long out, long x, long weight, int rows, float scale) {

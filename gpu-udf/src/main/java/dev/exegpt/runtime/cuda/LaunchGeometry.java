@@ -39,6 +39,26 @@ public record LaunchGeometry(int gridX, int gridY, int blockX, int sharedBytes) 
         return new LaunchGeometry(ceilDiv(n, MATMUL_TILE), ceilDiv(m, MATMUL_TILE), 256, 0);
     }
 
+    /** Rows up to which the skinny (one warp per output column) kernel runs: decode steps of small batches. */
+    public static final int SKINNY_MAX_ROWS = 16;
+    /** Rows from which the 128 x 128 tile kernel runs. */
+    public static final int LARGE_MIN_ROWS = 128;
+
+    /** The f32 GEMM kernel for C (m, n): skinny for a few rows, 128-wide tiles for many, 64-wide between. */
+    public static String matmulKernel(int m, int n) {
+        if (m <= SKINNY_MAX_ROWS) return "matmul_skinny";
+        return m >= LARGE_MIN_ROWS && n >= LARGE_MIN_ROWS ? "matmul_f32_large" : "matmul_f32";
+    }
+
+    /** The launch of {@link #matmulKernel}'s choice. */
+    public static LaunchGeometry matmulF32(int m, int n) {
+        return switch (matmulKernel(m, n)) {
+            case "matmul_skinny" -> new LaunchGeometry(ceilDiv(n, 8), 1, 256, 0);
+            case "matmul_f32_large" -> new LaunchGeometry(ceilDiv(n, 128), ceilDiv(m, 128), 256, 0);
+            default -> matmul(m, n);
+        };
+    }
+
     /** C (m, n) on tensor cores: one block of four warps per 32 x 32 tile. */
     public static LaunchGeometry matmulWmma(int m, int n) {
         require(m >= 1 && n >= 1, "matmul %sx%s: both dimensions must be positive", m, n);

@@ -42,13 +42,18 @@ class CudaKernelsTest {
                 DevPtr dc = dev.upload(residual);
                 DevPtr db = dev.upload(bias);
                 long weights = dw.address();
-                if (!kernel.equals("matmul_f32")) {
+                if (kernel.equals("matmul_f16") || kernel.equals("matmul_bf16")) {
                     DevPtr half = dev.alloc(2L * n * k);
                     dev.launch(kernel.equals("matmul_f16") ? "convert_f32_f16" : "convert_f32_bf16",
                             LaunchGeometry.elementwise((long) n * k), half.address(), dw.address(), (long) n * k);
                     weights = half.address();
                 }
-                LaunchGeometry g = kernel.equals("matmul_f32") ? LaunchGeometry.matmul(m, n) : LaunchGeometry.matmulWmma(m, n);
+                LaunchGeometry g = switch (kernel) {
+                    case "matmul_f32" -> LaunchGeometry.matmul(m, n);
+                    case "matmul_f32_large" -> new LaunchGeometry((n + 127) / 128, (m + 127) / 128, 256, 0);
+                    case "matmul_skinny" -> new LaunchGeometry((n + 7) / 8, 1, 256, 0);
+                    default -> LaunchGeometry.matmulWmma(m, n);
+                };
                 dev.launch(kernel, g, dc.address(), da.address(), weights, db.address(), m, n, k, k, 1);
                 float[] actual = new float[m * n];
                 dev.copyOut(actual, 0, dc, 0, m * n);
@@ -62,6 +67,17 @@ class CudaKernelsTest {
     @Test
     void f32MatmulMatchesTheReference() {
         check("matmul_f32", 1e-5f);
+    }
+
+    @Test
+    void largeTileF32MatmulMatchesTheReference() {
+        check("matmul_f32_large", 1e-5f);
+    }
+
+    /** One warp per output column, any number of rows (the engine uses it up to 16). */
+    @Test
+    void skinnyF32MatmulMatchesTheReference() {
+        check("matmul_skinny", 1e-5f);
     }
 
     @Test

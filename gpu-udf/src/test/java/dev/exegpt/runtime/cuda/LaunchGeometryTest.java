@@ -24,6 +24,20 @@ class LaunchGeometryTest {
     }
 
     @Test
+    void f32KernelFollowsTheRowCount() {
+        assertEquals("matmul_skinny", LaunchGeometry.matmulKernel(1, 768));
+        assertEquals("matmul_skinny", LaunchGeometry.matmulKernel(16, 50272));
+        assertEquals("matmul_f32", LaunchGeometry.matmulKernel(64, 768));
+        assertEquals("matmul_f32_large", LaunchGeometry.matmulKernel(4096, 4096));
+        assertEquals("matmul_f32", LaunchGeometry.matmulKernel(4096, 64));
+        LaunchGeometry skinny = LaunchGeometry.matmulF32(4, 768);
+        assertEquals(96, skinny.gridX());                          // 8 output columns (warps) per block
+        LaunchGeometry large = LaunchGeometry.matmulF32(300, 4096);
+        assertEquals(32, large.gridX());
+        assertEquals(3, large.gridY());
+    }
+
+    @Test
     void elementwiseIsCappedAndGridStrides() {
         assertEquals(1, LaunchGeometry.elementwise(1).gridX());
         assertEquals(2, LaunchGeometry.elementwise(257).gridX());
