@@ -187,7 +187,26 @@ public final class CudaDevice implements AutoCloseable {
         throw new IllegalArgumentException("kernel argument of type " + a.getClass().getName());
     }
 
-    /** A pair of events around work queued on the stream; {@link Timer#elapsedMs} waits for the second. */
+    /** An event recorded on the stream now (profiling: {@link #elapsedMs} between two, after {@link #sync}). */
+    CUevent mark() {
+        CUevent e = new CUevent();
+        cuEventCreate(e, 0);
+        cuEventRecord(e, stream);
+        return e;
+    }
+
+    /** Milliseconds between two recorded events that have completed; destroys neither. */
+    static float elapsedMs(CUevent from, CUevent to) {
+        float[] ms = new float[1];
+        cuEventElapsedTime(ms, from, to);
+        return ms[0];
+    }
+
+    static void destroy(CUevent e) {
+        cuEventDestroy(e);
+    }
+
+        /** A pair of events around work queued on the stream; {@link Timer#elapsedMs} waits for the second. */
     public Timer startTimer() {
         return new Timer();
     }

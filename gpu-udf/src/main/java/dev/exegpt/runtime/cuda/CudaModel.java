@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import jcuda.driver.CUevent;
 
 /**
  * A T5 or OPT model resident on one GPU: every weight uploaded once, sequence state (KV cache, T5 encoder output and
@@ -32,6 +33,16 @@ public final class CudaModel implements AutoCloseable {
     private final long weightBytes;
     private DevPtr encBiasTable, encBiasLut, decBiasTable, decBiasLut;
     private float lastStepMs;
+    private boolean profiling;
+    private StepTimes lastStepTimes;
+    private final List<CUevent> attentionMarks = new ArrayList<>();
+    private CUevent layersStart, layersEnd;
+
+    /**
+     * GPU time of the parts of a step, from CUDA events (profiling only): the layers, the attention kernels within
+     * them (summed), and the rest (embedding before the layers; final norm, LM head and argmax after).
+     */
+    public record StepTimes(float totalMs, float layersMs, float attentionMs, float headMs) {}
 
     /** One sequence's part of a step: its state range in the pool, the tokens it feeds, and their first position. */
     public record Row(long poolOffsetBytes, StateLayout layout, int[] tokens, int startPos) {}
@@ -71,6 +82,12 @@ public final class CudaModel implements AutoCloseable {
 
     /** GPU time of the last encode or decode step, from CUDA events. */
     public float lastStepMs() { return lastStepMs; }
+
+    /** Records events around the layers and every attention kernel of the next steps (XProfiler on CUDA). */
+    void setProfiling(boolean on) { profiling = on; }
+
+    /** The breakdown of the last step while profiling; null otherwise. */
+    StepTimes lastStepTimes() { return lastStepTimes; }
 
     /** Binds the device's context to the calling thread. */
     public void bind() { dev.bind(); }
@@ -229,10 +246,12 @@ public final class CudaModel implements AutoCloseable {
                            int strideSection, int numKeysSection, int layer, int maxKeys, float scale,
                            DevPtr biasTable, DevPtr lut) {
         LaunchGeometry g = LaunchGeometry.attention(m.rows, c.numHeads(), c.headDim(), maxKeys);
+        if (profiling) attentionMarks.add(dev.mark());
         dev.launch("attention", g, out, q, keys, values, m.at(kSection), m.at(vSection),
                 strideSection < 0 ? 0L : m.at(strideSection), m.at(numKeysSection), m.at(QPOS), layer, m.rows,
                 c.numHeads(), c.headDim(), c.innerDim(), scale, biasTable == null ? 0L : biasTable.address(),
                 lut == null ? 0L : lut.address(), c.maxDistance());
+        if (profiling) attentionMarks.add(dev.mark());
     }
 
     // ----------------------------------------------------------------------------------------------------------------
@@ -306,6 +325,7 @@ public final class CudaModel implements AutoCloseable {
         boolean opt = c.architecture() == Architecture.OPT;
         dev.launch("embedding", LaunchGeometry.rows(t), x, wt("embed"), m.at(IDS), opt ? wt("positions") : 0L,
                 m.at(POS_IDS), t, d);
+        if (profiling) layersStart = dev.mark();
         if (opt) {
             float scale = (float) (1.0 / Math.sqrt(c.headDim()));
             for (int l = 0; l < c.numDecoderLayers(); l++) {
@@ -334,6 +354,7 @@ public final class CudaModel implements AutoCloseable {
                 matmul(x, attn, wt(p + "self.o"), 0L, t, d, inner, true);
                 feedForward(p, x, h, f, gate, t);
             }
+            if (profiling) layersEnd = dev.mark();
             rmsNorm(h, x, wt("encoder_norm"), t, 1f);
             int row = 0;
             for (Row r : rows) {
@@ -342,6 +363,7 @@ public final class CudaModel implements AutoCloseable {
                 row += r.tokens().length;
             }
             lastStepMs = timer.elapsedMs();
+            if (profiling) collectTimes();
             return new Next(new int[0], null);
         } else {
             for (Row r : rows) {
@@ -373,6 +395,7 @@ public final class CudaModel implements AutoCloseable {
             }
         }
         // the head: last row of each sequence (a prefill has many), final norm, LM head, greedy choice
+        if (profiling) layersEnd = dev.mark();
         long last = x;
         if (t != numSeqs) {
             last = buf("last", (long) numSeqs * d).address();
@@ -387,6 +410,7 @@ public final class CudaModel implements AutoCloseable {
         DevPtr next = buf("next", 2L * numSeqs);
         dev.launch("argmax_rows", new LaunchGeometry(numSeqs, 1, 1024, 0), next.address(), logits.address(), numSeqs, vocab);
         lastStepMs = timer.elapsedMs();
+        if (profiling) collectTimes();
         long[] ids = new long[numSeqs];
         dev.copyOut(ids, next, numSeqs);
         int[] tokens = new int[numSeqs];
@@ -397,6 +421,20 @@ public final class CudaModel implements AutoCloseable {
             for (int i = 0; i < numSeqs; i++) dev.copyOut(kept[i], 0, logits, (long) i * vocab, vocab);
         }
         return new Next(tokens, kept);
+    }
+
+    /** After a profiled step has completed: the breakdown from its events, which are then destroyed. */
+    private void collectTimes() {
+        float layers = CudaDevice.elapsedMs(layersStart, layersEnd);
+        float attention = 0;
+        for (int i = 0; i + 1 < attentionMarks.size(); i += 2) {
+            attention += CudaDevice.elapsedMs(attentionMarks.get(i), attentionMarks.get(i + 1));
+        }
+        lastStepTimes = new StepTimes(lastStepMs, layers, attention, lastStepMs - layers);
+        for (CUevent e : attentionMarks) CudaDevice.destroy(e);
+        attentionMarks.clear();
+        CudaDevice.destroy(layersStart);
+        CudaDevice.destroy(layersEnd);
     }
 
     /** T5's feed-forward sub-layer with its norm and residual: x += wo(act(wi(RMS(x)))). */
@@ -457,6 +495,13 @@ public final class CudaModel implements AutoCloseable {
             dev.copyIn(poolMemory, base + s.selfKeys(l), host.selfKeys[l], 0, host.length * inner);
             dev.copyIn(poolMemory, base + s.selfValues(l), host.selfValues[l], 0, host.length * inner);
         }
+    }
+
+    /** Copies floats within the pool (float indexes) and waits: a stage-to-stage hand-off on one GPU (profiling). */
+    void copyWithinPool(long dstFloat, long srcFloat, long floats) {
+        dev.bind();
+        dev.copyAsync(poolMemory, dstFloat, poolMemory, srcFloat, floats);
+        dev.sync();
     }
 
     /** The device's memory: free and total bytes. */
