@@ -1,12 +1,15 @@
 package dev.exegpt.runtime.cuda;
 
+import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
 /**
  * Whether the CUDA backend can run here, asked once per JVM and cached (DESIGN.md §6): JCuda's native library must
  * load (it needs the driver's {@code libcuda.so.1}; without it the first JCuda call throws UnsatisfiedLinkError),
- * {@code cuInit} must succeed, at least one device must answer, and the build must have compiled the PTX.
+ * {@code cuInit} must succeed, at least one device must answer, the build must have compiled the PTX, and the driver
+ * must load it (a driver older than the nvcc that built the PTX refuses its ISA version).
  */
 public final class CudaProbe {
     private CudaProbe() {}
@@ -65,7 +68,34 @@ public final class CudaProbe {
             return new Result(false, "this build has no PTX (" + Ptx.RESOURCE + "): nvcc was absent when gpu-udf was"
                     + " built; rebuild where nvcc is on the PATH", count);
         }
+        String loadFailure = loadModuleOnDevice0(ptx);
+        if (loadFailure != null) {
+            return new Result(false, "the CUDA driver cannot load this build's kernels (" + loadFailure + "); the driver"
+                    + " must support PTX ISA " + Ptx.version(ptx) + " (that of the nvcc that built gpu-udf)", count);
+        }
         return new Result(true, count + " CUDA device(s): " + names, count);
+    }
+
+    /** Loads the PTX into device 0's primary context and unloads it: null when it loads, else why not. */
+    private static String loadModuleOnDevice0(String ptx) {
+        CUdevice d = new CUdevice();
+        CUcontext ctx = new CUcontext();
+        boolean retained = false;
+        try {
+            JCudaDriver.cuDeviceGet(d, 0);
+            JCudaDriver.cuDevicePrimaryCtxRetain(ctx, d);
+            retained = true;
+            JCudaDriver.cuCtxSetCurrent(ctx);
+            CUmodule m = new CUmodule();
+            byte[] image = java.util.Arrays.copyOf(ptx.getBytes(java.nio.charset.StandardCharsets.US_ASCII), ptx.length() + 1);
+            JCudaDriver.cuModuleLoadData(m, image);
+            JCudaDriver.cuModuleUnload(m);
+            return null;
+        } catch (RuntimeException e) {
+            return firstLine(e);
+        } finally {
+            if (retained) JCudaDriver.cuDevicePrimaryCtxRelease(d);
+        }
     }
 
     private static String firstLine(Throwable e) {

@@ -45,6 +45,12 @@ public final class Ptx {
         return names;
     }
 
+    /** The PTX ISA version ({@code .version 9.0} gives "9.0"), or "unknown". */
+    public static String version(String ptx) {
+        Matcher m = Pattern.compile("(?m)^\\s*\\.version\\s+(\\d+\\.\\d+)").matcher(ptx);
+        return m.find() ? m.group(1) : "unknown";
+    }
+
     /** The entries the Java side needs that the PTX lacks (empty when it is complete). */
     public static List<String> missing(String ptx) {
         Set<String> have = entries(ptx);

@@ -60,7 +60,15 @@ public final class Engine implements AutoCloseable {
     }
 
     public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        Backend backend = engineConfig.backend().resolve();
+        Backend backend;
+        if (engineConfig.backend() == Backend.AUTO
+                && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
+            backend = Backend.CPU;                    // what only the CPU backend runs: TP or pipelines over threads
+            LOG.info("backend auto: using the CPU backend for layout {}{} (the CUDA backend runs one GPU)",
+                    engineConfig.layout(), engineConfig.referenceKernels() ? " with reference kernels" : "");
+        } else {
+            backend = engineConfig.backend().resolve();
+        }
         this.config = config;
         this.engineConfig = engineConfig;
         if (backend == Backend.CUDA) {

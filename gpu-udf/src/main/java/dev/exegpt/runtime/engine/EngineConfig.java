@@ -5,7 +5,8 @@ import static dev.exegpt.runtime.Require.require;
 /**
  * How an engine runs.
  *
- * @param backend cpu, cuda or auto (CUDA when a device answers, else the CPU; see {@link Backend#resolve})
+ * @param backend cpu, cuda or auto (CUDA when a device answers and the layout is one device without reference
+ *     kernels, else the CPU; see {@link Backend#resolve})
  * @param layout the device group's pipeline stages and TP groups
  * @param threadsPerDevice kernel threads per device; 0 = the machine's cores divided by the layout's devices
  * @param kvCacheCapacityBytes bytes of sequence state (KV cache, encoder output) the engine may hold

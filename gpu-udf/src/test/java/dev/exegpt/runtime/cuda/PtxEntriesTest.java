@@ -31,6 +31,8 @@ class PtxEntriesTest {
                 """;
         assertEquals(List.of("matmul_f32", "attention"), List.copyOf(Ptx.entries(ptx)));
         assertTrue(Ptx.missing(ptx).contains("layer_norm"));
+        assertEquals("9.0", Ptx.version(ptx));
+        assertEquals("unknown", Ptx.version("no header"));
     }
 
     @Test
