@@ -34,34 +34,38 @@ public final class CudaBench {
      * Times (n, n) @ (n, n)^T in f32 (the kernel the engine picks for the shape) or f16 (tensor cores): 3 warm-ups,
      * then the median of 10 event-timed launches.
      */
-    public static MatmulResult matmul(CudaDevice dev, String dtype, int n) {
+    public static MatmulResult matmul(Gpu dev, String dtype, int n) {
         String kernel = dtype.equals("f16") ? "matmul_f16" : LaunchGeometry.matmulKernel(n, n);
         SplittableRandom rnd = new SplittableRandom(42);
         float[] a = new float[n * n];
         for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextDouble() - 0.5);
-        DevPtr da = dev.upload(a);
-        DevPtr dw = dev.upload(a);
-        DevPtr dc = dev.alloc(4L * n * n);
-        long weights = dw.address();
-        DevPtr half = null;
+        long da = dev.alloc(4L * n * n);
+        long dw = dev.alloc(4L * n * n);
+        long dc = dev.alloc(4L * n * n);
+        dev.copyIn(da, a, 0, a.length);
+        dev.copyIn(dw, a, 0, a.length);
+        long weights = dw;
+        long half = 0;
         if (dtype.equals("f16")) {
             half = dev.alloc(2L * n * n);
-            dev.launch("convert_f32_f16",
-                    LaunchGeometry.elementwise((long) n * n), half.address(), dw.address(), (long) n * n);
-            weights = half.address();
+            dev.launch("convert_f32_f16", LaunchGeometry.elementwise((long) n * n), half, dw, (long) n * n);
+            weights = half;
         }
         LaunchGeometry g = dtype.equals("f16") ? LaunchGeometry.matmulWmma(n, n) : LaunchGeometry.matmulF32(n, n);
-        for (int i = 0; i < 3; i++) dev.launch(kernel, g, dc.address(), da.address(), weights, 0L, n, n, n, n, 0);
+        for (int i = 0; i < 3; i++) dev.launch(kernel, g, dc, da, weights, 0L, n, n, n, n, 0);
         double[] ms = new double[10];
         for (int i = 0; i < ms.length; i++) {
-            CudaDevice.Timer t = dev.startTimer();
-            dev.launch(kernel, g, dc.address(), da.address(), weights, 0L, n, n, n, n, 0);
-            ms[i] = t.elapsedMs();
+            Object start = dev.mark();
+            dev.launch(kernel, g, dc, da, weights, 0L, n, n, n, n, 0);
+            Object end = dev.mark();
+            ms[i] = dev.elapsedMs(start, end);
+            dev.release(start);
+            dev.release(end);
         }
         dev.free(da);
         dev.free(dw);
         dev.free(dc);
-        if (half != null) dev.free(half);
+        if (half != 0) dev.free(half);
         Arrays.sort(ms);
         double median = ms[ms.length / 2];
         return new MatmulResult(dtype, kernel, n, median, 2.0 * n * n * n / (median * 1e9));

@@ -9,7 +9,6 @@ import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
@@ -25,15 +24,15 @@ import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
@@ -43,10 +42,12 @@ import jcuda.driver.CUstream_flags;
 /**
  * One GPU as the runtime uses it: its primary context, the kernels' module, one stream that every launch and device
  * copy of the engine goes on (so the host never waits between kernels, only when it reads results), and the device
- * allocations, freed on {@link #close}. The caller thread is bound to the context on construction; a different
- * thread must call {@link #bind} first. JCuda exceptions are on: every driver error throws CudaException.
+ * allocations, freed on {@link #close}. Memory is addressed by 64-bit device addresses (a kernel takes a pointer as
+ * that value, so an offset into the KV pool costs nothing); copies find the allocation an address falls in. The
+ * caller thread is bound to the context on construction; another thread calls {@link #bind} first. JCuda exceptions
+ * are on: every driver error throws CudaException.
  */
-public final class CudaDevice implements AutoCloseable {
+public final class CudaDevice implements Gpu {
     private final int index;
     private final String name;
     private final CUdevice device = new CUdevice();
@@ -54,7 +55,8 @@ public final class CudaDevice implements AutoCloseable {
     private final CUmodule module = new CUmodule();
     private final CUstream stream = new CUstream();
     private final Map<String, CUfunction> functions = new HashMap<>();
-    private final List<DevPtr> allocations = new ArrayList<>();
+    private final TreeMap<Long, DevPtr> allocations = new TreeMap<>();
+    private final Map<Long, Long> sizes = new HashMap<>();
     private long allocatedBytes;
 
     /** Opens device {@code index}: fails with a clear message when the backend is unavailable or the index is absent. */
@@ -84,16 +86,18 @@ public final class CudaDevice implements AutoCloseable {
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT);
     }
 
+    @Override
     public int index() { return index; }
 
+    @Override
     public String name() { return name; }
 
-    /** Makes this device's context current on the calling thread. */
+    @Override
     public void bind() {
         cuCtxSetCurrent(context);
     }
 
-    /** Free and total device memory, bytes. */
+    @Override
     public long[] memoryInfo() {
         long[] free = new long[1];
         long[] total = new long[1];
@@ -101,77 +105,77 @@ public final class CudaDevice implements AutoCloseable {
         return new long[] {free[0], total[0]};
     }
 
-    /** Bytes this object has allocated. */
+    @Override
     public long allocatedBytes() { return allocatedBytes; }
 
-    /** A device allocation of bytes (at least 4), freed on close. */
-    DevPtr alloc(long bytes) {
+    @Override
+    public long alloc(long bytes) {
         DevPtr p = new DevPtr();
-        cuMemAlloc(p, Math.max(4, bytes));
-        allocations.add(p);
-        allocatedBytes += Math.max(4, bytes);
-        return p;
+        long n = Math.max(4, bytes);
+        cuMemAlloc(p, n);
+        allocations.put(p.address(), p);
+        sizes.put(p.address(), n);
+        allocatedBytes += n;
+        return p.address();
     }
 
-    /** Frees an allocation made by {@link #alloc}. */
-    void free(DevPtr p) {
-        if (allocations.remove(p)) cuMemFree(p);
+    @Override
+    public void free(long address) {
+        DevPtr p = allocations.remove(address);
+        if (p == null) throw new IllegalArgumentException("no allocation starts at 0x" + Long.toHexString(address));
+        allocatedBytes -= sizes.remove(address);
+        cuMemFree(p);
     }
 
-    /** A new device array holding a copy of a (synchronous). */
-    DevPtr upload(float[] a) {
-        DevPtr p = alloc(4L * a.length);
-        cuMemcpyHtoD(p, Pointer.to(a), 4L * a.length);
-        return p;
-    }
-
-    DevPtr upload(int[] a) {
-        DevPtr p = alloc(4L * a.length);
-        cuMemcpyHtoD(p, Pointer.to(a), 4L * a.length);
-        return p;
-    }
-
-    /**
-     * Copies len longs of a into dst (synchronous: the legacy default stream waits for this device's stream, so the
-     * copy lands after the kernels queued before it).
-     */
-    void copyIn(DevPtr dst, long[] a, int len) {
-        if (len > 0) cuMemcpyHtoD(dst, Pointer.to(a), 8L * len);
-    }
-
-    /** Copies a[off .. off+len) into dst from float index dstFloat on (synchronous, as above). */
-    void copyIn(DevPtr dst, long dstFloat, float[] a, int off, int len) {
-        if (len > 0) cuMemcpyHtoD(dst.withByteOffset(4 * dstFloat), Pointer.to(a).withByteOffset(4L * off), 4L * len);
-    }
-
-    /** Copies len floats from src (from float index srcFloat) into a[off ..) once the stream's work is done. */
-    void copyOut(float[] a, int off, DevPtr src, long srcFloat, int len) {
-        cuStreamSynchronize(stream);
-        if (len > 0) cuMemcpyDtoH(Pointer.to(a).withByteOffset(4L * off), src.withByteOffset(4 * srcFloat), 4L * len);
-    }
-
-    void copyOut(long[] a, DevPtr src, int len) {
-        cuStreamSynchronize(stream);
-        if (len > 0) cuMemcpyDtoH(Pointer.to(a), src, 8L * len);
-    }
-
-    /** Device-to-device copy of numFloats floats between float indexes of two allocations, on the stream. */
-    void copyAsync(DevPtr dst, long dstFloat, DevPtr src, long srcFloat, long numFloats) {
-        if (numFloats > 0) {
-            cuMemcpyDtoDAsync(dst.withByteOffset(4 * dstFloat), src.withByteOffset(4 * srcFloat), 4 * numFloats, stream);
+    /** The driver pointer of a device address inside one of this device's allocations. */
+    private CUdeviceptr at(long address, long bytes) {
+        Map.Entry<Long, DevPtr> e = allocations.floorEntry(address);
+        if (e == null || address + bytes > e.getKey() + sizes.get(e.getKey())) {
+            throw new IllegalArgumentException(bytes + " bytes at 0x" + Long.toHexString(address)
+                    + " are not inside one allocation");
         }
+        return e.getValue().withByteOffset(address - e.getKey());
     }
 
-    /** Waits for everything queued on the stream. */
+    @Override
+    public void copyIn(long dst, long[] a, int len) {
+        if (len > 0) cuMemcpyHtoD(at(dst, 8L * len), Pointer.to(a), 8L * len);
+    }
+
+    @Override
+    public void copyIn(long dst, float[] a, int off, int len) {
+        if (len > 0) cuMemcpyHtoD(at(dst, 4L * len), Pointer.to(a).withByteOffset(4L * off), 4L * len);
+    }
+
+    @Override
+    public void copyIn(long dst, int[] a, int len) {
+        if (len > 0) cuMemcpyHtoD(at(dst, 4L * len), Pointer.to(a), 4L * len);
+    }
+
+    @Override
+    public void copyOut(float[] a, int off, long src, int len) {
+        cuStreamSynchronize(stream);
+        if (len > 0) cuMemcpyDtoH(Pointer.to(a).withByteOffset(4L * off), at(src, 4L * len), 4L * len);
+    }
+
+    @Override
+    public void copyOut(long[] a, long src, int len) {
+        cuStreamSynchronize(stream);
+        if (len > 0) cuMemcpyDtoH(Pointer.to(a), at(src, 8L * len), 8L * len);
+    }
+
+    @Override
+    public void copyAsync(long dst, long src, long bytes) {
+        if (bytes > 0) cuMemcpyDtoDAsync(at(dst, bytes), at(src, bytes), bytes, stream);
+    }
+
+    @Override
     public void sync() {
         cuStreamSynchronize(stream);
     }
 
-    /**
-     * Launches a kernel of the module on the stream. Arguments are boxed int, float or long; a device pointer is a
-     * long address ({@link DevPtr#address}, 0 for null), as it is to the kernel.
-     */
-    void launch(String kernel, LaunchGeometry g, Object... args) {
+    @Override
+    public void launch(String kernel, LaunchGeometry g, Object... args) {
         CUfunction f = functions.get(kernel);
         if (f == null) throw new IllegalArgumentException("kernel " + kernel + ": not in Ptx.ENTRIES");
         NativePointerObject[] params = new NativePointerObject[args.length];
@@ -184,61 +188,35 @@ public final class CudaDevice implements AutoCloseable {
         if (a instanceof Integer i) return Pointer.to(new int[] {i});
         if (a instanceof Long l) return Pointer.to(new long[] {l});
         if (a instanceof Float x) return Pointer.to(new float[] {x});
-        throw new IllegalArgumentException("kernel argument of type " + a.getClass().getName());
+        throw new IllegalArgumentException("kernel argument of type " + (a == null ? "null" : a.getClass().getName()));
     }
 
-    /** An event recorded on the stream now (profiling: {@link #elapsedMs} between two, after {@link #sync}). */
-    CUevent mark() {
+    @Override
+    public Object mark() {
         CUevent e = new CUevent();
         cuEventCreate(e, 0);
         cuEventRecord(e, stream);
         return e;
     }
 
-    /** Milliseconds between two recorded events that have completed; destroys neither. */
-    static float elapsedMs(CUevent from, CUevent to) {
+    @Override
+    public float elapsedMs(Object from, Object to) {
+        cuStreamSynchronize(stream);
         float[] ms = new float[1];
-        cuEventElapsedTime(ms, from, to);
+        cuEventElapsedTime(ms, (CUevent) from, (CUevent) to);
         return ms[0];
     }
 
-    static void destroy(CUevent e) {
-        cuEventDestroy(e);
-    }
-
-        /** A pair of events around work queued on the stream; {@link Timer#elapsedMs} waits for the second. */
-    public Timer startTimer() {
-        return new Timer();
-    }
-
-    /** CUDA-event timing of the stream's work between creation and {@link #elapsedMs}. */
-    public final class Timer {
-        private final CUevent start = new CUevent();
-        private final CUevent stop = new CUevent();
-
-        private Timer() {
-            cuEventCreate(start, 0);
-            cuEventCreate(stop, 0);
-            cuEventRecord(start, stream);
-        }
-
-        /** Milliseconds of GPU time from creation to now (records the stop event and waits for it). */
-        public float elapsedMs() {
-            cuEventRecord(stop, stream);
-            cuEventSynchronize(stop);
-            float[] ms = new float[1];
-            cuEventElapsedTime(ms, start, stop);
-            cuEventDestroy(start);
-            cuEventDestroy(stop);
-            return ms[0];
-        }
+    @Override
+    public void release(Object mark) {
+        cuEventDestroy((CUevent) mark);
     }
 
     @Override
     public void close() {
         cuCtxSetCurrent(context);
         cuStreamSynchronize(stream);
-        for (DevPtr p : allocations) cuMemFree(p);
+        for (DevPtr p : allocations.values()) cuMemFree(p);
         allocations.clear();
         cuStreamDestroy(stream);
         cuModuleUnload(module);

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import jcuda.driver.CUevent;
 
 /**
  * A T5 or OPT model resident on one GPU: every weight uploaded once, sequence state (KV cache, T5 encoder output and
@@ -24,19 +23,19 @@ import jcuda.driver.CUevent;
  */
 public final class CudaModel implements AutoCloseable {
     private final ModelConfig c;
-    private final CudaDevice dev;
+    private final Gpu dev;
     private final KvPool pool;
-    private final DevPtr poolMemory;
-    private final Map<String, DevPtr> w = new HashMap<>();
-    private final Map<String, DevPtr> scratch = new HashMap<>();
+    private final long poolMemory;                // device address of the state pool
+    private final Map<String, Long> w = new HashMap<>();            // weight name -> device address
+    private final Map<String, Long> scratch = new HashMap<>();
     private final Map<String, Long> scratchFloats = new HashMap<>();
     private final long weightBytes;
-    private DevPtr encBiasTable, encBiasLut, decBiasTable, decBiasLut;
+    private long encBiasTable, encBiasLut, decBiasTable, decBiasLut;
     private float lastStepMs;
     private boolean profiling;
     private StepTimes lastStepTimes;
-    private final List<CUevent> attentionMarks = new ArrayList<>();
-    private CUevent layersStart, layersEnd;
+    private final List<Object> attentionMarks = new ArrayList<>();
+    private Object layersStart, layersEnd;
 
     /**
      * GPU time of the parts of a step, from CUDA events (profiling only): the layers, the attention kernels within
@@ -55,15 +54,20 @@ public final class CudaModel implements AutoCloseable {
      * the memory left after the weights (scratch needs the rest).
      */
     public CudaModel(ModelConfig c, Weights weights, int deviceIndex, long poolBytes) {
+        this(c, weights, new CudaDevice(deviceIndex), poolBytes);
+    }
+
+    /** On the given GPU (tests: an emulation of the kernels). */
+    CudaModel(ModelConfig c, Weights weights, Gpu gpu, long poolBytes) {
         this.c = c;
-        this.dev = new CudaDevice(deviceIndex);
+        this.dev = gpu;
         try {
             uploadWeights(weights);
             this.weightBytes = dev.allocatedBytes();
             long free = dev.memoryInfo()[0];
             long bytes = Math.min(poolBytes, (long) (free * 0.9) - (256L << 20));
             if (bytes < KvPool.GRANULE_BYTES) {
-                throw new IllegalStateException("GPU " + deviceIndex + " (" + dev.name() + "): " + (free >> 20)
+                throw new IllegalStateException("GPU " + dev.index() + " (" + dev.name() + "): " + (free >> 20)
                         + " MiB free after the weights, too little for a state pool");
             }
             this.pool = new KvPool(bytes);
@@ -96,7 +100,19 @@ public final class CudaModel implements AutoCloseable {
     // weights
 
     private void put(String key, float[] data) {
-        w.put(key, dev.upload(data));
+        w.put(key, upload(data));
+    }
+
+    private long upload(float[] a) {
+        long p = dev.alloc(4L * a.length);
+        dev.copyIn(p, a, 0, a.length);
+        return p;
+    }
+
+    private long upload(int[] a) {
+        long p = dev.alloc(4L * a.length);
+        dev.copyIn(p, a, a.length);
+        return p;
     }
 
     private void uploadWeights(Weights weights) {
@@ -162,35 +178,35 @@ public final class CudaModel implements AutoCloseable {
                 put(k + "ff.wo", weights.get(f + "DenseReluDense.wo.weight", d, ffn).data());
             }
             String name = stack + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
-            DevPtr table = dev.upload(weights.get(name, c.numBuckets(), c.numHeads()).data());
+            long table = upload(weights.get(name, c.numBuckets(), c.numHeads()).data());
             int[] lut = new int[2 * c.maxDistance() + 1];
             for (int r = -c.maxDistance(); r <= c.maxDistance(); r++) {
                 lut[r + c.maxDistance()] = T5RelativeBias.bucket(r, encoder, c.numBuckets(), c.maxDistance());
             }
             if (encoder) {
                 encBiasTable = table;
-                encBiasLut = dev.upload(lut);
+                encBiasLut = upload(lut);
             } else {
                 decBiasTable = table;
-                decBiasLut = dev.upload(lut);
+                decBiasLut = upload(lut);
             }
         }
     }
 
     private long wt(String key) {
-        DevPtr p = w.get(key);
+        Long p = w.get(key);
         if (p == null) throw new IllegalStateException("weight " + key + " was not uploaded");
-        return p.address();
+        return p;
     }
 
     // ----------------------------------------------------------------------------------------------------------------
     // scratch and metadata
 
     /** A scratch buffer of at least floats floats (grown, never shrunk; contents not kept across growth). */
-    private DevPtr buf(String name, long floats) {
+    private long buf(String name, long floats) {
         Long have = scratchFloats.get(name);
         if (have == null || have < floats) {
-            DevPtr old = scratch.get(name);
+            Long old = scratch.get(name);
             if (old != null) {
                 dev.sync();
                 dev.free(old);
@@ -206,7 +222,7 @@ public final class CudaModel implements AutoCloseable {
     private final class Meta {
         final long[] host;
         final int rows;
-        final DevPtr device;
+        final long device;
 
         Meta(int rows, int numSections) {
             this.rows = rows;
@@ -216,7 +232,7 @@ public final class CudaModel implements AutoCloseable {
 
         void set(int section, int row, long value) { host[section * rows + row] = value; }
 
-        long at(int section) { return device.address() + 8L * section * rows; }
+        long at(int section) { return device + 8L * section * rows; }
 
         void upload() { dev.copyIn(device, host, host.length); }
     }
@@ -244,13 +260,12 @@ public final class CudaModel implements AutoCloseable {
 
     private void attention(long out, long q, long keys, long values, Meta m, int kSection, int vSection,
                            int strideSection, int numKeysSection, int layer, int maxKeys, float scale,
-                           DevPtr biasTable, DevPtr lut) {
+                           long biasTable, long lut) {
         LaunchGeometry g = LaunchGeometry.attention(m.rows, c.numHeads(), c.headDim(), maxKeys);
         if (profiling) attentionMarks.add(dev.mark());
         dev.launch("attention", g, out, q, keys, values, m.at(kSection), m.at(vSection),
                 strideSection < 0 ? 0L : m.at(strideSection), m.at(numKeysSection), m.at(QPOS), layer, m.rows,
-                c.numHeads(), c.headDim(), c.innerDim(), scale, biasTable == null ? 0L : biasTable.address(),
-                lut == null ? 0L : lut.address(), c.maxDistance());
+                c.numHeads(), c.headDim(), c.innerDim(), scale, biasTable, lut, c.maxDistance());
         if (profiling) attentionMarks.add(dev.mark());
     }
 
@@ -312,16 +327,16 @@ public final class CudaModel implements AutoCloseable {
             at += n;
         }
         m.upload();
-        long pool = poolMemory.address();
-        long x = buf("x", (long) t * d).address();
-        long h = buf("h", (long) t * d).address();
-        long q = buf("q", (long) t * inner).address();
-        long k = buf("k", (long) t * inner).address();
-        long v = buf("v", (long) t * inner).address();
-        long attn = buf("attn", (long) t * inner).address();
-        long f = buf("f", (long) t * ffn).address();
-        long gate = c.gatedGelu() ? buf("gate", (long) t * ffn).address() : 0L;
-        CudaDevice.Timer timer = dev.startTimer();
+        long pool = poolMemory;
+        long x = buf("x", (long) t * d);
+        long h = buf("h", (long) t * d);
+        long q = buf("q", (long) t * inner);
+        long k = buf("k", (long) t * inner);
+        long v = buf("v", (long) t * inner);
+        long attn = buf("attn", (long) t * inner);
+        long f = buf("f", (long) t * ffn);
+        long gate = c.gatedGelu() ? buf("gate", (long) t * ffn) : 0L;
+        Object start = dev.mark();
         boolean opt = c.architecture() == Architecture.OPT;
         dev.launch("embedding", LaunchGeometry.rows(t), x, wt("embed"), m.at(IDS), opt ? wt("positions") : 0L,
                 m.at(POS_IDS), t, d);
@@ -336,7 +351,7 @@ public final class CudaModel implements AutoCloseable {
                 matmul(v, h, wt(p + "v"), wt(p + "v.b"), t, inner, d, false);
                 dev.launch("write_kv", LaunchGeometry.rows(t), pool, k, v, m.at(SELF_K), m.at(SELF_V),
                         m.at(SELF_STRIDE), m.at(QPOS), l, t, inner);
-                attention(attn, q, pool, pool, m, SELF_K, SELF_V, SELF_STRIDE, SELF_KEYS, l, maxSelf, scale, null, null);
+                attention(attn, q, pool, pool, m, SELF_K, SELF_V, SELF_STRIDE, SELF_KEYS, l, maxSelf, scale, 0L, 0L);
                 matmul(x, attn, wt(p + "o"), wt(p + "o.b"), t, d, inner, true);
                 layerNorm(h, x, wt(p + "ln2.w"), wt(p + "ln2.b"), t);
                 matmul(f, h, wt(p + "fc1"), wt(p + "fc1.b"), t, ffn, d, false);
@@ -359,10 +374,10 @@ public final class CudaModel implements AutoCloseable {
             int row = 0;
             for (Row r : rows) {
                 long dst = r.poolOffsetBytes() / 4 + r.layout().encoderOutput();
-                dev.copyAsync(poolMemory, dst, scratch.get("h"), (long) row * d, (long) r.tokens().length * d);
+                dev.copyAsync(poolMemory + 4 * dst, h + 4L * row * d, 4L * r.tokens().length * d);
                 row += r.tokens().length;
             }
-            lastStepMs = timer.elapsedMs();
+            lastStepMs = finish(start);
             if (profiling) collectTimes();
             return new Next(new int[0], null);
         } else {
@@ -389,7 +404,7 @@ public final class CudaModel implements AutoCloseable {
                 matmul(x, attn, wt(p + "self.o"), 0L, t, d, inner, true);
                 rmsNorm(h, x, wt(p + "cross.norm"), t, 1f);
                 matmul(q, h, wt(p + "cross.q"), 0L, t, inner, d, false);
-                attention(attn, q, pool, pool, m, CROSS_K, CROSS_V, CROSS_STRIDE, CROSS_KEYS, l, maxCross, 1f, null, null);
+                attention(attn, q, pool, pool, m, CROSS_K, CROSS_V, CROSS_STRIDE, CROSS_KEYS, l, maxCross, 1f, 0L, 0L);
                 matmul(x, attn, wt(p + "cross.o"), 0L, t, d, inner, true);
                 feedForward(p, x, h, f, gate, t);
             }
@@ -398,18 +413,18 @@ public final class CudaModel implements AutoCloseable {
         if (profiling) layersEnd = dev.mark();
         long last = x;
         if (t != numSeqs) {
-            last = buf("last", (long) numSeqs * d).address();
+            last = buf("last", (long) numSeqs * d);
             dev.launch("gather_rows", LaunchGeometry.rows(numSeqs), last, x, m.at(LAST_ROW), numSeqs, d);
         }
-        long hn = buf("head", (long) numSeqs * d).address();
+        long hn = buf("head", (long) numSeqs * d);
         if (opt) layerNorm(hn, last, wt("final.w"), wt("final.b"), numSeqs);
         else rmsNorm(hn, last, wt("final.w"), numSeqs, c.tieWordEmbeddings() ? (float) Math.pow(d, -0.5) : 1f);
         int vocab = c.vocabSize();
-        DevPtr logits = buf("logits", (long) numSeqs * vocab);
-        matmul(logits.address(), hn, wt("lm_head"), 0L, numSeqs, vocab, d, false);
-        DevPtr next = buf("next", 2L * numSeqs);
-        dev.launch("argmax_rows", new LaunchGeometry(numSeqs, 1, 1024, 0), next.address(), logits.address(), numSeqs, vocab);
-        lastStepMs = timer.elapsedMs();
+        long logits = buf("logits", (long) numSeqs * vocab);
+        matmul(logits, hn, wt("lm_head"), 0L, numSeqs, vocab, d, false);
+        long next = buf("next", 2L * numSeqs);
+        dev.launch("argmax_rows", new LaunchGeometry(numSeqs, 1, 1024, 0), next, logits, numSeqs, vocab);
+        lastStepMs = finish(start);
         if (profiling) collectTimes();
         long[] ids = new long[numSeqs];
         dev.copyOut(ids, next, numSeqs);
@@ -418,23 +433,32 @@ public final class CudaModel implements AutoCloseable {
         float[][] kept = null;
         if (keepLogits) {
             kept = new float[numSeqs][vocab];
-            for (int i = 0; i < numSeqs; i++) dev.copyOut(kept[i], 0, logits, (long) i * vocab, vocab);
+            for (int i = 0; i < numSeqs; i++) dev.copyOut(kept[i], 0, logits + 4L * i * vocab, vocab);
         }
         return new Next(tokens, kept);
     }
 
-    /** After a profiled step has completed: the breakdown from its events, which are then destroyed. */
+    /** Records the end of a step, waits for it, and returns its GPU time since start. */
+    private float finish(Object start) {
+        Object end = dev.mark();
+        float ms = dev.elapsedMs(start, end);
+        dev.release(start);
+        dev.release(end);
+        return ms;
+    }
+
+    /** After a profiled step has completed: the breakdown from its events, which are then released. */
     private void collectTimes() {
-        float layers = CudaDevice.elapsedMs(layersStart, layersEnd);
+        float layers = dev.elapsedMs(layersStart, layersEnd);
         float attention = 0;
         for (int i = 0; i + 1 < attentionMarks.size(); i += 2) {
-            attention += CudaDevice.elapsedMs(attentionMarks.get(i), attentionMarks.get(i + 1));
+            attention += dev.elapsedMs(attentionMarks.get(i), attentionMarks.get(i + 1));
         }
         lastStepTimes = new StepTimes(lastStepMs, layers, attention, lastStepMs - layers);
-        for (CUevent e : attentionMarks) CudaDevice.destroy(e);
+        for (Object e : attentionMarks) dev.release(e);
         attentionMarks.clear();
-        CudaDevice.destroy(layersStart);
-        CudaDevice.destroy(layersEnd);
+        dev.release(layersStart);
+        dev.release(layersEnd);
     }
 
     /** T5's feed-forward sub-layer with its norm and residual: x += wo(act(wi(RMS(x)))). */
@@ -462,17 +486,17 @@ public final class CudaModel implements AutoCloseable {
         long base = poolOffsetBytes / 4;
         int inner = c.innerDim();
         if (s.encoderLength() > 0) {
-            dev.copyOut(host.encoderOutput, 0, poolMemory, base + s.encoderOutput(), s.encoderLength() * c.dModel());
+            dev.copyOut(host.encoderOutput, 0, poolMemory + 4 * (base + s.encoderOutput()), s.encoderLength() * c.dModel());
             if (host.length > 0) {
                 for (int l = 0; l < s.numLayers(); l++) {
-                    dev.copyOut(host.crossKeys[l], 0, poolMemory, base + s.crossKeys(l), s.encoderLength() * inner);
-                    dev.copyOut(host.crossValues[l], 0, poolMemory, base + s.crossValues(l), s.encoderLength() * inner);
+                    dev.copyOut(host.crossKeys[l], 0, poolMemory + 4 * (base + s.crossKeys(l)), s.encoderLength() * inner);
+                    dev.copyOut(host.crossValues[l], 0, poolMemory + 4 * (base + s.crossValues(l)), s.encoderLength() * inner);
                 }
             }
         }
         for (int l = 0; l < s.numLayers(); l++) {
-            dev.copyOut(host.selfKeys[l], 0, poolMemory, base + s.selfKeys(l), host.length * inner);
-            dev.copyOut(host.selfValues[l], 0, poolMemory, base + s.selfValues(l), host.length * inner);
+            dev.copyOut(host.selfKeys[l], 0, poolMemory + 4 * (base + s.selfKeys(l)), host.length * inner);
+            dev.copyOut(host.selfValues[l], 0, poolMemory + 4 * (base + s.selfValues(l)), host.length * inner);
         }
     }
 
@@ -483,32 +507,32 @@ public final class CudaModel implements AutoCloseable {
         int inner = c.innerDim();
         dev.sync();
         if (s.encoderLength() > 0) {
-            dev.copyIn(poolMemory, base + s.encoderOutput(), host.encoderOutput, 0, s.encoderLength() * c.dModel());
+            dev.copyIn(poolMemory + 4 * (base + s.encoderOutput()), host.encoderOutput, 0, s.encoderLength() * c.dModel());
             if (host.length > 0) {
                 for (int l = 0; l < s.numLayers(); l++) {
-                    dev.copyIn(poolMemory, base + s.crossKeys(l), host.crossKeys[l], 0, s.encoderLength() * inner);
-                    dev.copyIn(poolMemory, base + s.crossValues(l), host.crossValues[l], 0, s.encoderLength() * inner);
+                    dev.copyIn(poolMemory + 4 * (base + s.crossKeys(l)), host.crossKeys[l], 0, s.encoderLength() * inner);
+                    dev.copyIn(poolMemory + 4 * (base + s.crossValues(l)), host.crossValues[l], 0, s.encoderLength() * inner);
                 }
             }
         }
         for (int l = 0; l < s.numLayers(); l++) {
-            dev.copyIn(poolMemory, base + s.selfKeys(l), host.selfKeys[l], 0, host.length * inner);
-            dev.copyIn(poolMemory, base + s.selfValues(l), host.selfValues[l], 0, host.length * inner);
+            dev.copyIn(poolMemory + 4 * (base + s.selfKeys(l)), host.selfKeys[l], 0, host.length * inner);
+            dev.copyIn(poolMemory + 4 * (base + s.selfValues(l)), host.selfValues[l], 0, host.length * inner);
         }
     }
 
     /** Copies floats within the pool (float indexes) and waits: a stage-to-stage hand-off on one GPU (profiling). */
     void copyWithinPool(long dstFloat, long srcFloat, long floats) {
         dev.bind();
-        dev.copyAsync(poolMemory, dstFloat, poolMemory, srcFloat, floats);
+        dev.copyAsync(poolMemory + 4 * dstFloat, poolMemory + 4 * srcFloat, 4 * floats);
         dev.sync();
     }
 
     /** The device's memory: free and total bytes. */
     public long[] memoryInfo() { return dev.memoryInfo(); }
 
-    /** For the benchmark: the device, to time kernels on the same stream. */
-    CudaDevice device() { return dev; }
+    /** The device the model runs on. */
+    Gpu device() { return dev; }
 
     @Override
     public void close() {

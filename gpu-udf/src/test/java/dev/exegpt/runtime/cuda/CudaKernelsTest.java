@@ -24,6 +24,12 @@ class CudaKernelsTest {
         return a;
     }
 
+    static long upload(Gpu dev, float[] a) {
+        long p = dev.alloc(4L * a.length);
+        dev.copyIn(p, a, 0, a.length);
+        return p;
+    }
+
     static void check(String kernel, float tolerance) {
         ReferenceKernels ref = new ReferenceKernels();
         int[][] shapes = {{1, 1, 1}, {37, 70, 45}, {1, 50272, 64}, {130, 129, 257}, {64, 64, 64}};
@@ -37,16 +43,16 @@ class CudaKernelsTest {
                 float[] expected = new float[m * n];
                 ref.linear(expected, a, ref.prepare(w, n, k), bias, m);
                 for (int i = 0; i < expected.length; i++) expected[i] += residual[i];
-                DevPtr da = dev.upload(a);
-                DevPtr dw = dev.upload(w);
-                DevPtr dc = dev.upload(residual);
-                DevPtr db = dev.upload(bias);
-                long weights = dw.address();
+                long da = upload(dev, a);
+                long dw = upload(dev, w);
+                long dc = upload(dev, residual);
+                long db = upload(dev, bias);
+                long weights = dw;
                 if (kernel.equals("matmul_f16") || kernel.equals("matmul_bf16")) {
-                    DevPtr half = dev.alloc(2L * n * k);
+                    long half = dev.alloc(2L * n * k);
                     dev.launch(kernel.equals("matmul_f16") ? "convert_f32_f16" : "convert_f32_bf16",
-                            LaunchGeometry.elementwise((long) n * k), half.address(), dw.address(), (long) n * k);
-                    weights = half.address();
+                            LaunchGeometry.elementwise((long) n * k), half, dw, (long) n * k);
+                    weights = half;
                 }
                 LaunchGeometry g = switch (kernel) {
                     case "matmul_f32" -> LaunchGeometry.matmul(m, n);
@@ -54,9 +60,9 @@ class CudaKernelsTest {
                     case "matmul_skinny" -> new LaunchGeometry((n + 7) / 8, 1, 256, 0);
                     default -> LaunchGeometry.matmulWmma(m, n);
                 };
-                dev.launch(kernel, g, dc.address(), da.address(), weights, db.address(), m, n, k, k, 1);
+                dev.launch(kernel, g, dc, da, weights, db, m, n, k, k, 1);
                 float[] actual = new float[m * n];
-                dev.copyOut(actual, 0, dc, 0, m * n);
+                dev.copyOut(actual, 0, dc, m * n);
                 float worst = 0;
                 for (int i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
                 assertTrue(worst < tolerance * Math.sqrt(k), kernel + " " + m + "x" + n + "x" + k + ": max abs error " + worst);
