@@ -60,6 +60,19 @@ public final class Engine implements AutoCloseable {
     }
 
     public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
+        this(config, weights, engineConfig, openCuda(config, weights, engineConfig));
+    }
+
+    /**
+     * An engine over a model already resident on a GPU (the tests run the CUDA path of the engine over an emulation
+     * of the kernels this way). The engine closes the model.
+     */
+    public Engine(ModelConfig config, EngineConfig engineConfig, CudaModel cuda) {
+        this(config, null, engineConfig, java.util.Objects.requireNonNull(cuda, "cuda"));
+    }
+
+    /** The CUDA model when the backend resolves to CUDA; null for the CPU. */
+    private static CudaModel openCuda(ModelConfig config, Weights weights, EngineConfig engineConfig) {
         Backend backend;
         if (engineConfig.backend() == Backend.AUTO
                 && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
@@ -69,15 +82,20 @@ public final class Engine implements AutoCloseable {
         } else {
             backend = engineConfig.backend().resolve();
         }
+        if (backend != Backend.CUDA) return null;
+        if (engineConfig.layout().numDevices() != 1) {
+            throw new IllegalArgumentException("backend cuda: this build runs a device group on one GPU (TP degree"
+                    + " 1); layout " + engineConfig.layout() + " asks for " + engineConfig.layout().numDevices()
+                    + " devices (use one device, or --backend cpu)");
+        }
+        return new CudaModel(config, weights, engineConfig.gpuIndex(), engineConfig.kvCacheCapacityBytes());
+    }
+
+    private Engine(ModelConfig config, Weights weights, EngineConfig engineConfig, CudaModel cuda) {
         this.config = config;
         this.engineConfig = engineConfig;
-        if (backend == Backend.CUDA) {
-            if (engineConfig.layout().numDevices() != 1) {
-                throw new IllegalArgumentException("backend cuda: this build runs a device group on one GPU (TP degree"
-                        + " 1); layout " + engineConfig.layout() + " asks for " + engineConfig.layout().numDevices()
-                        + " devices (use one device, or --backend cpu)");
-            }
-            this.cuda = new CudaModel(config, weights, engineConfig.gpuIndex(), engineConfig.kvCacheCapacityBytes());
+        if (cuda != null) {
+            this.cuda = cuda;
             this.capacityBytes = cuda.pool().capacityBytes();
             this.headKernels = null;
             this.head = null;
