@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.cuda.CudaProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,19 +17,35 @@ public enum Backend {
     }
 
     /**
-     * The backend to run on. CUDA is refused with a clear message (no CUDA backend in this build yet, issue 6);
-     * AUTO picks the CPU and logs why.
+     * The backend to run on. CUDA needs a device that answers (probed once per JVM, {@link CudaProbe}); without one
+     * it is refused with a one-line reason. AUTO picks CUDA when a device answers and the CPU otherwise, and logs
+     * the choice and why.
+     *
+     * @throws UnsupportedOperationException for CUDA where no device answers
      */
     public Backend resolve() {
         switch (this) {
-            case CUDA:
-                throw new UnsupportedOperationException("backend cuda: no CUDA backend is available in this build "
-                        + "(it arrives with issue 6); use --backend cpu or auto");
-            case AUTO:
-                LOG.info("backend auto: using the CPU backend (no CUDA backend in this build)");
-                return CPU;
+            case CUDA: {
+                CudaProbe.Result probe = CudaProbe.probe();
+                if (!probe.available()) {
+                    throw new UnsupportedOperationException("backend cuda: no usable CUDA device: " + probe.reason()
+                            + "; use --backend cpu or auto");
+                }
+                return CUDA;
+            }
+            case AUTO: {
+                LOG.info("backend auto: {}", autoChoice());
+                return CudaProbe.probe().available() ? CUDA : CPU;
+            }
             default:
                 return CPU;
         }
+    }
+
+    /** What AUTO chooses here and why, in one line (for logs and the CLI). */
+    public static String autoChoice() {
+        CudaProbe.Result probe = CudaProbe.probe();
+        return probe.available() ? "using the CUDA backend (" + probe.reason() + ")"
+                : "using the CPU backend (" + probe.reason() + ")";
     }
 }

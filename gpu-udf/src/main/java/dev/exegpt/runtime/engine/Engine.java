@@ -1,5 +1,7 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.cuda.CudaModel;
+import dev.exegpt.runtime.cuda.StateLayout;
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.ReferenceKernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
@@ -32,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * hold the next sequence rejects it with {@link CapacityExceededException} rather than run out of memory.
  * Bad requests are rejected with {@link InvalidRequestException}; the rest of the batch goes on.
  *
+ * <p>Backends: on the CPU the layers run on the engine's device threads ({@link Pipeline}); on CUDA the whole model is
+ * resident on one GPU ({@link CudaModel}), sequence state lives in its device pool, and the caller's thread queues
+ * each step's kernels and waits once for the next tokens. Admission, accounting and the byte form of state are the
+ * same on both.
+ *
  * <p>Not thread-safe: one caller thread drives an engine; the engine's own device threads do the work.
  */
 public final class Engine implements AutoCloseable {
@@ -42,6 +49,8 @@ public final class Engine implements AutoCloseable {
     private final Kernels headKernels;
     private final ModelHead head;
     private final Pipeline pipeline;
+    private final CudaModel cuda;                 // the CUDA backend; null on the CPU
+    private final long capacityBytes;
     private long stateBytesInUse;
     private int numHeld;
 
@@ -51,9 +60,52 @@ public final class Engine implements AutoCloseable {
     }
 
     public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        engineConfig.backend().resolve();
+        this(config, weights, engineConfig, openCuda(config, weights, engineConfig));
+    }
+
+    /**
+     * An engine over a model already resident on a GPU (the tests run the CUDA path of the engine over an emulation
+     * of the kernels this way). The engine closes the model.
+     */
+    public Engine(ModelConfig config, EngineConfig engineConfig, CudaModel cuda) {
+        this(config, null, engineConfig, java.util.Objects.requireNonNull(cuda, "cuda"));
+    }
+
+    /** The CUDA model when the backend resolves to CUDA; null for the CPU. */
+    private static CudaModel openCuda(ModelConfig config, Weights weights, EngineConfig engineConfig) {
+        Backend backend;
+        if (engineConfig.backend() == Backend.AUTO
+                && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
+            backend = Backend.CPU;                    // what only the CPU backend runs: TP or pipelines over threads
+            LOG.info("backend auto: using the CPU backend for layout {}{} (the CUDA backend runs one GPU)",
+                    engineConfig.layout(), engineConfig.referenceKernels() ? " with reference kernels" : "");
+        } else {
+            backend = engineConfig.backend().resolve();
+        }
+        if (backend != Backend.CUDA) return null;
+        if (engineConfig.layout().numDevices() != 1) {
+            throw new IllegalArgumentException("backend cuda: this build runs a device group on one GPU (TP degree"
+                    + " 1); layout " + engineConfig.layout() + " asks for " + engineConfig.layout().numDevices()
+                    + " devices (use one device, or --backend cpu)");
+        }
+        return new CudaModel(config, weights, engineConfig.gpuIndex(), engineConfig.kvCacheCapacityBytes());
+    }
+
+    private Engine(ModelConfig config, Weights weights, EngineConfig engineConfig, CudaModel cuda) {
         this.config = config;
         this.engineConfig = engineConfig;
+        if (cuda != null) {
+            this.cuda = cuda;
+            this.capacityBytes = cuda.pool().capacityBytes();
+            this.headKernels = null;
+            this.head = null;
+            this.pipeline = null;
+            LOG.info("engine: {} {} on CUDA device {}, weights {} MiB, state pool {} MiB", config.architecture(),
+                    config.dModel(), cuda.deviceName(), cuda.weightBytes() >> 20, capacityBytes >> 20);
+            return;
+        }
+        this.cuda = null;
+        this.capacityBytes = engineConfig.kvCacheCapacityBytes();
         List<StageSpec> specs = engineConfig.layout().stages(config);
         int cores = Runtime.getRuntime().availableProcessors();
         int threads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice()
@@ -76,6 +128,15 @@ public final class Engine implements AutoCloseable {
 
     public EngineConfig engineConfig() { return engineConfig; }
 
+    /** The backend this engine runs on (AUTO resolved). */
+    public Backend backend() { return cuda != null ? Backend.CUDA : Backend.CPU; }
+
+    /** Bytes of state this engine may hold: the configured capacity (CUDA: clamped to the device's free memory). */
+    public long capacityBytes() { return capacityBytes; }
+
+    /** CUDA backend: GPU time of the last step from CUDA events; NaN on the CPU. */
+    public double lastStepGpuMs() { return cuda == null ? Double.NaN : cuda.lastStepMs(); }
+
     /** Bytes of state charged to the sequences this engine holds. */
     public long stateBytesInUse() { return stateBytesInUse; }
 
@@ -84,6 +145,7 @@ public final class Engine implements AutoCloseable {
 
     /** Bytes of layer weights per device, in pipeline order, plus (last) the embeddings and LM head. */
     public List<Long> weightBytes() {
+        if (cuda != null) return List.of(cuda.weightBytes());
         List<Long> bytes = new ArrayList<>(pipeline.weightBytesPerDevice());
         bytes.add(head.weightBytes());
         return bytes;
@@ -109,6 +171,15 @@ public final class Engine implements AutoCloseable {
             }
         }
         if (admitted.isEmpty()) return new EncodeResult(admitted, rejected);
+        if (cuda != null) {
+            try {
+                cudaStep(admitted, true);
+            } catch (RuntimeException e) {
+                for (Sequence s : admitted) release(s);
+                throw e;
+            }
+            return new EncodeResult(admitted, rejected);
+        }
         try {
             List<Pipeline.Work> works = new ArrayList<>();
             for (List<Sequence> group : microBatches(admitted, Phase.ENCODE)) {
@@ -169,6 +240,7 @@ public final class Engine implements AutoCloseable {
             if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
                     + s.finishReason() + "); release it instead of decoding");
         }
+        if (cuda != null) return cudaStep(active, false);
         List<List<Sequence>> groups = microBatches(active, Phase.DECODE);
         List<Pipeline.Work> works = new ArrayList<>();
         for (List<Sequence> group : groups) {
@@ -196,6 +268,50 @@ public final class Engine implements AutoCloseable {
             for (Sequence s : groups.get(g)) next[at++] = s.lastToken();
         }
         return next;
+    }
+
+    /**
+     * CUDA: one encode (prefill) or decode step over all the sequences on the GPU. T5's encode fills the encoder
+     * output and returns no token; the others append each sequence's next token, as the CPU path does.
+     */
+    private int[] cudaStep(List<Sequence> seqs, boolean encode) {
+        List<CudaModel.Row> rows = new ArrayList<>();
+        for (Sequence s : seqs) {
+            int[] tokens;
+            if (encode) {
+                tokens = s.request().promptTokens();
+            } else {
+                boolean first = config.architecture() == Architecture.T5 && s.numGenerated() == 0;
+                tokens = new int[] {first ? config.decoderStartTokenId() : s.lastToken()};
+            }
+            rows.add(new CudaModel.Row(s.poolOffsetBytes, layoutOf(s), tokens, encode ? 0 : s.state.length));
+        }
+        CudaModel.Next next = encode ? cuda.encode(rows, engineConfig.keepLogits())
+                : cuda.decode(rows, engineConfig.keepLogits());
+        if (encode && config.architecture() == Architecture.T5) return new int[0];
+        int[] out = new int[seqs.size()];
+        for (int i = 0; i < seqs.size(); i++) {
+            Sequence s = seqs.get(i);
+            s.state.length = encode ? rows.get(i).tokens().length : s.state.length + 1;
+            if (next.logits() != null) s.lastLogits = next.logits()[i];
+            s.append(next.tokens()[i], config.eosTokenId());
+            out[i] = s.lastToken();
+        }
+        return out;
+    }
+
+    private static StateLayout layoutOf(ModelConfig c, SequenceState st) {
+        return StateLayout.of(c, st.maxPositions, st.encoderLength);
+    }
+
+    private StateLayout layoutOf(Sequence s) {
+        return layoutOf(config, s.state);
+    }
+
+    /** A host SequenceState with full arrays, of the shape of s's (CUDA: for export and import). */
+    private SequenceState hostState(Sequence s) {
+        return new SequenceState(config.numDecoderLayers(), config.innerDim(), s.state.maxPositions,
+                s.state.encoderLength, config.dModel());
     }
 
     private void appendNext(List<Sequence> group, float[] hidden) {
@@ -248,6 +364,10 @@ public final class Engine implements AutoCloseable {
         requireOwned(s);
         if (s.released) return;
         s.released = true;
+        if (cuda != null && s.poolOffsetBytes >= 0) {
+            cuda.pool().free(s.poolOffsetBytes);
+            s.poolOffsetBytes = -1;
+        }
         stateBytesInUse -= s.stateBytes;
         numHeld--;
     }
@@ -256,6 +376,12 @@ public final class Engine implements AutoCloseable {
     public byte[] exportState(Sequence s) {
         requireOwned(s);
         if (s.released) throw new IllegalArgumentException("request " + s.requestId() + ": sequence was released");
+        if (cuda != null) {
+            SequenceState host = hostState(s);
+            host.length = s.state.length;
+            cuda.download(s.poolOffsetBytes, layoutOf(s), host);
+            return StateCodec.encode(config, s, host);
+        }
         return StateCodec.encode(config, s);
     }
 
@@ -264,7 +390,13 @@ public final class Engine implements AutoCloseable {
         StateCodec.Decoded d = StateCodec.decode(config, bytes);
         Sequence s = admit(d.request());
         try {
-            StateCodec.restore(d, s);
+            if (cuda != null) {
+                SequenceState host = hostState(s);
+                StateCodec.restore(d, s, host);
+                cuda.upload(s.poolOffsetBytes, layoutOf(s), host);
+            } else {
+                StateCodec.restore(d, s);
+            }
         } catch (RuntimeException e) {
             release(s);
             throw e;
@@ -283,17 +415,32 @@ public final class Engine implements AutoCloseable {
         validate(r);
         int p = r.promptTokens().length;
         long bytes = stateBytesFor(p, r.maxNewTokens());
-        long capacity = engineConfig.kvCacheCapacityBytes();
+        long capacity = capacityBytes;
         if (stateBytesInUse + bytes > capacity) {
             throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes but only %d of %d"
                     + " are free (%d sequences hold the rest)", bytes, capacity - stateBytesInUse, capacity, numHeld));
         }
-        SequenceState state = config.architecture() == Architecture.T5
-                ? new SequenceState(config.numDecoderLayers(), config.innerDim(), r.maxNewTokens(), p, config.dModel())
-                : new SequenceState(config.numDecoderLayers(), config.innerDim(), p + r.maxNewTokens() - 1, 0, config.dModel());
+        int maxPositions = config.architecture() == Architecture.T5 ? r.maxNewTokens() : p + r.maxNewTokens() - 1;
+        int encoderLength = config.architecture() == Architecture.T5 ? p : 0;
+        long poolOffset = -1;
+        SequenceState state;
+        if (cuda != null) {
+            // the arrays live in the device pool; the host keeps only the shape and the cached length
+            poolOffset = cuda.pool().allocate(bytes);
+            if (poolOffset < 0) {
+                throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes; %d are free"
+                        + " on the device but no free range is that large (largest %d)", bytes,
+                        cuda.pool().freeBytes(), cuda.pool().largestFreeBytes()));
+            }
+            state = new SequenceState(0, 0, maxPositions, encoderLength, 0);
+        } else {
+            state = new SequenceState(config.numDecoderLayers(), config.innerDim(), maxPositions, encoderLength, config.dModel());
+        }
         stateBytesInUse += bytes;
         numHeld++;
-        return new Sequence(this, r, r.promptTokens().clone(), state, bytes);
+        Sequence s = new Sequence(this, r, r.promptTokens().clone(), state, bytes);
+        s.poolOffsetBytes = poolOffset;
+        return s;
     }
 
     private void validate(GenerationRequest r) {
@@ -340,6 +487,10 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (cuda != null) {
+            cuda.close();
+            return;
+        }
         pipeline.close();
         headKernels.close();
     }

@@ -23,7 +23,11 @@ final class StateCodec {
                    ByteBuffer arrays) {}
 
     static byte[] encode(ModelConfig c, Sequence s) {
-        SequenceState st = s.state;
+        return encode(c, s, s.state);
+    }
+
+    /** Encodes s with its arrays taken from st (the CUDA backend's host copy of the device state). */
+    static byte[] encode(ModelConfig c, Sequence s, SequenceState st) {
         byte[] id = s.requestId().getBytes(StandardCharsets.UTF_8);
         int[] prompt = s.request().promptTokens();
         int[] gen = s.generatedTokens();
@@ -108,7 +112,11 @@ final class StateCodec {
 
     /** Fills the freshly admitted sequence s with the decoded tokens and arrays. */
     static void restore(Decoded d, Sequence s) {
-        SequenceState st = s.state;
+        restore(d, s, s.state);
+    }
+
+    /** Fills st (s's state, or a host copy of it that the CUDA backend uploads) and s's tokens. */
+    static void restore(Decoded d, Sequence s, SequenceState st) {
         ByteBuffer b = d.arrays();
         int inner = st.selfKeys.length == 0 ? 0 : st.selfKeys[0].length / st.maxPositions;
         try {
@@ -129,6 +137,7 @@ final class StateCodec {
             throw new IllegalArgumentException("request " + s.requestId() + ": exported state is truncated", e);
         }
         st.length = d.length();
+        s.state.length = d.length();
         s.restore(d.generated(), d.finishReason());
     }
 }

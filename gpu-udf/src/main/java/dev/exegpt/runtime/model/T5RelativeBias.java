@@ -5,7 +5,7 @@ package dev.exegpt.runtime.model;
  * (half per direction when bidirectional), and each bucket has one learned scalar per head. Only block 0 of each
  * stack holds the table; every layer of the stack uses it (Hugging Face passes position_bias down the stack).
  */
-final class T5RelativeBias implements AttentionOps.Bias {
+public final class T5RelativeBias implements AttentionOps.Bias {
     private final float[] table;           // (numBuckets, numLocalHeads): this shard's heads
     private final int numLocalHeads;
     private final boolean bidirectional;
@@ -40,7 +40,7 @@ final class T5RelativeBias implements AttentionOps.Bias {
     }
 
     /** Hugging Face's {@code _relative_position_bucket}, in f32 as torch computes it. */
-    static int bucket(int relativePosition, boolean bidirectional, int numBuckets, int maxDistance) {
+    public static int bucket(int relativePosition, boolean bidirectional, int numBuckets, int maxDistance) {
         int bucket = 0;
         int n = numBuckets;
         int rel = relativePosition;

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class CheckpointNamesTest {
 
     private static List<Sequence> generate(Path dir) throws IOException {
-        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS)) {
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {
             return e.generate(EngineNumericsTest.requests(4, 9)).admitted();
         }
     }
@@ -59,7 +59,7 @@ class CheckpointNamesTest {
     @Test
     void missingTensorIsNamed() throws IOException {
         Path dir = writeRenamed("names-missing", TestModels.tinyOpt(), "model.decoder.layers.1.fc2.weight", "unused", DType.F32);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engine.load(dir, EngineConfig.DEFAULTS));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU)));
         assertTrue(e.getMessage().contains("model.decoder.layers.1.fc2.weight is missing"), e.getMessage());
     }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * mixed lengths gives what the same sequences give one by one.
  */
 class EngineLayoutTest {
-    private static final EngineConfig CONFIG = EngineConfig.DEFAULTS.withKeepLogits(true).withThreadsPerDevice(1);
+    private static final EngineConfig CONFIG = EngineConfig.DEFAULTS.withBackend(Backend.CPU).withKeepLogits(true).withThreadsPerDevice(1);
 
     private static List<Sequence> run(Path dir, EngineConfig config, List<GenerationRequest> requests) throws IOException {
         try (Engine e = Engine.load(dir, config)) {

@@ -1,11 +1,13 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.cuda.CudaProbe;
 import dev.exegpt.runtime.model.ModelConfig;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,7 +21,7 @@ class EngineLimitsTest {
     void warmUpRunsRealRequestsWithinTheModelsLimitsAndKeepsNothing() throws IOException {
         for (ModelConfig c : List.of(TestModels.tinyOpt(), TestModels.tinyT5())) {
             Path dir = TestModels.write("warm-up-" + c.architecture(), c);
-            try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1))) {
+            try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU).withThreadsPerDevice(1))) {
                 int n = e.warmUp(300);
                 assertTrue(n >= 4, "at least one batch of 4 ran, got " + n);
                 assertEquals(0, e.numSequences(), "warm-up releases every sequence");
@@ -31,7 +33,7 @@ class EngineLimitsTest {
     @Test
     void badRequestsAreRejectedWhileTheRestOfTheBatchRuns() throws IOException {
         Path dir = TestModels.write("opt-tiny-limits", TestModels.tinyOpt());
-        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS)) {
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {
             int maxPositions = e.modelConfig().maxPositions();
             List<GenerationRequest> batch = List.of(
                     new GenerationRequest("good-1", new int[] {2, 10, 11}, 4, true),
@@ -63,7 +65,7 @@ class EngineLimitsTest {
     @Test
     void fullEngineRefusesTheNextSequenceUntilOneIsReleased() throws IOException {
         Path dir = TestModels.write("t5-tiny-capacity", TestModels.tinyT5());
-        EngineConfig probe = EngineConfig.DEFAULTS;
+        EngineConfig probe = EngineConfig.DEFAULTS.withBackend(Backend.CPU);
         long perSequence;
         try (Engine e = Engine.load(dir, probe)) {
             perSequence = e.stateBytesFor(6, 5);
@@ -86,12 +88,12 @@ class EngineLimitsTest {
     @Test
     void decodingAFinishedOrReleasedSequenceIsAnError() throws IOException {
         Path dir = TestModels.write("opt-tiny-finished", TestModels.tinyOpt());
-        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS)) {
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {
             Sequence s = e.encode(List.of(new GenerationRequest("one", new int[] {2, 3}, 1, true))).admitted().get(0);
             assertTrue(s.isFinished(), "maxNewTokens=1 finishes at the prefill");
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> e.decode(List.of(s)));
             assertTrue(ex.getMessage().contains("one"), ex.getMessage());
-            try (Engine other = Engine.load(dir, EngineConfig.DEFAULTS)) {
+            try (Engine other = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {
                 IllegalArgumentException foreign = assertThrows(IllegalArgumentException.class, () -> other.release(s));
                 assertTrue(foreign.getMessage().contains("another engine"), foreign.getMessage());
             }
@@ -99,10 +101,14 @@ class EngineLimitsTest {
     }
 
     @Test
-    void cudaBackendIsRefusedClearly() {
+    void cudaBackendIsRefusedClearlyWithoutADevice() {
+        assumeFalse(CudaProbe.probe().available(), "a CUDA device answers here: CudaEngineTest covers the CUDA backend");
         UnsupportedOperationException ex = assertThrows(UnsupportedOperationException.class, Backend.CUDA::resolve);
-        assertTrue(ex.getMessage().contains("no CUDA backend"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("no usable CUDA device"), ex.getMessage());
         assertEquals(Backend.CPU, Backend.AUTO.resolve());
+        EngineConfig cuda = EngineConfig.DEFAULTS.withBackend(Backend.CUDA);
+        Path dir = TestModels.write("opt-tiny-cuda-refused", TestModels.tinyOpt());
+        assertThrows(UnsupportedOperationException.class, () -> Engine.load(dir, cuda));
     }
 
     private static GenerationRequest withId(GenerationRequest r, String id) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class EngineNumericsTest {
     private static final float TOLERANCE = 1e-4f;
-    private static final EngineConfig CONFIG = EngineConfig.DEFAULTS.withKeepLogits(true);
+    private static final EngineConfig CONFIG = EngineConfig.DEFAULTS.withBackend(Backend.CPU).withKeepLogits(true);
 
     static List<GenerationRequest> requests(int... lengths) {
         List<GenerationRequest> r = new ArrayList<>();
@@ -96,8 +96,8 @@ class EngineNumericsTest {
     @Test
     void referenceKernelsGiveTheSameTokens() throws IOException {
         Path dir = TestModels.write("opt-tiny-refk", TestModels.tinyOpt());
-        try (Engine fast = Engine.load(dir, EngineConfig.DEFAULTS);
-             Engine slow = Engine.load(dir, EngineConfig.DEFAULTS.withReferenceKernels(true))) {
+        try (Engine fast = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU));
+             Engine slow = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU).withReferenceKernels(true))) {
             List<Sequence> a = fast.generate(requests(4, 9)).admitted();
             List<Sequence> b = slow.generate(requests(4, 9)).admitted();
             for (int i = 0; i < a.size(); i++) assertArrayEquals(b.get(i).generatedTokens(), a.get(i).generatedTokens());

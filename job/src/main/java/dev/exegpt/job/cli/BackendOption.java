@@ -2,7 +2,7 @@ package dev.exegpt.job.cli;
 
 import dev.exegpt.runtime.engine.Backend;
 
-/** Parses and resolves {@code --backend}, turning "no CUDA backend" into a one-line user error. */
+/** Parses and resolves {@code --backend}, turning "no usable CUDA device" into a one-line user error. */
 final class BackendOption {
     private BackendOption() {}
 
@@ -15,7 +15,7 @@ final class BackendOption {
         }
         try {
             Backend resolved = b.resolve();
-            if (b == Backend.AUTO) System.err.println("backend auto: using the CPU backend (no CUDA backend in this build)");
+            if (b == Backend.AUTO) System.err.println("backend auto: " + Backend.autoChoice());
             return resolved;
         } catch (UnsupportedOperationException e) {
             throw new CliErrors.UserError(e.getMessage());

@@ -34,14 +34,18 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto. Default: ${DEFAULT-VALUE}.")
     String backend;
 
-    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree (devices are threads). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree (CPU: devices are threads; CUDA: 1). Default: ${DEFAULT-VALUE}.")
     int tp;
 
     @Override
     public Integer call() throws Exception {
         ModelDirs.requireModelDir(model);
         Backend chosen = BackendOption.resolve(backend);
-        EngineConfig config = EngineConfig.DEFAULTS.withLayout(DeviceLayout.rra(tp));
+        if (chosen == Backend.CUDA && tp != 1) {
+            throw new CliErrors.UserError("--tp " + tp + ": the CUDA backend runs a model on one GPU (TP degree 1) in"
+                    + " this build; use --tp 1, or --backend cpu for tensor parallelism over threads");
+        }
+        EngineConfig config = EngineConfig.DEFAULTS.withBackend(chosen).withLayout(DeviceLayout.rra(tp));
         long t0 = System.nanoTime();
         try (Engine engine = Engine.load(model, config)) {
             long loaded = System.nanoTime();

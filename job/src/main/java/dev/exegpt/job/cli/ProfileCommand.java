@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.runtime.cuda.CudaProfiler;
+import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.schemas.Profile;
@@ -20,8 +22,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "auto", description = "cpu, cuda or auto. Default: ${DEFAULT-VALUE}.")
     String backend;
 
-    @Option(names = "--tp", defaultValue = "1,2", split = ",", description = "TP degrees to measure. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--tp", defaultValue = "1,2", split = ",", description = "TP degrees to measure (CPU; CUDA: 1). Default: ${DEFAULT-VALUE}.")
     List<Integer> tp = new ArrayList<>();
+
+    @Option(names = "--gpu", defaultValue = "0", description = "CUDA device index (backend cuda). Default: ${DEFAULT-VALUE}.")
+    int gpu;
 
     @Option(names = "--repeats", defaultValue = "5", description = "Timed repeats per entry (median kept). Default: ${DEFAULT-VALUE}.")
     int repeats;
@@ -35,10 +40,19 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelDirs.requireModelDir(model);
-        BackendOption.resolve(backend);
+        boolean cuda = BackendOption.resolve(backend) == Backend.CUDA;
         long t0 = System.nanoTime();
         ProfileGrid grid = ProfileGrid.DEFAULTS.withTpDegrees(tp).withRepeats(warmups, repeats);
-        Profile p = new XProfiler(model, grid, System.out).run();
+        Profile p;
+        if (cuda) {
+            if (!tp.stream().allMatch(d -> d == 1)) {
+                System.err.println("profile: the CUDA backend runs a model on one GPU (TP degree 1): measuring --tp 1"
+                        + " only (--backend cpu measures TP over threads)");
+            }
+            p = new CudaProfiler(model, grid.withTpDegrees(List.of(1)), System.out).run(gpu);
+        } else {
+            p = new XProfiler(model, grid, System.out).run();
+        }
         XProfiler.write(p, out);
         System.out.printf("wrote %s: %d entries, %.1f s%n", out, p.getEntries().size(), (System.nanoTime() - t0) / 1e9);
         return 0;

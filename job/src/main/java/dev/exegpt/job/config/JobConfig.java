@@ -1,5 +1,6 @@
 package dev.exegpt.job.config;
 
+import dev.exegpt.operators.core.GpuAssignment;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -19,7 +20,8 @@ import java.util.TreeMap;
 public record JobConfig(String bootstrap, Topics topics, String groupId, String modelDir, String backend,
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
-                        long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient) {
+                        long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
+                        List<Integer> gpuIndexes) {
 
     /** The five topics. */
     public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
@@ -83,7 +85,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 r.longValue("audit.window.ms", 10_000, 100, 24L * 3600 * 1000),
                 r.longValue("dedup.remember.ms", 3_600_000, 1_000, 30L * 24 * 3600 * 1000),
                 delivery.equals("exactly-once"),
-                client);
+                client,
+                GpuAssignment.parseList(r.string("executor.gpu.indexes", "")));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -92,6 +95,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("kafka.bootstrap", bootstrap);
         out.put("model.dir", modelDir);
         out.put("model.backend", backend);
+        if (!gpuIndexes.isEmpty()) out.put("executor.gpu.indexes", gpuIndexes.toString());
         out.put("executors", Integer.toString(numExecutors));
         out.put("schedule.file", scheduleFile == null ? "(none: " + manualSchedule + ")" : scheduleFile.toString());
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");

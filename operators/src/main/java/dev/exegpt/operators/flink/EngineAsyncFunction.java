@@ -1,6 +1,9 @@
 package dev.exegpt.operators.flink;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.api.common.TaskInfo;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -44,7 +47,11 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     @Override
     public void open(OpenContext context) throws Exception {
         TaskInfo task = getRuntimeContext().getTaskInfo();
-        engine = ExecutorEngines.open(spec, initial, task, role == Role.FULL ? 1 : 2);
+        List<String> gpus = new ArrayList<>();
+        for (ExternalResourceInfo gpu : getRuntimeContext().getExternalResourceInfos("gpu")) {
+            gpu.getProperty("index").ifPresent(gpus::add);
+        }
+        engine = ExecutorEngines.open(spec, initial, task, role == Role.FULL ? 1 : 2, gpus);
         if (spec.warmUpMs() > 0) {
             long t0 = System.nanoTime();
             int n = engine.warmUp(spec.warmUpMs());

@@ -1,6 +1,7 @@
 package dev.exegpt.operators.flink;
 
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * How an executor builds its engine on the task manager.
@@ -11,9 +12,17 @@ import java.io.Serializable;
  * @param kvCacheCapacityBytes sequence-state bytes each engine may hold
  * @param requestTimeoutMs     a request not answered within this is answered with an error result
  * @param warmUpMs             untimed generation when an engine starts, ms, so the first requests do not pay the JIT
+ * @param gpuIndexes           backend cuda: GPUs the subtasks take in turn where Flink offers none
+ *                             ({@code executor.gpu.indexes}; empty: subtask index modulo the devices), see GpuAssignment
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
-                           long requestTimeoutMs, long warmUpMs) implements Serializable {
+                           long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes) implements Serializable {
+
+    /** With no configured GPU indexes. */
+    public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
+                        long requestTimeoutMs, long warmUpMs) {
+        this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, List.of());
+    }
 
     public ExecutorSpec {
         if (modelDir == null || modelDir.isBlank()) {
@@ -27,6 +36,10 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
         }
         if (warmUpMs < 0) {
             throw new IllegalArgumentException("warmUpMs must be >= 0, got " + warmUpMs);
+        }
+        gpuIndexes = List.copyOf(gpuIndexes == null ? List.of() : gpuIndexes);
+        for (int i : gpuIndexes) {
+            if (i < 0) throw new IllegalArgumentException("gpuIndexes must be >= 0, got " + gpuIndexes);
         }
         if (requestTimeoutMs < 1_000) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);
