@@ -11,6 +11,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 
+import dev.exegpt.operators.runner.Admission;
+
 /**
  * The job's settings, read from a properties file ({@code flink-conf/exegpt.properties} documents every key) with
  * command-line overrides on top. Flink's own settings (checkpoints, restart strategy, metrics) live in
@@ -19,7 +21,8 @@ import java.util.TreeMap;
 public record JobConfig(String bootstrap, Topics topics, String groupId, String modelDir, String backend,
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
-                        long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient) {
+                        long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
+                        Admission.Mode admission) {
 
     /** The five topics. */
     public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
@@ -83,7 +86,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 r.longValue("audit.window.ms", 10_000, 100, 24L * 3600 * 1000),
                 r.longValue("dedup.remember.ms", 3_600_000, 1_000, 30L * 24 * 3600 * 1000),
                 delivery.equals("exactly-once"),
-                client);
+                client,
+                Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -95,6 +99,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("executors", Integer.toString(numExecutors));
         out.put("schedule.file", scheduleFile == null ? "(none: " + manualSchedule + ")" : scheduleFile.toString());
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
+        out.put("admission.mode", admission.text());
         out.put("task.slo.ms", taskSloLatencyMs.toString());
         for (String key : kafkaClient.stringPropertyNames()) {
             boolean secret = SECRET_HINTS.stream().anyMatch(key.toLowerCase()::contains);

@@ -99,7 +99,7 @@ public final class ExegptJob {
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),
                 schedule.getDecodeIterationsPerEncode(), config.numExecutors());
         ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
-                config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs());
+                config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.admission());
         return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
                 config.auditWindowMs(), config.dedupRememberMs());
     }

@@ -2,6 +2,8 @@ package dev.exegpt.operators.flink;
 
 import java.io.Serializable;
 
+import dev.exegpt.operators.runner.Admission;
+
 /**
  * How an executor builds its engine on the task manager.
  *
@@ -11,9 +13,10 @@ import java.io.Serializable;
  * @param kvCacheCapacityBytes sequence-state bytes each engine may hold
  * @param requestTimeoutMs     a request not answered within this is answered with an error result
  * @param warmUpMs             untimed generation when an engine starts, ms, so the first requests do not pay the JIT
+ * @param admission            whether a request that can no longer meet its deadline is answered before it runs
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
-                           long requestTimeoutMs, long warmUpMs) implements Serializable {
+                           long requestTimeoutMs, long warmUpMs, Admission.Mode admission) implements Serializable {
 
     public ExecutorSpec {
         if (modelDir == null || modelDir.isBlank()) {
@@ -27,6 +30,9 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
         }
         if (warmUpMs < 0) {
             throw new IllegalArgumentException("warmUpMs must be >= 0, got " + warmUpMs);
+        }
+        if (admission == null) {
+            throw new IllegalArgumentException("admission must be off or reject-late, got null");
         }
         if (requestTimeoutMs < 1_000) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);
