@@ -61,6 +61,9 @@ class RequestValidatorTest {
         return Stream.of(
                 bad("blank id", b -> b.setRequestId("  "), "requestId is empty"),
                 bad("id too long", b -> b.setRequestId("x".repeat(300)), "requestId has 300 characters"),
+                bad("id with a control character", b -> b.setRequestId("r\u0000x"), "requestId 'r\\u0000x' has control characters"),
+                bad("id not UTF-8", b -> b.setRequestId("r\uFFFD"), "bytes that are not UTF-8"),
+                bad("prompt not UTF-8", b -> b.setPromptText("caf\uFFFD au lait"), "promptText has bytes that are not UTF-8 (decoded as U+FFFD at character 3)"),
                 bad("unknown task", b -> b.setTask("poetry"), "task 'poetry' is unknown: expected one of [summarization, translation]"),
                 bad("zero max tokens", b -> b.setMaxNewTokens(0), "maxNewTokens is 0: expected 1..48"),
                 bad("negative max tokens", b -> b.setMaxNewTokens(-5), "maxNewTokens is -5"),
