@@ -108,6 +108,9 @@ class RequestValidatorTest {
             Verdict.Rejected rejected = assertInstanceOf(Verdict.Rejected.class, verdict, () -> Arrays.toString(value));
             assertEquals(RequestValidator.STAGE_DECODE, rejected.stage(), rejected.reason());
         }
+        byte[] truncated = garbage[3];
+        String reason = ((Verdict.Rejected) VALIDATOR.validate(new RawRecord(null, truncated, "t", 1, 2, ARRIVED), ARRIVED)).reason();
+        assertTrue(reason.contains("the bytes end inside the record (truncated?)"), reason);
         Verdict tombstone = VALIDATOR.validate(new RawRecord(null, null, "t", 1, 3, ARRIVED), ARRIVED);
         assertEquals("empty record value: expected an Avro InferenceRequest", ((Verdict.Rejected) tombstone).reason());
     }
