@@ -8,9 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.TreeMap;
 
+import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.operators.runner.Admission;
 
 /**
@@ -29,9 +29,6 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
 
     /** A schedule given by hand, used when no schedule file is configured. */
     public record ManualSchedule(String policy, int encodeBatchSize, int decodeIterationsPerEncode, int decodeBatchSize) {}
-
-    /** Keys that may carry secrets: never printed. */
-    private static final Set<String> SECRET_HINTS = Set.of("password", "secret", "jaas", "token", "key");
 
     public static JobConfig load(Path file, Map<String, String> overrides) throws IOException {
         Properties p = new Properties();
@@ -101,10 +98,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
         out.put("admission.mode", admission.text());
         out.put("task.slo.ms", taskSloLatencyMs.toString());
-        for (String key : kafkaClient.stringPropertyNames()) {
-            boolean secret = SECRET_HINTS.stream().anyMatch(key.toLowerCase()::contains);
-            out.put("kafka.client." + key, secret ? "******" : kafkaClient.getProperty(key));
-        }
+        KafkaClients.describe(kafkaClient).forEach((key, value) -> out.put("kafka.client." + key, value));
         return out;
     }
 
