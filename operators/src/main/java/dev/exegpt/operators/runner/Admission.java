@@ -6,7 +6,9 @@ import dev.exegpt.operators.core.ValidRequest;
 
 /**
  * Admission control at the batch boundary: before a request is encoded, predict when it would finish (now + encode
- * step + one decode iteration per remaining output token, from running averages of this executor's measured steps)
+ * step + one decode iteration per remaining output token at the batch it would join, from running averages of this
+ * executor's measured steps: a decode iteration is fitted as fixed + per-sequence x batch, so that a figure measured
+ * at a full batch does not lock out requests once the batch has emptied)
  * and, in {@link Mode#REJECT_LATE}, answer at once with a missed-SLO verdict when that is past its deadline (the
  * earlier of its {@code deadlineEpochMs} and arrival + SLO), instead of spending device time on a request that would
  * miss anyway. Until a step has been measured nothing is refused. Touched by the engine thread only.
@@ -36,7 +38,12 @@ public final class Admission {
 
     private final Mode mode;
     private double encodeMsPerStep = Double.NaN;
-    private double decodeMsPerIteration = Double.NaN;
+    // Exponentially weighted sums for the least-squares line ms = fixed + perSequence x batch.
+    private double w;
+    private double sumBatch;
+    private double sumMs;
+    private double sumBatch2;
+    private double sumBatchMs;
     private volatile long numRefused;
 
     public Admission(Mode mode) {
@@ -52,9 +59,30 @@ public final class Admission {
         encodeMsPerStep = smooth(encodeMsPerStep, ms);
     }
 
-    /** Hears how long a decode iteration of the active set took, ms. */
-    public void observeDecode(double ms) {
-        decodeMsPerIteration = smooth(decodeMsPerIteration, ms);
+    /** Hears how long a decode iteration of {@code batchSize} sequences took, ms. */
+    public void observeDecode(double ms, int batchSize) {
+        double keep = 1 - SMOOTHING;
+        w = keep * w + 1;
+        sumBatch = keep * sumBatch + batchSize;
+        sumMs = keep * sumMs + ms;
+        sumBatch2 = keep * sumBatch2 + (double) batchSize * batchSize;
+        sumBatchMs = keep * sumBatchMs + batchSize * ms;
+    }
+
+    /** Predicted ms of one decode iteration of {@code batchSize} sequences; NaN before any was measured. */
+    public double decodeMsPerIteration(int batchSize) {
+        if (w == 0) {
+            return Double.NaN;
+        }
+        double meanBatch = sumBatch / w;
+        double meanMs = sumMs / w;
+        double varBatch = sumBatch2 / w - meanBatch * meanBatch;
+        if (varBatch < 0.25) {
+            return meanMs;                                   // one batch size seen so far: no slope to fit
+        }
+        double slope = Math.max(0, (sumBatchMs / w - meanBatch * meanMs) / varBatch);
+        double fixed = meanMs - slope * meanBatch;
+        return Math.max(1e-3, fixed + slope * batchSize);
     }
 
     private static double smooth(double average, double ms) {
@@ -84,34 +112,40 @@ public final class Admission {
     }
 
     /**
-     * Service time the request would need from now, ms: one encode step plus a decode iteration for every output token
-     * after the first (the prefill yields one); NaN until an encode step has been measured. A decode group that this
-     * executor does not run (a WAA encoder) counts as zero, so the prediction stays a lower bound there.
+     * Service time the request would need from now, ms, decoding in a batch of {@code decodeBatchSize}: one encode
+     * step plus a decode iteration for every output token after the first (the prefill yields one); NaN until an encode
+     * step has been measured. A decode group that this executor does not run (a WAA encoder) counts as zero, so the
+     * prediction stays a lower bound there.
      */
-    public double predictedServiceMs(ValidRequest r) {
+    public double predictedServiceMs(ValidRequest r, int decodeBatchSize) {
         if (Double.isNaN(encodeMsPerStep)) {
             return Double.NaN;
         }
-        double decode = Double.isNaN(decodeMsPerIteration) ? 0 : decodeMsPerIteration * Math.max(0, expectedOutputTokens(r) - 1);
+        double iteration = decodeMsPerIteration(decodeBatchSize);
+        double decode = Double.isNaN(iteration) ? 0 : iteration * Math.max(0, expectedOutputTokens(r) - 1);
         return encodeMsPerStep + decode;
     }
 
-    /** Why the request is refused now, or null to run it (always null when {@link Mode#OFF}). */
-    public String refusal(ValidRequest r, double nowEpochMs) {
+    /**
+     * Why the request is refused now, or null to run it (always null when {@link Mode#OFF}).
+     *
+     * @param decodeBatchSize the decode batch it would join (the active sequences plus the ones encoded with it)
+     */
+    public String refusal(ValidRequest r, double nowEpochMs, int decodeBatchSize) {
         if (mode == Mode.OFF) {
             return null;
         }
         long deadline = deadlineEpochMs(r);
-        double service = predictedServiceMs(r);
+        double service = predictedServiceMs(r, decodeBatchSize);
         if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
             return null;
         }
         numRefused++;
         return String.format(Locale.ROOT, "admission (reject-late): predicted finish %.0f ms after arrival (waited %.0f ms, "
-                        + "service ~%.0f ms: encode %.1f ms + %d tokens x %.2f ms) is past the deadline %d ms after arrival; "
-                        + "answered early instead of run", nowEpochMs + service - r.arrivedEpochMs(),
+                        + "service ~%.0f ms: encode %.1f ms + %d tokens x %.2f ms at decode batch %d) is past the deadline %d ms "
+                        + "after arrival; answered early instead of run", nowEpochMs + service - r.arrivedEpochMs(),
                 nowEpochMs - r.arrivedEpochMs(), service, encodeMsPerStep, expectedOutputTokens(r),
-                Double.isNaN(decodeMsPerIteration) ? 0.0 : decodeMsPerIteration, deadline - r.arrivedEpochMs());
+                w == 0 ? 0.0 : decodeMsPerIteration(decodeBatchSize), decodeBatchSize, deadline - r.arrivedEpochMs());
     }
 
     /** Requests refused so far. */

@@ -231,7 +231,7 @@ public final class ExecutorRunner implements AutoCloseable {
             String refusal;
             if (deadline != null && now >= deadline) {
                 answerUnfinished(f, FinishReason.DEADLINE, "deadline " + deadline + " passed before the request could start");
-            } else if ((refusal = admission.refusal(f.request, now)) != null) {
+            } else if ((refusal = admission.refusal(f.request, now, active.size() + batch.size() + 1)) != null) {
                 answerUnfinished(f, FinishReason.DEADLINE, refusal);
             } else {
                 batch.add(f);
@@ -322,7 +322,7 @@ public final class ExecutorRunner implements AutoCloseable {
         double start = clock.nowEpochMs();
         engine.decode(sequences);
         double end = clock.nowEpochMs();
-        admission.observeDecode(end - start);
+        admission.observeDecode(end - start, sequences.size());
         for (InFlight f : active) {
             f.decodeBatchSizeSum += active.size();
             f.numDecodeIterations++;

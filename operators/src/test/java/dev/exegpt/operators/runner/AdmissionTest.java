@@ -26,13 +26,14 @@ class AdmissionTest {
     void shouldRefuseARequestThatWouldFinishPastItsSloAndAdmitOneThatFits() {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(40);
-        admission.observeDecode(10);
+        admission.observeDecode(10, 4);
         ValidRequest r = request(21, true, 1_000, null, 0);                 // service = 40 + 20 x 10 = 240 ms
-        assertEquals(240, admission.predictedServiceMs(r), 1e-9);
-        assertNull(admission.refusal(r, ARRIVED + 760), "finishes at 1000 ms: exactly on time");
-        String why = admission.refusal(r, ARRIVED + 761);
+        assertEquals(240, admission.predictedServiceMs(r, 4), 1e-9);
+        assertNull(admission.refusal(r, ARRIVED + 760, 4), "finishes at 1000 ms: exactly on time");
+        String why = admission.refusal(r, ARRIVED + 761, 4);
         assertNotNull(why, "finishes at 1001 ms, past the 1000 ms SLO");
-        assertTrue(why.contains("predicted finish 1001 ms after arrival") && why.contains("deadline 1000 ms after arrival"), why);
+        assertTrue(why.contains("predicted finish 1001 ms after arrival") && why.contains("deadline 1000 ms after arrival")
+                && why.contains("at decode batch 4"), why);
         assertEquals(1, admission.numRefused());
     }
 
@@ -44,29 +45,29 @@ class AdmissionTest {
         assertEquals(Long.MAX_VALUE, Admission.deadlineEpochMs(request(5, true, 0, null, 0)), "no SLO, no deadline");
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(100);
-        admission.observeDecode(100);
-        assertNull(admission.refusal(request(50, true, 0, null, 0), ARRIVED + 1e9), "nothing to miss without a deadline");
-        assertNotNull(admission.refusal(r, ARRIVED + 1));
+        admission.observeDecode(100, 4);
+        assertNull(admission.refusal(request(50, true, 0, null, 0), ARRIVED + 1e9, 4), "nothing to miss without a deadline");
+        assertNotNull(admission.refusal(r, ARRIVED + 1, 4));
     }
 
     @Test
     void shouldUseTheLengthEstimateUnlessEosIsIgnored() {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(0);
-        admission.observeDecode(1);
-        assertEquals(99, admission.predictedServiceMs(request(100, true, 1, null, 10)), 1e-9, "ignoreEos: all maxNewTokens");
-        assertEquals(9, admission.predictedServiceMs(request(100, false, 1, null, 10)), 1e-9, "else the estimate");
-        assertEquals(99, admission.predictedServiceMs(request(100, false, 1, null, 0)), 1e-9, "no estimate: maxNewTokens");
+        admission.observeDecode(1, 4);
+        assertEquals(99, admission.predictedServiceMs(request(100, true, 1, null, 10), 4), 1e-9, "ignoreEos: all maxNewTokens");
+        assertEquals(9, admission.predictedServiceMs(request(100, false, 1, null, 10), 4), 1e-9, "else the estimate");
+        assertEquals(99, admission.predictedServiceMs(request(100, false, 1, null, 0), 4), 1e-9, "no estimate: maxNewTokens");
     }
 
     @Test
     void shouldRefuseNothingBeforeAStepIsMeasuredOrWhenOff() {
         Admission fresh = new Admission(Admission.Mode.REJECT_LATE);
         ValidRequest hopeless = request(10, true, 1, null, 0);
-        assertNull(fresh.refusal(hopeless, ARRIVED + 60_000), "no measurement yet: run it");
+        assertNull(fresh.refusal(hopeless, ARRIVED + 60_000, 1), "no measurement yet: run it");
         Admission off = new Admission(Admission.Mode.OFF);
         off.observeEncode(1_000);
-        assertNull(off.refusal(hopeless, ARRIVED + 60_000));
+        assertNull(off.refusal(hopeless, ARRIVED + 60_000, 1));
         assertEquals(0, off.numRefused());
     }
 
@@ -75,7 +76,7 @@ class AdmissionTest {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(100);
         admission.observeEncode(200);
-        assertEquals(100 + Admission.SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0)), 1e-9);
+        assertEquals(100 + Admission.SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0), 1), 1e-9);
     }
 
     @Test
@@ -84,5 +85,20 @@ class AdmissionTest {
         assertEquals(Admission.Mode.OFF, Admission.Mode.parse("off"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Admission.Mode.parse("maybe"));
         assertEquals("admission mode 'maybe': expected off or reject-late", e.getMessage());
+    }
+
+    @Test
+    void shouldFitTheDecodeIterationToTheBatchSoThatAFullBatchDoesNotLockOutAnEmptyOne() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(10);
+        for (int i = 0; i < 20; i++) {
+            admission.observeDecode(5 + 2 * 32, 32);          // ms = 5 + 2 x batch
+            admission.observeDecode(5 + 2 * 4, 4);
+        }
+        assertEquals(5 + 2 * 32, admission.decodeMsPerIteration(32), 1e-6);
+        assertEquals(5 + 2 * 1, admission.decodeMsPerIteration(1), 1e-6);
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertNotNull(admission.refusal(r, ARRIVED, 32), "10 + 20 x 69 ms at a full batch misses 1000 ms");
+        assertNull(admission.refusal(r, ARRIVED, 1), "10 + 20 x 7 ms alone fits");
     }
 }
