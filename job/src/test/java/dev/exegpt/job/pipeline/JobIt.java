@@ -71,4 +71,21 @@ final class JobIt {
         }
         return out;
     }
+
+    /** Reads committed records until {@code done} says so (or 60 s passed). */
+    static <T extends SpecificRecord> List<T> readUntil(KafkaBroker broker, String topic, Schema schema,
+                                                        java.util.function.Predicate<List<T>> done) throws Exception {
+        AvroBinary<T> codec = new AvroBinary<>(schema);
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(broker.bootstrapServers(), "read-" + topic))) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!done.test(out) && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    out.add(codec.decode(record.value()));
+                }
+            }
+        }
+        return out;
+    }
 }

@@ -35,7 +35,8 @@ import dev.exegpt.schemas.Schedule;
  *
  * <p>A new schedule is adopted between steps (a batch boundary): requests already encoded keep decoding, nothing is
  * lost or repeated. A request the engine refuses (too long, KV cache full) or whose deadline has passed by the time
- * it would be encoded is answered at once with an unfinished result that says why.
+ * it would be encoded is answered at once with an unfinished result that says why; so is, with {@link Admission}
+ * in {@code reject-late} mode, one that is predicted to finish past its deadline or SLO.
  */
 public final class ExecutorRunner implements AutoCloseable {
 
