@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
@@ -33,6 +34,8 @@ import dev.exegpt.schemas.InferenceResult;
         description = {"SLO audit of results: attainment and latency per task, per schedule version and per hour, and the",
                 "slowest requests with the stage that spent their time (queue, encode, decode); --html adds the charts."})
 final class AuditCommand implements Callable<Integer> {
+
+    @Mixin KafkaClientOptions kafkaClient;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
@@ -129,7 +132,7 @@ final class AuditCommand implements Callable<Integer> {
 
     private List<InferenceResult> readTopic() throws IOException {
         try {
-            KafkaClients.checkReachable(source.bootstrap, topic, 5_000);
+            KafkaClients.checkReachable(source.bootstrap, topic, 5_000, kafkaClient.properties());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
@@ -137,7 +140,8 @@ final class AuditCommand implements Callable<Integer> {
         List<InferenceResult> results = new ArrayList<>();
         long idleMs = (long) (idleTimeoutSeconds * 1000);
         try (KafkaConsumer<byte[], byte[]> consumer =
-                     new KafkaConsumer<>(KafkaClients.consumer(source.bootstrap, "exegpt-audit-" + UUID.randomUUID()))) {
+                     new KafkaConsumer<>(KafkaClients.consumer(source.bootstrap, "exegpt-audit-" + UUID.randomUUID(),
+                             kafkaClient.properties()))) {
             consumer.subscribe(List.of(topic));
             long last = System.currentTimeMillis();
             while (System.currentTimeMillis() - last < idleMs) {

@@ -3,6 +3,7 @@ package dev.exegpt.job.cli;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.ReplicaPlan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
@@ -47,6 +48,23 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--check", paramLabel = "N", arity = "0..1", fallbackValue = "5000",
             description = "Re-run the chosen schedule request by request in the discrete-event simulator (N requests, default 5000).")
     Integer checkRequests;
+
+    @Option(names = "--replicas", paramLabel = "N", description = "Data-parallel replicas of the planned device group: prints "
+            + "the whole deployment (throughput, partitions per replica, WAA KV hand-off per TaskManager, checkpoint size) "
+            + "and which part saturates first.")
+    Integer replicas;
+
+    @Option(names = "--partitions", paramLabel = "P", description = "With --replicas: partitions of the requests and results topics (default: one per replica).")
+    Integer partitions;
+
+    @Option(names = "--nic-gbit", defaultValue = "100", paramLabel = "GBIT", description = "With --replicas: a TaskManager's NIC, Gb/s (default ${DEFAULT-VALUE}).")
+    double nicGbit;
+
+    @Option(names = "--partition-mb-per-s", defaultValue = "10", paramLabel = "MB", description = "With --replicas: what one Kafka partition sustains, MB/s (default ${DEFAULT-VALUE}).")
+    double partitionMbPerSecond;
+
+    @Option(names = "--checkpoint-gb-per-s", defaultValue = "2", paramLabel = "GB", description = "With --replicas: what the checkpoint storage absorbs, GB/s (default ${DEFAULT-VALUE}).")
+    double checkpointGbPerSecond;
 
     @Spec CommandSpec spec;
 
@@ -98,14 +116,58 @@ final class PlanCommand implements Callable<Integer> {
                     b.boundOutputTokens(), r.boundLengthLatencyMs(), 100 * (r.boundLengthLatencyMs() / b.latencyMs() - 1),
                     ok ? "" : " -- EXCEEDS the bound in the event run");
         }
+        if (replicas != null) {
+            printReplicas(w, sc, b);
+        }
         if (out != null) {
             Schedule s = ScheduleCodec.fromPlan(p, new ScheduleCodec.Origin(scenario.modelName(), scenario.hardwareName(),
                     sc.workload().name(), System.currentTimeMillis()));
+            if (replicas != null) {
+                s = Schedule.newBuilder(s).setNumReplicas(replicas).build();
+            }
             ScheduleCodec.write(s, out);
             w.printf("wrote %s%n", out);
         }
         w.flush();
         return 0;
+    }
+
+    private void printReplicas(PrintWriter w, Scenario sc, Estimate b) {
+        if (replicas < 1) throw new CliErrors.UserError("--replicas=%d: expected at least 1".formatted(replicas), 2);
+        int numPartitions = partitions == null ? replicas : partitions;
+        if (numPartitions < 1) throw new CliErrors.UserError("--partitions=%d: expected at least 1".formatted(numPartitions), 2);
+        if (!(nicGbit > 0) || !(partitionMbPerSecond > 0) || !(checkpointGbPerSecond > 0)) {
+            throw new CliErrors.UserError("--nic-gbit, --partition-mb-per-s and --checkpoint-gb-per-s must be positive", 2);
+        }
+        ReplicaPlan.Limits d = ReplicaPlan.Limits.DEFAULTS;
+        ReplicaPlan.Limits limits = new ReplicaPlan.Limits(partitionMbPerSecond * 1e6, nicGbit * 1e9 / 8, checkpointGbPerSecond * 1e9,
+                d.checkpointIntervalMs(), d.dedupRememberMs(), d.dedupEntryBytes(), d.promptBytesPerToken(), d.resultBytesPerToken(),
+                d.recordOverheadBytes());
+        ReplicaPlan r = new ReplicaPlan(b, sc.model(), sc.workload(), sc.devicesPerNode(), replicas, numPartitions, limits);
+        w.printf("replicas: %d x %d devices = %d devices; %.0f requests/s (%.0f tokens/s), %.2f requests/s per replica%n",
+                replicas, r.numDevicesPerReplica(), r.numDevices(), r.requestsPerSecond(), r.tokensPerSecond(), b.sequencesPerSecond());
+        w.printf("kafka: %d partitions, %.2f per replica; %.1f requests/s and %.2f MB/s per partition (request %.0f B, result %.0f B)%n",
+                numPartitions, r.partitionsPerReplica(), r.requestsPerSecond() / numPartitions, r.partitionBytesPerSecond() / 1e6,
+                r.requestBytes(), r.resultBytes());
+        if (numPartitions < replicas) {
+            w.printf("  note: fewer partitions than replicas; the dispatch operator spreads requests over all replicas, but the sources "
+                    + "read with at most %d subtasks%n", numPartitions);
+        }
+        if (r.handsOverKv()) {
+            w.printf("WAA KV hand-off: %.1f MB per request (%d decoder layers x %.0f KB per token x %.0f mean input tokens); "
+                            + "%.2f GB/s per TaskManager (%.0f Gb/s NIC)%n", r.kvHandoffBytesPerRequest() / 1e6, sc.model().numDecoderLayers(),
+                    sc.model().kvBytesPerTokenPerLayer() / 1e3, sc.workload().meanInputTokens(), r.nicBytesPerSecond() / 1e9, nicGbit);
+        } else {
+            w.printf("KV hand-off: none (%s keeps encode and decode on the same devices)%n", b.candidate().policy());
+        }
+        w.printf("checkpoint: %.2f GB every %d ms = %.2f GB/s (in-flight requests %d per replica: %.3f GB; dedup ids for %d s: %.2f GB)%n",
+                r.checkpointBytes() / 1e9, limits.checkpointIntervalMs(), r.checkpointBytesPerSecond() / 1e9, r.inFlightPerReplica(),
+                r.inFlightStateBytes() / 1e9, limits.dedupRememberMs() / 1000, r.dedupStateBytes() / 1e9);
+        for (ReplicaPlan.Load l : r.loads()) {
+            w.printf("  %-42s %5.0f%% used at the planned rate; saturates at %.0f requests/s%n", l.part(), 100 * l.utilisation(),
+                    l.saturatesAtRequestsPerSecond());
+        }
+        w.printf("saturates first: %s%n", r.firstToSaturate().part());
     }
 
     static String describe(Estimate e) {

@@ -179,7 +179,7 @@ final class RunCommand implements Callable<Integer> {
 
     private int runStreaming(StreamExecutionEnvironment env, JobConfig config, PipelineSettings pipeline) throws Exception {
         try {
-            KafkaClients.checkReachable(config.bootstrap(), config.topics().requests(), 5_000);
+            KafkaClients.checkReachable(config.bootstrap(), config.topics().requests(), 5_000, config.kafkaClient());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }

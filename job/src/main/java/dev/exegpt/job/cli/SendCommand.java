@@ -12,6 +12,7 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
@@ -30,6 +31,8 @@ import dev.exegpt.schemas.InferenceRequest;
                 "distribution (synthetic prompt text of the sampled length), open-loop Poisson at --rate or as fast as",
                 "possible (--bulk, the default). Prints progress and the achieved rate."})
 final class SendCommand implements Callable<Integer> {
+
+    @Mixin KafkaClientOptions kafkaClient;
 
     @Option(names = "--bootstrap", description = "Kafka bootstrap servers. Default: EXEGPT_BOOTSTRAP or ${DEFAULT-VALUE}.")
     String bootstrap = KafkaClients.DEFAULT_BOOTSTRAP;
@@ -91,7 +94,7 @@ final class SendCommand implements Callable<Integer> {
             throw new UserError("--compression " + compression + ": expected none, gzip, snappy, lz4 or zstd", CliErrors.EXIT_USAGE);
         }
         try {
-            KafkaClients.checkReachable(bootstrap, topic, 5_000);
+            KafkaClients.checkReachable(bootstrap, topic, 5_000, kafkaClient.properties());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
@@ -101,7 +104,7 @@ final class SendCommand implements Callable<Integer> {
                 arrival.isBulk() ? "bulk" : String.format("Poisson, %.1f requests/s", arrival.requestsPerSecond()));
         Report report;
         try (requests) {
-            report = new RequestSender(KafkaClients.producer(bootstrap, "exegpt-send", compression), topic)
+            report = new RequestSender(KafkaClients.producer(bootstrap, "exegpt-send", compression, kafkaClient.properties()), topic)
                     .send(requests, arrival, p -> printProgress(out, p, requests.expectedCount()));
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());

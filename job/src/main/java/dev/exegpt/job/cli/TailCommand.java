@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
@@ -24,6 +25,8 @@ import dev.exegpt.job.kafka.Topics;
         description = {"Print the records of an exegpt topic as JSON lines (Avro's JSON encoding of the topic's schema),",
                 "from the beginning (or only new ones with --from latest), until --max records or Ctrl-C."})
 final class TailCommand implements Callable<Integer> {
+
+    @Mixin KafkaClientOptions kafkaClient;
 
     @Option(names = "--bootstrap", description = "Kafka bootstrap servers. Default: EXEGPT_BOOTSTRAP or ${DEFAULT-VALUE}.")
     String bootstrap = KafkaClients.DEFAULT_BOOTSTRAP;
@@ -55,11 +58,11 @@ final class TailCommand implements Callable<Integer> {
             throw new UserError("--topic " + e.getMessage(), CliErrors.EXIT_USAGE);
         }
         try {
-            KafkaClients.checkReachable(bootstrap, topic, 5_000);
+            KafkaClients.checkReachable(bootstrap, topic, 5_000, kafkaClient.properties());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
-        var props = KafkaClients.consumer(bootstrap, "exegpt-tail-" + UUID.randomUUID());
+        var props = KafkaClients.consumer(bootstrap, "exegpt-tail-" + UUID.randomUUID(), kafkaClient.properties());
         props.put("auto.offset.reset", from);
         long printed = 0;
         long idleLimitMs = idleTimeoutSeconds == null ? Long.MAX_VALUE : (long) (idleTimeoutSeconds * 1000);

@@ -9,8 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.TreeMap;
+
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.operators.runner.Admission;
 
 /**
  * The job's settings, read from a properties file ({@code flink-conf/exegpt.properties} documents every key) with
@@ -21,16 +23,13 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
                         long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
-                        List<Integer> gpuIndexes) {
+                        List<Integer> gpuIndexes, Admission.Mode admission) {
 
     /** The five topics. */
     public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
 
     /** A schedule given by hand, used when no schedule file is configured. */
     public record ManualSchedule(String policy, int encodeBatchSize, int decodeIterationsPerEncode, int decodeBatchSize) {}
-
-    /** Keys that may carry secrets: never printed. */
-    private static final Set<String> SECRET_HINTS = Set.of("password", "secret", "jaas", "token", "key");
 
     public static JobConfig load(Path file, Map<String, String> overrides) throws IOException {
         Properties p = new Properties();
@@ -86,7 +85,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 r.longValue("dedup.remember.ms", 3_600_000, 1_000, 30L * 24 * 3600 * 1000),
                 delivery.equals("exactly-once"),
                 client,
-                GpuAssignment.parseList(r.string("executor.gpu.indexes", "")));
+                GpuAssignment.parseList(r.string("executor.gpu.indexes", "")),
+                Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -99,11 +99,9 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("executors", Integer.toString(numExecutors));
         out.put("schedule.file", scheduleFile == null ? "(none: " + manualSchedule + ")" : scheduleFile.toString());
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
+        out.put("admission.mode", admission.text());
         out.put("task.slo.ms", taskSloLatencyMs.toString());
-        for (String key : kafkaClient.stringPropertyNames()) {
-            boolean secret = SECRET_HINTS.stream().anyMatch(key.toLowerCase()::contains);
-            out.put("kafka.client." + key, secret ? "******" : kafkaClient.getProperty(key));
-        }
+        KafkaClients.describe(kafkaClient).forEach((key, value) -> out.put("kafka.client." + key, value));
         return out;
     }
 

@@ -12,13 +12,47 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-/** Client settings shared by the command line tools, and the reachability check they run first. */
+/**
+ * Client settings shared by the command line tools, and the reachability check they run first. Every builder takes
+ * the user's own Kafka client settings ({@code kafka.client.*} in exegpt.properties, {@code --kafka-client} on the
+ * command line: security.protocol, sasl.*, ssl.* and any other client property) and applies them last, so they
+ * reach every producer, consumer and admin client; {@link #describe} masks the ones that may hold secrets.
+ */
 public final class KafkaClients {
 
     /** Default bootstrap address: {@code EXEGPT_BOOTSTRAP}, else the port {@code exegpt kafka} uses. */
     public static final String DEFAULT_BOOTSTRAP = System.getenv().getOrDefault("EXEGPT_BOOTSTRAP", "127.0.0.1:9092");
 
+    /** Parts of a key that mark its value as a possible secret (passwords, JAAS config, keys, tokens): never printed. */
+    private static final Set<String> SECRET_HINTS = Set.of("password", "secret", "jaas", "token", "key", "credential");
+    public static final String MASK = "******";
+
     private KafkaClients() {}
+
+    /** {@code base} with the user's client settings put over it (a new object; neither argument changes). */
+    public static Properties withClient(Properties base, Properties client) {
+        Properties props = new Properties();
+        props.putAll(base);
+        if (client != null) {
+            props.putAll(client);
+        }
+        return props;
+    }
+
+    /** Whether a client property's value may be a secret (and so is never printed or logged). */
+    public static boolean isSecret(String key) {
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        return SECRET_HINTS.stream().anyMatch(k::contains);
+    }
+
+    /** Client settings as key = value for a log or a printout, every possible secret masked. */
+    public static java.util.Map<String, String> describe(Properties client) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        for (String key : client.stringPropertyNames()) {
+            out.put(key, isSecret(key) ? MASK : client.getProperty(key));
+        }
+        return out;
+    }
 
     /** Producer of raw key/value bytes tuned for throughput: batches, lz4, idempotent, acks from all replicas. */
     public static Properties producer(String bootstrap, String clientId) {
@@ -27,6 +61,11 @@ public final class KafkaClients {
 
     /** As {@link #producer(String, String)}, with a compression codec: none, gzip, snappy, lz4 or zstd. */
     public static Properties producer(String bootstrap, String clientId, String compression) {
+        return producer(bootstrap, clientId, compression, new Properties());
+    }
+
+    /** As {@link #producer(String, String, String)}, with the user's client settings applied last. */
+    public static Properties producer(String bootstrap, String clientId, String compression, Properties client) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -40,11 +79,16 @@ public final class KafkaClients {
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 * 1024 * 1024));
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
-        return props;
+        return withClient(props, client);
     }
 
     /** Consumer of raw bytes that reads committed records only (the job's sink is transactional). */
     public static Properties consumer(String bootstrap, String groupId) {
+        return consumer(bootstrap, groupId, new Properties());
+    }
+
+    /** As {@link #consumer(String, String)}, with the user's client settings applied last. */
+    public static Properties consumer(String bootstrap, String groupId, Properties client) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -54,7 +98,7 @@ public final class KafkaClients {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        return props;
+        return withClient(props, client);
     }
 
     /**
@@ -62,11 +106,12 @@ public final class KafkaClients {
      * {@link IllegalStateException} with a message that says what to do otherwise.
      */
     public static void checkReachable(String bootstrap, String topic, long timeoutMs) {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeoutMs));
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeoutMs));
-        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        checkReachable(bootstrap, topic, timeoutMs, new Properties());
+    }
+
+    /** As {@link #checkReachable(String, String, long)}, with the user's client settings (security) applied. */
+    public static void checkReachable(String bootstrap, String topic, long timeoutMs, Properties client) {
+        Properties props = admin(bootstrap, timeoutMs, client);
         try (Admin admin = Admin.create(props)) {
             admin.describeCluster().nodes().get(timeoutMs, TimeUnit.MILLISECONDS);
             if (topic != null) {
@@ -86,5 +131,15 @@ public final class KafkaClients {
             throw new IllegalStateException("cannot use --bootstrap " + bootstrap + ": " + e.getMessage()
                     + " (expected HOST:PORT[,HOST:PORT...])");
         }
+    }
+
+    /** Admin client settings with short timeouts, with the user's client settings applied last. */
+    public static Properties admin(String bootstrap, long timeoutMs, Properties client) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeoutMs));
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeoutMs));
+        props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
+        return withClient(props, client);
     }
 }

@@ -7,6 +7,7 @@ import java.util.Set;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -36,11 +37,27 @@ public final class ExegptJob {
     /** Checkpoint interval used when exactly-once is asked for and Flink's configuration enables none, ms. */
     static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 2_000;
 
+    /** Where the REST endpoint (web UI, metrics, job control) listens unless the configuration says otherwise. */
+    public static final String DEFAULT_REST_ADDRESS = "127.0.0.1";
+
     /**
      * Flink's configuration: {@code config.yaml} in {@code confDir}, or in {@code $EXEGPT_HOME/flink-conf} when
-     * {@code confDir} is relative and not found (bin/exegpt sets EXEGPT_HOME), else Flink's defaults.
+     * {@code confDir} is relative and not found (bin/exegpt sets EXEGPT_HOME), else Flink's defaults. Either way the REST
+     * endpoint binds to loopback unless {@code rest.bind-address} is set: job control is not offered to the network
+     * by default.
      */
     public static Configuration flinkConfiguration(Path confDir) {
+        Configuration flink = loadFlinkConfiguration(confDir);
+        if (!flink.containsKey(RestOptions.BIND_ADDRESS.key())) {
+            flink.set(RestOptions.BIND_ADDRESS, DEFAULT_REST_ADDRESS);
+        }
+        if (!flink.containsKey(RestOptions.ADDRESS.key())) {
+            flink.set(RestOptions.ADDRESS, DEFAULT_REST_ADDRESS);
+        }
+        return flink;
+    }
+
+    private static Configuration loadFlinkConfiguration(Path confDir) {
         Path dir = confDir;
         String home = System.getenv("EXEGPT_HOME");
         if (dir != null && !dir.resolve("config.yaml").toFile().isFile() && !dir.isAbsolute() && home != null) {
@@ -99,7 +116,8 @@ public final class ExegptJob {
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),
                 schedule.getDecodeIterationsPerEncode(), config.numExecutors());
         ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
-                config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.gpuIndexes());
+                config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.gpuIndexes(),
+                config.admission());
         return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
                 config.auditWindowMs(), config.dedupRememberMs());
     }

@@ -71,4 +71,21 @@ class PlannerCommandsTest {
         assertEquals(2, both.code());
         assertTrue(both.err().contains("exactly one of --task"), both.err());
     }
+
+    @Test
+    void planWithReplicasPrintsTheDeploymentAndWhatSaturatesFirst(@TempDir Path dir) throws Exception {
+        Path schedule = dir.resolve("replicated.json");
+        Run plan = run("plan", "--model-spec", "opt-13b", "--hardware", "a100:8", "--task", "S", "--slo-ms", "5900",
+                "--replicas", "125", "--partitions", "128", "--out", schedule.toString());
+        assertEquals(0, plan.code(), plan.err());
+        assertTrue(plan.out().contains("replicas: 125 x 8 devices = 1000 devices"), plan.out());
+        assertTrue(plan.out().contains("kafka: 128 partitions, 1.02 per replica"), plan.out());
+        assertTrue(plan.out().contains("checkpoint: ") && plan.out().contains("saturates first: "), plan.out());
+        assertTrue(java.nio.file.Files.readString(schedule).matches("(?s).*\"numReplicas\"\\s*:\\s*125\\b.*"),
+                "the schedule names its replicas");
+        Run bad = run("plan", "--model-spec", "opt-13b", "--hardware", "a100:8", "--task", "S", "--slo-ms", "5900",
+                "--replicas", "0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--replicas=0: expected at least 1"), bad.err());
+    }
 }

@@ -47,6 +47,8 @@ public final class AvroBinary<T extends SpecificRecord> {
         T record;
         try {
             record = reader.read(null, decoder);
+        } catch (java.io.EOFException e) {
+            throw new IOException("not a valid " + reader.getSchema().getName() + ": the bytes end inside the record (truncated?)", e);
         } catch (RuntimeException e) {
             // Avro reports some corrupt input as runtime exceptions (negative lengths, bad union index).
             throw new IOException("not a valid " + reader.getSchema().getName() + ": " + e.getMessage(), e);

@@ -58,6 +58,10 @@ public final class RequestValidator {
             return reject(STAGE_VALIDATE, "requestId has " + id.length() + " characters: expected at most "
                     + RequestLimits.MAX_REQUEST_ID_CHARS, id.substring(0, 64) + "...", null);
         }
+        if (id.indexOf(REPLACEMENT_CHAR) >= 0 || id.chars().anyMatch(Character::isISOControl)) {
+            return reject(STAGE_VALIDATE, "requestId '" + printable(id) + "' has control characters or bytes that are not UTF-8: "
+                    + "expected printable UTF-8 text", printable(id), null);
+        }
         if (!limits.knownTasks().contains(r.getTask())) {
             return reject(STAGE_VALIDATE, "task '" + r.getTask() + "' is unknown: expected one of "
                     + limits.knownTasks().stream().sorted().toList(), id, null);
@@ -76,6 +80,12 @@ public final class RequestValidator {
             return reject(STAGE_VALIDATE, "deadlineEpochMs " + deadline + " is not after the request's arrival at "
                     + arrivedEpochMs + ": expected a future deadline (or null)", id, null);
         }
+        String text = r.getPromptText();
+        if (text != null && (r.getPromptTokenIds() == null || r.getPromptTokenIds().isEmpty())
+                && text.indexOf(REPLACEMENT_CHAR) >= 0) {
+            return reject(STAGE_VALIDATE, "promptText has bytes that are not UTF-8 (decoded as U+FFFD at character "
+                    + text.indexOf(REPLACEMENT_CHAR) + "): expected UTF-8 text", id, null);
+        }
         int[] prompt = promptTokens(r);
         if (prompt == null) {
             return reject(STAGE_VALIDATE, "prompt is empty: expected non-blank promptText or non-empty promptTokenIds", id, null);
@@ -86,6 +96,22 @@ public final class RequestValidator {
         }
         long appliedSlo = slo != null ? slo : taskSloLatencyMs.getOrDefault(r.getTask(), 0L);
         return new Verdict.Accepted(new ValidRequest(r, prompt, arrivedEpochMs, appliedSlo, 0));
+    }
+
+    /** What Avro (like every Java decoder) makes of bytes that are not UTF-8. */
+    private static final char REPLACEMENT_CHAR = '\uFFFD';
+
+    /** The id with control characters escaped, cut to 64 characters, for a reason and a dead letter's key. */
+    private static String printable(String id) {
+        StringBuilder out = new StringBuilder();
+        id.codePoints().limit(64).forEach(c -> {
+            if (Character.isISOControl(c)) {
+                out.append(String.format("\\u%04x", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        });
+        return out.toString();
     }
 
     private int[] promptTokens(InferenceRequest r) {

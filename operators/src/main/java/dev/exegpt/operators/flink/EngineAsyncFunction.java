@@ -63,8 +63,9 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
             case DECODER -> "-dec";
         };
         runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, role,
-                ExecutorEngines.executorId(initial, side, task), attempt());
+                ExecutorEngines.executorId(initial, side, task), attempt(), spec.admission());
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
+        getRuntimeContext().getMetricGroup().gauge("requestsRefusedByAdmission", (Gauge<Long>) runner::numRefusedByAdmission);
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
         metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup(), runner::numWaiting);
     }

@@ -3,6 +3,8 @@ package dev.exegpt.operators.flink;
 import java.io.Serializable;
 import java.util.List;
 
+import dev.exegpt.operators.runner.Admission;
+
 /**
  * How an executor builds its engine on the task manager.
  *
@@ -14,14 +16,17 @@ import java.util.List;
  * @param warmUpMs             untimed generation when an engine starts, ms, so the first requests do not pay the JIT
  * @param gpuIndexes           backend cuda: GPUs the subtasks take in turn where Flink offers none
  *                             ({@code executor.gpu.indexes}; empty: subtask index modulo the devices), see GpuAssignment
+ * @param admission            whether a request that can no longer meet its deadline is answered before it runs
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
-                           long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes) implements Serializable {
+                           long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission)
+        implements Serializable {
 
-    /** With no configured GPU indexes. */
+    /** With no configured GPU indexes and admission control off. */
     public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
                         long requestTimeoutMs, long warmUpMs) {
-        this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, List.of());
+        this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, List.of(),
+                Admission.Mode.OFF);
     }
 
     public ExecutorSpec {
@@ -40,6 +45,9 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
         gpuIndexes = List.copyOf(gpuIndexes == null ? List.of() : gpuIndexes);
         for (int i : gpuIndexes) {
             if (i < 0) throw new IllegalArgumentException("gpuIndexes must be >= 0, got " + gpuIndexes);
+        }
+        if (admission == null) {
+            throw new IllegalArgumentException("admission must be off or reject-late, got null");
         }
         if (requestTimeoutMs < 1_000) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);

@@ -35,7 +35,8 @@ import dev.exegpt.schemas.Schedule;
  *
  * <p>A new schedule is adopted between steps (a batch boundary): requests already encoded keep decoding, nothing is
  * lost or repeated. A request the engine refuses (too long, KV cache full) or whose deadline has passed by the time
- * it would be encoded is answered at once with an unfinished result that says why.
+ * it would be encoded is answered at once with an unfinished result that says why; so is, with {@link Admission}
+ * in {@code reject-late} mode, one that is predicted to finish past its deadline or SLO.
  */
 public final class ExecutorRunner implements AutoCloseable {
 
@@ -58,6 +59,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private volatile Schedule pendingSchedule;
     private volatile boolean running = true;
     private volatile Throwable failure;
+    private final Admission admission;
     private Schedule schedule;
     private BatchingPolicy policy;
 
@@ -66,7 +68,14 @@ public final class ExecutorRunner implements AutoCloseable {
     }
 
     public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId, int attempt) {
+        this(engine, tokenizer, schedule, role, executorId, attempt, Admission.Mode.OFF);
+    }
+
+    /** @param admission whether a request that can no longer meet its deadline is answered before it is encoded */
+    public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId, int attempt,
+                          Admission.Mode admission) {
         this.engine = engine;
+        this.admission = new Admission(admission);
         this.role = role;
         this.tokenizer = tokenizer;
         this.executorId = executorId;
@@ -76,8 +85,8 @@ public final class ExecutorRunner implements AutoCloseable {
         this.thread = new Thread(this::loop, "exegpt-executor-" + executorId);
         this.thread.setDaemon(true);
         this.thread.start();
-        LOG.info("executor {} runs schedule {} v{} ({})", executorId, schedule.getScheduleId(), schedule.getVersion(),
-                schedule.getPolicy());
+        LOG.info("executor {} runs schedule {} v{} ({}), admission {}", executorId, schedule.getScheduleId(),
+                schedule.getVersion(), schedule.getPolicy(), admission.text());
     }
 
     /**
@@ -125,6 +134,11 @@ public final class ExecutorRunner implements AutoCloseable {
             Policies.forRole(newer, role);     // fail here, on the caller's thread, if the schedule cannot run
             pendingSchedule = newer;
         }
+    }
+
+    /** Requests answered early by admission control so far. */
+    public long numRefusedByAdmission() {
+        return admission.numRefused();
     }
 
     /** Requests submitted and not yet answered. */
@@ -225,8 +239,12 @@ public final class ExecutorRunner implements AutoCloseable {
         while (batch.size() < n && !waiting.isEmpty()) {
             InFlight f = waiting.poll();
             Long deadline = f.request.request().getDeadlineEpochMs();
-            if (deadline != null && clock.nowEpochMs() >= deadline) {
+            double now = clock.nowEpochMs();
+            String refusal;
+            if (deadline != null && now >= deadline) {
                 answerUnfinished(f, FinishReason.DEADLINE, "deadline " + deadline + " passed before the request could start");
+            } else if ((refusal = admission.refusal(f.request, now, active.size() + batch.size() + 1)) != null) {
+                answerUnfinished(f, FinishReason.DEADLINE, refusal);
             } else {
                 batch.add(f);
             }
@@ -244,6 +262,7 @@ public final class ExecutorRunner implements AutoCloseable {
         double start = clock.nowEpochMs();
         EncodeResult result = engine.encode(requests);
         double end = clock.nowEpochMs();
+        admission.observeEncode(end - start);
         int finished = 0;
         Iterator<Sequence> admitted = result.admitted().iterator();
         for (InFlight f : batch) {
@@ -314,8 +333,10 @@ public final class ExecutorRunner implements AutoCloseable {
         for (InFlight f : active) {
             sequences.add(f.sequence);
         }
+        double start = clock.nowEpochMs();
         engine.decode(sequences);
         double end = clock.nowEpochMs();
+        admission.observeDecode(end - start, sequences.size());
         for (InFlight f : active) {
             f.decodeBatchSizeSum += active.size();
             f.numDecodeIterations++;

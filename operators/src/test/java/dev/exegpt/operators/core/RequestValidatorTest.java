@@ -61,6 +61,9 @@ class RequestValidatorTest {
         return Stream.of(
                 bad("blank id", b -> b.setRequestId("  "), "requestId is empty"),
                 bad("id too long", b -> b.setRequestId("x".repeat(300)), "requestId has 300 characters"),
+                bad("id with a control character", b -> b.setRequestId("r\u0000x"), "requestId 'r\\u0000x' has control characters"),
+                bad("id not UTF-8", b -> b.setRequestId("r\uFFFD"), "bytes that are not UTF-8"),
+                bad("prompt not UTF-8", b -> b.setPromptText("caf\uFFFD au lait"), "promptText has bytes that are not UTF-8 (decoded as U+FFFD at character 3)"),
                 bad("unknown task", b -> b.setTask("poetry"), "task 'poetry' is unknown: expected one of [summarization, translation]"),
                 bad("zero max tokens", b -> b.setMaxNewTokens(0), "maxNewTokens is 0: expected 1..48"),
                 bad("negative max tokens", b -> b.setMaxNewTokens(-5), "maxNewTokens is -5"),
@@ -105,6 +108,9 @@ class RequestValidatorTest {
             Verdict.Rejected rejected = assertInstanceOf(Verdict.Rejected.class, verdict, () -> Arrays.toString(value));
             assertEquals(RequestValidator.STAGE_DECODE, rejected.stage(), rejected.reason());
         }
+        byte[] truncated = garbage[3];
+        String reason = ((Verdict.Rejected) VALIDATOR.validate(new RawRecord(null, truncated, "t", 1, 2, ARRIVED), ARRIVED)).reason();
+        assertTrue(reason.contains("the bytes end inside the record (truncated?)"), reason);
         Verdict tombstone = VALIDATOR.validate(new RawRecord(null, null, "t", 1, 3, ARRIVED), ARRIVED);
         assertEquals("empty record value: expected an Avro InferenceRequest", ((Verdict.Rejected) tombstone).reason());
     }

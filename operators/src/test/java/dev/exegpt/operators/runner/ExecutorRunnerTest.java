@@ -217,4 +217,32 @@ class ExecutorRunnerTest {
         assertEquals(Boolean.FALSE, byId.get("q2").getSloMet());
         assertEquals(4, byId.get("q3").getNumOutputTokens(), "the rest of the batch goes on");
     }
+
+    @Test
+    void admissionControlShouldAnswerARequestThatCannotMeetItsSloBeforeRunningIt() throws Exception {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        long now = System.currentTimeMillis();
+        ValidRequest first = request(0, 4, now);                                    // measures the steps
+        ValidRequest hopeless = new ValidRequest(request(1, 8, now).request(), new int[] {5, 6, 7}, now - 10_000, 2_000, 0);
+        for (Admission.Mode mode : Admission.Mode.values()) {
+            List<InferenceResult> results = new ArrayList<>();
+            try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                    schedule(SchedulePolicy.RRA, 1, 1, 2), Role.FULL, "rra-0", 1, mode)) {
+                results.addAll(runAll(runner, List.of(first)));
+                results.addAll(runAll(runner, List.of(hopeless)));
+                assertEquals(mode == Admission.Mode.OFF ? 0 : 1, runner.numRefusedByAdmission());
+            }
+            InferenceResult late = results.get(1);
+            assertEquals(Boolean.FALSE, late.getSloMet(), "a missed SLO either way: " + mode);
+            if (mode == Admission.Mode.OFF) {
+                assertEquals(8, late.getNumOutputTokens(), "off: it runs, and misses");
+                assertEquals(FinishReason.MAX_TOKENS, late.getFinishReason());
+            } else {
+                assertEquals(0, late.getNumOutputTokens(), "reject-late: no device time spent on it");
+                assertEquals(FinishReason.DEADLINE, late.getFinishReason());
+                assertTrue(late.getErrorMessage().startsWith("admission (reject-late): predicted finish"), late.getErrorMessage());
+            }
+            assertEquals(FinishReason.MAX_TOKENS, results.get(0).getFinishReason());
+        }
+    }
 }

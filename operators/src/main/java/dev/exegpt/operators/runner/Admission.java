@@ -1,0 +1,155 @@
+package dev.exegpt.operators.runner;
+
+import java.util.Locale;
+
+import dev.exegpt.operators.core.ValidRequest;
+
+/**
+ * Admission control at the batch boundary: before a request is encoded, predict when it would finish (now + encode
+ * step + one decode iteration per remaining output token at the batch it would join, from running averages of this
+ * executor's measured steps: a decode iteration is fitted as fixed + per-sequence x batch, so that a figure measured
+ * at a full batch does not lock out requests once the batch has emptied)
+ * and, in {@link Mode#REJECT_LATE}, answer at once with a missed-SLO verdict when that is past its deadline (the
+ * earlier of its {@code deadlineEpochMs} and arrival + SLO), instead of spending device time on a request that would
+ * miss anyway. Until a step has been measured nothing is refused. Touched by the engine thread only.
+ */
+public final class Admission {
+
+    /** {@code off}: run every request (the paper's behaviour); {@code reject-late}: refuse what cannot finish in time. */
+    public enum Mode {
+        OFF, REJECT_LATE;
+
+        /** Parses {@code off} or {@code reject-late}; the message names what is expected. */
+        public static Mode parse(String text) {
+            return switch (text.trim().toLowerCase(Locale.ROOT)) {
+                case "off" -> OFF;
+                case "reject-late" -> REJECT_LATE;
+                default -> throw new IllegalArgumentException("admission mode '" + text + "': expected off or reject-late");
+            };
+        }
+
+        public String text() {
+            return this == OFF ? "off" : "reject-late";
+        }
+    }
+
+    /** Weight of the newest measurement in the running averages. */
+    static final double SMOOTHING = 0.2;
+
+    private final Mode mode;
+    private double encodeMsPerStep = Double.NaN;
+    // Exponentially weighted sums for the least-squares line ms = fixed + perSequence x batch.
+    private double w;
+    private double sumBatch;
+    private double sumMs;
+    private double sumBatch2;
+    private double sumBatchMs;
+    private volatile long numRefused;
+
+    public Admission(Mode mode) {
+        this.mode = mode;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Hears how long an encode step took, ms. */
+    public void observeEncode(double ms) {
+        encodeMsPerStep = smooth(encodeMsPerStep, ms);
+    }
+
+    /** Hears how long a decode iteration of {@code batchSize} sequences took, ms. */
+    public void observeDecode(double ms, int batchSize) {
+        double keep = 1 - SMOOTHING;
+        w = keep * w + 1;
+        sumBatch = keep * sumBatch + batchSize;
+        sumMs = keep * sumMs + ms;
+        sumBatch2 = keep * sumBatch2 + (double) batchSize * batchSize;
+        sumBatchMs = keep * sumBatchMs + batchSize * ms;
+    }
+
+    /** Predicted ms of one decode iteration of {@code batchSize} sequences; NaN before any was measured. */
+    public double decodeMsPerIteration(int batchSize) {
+        if (w == 0) {
+            return Double.NaN;
+        }
+        double meanBatch = sumBatch / w;
+        double meanMs = sumMs / w;
+        double varBatch = sumBatch2 / w - meanBatch * meanBatch;
+        if (varBatch < 0.25) {
+            return meanMs;                                   // one batch size seen so far: no slope to fit
+        }
+        double slope = Math.max(0, (sumBatchMs / w - meanBatch * meanMs) / varBatch);
+        double fixed = meanMs - slope * meanBatch;
+        return Math.max(1e-3, fixed + slope * batchSize);
+    }
+
+    private static double smooth(double average, double ms) {
+        return Double.isNaN(average) ? ms : (1 - SMOOTHING) * average + SMOOTHING * ms;
+    }
+
+    /** The earlier of the request's own deadline and arrival + SLO, ms since the epoch; {@code Long.MAX_VALUE} if none. */
+    public static long deadlineEpochMs(ValidRequest r) {
+        long deadline = Long.MAX_VALUE;
+        Long own = r.request().getDeadlineEpochMs();
+        if (own != null) {
+            deadline = own;
+        }
+        if (r.sloLatencyMs() > 0) {
+            deadline = Math.min(deadline, r.arrivedEpochMs() + r.sloLatencyMs());
+        }
+        return deadline;
+    }
+
+    /** Output tokens the request is expected to need: maxNewTokens with ignoreEos, else the estimate when there is one. */
+    static int expectedOutputTokens(ValidRequest r) {
+        int max = r.request().getMaxNewTokens();
+        if (r.request().getIgnoreEos() || r.numEstimatedOutputTokens() <= 0) {
+            return max;
+        }
+        return Math.min(max, r.numEstimatedOutputTokens());
+    }
+
+    /**
+     * Service time the request would need from now, ms, decoding in a batch of {@code decodeBatchSize}: one encode
+     * step plus a decode iteration for every output token after the first (the prefill yields one); NaN until an encode
+     * step has been measured. A decode group that this executor does not run (a WAA encoder) counts as zero, so the
+     * prediction stays a lower bound there.
+     */
+    public double predictedServiceMs(ValidRequest r, int decodeBatchSize) {
+        if (Double.isNaN(encodeMsPerStep)) {
+            return Double.NaN;
+        }
+        double iteration = decodeMsPerIteration(decodeBatchSize);
+        double decode = Double.isNaN(iteration) ? 0 : iteration * Math.max(0, expectedOutputTokens(r) - 1);
+        return encodeMsPerStep + decode;
+    }
+
+    /**
+     * Why the request is refused now, or null to run it (always null when {@link Mode#OFF}).
+     *
+     * @param decodeBatchSize the decode batch it would join (the active sequences plus the ones encoded with it)
+     */
+    public String refusal(ValidRequest r, double nowEpochMs, int decodeBatchSize) {
+        if (mode == Mode.OFF) {
+            return null;
+        }
+        long deadline = deadlineEpochMs(r);
+        double service = predictedServiceMs(r, decodeBatchSize);
+        if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
+            return null;
+        }
+        numRefused++;
+        return String.format(Locale.ROOT, "admission (reject-late): predicted finish %.0f ms after arrival (waited %.0f ms, "
+                        + "service ~%.0f ms: encode %.1f ms + %d tokens x %.2f ms at decode batch %d) is past the deadline %d ms "
+                        + "after arrival; answered early instead of run", nowEpochMs + service - r.arrivedEpochMs(),
+                nowEpochMs - r.arrivedEpochMs(), service, encodeMsPerStep, expectedOutputTokens(r),
+                w == 0 ? 0.0 : decodeMsPerIteration(decodeBatchSize), decodeBatchSize, deadline - r.arrivedEpochMs());
+    }
+
+    /** Requests refused so far. */
+    public long numRefused() {
+        return numRefused;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.exegpt.operators.runner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.schemas.InferenceRequest;
+
+/** Admission control's prediction and verdict, with step times given by hand. */
+class AdmissionTest {
+
+    private static final long ARRIVED = 1_700_000_000_000L;
+
+    private static ValidRequest request(int maxNew, boolean ignoreEos, long sloMs, Long deadline, int estimated) {
+        InferenceRequest r = InferenceRequest.newBuilder().setRequestId("a").setTask("S").setPromptText("x")
+                .setMaxNewTokens(maxNew).setIgnoreEos(ignoreEos).setDeadlineEpochMs(deadline).build();
+        return new ValidRequest(r, new int[] {1, 2, 3}, ARRIVED, sloMs, estimated);
+    }
+
+    @Test
+    void shouldRefuseARequestThatWouldFinishPastItsSloAndAdmitOneThatFits() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(40);
+        admission.observeDecode(10, 4);
+        ValidRequest r = request(21, true, 1_000, null, 0);                 // service = 40 + 20 x 10 = 240 ms
+        assertEquals(240, admission.predictedServiceMs(r, 4), 1e-9);
+        assertNull(admission.refusal(r, ARRIVED + 760, 4), "finishes at 1000 ms: exactly on time");
+        String why = admission.refusal(r, ARRIVED + 761, 4);
+        assertNotNull(why, "finishes at 1001 ms, past the 1000 ms SLO");
+        assertTrue(why.contains("predicted finish 1001 ms after arrival") && why.contains("deadline 1000 ms after arrival")
+                && why.contains("at decode batch 4"), why);
+        assertEquals(1, admission.numRefused());
+    }
+
+    @Test
+    void shouldUseTheEarlierOfTheDeadlineAndTheSlo() {
+        ValidRequest r = request(5, true, 10_000, ARRIVED + 300, 0);
+        assertEquals(ARRIVED + 300, Admission.deadlineEpochMs(r));
+        assertEquals(ARRIVED + 200, Admission.deadlineEpochMs(request(5, true, 200, ARRIVED + 300, 0)));
+        assertEquals(Long.MAX_VALUE, Admission.deadlineEpochMs(request(5, true, 0, null, 0)), "no SLO, no deadline");
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(100);
+        admission.observeDecode(100, 4);
+        assertNull(admission.refusal(request(50, true, 0, null, 0), ARRIVED + 1e9, 4), "nothing to miss without a deadline");
+        assertNotNull(admission.refusal(r, ARRIVED + 1, 4));
+    }
+
+    @Test
+    void shouldUseTheLengthEstimateUnlessEosIsIgnored() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(0);
+        admission.observeDecode(1, 4);
+        assertEquals(99, admission.predictedServiceMs(request(100, true, 1, null, 10), 4), 1e-9, "ignoreEos: all maxNewTokens");
+        assertEquals(9, admission.predictedServiceMs(request(100, false, 1, null, 10), 4), 1e-9, "else the estimate");
+        assertEquals(99, admission.predictedServiceMs(request(100, false, 1, null, 0), 4), 1e-9, "no estimate: maxNewTokens");
+    }
+
+    @Test
+    void shouldRefuseNothingBeforeAStepIsMeasuredOrWhenOff() {
+        Admission fresh = new Admission(Admission.Mode.REJECT_LATE);
+        ValidRequest hopeless = request(10, true, 1, null, 0);
+        assertNull(fresh.refusal(hopeless, ARRIVED + 60_000, 1), "no measurement yet: run it");
+        Admission off = new Admission(Admission.Mode.OFF);
+        off.observeEncode(1_000);
+        assertNull(off.refusal(hopeless, ARRIVED + 60_000, 1));
+        assertEquals(0, off.numRefused());
+    }
+
+    @Test
+    void shouldSmoothTheMeasuredStepTimes() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(100);
+        admission.observeEncode(200);
+        assertEquals(100 + Admission.SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0), 1), 1e-9);
+    }
+
+    @Test
+    void shouldParseTheModeWithAClearMessage() {
+        assertEquals(Admission.Mode.REJECT_LATE, Admission.Mode.parse(" Reject-Late "));
+        assertEquals(Admission.Mode.OFF, Admission.Mode.parse("off"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Admission.Mode.parse("maybe"));
+        assertEquals("admission mode 'maybe': expected off or reject-late", e.getMessage());
+    }
+
+    @Test
+    void shouldFitTheDecodeIterationToTheBatchSoThatAFullBatchDoesNotLockOutAnEmptyOne() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(10);
+        for (int i = 0; i < 20; i++) {
+            admission.observeDecode(5 + 2 * 32, 32);          // ms = 5 + 2 x batch
+            admission.observeDecode(5 + 2 * 4, 4);
+        }
+        assertEquals(5 + 2 * 32, admission.decodeMsPerIteration(32), 1e-6);
+        assertEquals(5 + 2 * 1, admission.decodeMsPerIteration(1), 1e-6);
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertNotNull(admission.refusal(r, ARRIVED, 32), "10 + 20 x 69 ms at a full batch misses 1000 ms");
+        assertNull(admission.refusal(r, ARRIVED, 1), "10 + 20 x 7 ms alone fits");
+    }
+}
