@@ -1,6 +1,7 @@
 package dev.exegpt.job.cli;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,16 +73,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", description = "Rounds; each runs every policy once (ExeGPT, STATIC, CONTINUOUS). Default: 3, with --quick " + QUICK_ROUNDS + ".")
     Integer rounds;
 
+    @Option(names = "--arrival", defaultValue = "bulk",
+            description = {"bulk: a round's requests all at once (saturation, as the paper measures; SLO on the service clock,",
+                    "from each request's encode start); poisson: open-loop at --rate (SLO end to end, from arrival). Default: ${DEFAULT-VALUE}."})
+    String arrivalKind;
+
     @Option(names = "--rate", defaultValue = "auto",
-            description = "Poisson arrival rate, requests/s; auto: --load times ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
+            description = "With --arrival poisson: requests/s; auto: --load times ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
     String rate;
 
-    @Option(names = "--load", defaultValue = "1.0",
-            description = "With --rate auto: the offered load as a fraction of ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--load", defaultValue = "0.8",
+            description = "With --arrival poisson --rate auto: the offered load as a fraction of ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
     double load;
-
-    @Option(names = "--bulk", description = "Every request of a round at once (saturation) instead of Poisson arrivals.")
-    boolean bulk;
 
     @Option(names = "--seed", defaultValue = "7", description = "Seed of arrivals and lengths (the event simulator's). Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -89,6 +92,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warm-up-ms", defaultValue = "15000",
             description = "Untimed engine work before measuring, in the profiler and in each executor (the prefill's fast code needs ~12 s). Default: ${DEFAULT-VALUE}.")
     long warmUpMs;
+
+    @Option(names = "--reprofile", description = "Profile the model again in this run (same load as the measurement) instead of reusing --dir's profile.")
+    boolean reprofile;
 
     @Option(names = "--quick", description = "A short run: " + QUICK_REQUESTS + " requests per policy, " + QUICK_ROUNDS + " rounds (under 3 minutes once the model and profile exist).")
     boolean quick;
@@ -122,17 +128,24 @@ final class BenchCommand implements Callable<Integer> {
         if (numRounds < 1) throw new UserError("--rounds " + numRounds + ": at least 1", CliErrors.EXIT_USAGE);
         if (!(load > 0 && load <= 4)) throw new UserError("--load " + load + ": expected a fraction in (0, 4]", CliErrors.EXIT_USAGE);
         if (warmUpMs < 0) throw new UserError("--warm-up-ms " + warmUpMs + ": must not be negative", CliErrors.EXIT_USAGE);
+        boolean bulk = switch (arrivalKind) {
+            case "bulk" -> true;
+            case "poisson" -> false;
+            default -> throw new UserError("--arrival " + arrivalKind + ": expected bulk or poisson", CliErrors.EXIT_USAGE);
+        };
         Double givenRate = parseRate(rate);
-        if (bulk && givenRate != null) throw new UserError("--bulk and --rate " + rate + ": give one of them", CliErrors.EXIT_USAGE);
+        if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         out.printf("[1] model and profile (%s)%n", dir);
+        if (reprofile) Files.deleteIfExists(dir.resolve("profile-" + arch + "-" + size + ".json"));
         LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs);
 
         out.println("[2] plan and predict");
         ScenarioOptions options = new ScenarioOptions();
         options.profile = files.profile();
         options.task = task;
+        options.batchFormula = "little";
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
         XSimulator xsim = new XSimulator(scenario);
@@ -188,7 +201,7 @@ final class BenchCommand implements Callable<Integer> {
                         List<InferenceResult> results = runRound(job, a, round, drawn, "bench-" + stamp + "-r" + round + "-" + a.name + "-",
                                 workload.name(), offered);
                         a.rounds.add(results);
-                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens());
+                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), slo, bulk);
                         out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms, attainment %.0f%% (%.0f s; switch %.1f s)%n", round,
                                 a.name, f.pooled().getRequestsPerSecond(), f.pooled().getEndToEndP99Ms(), 100 * f.attainment(),
                                 (System.nanoTime() - t0) / 1e9, switchS);
@@ -196,7 +209,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens());
+        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), slo, bulk);
         BenchOutput report = new BenchOutput(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
         out.println();
         report.print(out);

@@ -12,7 +12,9 @@ import dev.exegpt.schemas.InferenceResult;
  * What {@code exegpt bench} measured for one policy over its rounds. The user-facing figures (requests/s, tokens/s,
  * percentiles, attainment, goodput) pool every round's results over the summed round spans (first arrival to last
  * completion of a round); the figures set beside the simulators are the per-round values summarised as the event
- * simulator summarises its run, median over the rounds.
+ * simulator summarises its run, median over the rounds. SLO attainment is counted on one of two clocks: end to end
+ * (from arrival, the job's own verdict, for open-loop arrivals) or service (from the request's encode start, the
+ * paper's clock, for bulk arrivals, where the wait in the queue only measures the size of the bulk).
  *
  * @param pooled               the audit of all rounds' results over the summed spans
  * @param spanMs               the summed spans, ms
@@ -21,22 +23,28 @@ import dev.exegpt.schemas.InferenceResult;
  * @param p99EndToEndMs        p99 end-to-end latency (from arrival, nearest rank over one round's requests)
  * @param boundLengthServiceMs worst service latency (from the request's encode start) among requests with at least the
  *                             task's bound output length minus 2 tokens; NaN when no round had one
+ * @param serviceClock         whether attainment is counted from encode start (else end to end)
+ * @param numSloMet            requests within the SLO on that clock
  */
 record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double throughput10to90, double p99EndToEndMs,
-                    double boundLengthServiceMs) {
+                    double boundLengthServiceMs, boolean serviceClock, long numSloMet) {
 
     /**
      * @param rounds            each round's results
      * @param numRequestsPerRound requests sent per round
      * @param boundOutputTokens the task's latency-defining (p99) output length
+     * @param sloMs             the SLO, for the service clock
+     * @param serviceClock      count attainment from encode start (bulk arrivals), else take the job's end-to-end verdict
      */
-    static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens) {
+    static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens, long sloMs,
+                           boolean serviceClock) {
         if (rounds.isEmpty()) throw new IllegalArgumentException("no rounds");
         List<InferenceResult> all = new ArrayList<>();
         double span = 0;
         double[] throughput = new double[rounds.size()];
         double[] p99 = new double[rounds.size()];
         double worstBound = Double.NaN;
+        long met = 0;
         for (int k = 0; k < rounds.size(); k++) {
             List<InferenceResult> round = rounds.get(k);
             if (round.isEmpty()) throw new IllegalArgumentException("round " + (k + 1) + " has no results");
@@ -47,14 +55,16 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
             throughput[k] = throughput10to90(round.stream().mapToDouble(r -> r.getLatency().getCompletedEpochMs() - start).toArray());
             p99[k] = Audit.percentile(round.stream().mapToDouble(r -> r.getLatency().getEndToEndMs()).sorted().toArray(), 0.99);
             for (InferenceResult r : round) {
+                double serviceMs = r.getLatency().getEndToEndMs() - r.getLatency().getQueueMs();
+                met += serviceClock ? (serviceMs <= sloMs ? 1 : 0) : Boolean.TRUE.equals(r.getSloMet()) ? 1 : 0;
                 if (r.getNumOutputTokens() >= boundOutputTokens - 2) {
-                    double service = r.getLatency().getEndToEndMs() - r.getLatency().getQueueMs();
-                    worstBound = Double.isNaN(worstBound) ? service : Math.max(worstBound, service);
+                    worstBound = Double.isNaN(worstBound) ? serviceMs : Math.max(worstBound, serviceMs);
                 }
             }
         }
         AuditWindow pooled = Audit.summarize(all, 0, Math.round(span), boundOutputTokens);
-        return new BenchFigures(pooled, span, numRequestsPerRound * rounds.size(), median(throughput), median(p99), worstBound);
+        return new BenchFigures(pooled, span, numRequestsPerRound * rounds.size(), median(throughput), median(p99), worstBound,
+                serviceClock, met);
     }
 
     /** Requests/s between the 10th and 90th percentile of completion times (ms), as EventSimulator's summary counts them. */
@@ -74,8 +84,14 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
         return (int) pooled.getNumRequests();
     }
 
+    /** Share of the answered requests within the SLO on this bench's clock. */
     double attainment() {
-        return pooled.getAttainment() == null ? 0 : pooled.getAttainment();
+        return pooled.getNumRequests() == 0 ? 0 : (double) numSloMet / pooled.getNumRequests();
+    }
+
+    /** Requests within the SLO per second of the summed round spans. */
+    double goodputPerSecond() {
+        return numSloMet * 1000 / spanMs;
     }
 
     /** Error of a prediction in percent of the measured value; NaN when either is missing. */
