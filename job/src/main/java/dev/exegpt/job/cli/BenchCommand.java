@@ -63,6 +63,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
     String task;
 
+    @Option(names = "--workload", description = "A workload file (datasets/*.properties format) instead of --task.")
+    Path workloadFile;
+
     @Option(names = "--slo-ms", defaultValue = "auto",
             description = "Latency bound of a p99-length request and every request's end-to-end SLO, ms; auto: 4x the fastest RRA schedule's. Default: ${DEFAULT-VALUE}.")
     String sloMs;
@@ -144,13 +147,14 @@ final class BenchCommand implements Callable<Integer> {
         out.println("[2] plan and predict");
         ScenarioOptions options = new ScenarioOptions();
         options.profile = files.profile();
-        options.task = task;
+        options.task = workloadFile == null ? task : null;
+        options.workload = workloadFile;
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
         XSimulator xsim = new XSimulator(scenario);
         XScheduler scheduler = new XScheduler(xsim);
-        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, scheduler, task) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, scheduler, workload.name()) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
         Plan plan = scheduler.plan(slo, List.of(Policy.RRA));   // one device group: WAA needs two (DemoCommand says why)
         if (!plan.feasible()) throw new UserError("no ExeGPT schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
         Estimate fixed = Baselines.best(xsim, Policy.STATIC, slo);
@@ -238,7 +242,7 @@ final class BenchCommand implements Callable<Integer> {
                         .sendAt(requests.iterator(), i -> (long) ((drawn.get((int) i).arrivalMs() - firstMs) * 1e6), p -> {}));
         double sendS = (drawn.get(drawn.size() - 1).arrivalMs() - firstMs) / 1000;
         long timeoutMs = (long) (1000 * (120 + 3 * sendS)) + 2_000L * drawn.size();
-        List<InferenceResult> results = job.collect(r -> r.getRequestId().startsWith(idPrefix), drawn.size(), timeoutMs, null);
+        List<InferenceResult> results = job.collect(id -> id.startsWith(idPrefix), drawn.size(), timeoutMs, null);
         sending.get();
         if (results.size() < drawn.size()) {
             throw new UserError("round " + round + " " + arm.name + ": only " + results.size() + " of " + drawn.size()

@@ -186,7 +186,7 @@ final class DemoCommand implements Callable<Integer> {
                         .send(requests, new RequestSender.Arrival(rate, 7), p -> {});
             }
         });
-        List<InferenceResult> results = job.collect(r -> !LocalRig.isProbe(r), numRequests,
+        List<InferenceResult> results = job.collect(id -> !LocalRig.isProbe(id), numRequests,
                 Math.max(600_000, (long) (3_000 * numRequests / rate)), out);
         sending.get();
         if (results.size() < numRequests) {

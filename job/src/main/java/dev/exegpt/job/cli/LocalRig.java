@@ -32,6 +32,7 @@ import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
@@ -50,9 +51,9 @@ final class LocalRig {
 
     private LocalRig() {}
 
-    /** Whether a result answers a readiness probe of {@link RunningJob#awaitProbe}. */
-    static boolean isProbe(InferenceResult r) {
-        return r.getRequestId().startsWith(PROBE_PREFIX);
+    /** Whether a request id is a readiness probe's ({@link RunningJob#awaitProbe}). */
+    static boolean isProbe(String requestId) {
+        return requestId.startsWith(PROBE_PREFIX);
     }
 
     /** A model folder and the profile of that model on this machine. */
@@ -97,6 +98,19 @@ final class LocalRig {
         return slo;
     }
 
+    /**
+     * {@code flink-conf} in the working directory or the nearest parent that has one (a test runs in {@code job/}),
+     * else the relative name, which {@link ExegptJob#flinkConfiguration} resolves against EXEGPT_HOME.
+     */
+    static Path flinkConfDir() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("flink-conf").resolve("config.yaml"))) {
+                return dir.resolve("flink-conf");
+            }
+        }
+        return Path.of("flink-conf");
+    }
+
     /** Deletes and re-creates a folder (the broker's data of an earlier run). */
     static Path freshDir(Path path) throws java.io.IOException {
         if (Files.exists(path)) {
@@ -119,12 +133,14 @@ final class LocalRig {
         private final String requestsTopic;
         private final String resultsTopic;
         private final String schedulesTopic;
+        private final String deadLetterTopic;
         private final JobClient job;
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final KafkaProducer<byte[], byte[]> producer;
         private final AvroBinary<InferenceResult> results = new AvroBinary<>(InferenceResult.getClassSchema());
         private final AvroBinary<InferenceRequest> requests = new AvroBinary<>(InferenceRequest.getClassSchema());
         private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
+        private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
 
         private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
             this.bootstrap = bootstrap;
@@ -132,9 +148,10 @@ final class LocalRig {
             this.requestsTopic = topics.get(0);
             this.resultsTopic = topics.get(1);
             this.schedulesTopic = topics.get(4);
+            this.deadLetterTopic = topics.get(2);
             this.job = job;
             this.consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-rig-" + resultsTopic));
-            this.consumer.subscribe(List.of(resultsTopic));
+            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic));
             this.producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-rig-" + requestsTopic));
         }
 
@@ -167,7 +184,7 @@ final class LocalRig {
             settings.putAll(extra);
             JobConfig config = JobConfig.load(null, settings);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
-                    ExegptJob.flinkConfiguration(Path.of("flink-conf")));
+                    ExegptJob.flinkConfiguration(flinkConfDir()));
             ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
             JobClient job = env.executeAsync("exegpt " + label);
             return new RunningJob(broker.bootstrapServers(), task, topics, job);
@@ -193,7 +210,7 @@ final class LocalRig {
                 InferenceRequest probe = InferenceRequest.newBuilder().setRequestId(PROBE_PREFIX + UUID.randomUUID()).setTask(task)
                         .setPromptText("ready?").setMaxNewTokens(1).build();
                 send(probe);
-                List<InferenceResult> answer = collect(r -> r.getRequestId().equals(probe.getRequestId()), 1,
+                List<InferenceResult> answer = collect(id -> id.equals(probe.getRequestId()), 1,
                         Math.max(1, deadline - System.currentTimeMillis()), null);
                 if (!answer.isEmpty() && answer.get(0).getScheduleVersion() >= minVersion) {
                     return (System.nanoTime() - t0) / 1e9;
@@ -215,18 +232,27 @@ final class LocalRig {
         }
 
         /**
-         * Reads results until {@code count} of them satisfy {@code wanted} or the time is up; the others (late probes)
-         * are dropped. Prints progress every 5 s when {@code out} is given.
+         * Reads results until {@code count} of them have a request id {@code wanted} accepts or the time is up; the others (late probes)
+         * are dropped. A dead letter of a wanted request id ends the wait with a {@link UserError} giving its reason.
+         * Prints progress every 5 s when {@code out} is given.
          */
-        List<InferenceResult> collect(Predicate<InferenceResult> wanted, int count, long timeoutMs, PrintStream out)
+        List<InferenceResult> collect(Predicate<String> wanted, int count, long timeoutMs, PrintStream out)
                 throws java.io.IOException {
             List<InferenceResult> found = new ArrayList<>();
             long deadline = System.currentTimeMillis() + timeoutMs;
             long lastProgress = System.nanoTime();
             while (found.size() < count && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.topic().equals(deadLetterTopic)) {
+                        DeadLetter d = deadLetters.decode(record.value());
+                        String id = d.getRequestId() == null ? "" : d.getRequestId();
+                        if (wanted.test(id)) {
+                            throw new UserError("request " + id + " was dead-lettered at " + d.getStage() + ": " + d.getReason());
+                        }
+                        continue;
+                    }
                     InferenceResult r = results.decode(record.value());
-                    if (wanted.test(r)) {
+                    if (wanted.test(r.getRequestId())) {
                         found.add(r);
                     }
                 }
