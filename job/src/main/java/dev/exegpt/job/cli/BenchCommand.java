@@ -38,7 +38,7 @@ import dev.exegpt.schemas.Schedule;
 /**
  * {@code exegpt bench}: one workload through the real job (real broker, Flink MiniCluster, real engine) under the
  * ExeGPT schedule (RRA, planned for the SLO), the best STATIC schedule for the same SLO (FasterTransformer-style) and
- * CONTINUOUS (Orca/vLLM-style), interleaved in alternating rounds in one job: each round publishes its policy's
+ * CONTINUOUS (Orca/vLLM-style), interleaved in rounds in one job (forward order, then reverse): each round publishes its policy's
  * schedule on the schedules topic, waits for a probe answered under it, sends the same requests at the same offsets
  * and waits for every result. Prints one table and the simulators' predictions beside the measurements; writes
  * bench.json, one JSON-lines file of results per policy and bench.html.
@@ -208,7 +208,11 @@ final class BenchCommand implements Callable<Integer> {
                     out.printf("  warm-up round under %s (not measured): %.0f s%n", arms.get(0).name, (System.nanoTime() - t0) / 1e9);
                 }
                 for (int round = 1; round <= numRounds; round++) {
-                    for (Arm a : arms) {
+                    // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
+                    // policy has the same mean position, so a load that drifts steadily favours none.
+                    List<Arm> order = new ArrayList<>(arms);
+                    if (round % 2 == 0) java.util.Collections.reverse(order);
+                    for (Arm a : order) {
                         version++;
                         job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
                         double switchS = job.awaitProbe(version, 120_000);
