@@ -46,22 +46,13 @@ import dev.exegpt.schemas.Schedule;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"ExeGPT vs STATIC vs CONTINUOUS on the real job, same engine, SLO and requests, interleaved rounds;",
                 "with the XSimulator's and event simulator's predictions and their error. Writes --dir/bench.json, .html, .jsonl."})
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends LocalModelOptions implements Callable<Integer> {
 
     static final int QUICK_REQUESTS = 24;
     static final int QUICK_ROUNDS = 2;
 
     @Option(names = "--dir", defaultValue = "target/exegpt-bench", description = "Working and output folder (model and profile reused). Default: ${DEFAULT-VALUE}.")
     Path dir;
-
-    @Option(names = "--arch", defaultValue = "t5", description = "t5 or opt. Default: ${DEFAULT-VALUE}.")
-    String arch;
-
-    @Option(names = "--size", defaultValue = "small", description = "tiny, small or base. Default: ${DEFAULT-VALUE}.")
-    String size;
-
-    @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
-    String task;
 
     @Option(names = "--workload", description = "A workload file (datasets/*.properties format) instead of --task.")
     Path workloadFile;

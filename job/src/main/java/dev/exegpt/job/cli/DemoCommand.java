@@ -38,19 +38,10 @@ import dev.exegpt.schemas.SchedulePolicy;
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the whole system once: model, profile, plan, Kafka broker, Flink job, requests, audit.",
                 "Everything is made under --dir (kept for the next run) and stopped at the end."})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
 
     @Option(names = "--dir", defaultValue = "target/exegpt-demo", description = "Working folder. Default: ${DEFAULT-VALUE}.")
     Path dir;
-
-    @Option(names = "--arch", defaultValue = "t5", description = "t5 or opt. Default: ${DEFAULT-VALUE}.")
-    String arch;
-
-    @Option(names = "--size", defaultValue = "small", description = "tiny, small or base. Default: ${DEFAULT-VALUE}.")
-    String size;
-
-    @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
-    String task;
 
     @Option(names = "--requests", defaultValue = "200", description = "Requests to send. Default: ${DEFAULT-VALUE}.")
     int numRequests;
