@@ -114,7 +114,8 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         }
 
         String label() {
-            return name + " " + estimate.candidate().describe().replace(" TP=1x1", "");
+            // One device: the tensor-parallel and pipeline fields say nothing ("TP=1x0", "TP=1 PP=1").
+            return name + " " + estimate.candidate().describe().replaceAll(" TP=1x[01]$| TP=1 PP=1$", "");
         }
     }
 
