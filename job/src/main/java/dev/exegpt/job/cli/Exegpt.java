@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
             SimulateCommand.class,
             CompareCommand.class,
             FidelityCommand.class,
+            BenchCommand.class,
         })
 public final class Exegpt {
 

@@ -35,6 +35,9 @@ final class FidelityRun {
     /** One request's lengths, in the order the event simulator samples them. */
     record Lengths(int numInputTokens, int numOutputTokens) {}
 
+    /** One request as the event simulator draws it: arrival (ms from the start) and lengths. */
+    record Drawn(double arrivalMs, Lengths lengths) {}
+
     record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
                     double meanEncodeMs, double wallMs) {}
 
@@ -51,12 +54,17 @@ final class FidelityRun {
 
     /** The lengths EventSimulator.run(c, n, seed, bulk) samples: the same generator, the same order of draws. */
     static List<Lengths> sampleLikeEventSimulator(Workload w, int n, long seed) {
+        return drawLikeEventSimulator(w, n, seed, new ArrivalProcess.Bulk()).stream().map(Drawn::lengths).toList();
+    }
+
+    /** The arrivals and lengths EventSimulator.run(c, n, seed, arrivals) draws: the same generator, the same order of draws. */
+    static List<Drawn> drawLikeEventSimulator(Workload w, int n, long seed, ArrivalProcess arrivals) {
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
-        new ArrivalProcess.Bulk().arrivalsMs(n, rng);
-        List<Lengths> out = new ArrayList<>(n);
+        double[] at = arrivals.arrivalsMs(n, rng);
+        List<Drawn> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             LengthSample s = w.sample(rng);
-            out.add(new Lengths(s.numInputTokens(), s.numOutputTokens()));
+            out.add(new Drawn(at[i], new Lengths(s.numInputTokens(), s.numOutputTokens())));
         }
         return out;
     }
@@ -126,14 +134,14 @@ final class FidelityRun {
     }
 
     /** A prompt of {@code length} token ids from the BPE range, seeded by the request's index. */
-    private static int[] prompt(int length, long index) {
+    static int[] prompt(int length, long index) {
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(1000 + index);
         int[] ids = new int[Math.max(1, length)];
         for (int i = 0; i < ids.length; i++) ids[i] = 3 + rng.nextInt(BpeTokenizer.BPE_VOCAB_SIZE - 3);
         return ids;
     }
 
-    private static List<Integer> toList(int[] ids) {
+    static List<Integer> toList(int[] ids) {
         List<Integer> l = new ArrayList<>(ids.length);
         for (int id : ids) l.add(id);
         return l;

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongUnaryOperator;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -64,21 +65,31 @@ public final class RequestSender {
      * acknowledged. The first failed send ends the run with {@link IllegalStateException} naming the request.
      */
     public Report send(Iterator<InferenceRequest> requests, Arrival arrival, Consumer<Progress> onProgress) {
+        RandomGenerator gaps = RandomGeneratorFactory.of("L64X128MixRandom").create(arrival.seed());
+        double[] nextSendOffsetNanos = {0};
+        return sendAt(requests, i -> {
+            if (!arrival.isBulk()) {
+                nextSendOffsetNanos[0] += -Math.log(1 - gaps.nextDouble()) / arrival.requestsPerSecond() * 1e9;
+            }
+            return (long) nextSendOffsetNanos[0];
+        }, onProgress);
+    }
+
+    /**
+     * Sends the {@code i}-th request (from 0) of {@code requests} at {@code sendOffsetNanos.applyAsLong(i)} after the
+     * start (non-decreasing; 0 for all is bulk), as {@link #send} does otherwise.
+     */
+    public Report sendAt(Iterator<InferenceRequest> requests, LongUnaryOperator sendOffsetNanos, Consumer<Progress> onProgress) {
         AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         AtomicLong acked = new AtomicLong();
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
-        RandomGenerator gaps = RandomGeneratorFactory.of("L64X128MixRandom").create(arrival.seed());
         long queued = 0;
         long startNanos = System.nanoTime();
         long nextProgressNanos = startNanos + TimeUnit.SECONDS.toNanos(1);
-        double nextSendOffsetNanos = 0;
         try (Producer<byte[], byte[]> producer = new KafkaProducer<>(producerProps)) {
             while (requests.hasNext() && failure.get() == null) {
                 InferenceRequest request = requests.next();
-                if (!arrival.isBulk()) {
-                    nextSendOffsetNanos += -Math.log(1 - gaps.nextDouble()) / arrival.requestsPerSecond() * 1e9;
-                    waitUntil(startNanos + (long) nextSendOffsetNanos);
-                }
+                waitUntil(startNanos + sendOffsetNanos.applyAsLong(queued));
                 String id = request.getRequestId();
                 byte[] key = id.getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(topic, key, codec.encode(request)), (metadata, error) -> {

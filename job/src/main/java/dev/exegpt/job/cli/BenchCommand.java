@@ -1,0 +1,271 @@
+package dev.exegpt.job.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.kafka.BrokerOptions;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.LocalKafkaBroker;
+import dev.exegpt.job.kafka.RequestSender;
+import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.search.Baselines;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimResult;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.ArrivalProcess;
+import dev.exegpt.scheduler.workload.Workload;
+import dev.exegpt.schemas.InferenceRequest;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * {@code exegpt bench}: one workload through the real job (real broker, Flink MiniCluster, real engine) under the
+ * ExeGPT schedule (RRA, planned for the SLO), the best STATIC schedule for the same SLO (FasterTransformer-style) and
+ * CONTINUOUS (Orca/vLLM-style), interleaved in rounds in one job (forward order, then reverse): each round publishes its policy's
+ * schedule on the schedules topic, waits for a probe answered under it, sends the same requests at the same offsets
+ * and waits for every result. Prints one table and the simulators' predictions beside the measurements; writes
+ * bench.json, one JSON-lines file of results per policy and bench.html.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"ExeGPT vs STATIC vs CONTINUOUS on the real job, same engine, SLO and requests, interleaved rounds;",
+                "with the XSimulator's and event simulator's predictions and their error. Writes --dir/bench.json, .html, .jsonl."})
+final class BenchCommand extends LocalModelOptions implements Callable<Integer> {
+
+    static final int QUICK_REQUESTS = 24;
+    static final int QUICK_ROUNDS = 2;
+
+    @Option(names = "--dir", defaultValue = "target/exegpt-bench", description = "Working and output folder (model and profile reused). Default: ${DEFAULT-VALUE}.")
+    Path dir;
+
+    @Option(names = "--workload", description = "A workload file (datasets/*.properties format) instead of --task.")
+    Path workloadFile;
+
+    @Option(names = "--slo-ms", defaultValue = "auto",
+            description = "Latency bound of a p99-length request and every request's end-to-end SLO, ms; auto: 4x the fastest RRA schedule's. Default: ${DEFAULT-VALUE}.")
+    String sloMs;
+
+    @Option(names = "--requests", description = "Requests per policy per round. Default: 60, with --quick " + QUICK_REQUESTS + ".")
+    Integer numRequests;
+
+    @Option(names = "--rounds", description = "Rounds; each runs every policy once (ExeGPT, STATIC, CONTINUOUS). Default: 3, with --quick " + QUICK_ROUNDS + ".")
+    Integer rounds;
+
+    @Option(names = "--arrival", defaultValue = "bulk",
+            description = {"bulk: a round's requests all at once (saturation, as the paper measures; SLO on the service clock,",
+                    "from each request's encode start); poisson: open-loop at --rate (SLO end to end, from arrival). Default: ${DEFAULT-VALUE}."})
+    String arrivalKind;
+
+    @Option(names = "--rate", defaultValue = "auto",
+            description = "With --arrival poisson: requests/s; auto: --load times ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
+    String rate;
+
+    @Option(names = "--load", defaultValue = "0.8",
+            description = "With --arrival poisson --rate auto: the offered load as a fraction of ExeGPT's planned throughput. Default: ${DEFAULT-VALUE}.")
+    double load;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Seed of arrivals and lengths (the event simulator's). Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--warm-up-ms", defaultValue = "15000",
+            description = "Untimed engine work before measuring, in the profiler and in each executor (the prefill's fast code needs ~12 s). Default: ${DEFAULT-VALUE}.")
+    long warmUpMs;
+
+    @Option(names = "--warm-up-round", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Run one unmeasured round under ExeGPT's schedule before the measured rounds (--no-warm-up-round: none). Default: ${DEFAULT-VALUE}.")
+    boolean warmUpRound;
+
+    @Option(names = "--reprofile", description = "Profile the model again in this run (same load as the measurement) instead of reusing --dir's profile.")
+    boolean reprofile;
+
+    @Option(names = "--quick", description = "A short run: " + QUICK_REQUESTS + " requests per policy, " + QUICK_ROUNDS + " rounds (under 3 minutes once the model and profile exist).")
+    boolean quick;
+
+    /** One policy of the bench: its schedule, the simulators' predictions and what was measured. */
+    static final class Arm {
+        final String name;
+        final Estimate estimate;
+        final Schedule schedule;
+        final SimResult event;
+        final List<List<InferenceResult>> rounds = new ArrayList<>();
+        BenchFigures measured;
+
+        Arm(String name, Estimate estimate, Schedule schedule, SimResult event) {
+            this.name = name;
+            this.estimate = estimate;
+            this.schedule = schedule;
+            this.event = event;
+        }
+
+        String label() {
+            // One device: the tensor-parallel and pipeline fields say nothing ("TP=1x0", "TP=1 PP=1").
+            return name + " " + estimate.candidate().describe().replaceAll(" TP=1x[01]$| TP=1 PP=1$", "");
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int n = numRequests != null ? numRequests : quick ? QUICK_REQUESTS : 60;
+        int numRounds = rounds != null ? rounds : quick ? QUICK_ROUNDS : 3;
+        if (n < 5) throw new UserError("--requests " + n + ": at least 5 per policy and round", CliErrors.EXIT_USAGE);
+        if (numRounds < 1) throw new UserError("--rounds " + numRounds + ": at least 1", CliErrors.EXIT_USAGE);
+        if (!(load > 0 && load <= 4)) throw new UserError("--load " + load + ": expected a fraction in (0, 4]", CliErrors.EXIT_USAGE);
+        if (warmUpMs < 0) throw new UserError("--warm-up-ms " + warmUpMs + ": must not be negative", CliErrors.EXIT_USAGE);
+        boolean bulk = switch (arrivalKind) {
+            case "bulk" -> true;
+            case "poisson" -> false;
+            default -> throw new UserError("--arrival " + arrivalKind + ": expected bulk or poisson", CliErrors.EXIT_USAGE);
+        };
+        Double givenRate = parseRate(rate);
+        if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
+        PrintStream out = System.out;
+        long startNanos = System.nanoTime();
+        out.printf("[1] model and profile (%s)%n", dir);
+        if (reprofile) Files.deleteIfExists(dir.resolve("profile-" + arch + "-" + size + ".json"));
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs);
+
+        out.println("[2] plan and predict");
+        ScenarioOptions options = new ScenarioOptions();
+        options.profile = files.profile();
+        options.task = workloadFile == null ? task : null;
+        options.workload = workloadFile;
+        options.batchFormula = "little";
+        Scenario scenario = options.scenario();
+        Workload workload = scenario.workload();
+        XSimulator xsim = new XSimulator(scenario);
+        XScheduler scheduler = new XScheduler(xsim);
+        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, scheduler, workload.name()) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));   // one device group: WAA needs two (DemoCommand says why)
+        if (!plan.feasible()) throw new UserError("no ExeGPT schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
+        Estimate fixed = Baselines.best(xsim, Policy.STATIC, slo);
+        if (fixed == null) {
+            fixed = xsim.estimate(Baselines.staticCandidate(xsim, 1));
+            out.printf("  no STATIC batch meets %d ms; STATIC runs batch 1%n", slo);
+        }
+        Estimate continuous = xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0));
+        double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
+        ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
+        EventSimulator events = new EventSimulator(xsim);
+        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:1", workload.name(),
+                System.currentTimeMillis());
+        List<Arm> arms = new ArrayList<>();
+        for (Map.Entry<String, Estimate> e : List.of(Map.entry("ExeGPT", plan.best()), Map.entry("STATIC", fixed),
+                Map.entry("CONTINUOUS", continuous))) {
+            Estimate est = e.getValue();
+            Schedule s = ScheduleCodec.fromEstimate(est, origin, slo, Map.of("bench", e.getKey()));
+            arms.add(new Arm(e.getKey(), est, s, events.run(est.candidate(), n, seed, arrival)));
+        }
+        for (Arm a : arms) {
+            out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s%n", a.label(),
+                    a.estimate.sequencesPerSecond(), a.estimate.latencyMs(), a.estimate.boundOutputTokens(),
+                    a.estimate.meets(slo) ? "" : " (over the SLO)");
+        }
+        out.printf("  SLO %d ms; %d requests of task %s per policy and round, %s; %d rounds%n", slo, n, workload.name(),
+                bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
+
+        List<FidelityRun.Drawn> drawn = FidelityRun.drawLikeEventSimulator(workload, n, seed, arrival);
+        Path firstSchedule = dir.resolve("schedule-bench-exegpt.json");
+        ScheduleCodec.write(arms.get(0).schedule, firstSchedule);
+        out.println("[3] kafka broker and flink job");
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))))) {
+            try (Admin admin = broker.admin()) {
+                Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
+            }
+            try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), firstSchedule, workload.name(), slo,
+                    "bench", Map.of("executor.warmup.ms", Long.toString(warmUpMs)))) {
+                out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
+                int version = arms.get(0).schedule.getVersion();
+                String stamp = Long.toString(System.currentTimeMillis(), 36);
+                if (warmUpRound) {
+                    // The first round after the start ran up to 2x slower than later ones (code paths the engine's
+                    // warm-up does not reach: larger decode batches, the runner, Kafka and Flink's network stack).
+                    long t0 = System.nanoTime();
+                    runRound(job, arms.get(0), 0, drawn, "bench-" + stamp + "-warm-up-", workload.name());
+                    out.printf("  warm-up round under %s (not measured): %.0f s%n", arms.get(0).name, (System.nanoTime() - t0) / 1e9);
+                }
+                for (int round = 1; round <= numRounds; round++) {
+                    // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
+                    // policy has the same mean position, so a load that drifts steadily favours none.
+                    List<Arm> order = new ArrayList<>(arms);
+                    if (round % 2 == 0) java.util.Collections.reverse(order);
+                    for (Arm a : order) {
+                        version++;
+                        job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
+                        double switchS = job.awaitProbe(version, 120_000);
+                        long t0 = System.nanoTime();
+                        List<InferenceResult> results = runRound(job, a, round, drawn, "bench-" + stamp + "-r" + round + "-" + a.name + "-",
+                                workload.name());
+                        a.rounds.add(results);
+                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), slo, bulk);
+                        out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms, attainment %.0f%% (%.0f s; switch %.1f s)%n", round,
+                                a.name, f.pooled().getRequestsPerSecond(), f.pooled().getEndToEndP99Ms(), 100 * f.attainment(),
+                                (System.nanoTime() - t0) / 1e9, switchS);
+                    }
+                }
+            }
+        }
+        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), slo, bulk);
+        BenchOutput report = new BenchOutput(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
+        out.println();
+        report.print(out);
+        report.write(dir);
+        out.printf("%nwrote %s, %s and results-*.jsonl; bench finished in %.0f s; broker and job stopped%n",
+                dir.resolve("bench.json"), dir.resolve("bench.html"), (System.nanoTime() - startNanos) / 1e9);
+        return 0;
+    }
+
+    /** Sends one round's requests at their drawn offsets, tagged with policy and round, and waits for every result. */
+    private static List<InferenceResult> runRound(LocalRig.RunningJob job, Arm arm, int round, List<FidelityRun.Drawn> drawn,
+                                                  String idPrefix, String task) throws Exception {
+        List<InferenceRequest> requests = new ArrayList<>(drawn.size());
+        for (int i = 0; i < drawn.size(); i++) {
+            FidelityRun.Lengths l = drawn.get(i).lengths();
+            int[] ids = FidelityRun.prompt(l.numInputTokens(), i);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("bench.policy", arm.name);
+            metadata.put("bench.round", Integer.toString(round));
+            requests.add(new InferenceRequest(idPrefix + i, task, null, FidelityRun.toList(ids), Math.max(1, l.numOutputTokens()),
+                    true, null, null, null, metadata));
+        }
+        double firstMs = drawn.get(0).arrivalMs();
+        CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() ->
+                new RequestSender(KafkaClients.producer(job.bootstrap(), "exegpt-bench"), job.requestsTopic())
+                        .sendAt(requests.iterator(), i -> (long) ((drawn.get((int) i).arrivalMs() - firstMs) * 1e6), p -> {}));
+        double sendS = (drawn.get(drawn.size() - 1).arrivalMs() - firstMs) / 1000;
+        long timeoutMs = (long) (1000 * (120 + 3 * sendS)) + 2_000L * drawn.size();
+        List<InferenceResult> results = job.collect(id -> id.startsWith(idPrefix), drawn.size(), timeoutMs, null);
+        sending.get();
+        if (results.size() < drawn.size()) {
+            throw new UserError("round " + round + " " + arm.name + ": only " + results.size() + " of " + drawn.size()
+                    + " results arrived within " + timeoutMs / 1000 + " s");
+        }
+        return results;
+    }
+
+    private static Double parseRate(String rate) {
+        if (rate.equals("auto")) return null;
+        try {
+            double r = Double.parseDouble(rate);
+            if (r > 0 && !Double.isInfinite(r)) return r;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UserError("--rate " + rate + ": expected a positive number of requests/s, or auto", CliErrors.EXIT_USAGE);
+    }
+}

@@ -1,0 +1,282 @@
+package dev.exegpt.job.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.exegpt.job.report.HtmlReport;
+import dev.exegpt.job.report.ReportInput;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.schemas.AuditWindow;
+import dev.exegpt.schemas.InferenceResult;
+
+/**
+ * The bench's table, the simulators' fidelity table, and the files: bench.json (every figure and the options),
+ * results-POLICY.jsonl (every result, Avro JSON) and bench.html.
+ */
+final class BenchOutput {
+
+    static final String THROUGHPUT_NOTE = "throughput at equal SLO attainment = goodput: requests that met the SLO per second"
+            + " of the rounds (first arrival to last completion), every policy offered the same requests at the same times,"
+            + " i.e. each policy's throughput with only SLO-meeting requests counted, so every policy is credited at 100%"
+            + " attainment; the SLO is counted from each request's encode start under bulk arrivals (the paper's clock; the"
+            + " queue then measures only the bulk's size) and end to end from arrival under Poisson arrivals";
+
+    private final List<BenchCommand.Arm> arms;
+    private final long sloMs;
+    private final String task;
+    private final int numRequests;
+    private final int numRounds;
+    private final boolean bulk;
+    private final double offeredPerSecond;
+    private final long seed;
+    private final LocalRig.ModelFiles files;
+    private final String arch;
+    private final String size;
+    private final double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+
+    BenchOutput(List<BenchCommand.Arm> arms, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
+                double offeredPerSecond, long seed, LocalRig.ModelFiles files, String arch, String size) {
+        this.arms = arms;
+        this.sloMs = sloMs;
+        this.task = task;
+        this.numRequests = numRequests;
+        this.numRounds = numRounds;
+        this.bulk = bulk;
+        this.offeredPerSecond = offeredPerSecond;
+        this.seed = seed;
+        this.files = files;
+        this.arch = arch;
+        this.size = size;
+    }
+
+    static final List<String> BENCH_HEADER = List.of("policy", "schedule", "requests", "req/s", "out tok/s", "p50 e2e ms",
+            "p99 e2e ms", "p50 TTFT ms", "p99 TTFT ms", "p50 TPOT ms", "p99 TPOT ms", "SLO attain.", "goodput req/s");
+
+    static final List<String> FIDELITY_HEADER = List.of("policy", "meas req/s", "XSim", "err", "event", "err",
+            "meas p99 e2e ms", "event", "err", "meas bound-len ms", "XSim", "err");
+
+    List<List<String>> benchRows() {
+        List<List<String>> rows = new ArrayList<>();
+        for (BenchCommand.Arm a : arms) {
+            AuditWindow w = a.measured.pooled();
+            rows.add(List.of(a.name, a.label().substring(a.name.length() + 1), w.getNumRequests() + "/" + a.measured.numRequests(),
+                    f2(w.getRequestsPerSecond()), f1(w.getOutputTokensPerSecond()), f0(w.getEndToEndP50Ms()), f0(w.getEndToEndP99Ms()),
+                    f0(w.getTtftP50Ms()), f0(w.getTtftP99Ms()), f1(w.getTpotP50Ms()), f1(w.getTpotP99Ms()),
+                    String.format(Locale.ROOT, "%.1f%%", 100 * a.measured.attainment()), f2(a.measured.goodputPerSecond())));
+        }
+        return rows;
+    }
+
+    /** XSimulator's throughput is at saturation; under Poisson arrivals at rate R it predicts min(R, that). */
+    double xsimThroughput(BenchCommand.Arm a) {
+        return bulk ? a.estimate.sequencesPerSecond() : Math.min(offeredPerSecond, a.estimate.sequencesPerSecond());
+    }
+
+    List<List<String>> fidelityRows() {
+        List<List<String>> rows = new ArrayList<>();
+        for (BenchCommand.Arm a : arms) {
+            BenchFigures m = a.measured;
+            rows.add(List.of(a.name, f2(m.throughput10to90()), f2(xsimThroughput(a)), pct(xsimThroughput(a), m.throughput10to90()),
+                    f2(a.event.sequencesPerSecond()), pct(a.event.sequencesPerSecond(), m.throughput10to90()),
+                    f0(m.p99EndToEndMs()), f0(a.event.p99E2eMs()), pct(a.event.p99E2eMs(), m.p99EndToEndMs()),
+                    f0(m.boundLengthServiceMs()), f0(a.estimate.latencyMs()), pct(a.estimate.latencyMs(), m.boundLengthServiceMs())));
+        }
+        return rows;
+    }
+
+    String benchCaption() {
+        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (%s), %d requests x %d rounds per policy, %s, interleaved in one job",
+                arch, size, task, sloMs, bulk ? "from encode start" : "end to end", numRequests, numRounds,
+                bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond));
+    }
+
+    static final String FIDELITY_CAPTION = "simulators from the engine's own profile vs measured; err = predicted / measured - 1;"
+            + " req/s between the 10th and 90th percentile completions (as the event simulator counts), median of rounds;"
+            + " XSim req/s = min(offered rate, its saturation throughput); bound-len = worst latency from encode start of a"
+            + " request with >= the task's p99 output length - 2 (XSim: its SLA-(b) latency)";
+
+    void print(PrintStream out) {
+        out.println(benchCaption());
+        printTable(out, BENCH_HEADER, benchRows());
+        out.println("* " + THROUGHPUT_NOTE);
+        out.println(ratios());
+        out.printf("load average %.2f (2 cores shared)%n", loadAverage);
+        out.println();
+        out.println(FIDELITY_CAPTION);
+        printTable(out, FIDELITY_HEADER, fidelityRows());
+    }
+
+    String ratios() {
+        BenchFigures e = arms.get(0).measured;
+        StringBuilder s = new StringBuilder();
+        for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
+            BenchFigures o = other.measured;
+            s.append(String.format(Locale.ROOT, "ExeGPT / %s: goodput (throughput at equal attainment) %s, raw throughput %.2fx%n",
+                    other.name, o.goodputPerSecond() > 0
+                            ? String.format(Locale.ROOT, "%.2fx", e.goodputPerSecond() / o.goodputPerSecond())
+                            : "n/a (" + other.name + " met no SLO)",
+                    e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond()));
+        }
+        return s.toString().stripTrailing();
+    }
+
+    void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        JsonLines lines = new JsonLines(InferenceResult.getClassSchema());
+        for (BenchCommand.Arm a : arms) {
+            try (BufferedWriter w = Files.newBufferedWriter(dir.resolve("results-" + a.name.toLowerCase(Locale.ROOT) + ".jsonl"),
+                    StandardCharsets.UTF_8)) {
+                for (List<InferenceResult> round : a.rounds) {
+                    for (InferenceResult r : round) {
+                        w.write(lines.encode(r));
+                        w.newLine();
+                    }
+                }
+            }
+        }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        json.writeValue(dir.resolve("bench.json").toFile(), toJson(json));
+        List<ReportInput.Run> runs = arms.stream().map(a -> new ReportInput.Run(a.label(),
+                a.rounds.stream().flatMap(List::stream).toList())).toList();
+        HtmlReport.write(dir.resolve("bench.html"), new ReportInput("exegpt bench: " + benchCaption(), runs, List.of(
+                new ReportInput.Table(benchCaption() + ". " + THROUGHPUT_NOTE, BENCH_HEADER, benchRows()),
+                new ReportInput.Table(FIDELITY_CAPTION, FIDELITY_HEADER, fidelityRows()))));
+    }
+
+    private Map<String, Object> toJson(ObjectMapper json) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>();
+        Map<String, Object> options = new LinkedHashMap<>();
+        options.put("model", files.model().toString());
+        options.put("profile", files.profile().toString());
+        options.put("arch", arch);
+        options.put("size", size);
+        options.put("task", task);
+        options.put("sloMs", sloMs);
+        options.put("requestsPerPolicyPerRound", numRequests);
+        options.put("rounds", numRounds);
+        options.put("arrival", bulk ? "bulk" : "poisson");
+        options.put("offeredRequestsPerSecond", bulk ? null : offeredPerSecond);
+        options.put("seed", seed);
+        root.put("options", options);
+        root.put("loadAverage", loadAverage);
+        root.put("throughputAtEqualAttainment", THROUGHPUT_NOTE);
+        List<Object> policies = new ArrayList<>();
+        for (BenchCommand.Arm a : arms) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            AuditWindow w = a.measured.pooled();
+            p.put("policy", a.name);
+            p.put("label", a.label());
+            p.put("schedule", json.readTree(ScheduleCodec.toJson(a.schedule)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("requestsSent", a.measured.numRequests());
+            m.put("requestsAnswered", w.getNumRequests());
+            m.put("spanMs", a.measured.spanMs());
+            m.put("requestsPerSecond", w.getRequestsPerSecond());
+            m.put("outputTokensPerSecond", w.getOutputTokensPerSecond());
+            m.put("endToEndP50Ms", w.getEndToEndP50Ms());
+            m.put("endToEndP99Ms", w.getEndToEndP99Ms());
+            m.put("ttftP50Ms", w.getTtftP50Ms());
+            m.put("ttftP99Ms", w.getTtftP99Ms());
+            m.put("tpotP50Ms", w.getTpotP50Ms());
+            m.put("tpotP99Ms", w.getTpotP99Ms());
+            m.put("sloClock", a.measured.serviceClock() ? "service (from encode start)" : "end to end (from arrival)");
+            m.put("sloAttainment", a.measured.attainment());
+            m.put("sloMet", a.measured.numSloMet());
+            m.put("goodputRequestsPerSecond", a.measured.goodputPerSecond());
+            m.put("meanEncodeBatch", w.getMeanEncodeBatchSize());
+            m.put("meanDecodeBatch", w.getMeanDecodeBatchSize());
+            m.put("throughput10to90MedianOfRounds", a.measured.throughput10to90());
+            m.put("endToEndP99MsMedianOfRounds", a.measured.p99EndToEndMs());
+            m.put("boundLengthServiceMs", nan(a.measured.boundLengthServiceMs()));
+            List<Object> perRound = new ArrayList<>();
+            for (List<InferenceResult> round : a.rounds) {
+                BenchFigures r = BenchFigures.of(List.of(round), round.size(), a.estimate.boundOutputTokens(), sloMs, bulk);
+                perRound.add(Map.of("requestsPerSecond", r.pooled().getRequestsPerSecond(), "throughput10to90", r.throughput10to90(),
+                        "endToEndP99Ms", r.p99EndToEndMs(), "sloAttainment", r.attainment(),
+                        "goodputRequestsPerSecond", r.goodputPerSecond()));
+            }
+            m.put("rounds", perRound);
+            p.put("measured", m);
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("saturationRequestsPerSecond", a.estimate.sequencesPerSecond());
+            x.put("requestsPerSecond", xsimThroughput(a));
+            x.put("boundLengthLatencyMs", a.estimate.latencyMs());
+            x.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(xsimThroughput(a), a.measured.throughput10to90())));
+            x.put("boundLengthLatencyErrorPercent", nan(BenchFigures.errorPercent(a.estimate.latencyMs(), a.measured.boundLengthServiceMs())));
+            p.put("xsimulator", x);
+            Map<String, Object> ev = new LinkedHashMap<>();
+            ev.put("requestsPerSecond", a.event.sequencesPerSecond());
+            ev.put("endToEndP99Ms", a.event.p99E2eMs());
+            ev.put("ttftP99Ms", a.event.p99TtftMs());
+            ev.put("meanTpotMs", a.event.meanTpotMs());
+            ev.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(a.event.sequencesPerSecond(), a.measured.throughput10to90())));
+            ev.put("endToEndP99ErrorPercent", nan(BenchFigures.errorPercent(a.event.p99E2eMs(), a.measured.p99EndToEndMs())));
+            p.put("eventSimulator", ev);
+            policies.add(p);
+        }
+        root.put("policies", policies);
+        BenchFigures e = arms.get(0).measured;
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
+            BenchFigures o = other.measured;
+            String name = other.name.charAt(0) + other.name.substring(1).toLowerCase(Locale.ROOT);
+            ratios.put("exegptOver" + name + "Goodput", o.goodputPerSecond() > 0 ? e.goodputPerSecond() / o.goodputPerSecond() : null);
+            ratios.put("exegptOver" + name + "Throughput", e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond());
+        }
+        root.put("ratios", ratios);
+        return root;
+    }
+
+    private static Double nan(double v) {
+        return Double.isNaN(v) ? null : v;
+    }
+
+    static void printTable(PrintStream out, List<String> header, List<List<String>> rows) {
+        int[] width = new int[header.size()];
+        for (int i = 0; i < width.length; i++) {
+            width[i] = header.get(i).length();
+            for (List<String> r : rows) width[i] = Math.max(width[i], r.get(i).length());
+        }
+        List<List<String>> all = new ArrayList<>();
+        all.add(header);
+        all.addAll(rows);
+        for (List<String> r : all) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < width.length; i++) {
+                String cell = r.get(i);
+                line.append(i == 0 ? "" : "  ").append(i <= 1 ? String.format("%-" + width[i] + "s", cell)
+                        : String.format("%" + width[i] + "s", cell));
+            }
+            out.println(line.toString().stripTrailing());
+        }
+    }
+
+    private static String f0(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String f1(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String f2(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String pct(double predicted, double measured) {
+        double e = BenchFigures.errorPercent(predicted, measured);
+        return Double.isNaN(e) ? "n/a" : String.format(Locale.ROOT, "%+.1f%%", e);
+    }
+}

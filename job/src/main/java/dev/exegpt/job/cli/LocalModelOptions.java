@@ -1,0 +1,16 @@
+package dev.exegpt.job.cli;
+
+import picocli.CommandLine.Option;
+
+/** The model and task flags of the commands that make their own model and profile ({@code demo}, {@code bench}); picocli reads them from the subclass. */
+abstract class LocalModelOptions {
+
+    @Option(names = "--arch", defaultValue = "t5", description = "t5 or opt. Default: ${DEFAULT-VALUE}.")
+    String arch;
+
+    @Option(names = "--size", defaultValue = "small", description = "tiny, small or base. Default: ${DEFAULT-VALUE}.")
+    String size;
+
+    @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
+    String task;
+}

@@ -1,0 +1,277 @@
+package dev.exegpt.job.cli;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.config.JobConfig;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.LocalKafkaBroker;
+import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.job.pipeline.ExegptJob;
+import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.runtime.profile.ProfileGrid;
+import dev.exegpt.runtime.profile.XProfiler;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.schemas.DeadLetter;
+import dev.exegpt.schemas.InferenceRequest;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * What {@code demo} and {@code bench} share: a seeded model and its XProfiler profile made once under a folder,
+ * the automatic SLO, and the streaming job on a local broker with topics of its own, a readiness probe, schedules
+ * published at run time and the results collected from the results topic.
+ */
+final class LocalRig {
+
+    /** The automatic SLO is this many times the fastest latency any schedule reaches: room for batching. */
+    static final double SLO_HEADROOM = 4;
+
+    private static final String PROBE_PREFIX = "probe-";
+
+    private LocalRig() {}
+
+    /** Whether a request id is a readiness probe's ({@link RunningJob#awaitProbe}). */
+    static boolean isProbe(String requestId) {
+        return requestId.startsWith(PROBE_PREFIX);
+    }
+
+    /** A model folder and the profile of that model on this machine. */
+    record ModelFiles(Path model, Path profile) {}
+
+    /**
+     * Makes (or reuses) {@code dir/model-ARCH-SIZE} with seed 42 and its TP-1 CPU profile {@code dir/profile-ARCH-SIZE.json}.
+     *
+     * @param jitWarmUpMs the profiler's untimed warm-up (ProfileGrid.jitWarmUpMs; 15 s makes the prefill's fast code arrive)
+     */
+    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs) throws Exception {
+        Path model = dir.resolve("model-" + arch + "-" + size);
+        Path profile = dir.resolve("profile-" + arch + "-" + size + ".json");
+        out.printf("  model %s%n", model);
+        if (!Files.exists(model.resolve("model.safetensors"))) {
+            int code = Exegpt.run("model", "init", "--arch", arch, "--size", size, "--seed", "42", "--out", model.toString());
+            if (code != 0) {
+                throw new UserError("'exegpt model init --arch " + arch + " --size " + size + "' failed (exit " + code + ")", code);
+            }
+        }
+        out.printf("  profile %s%n", profile);
+        if (!Files.exists(profile)) {
+            ProfileGrid d = ProfileGrid.DEFAULTS;
+            ProfileGrid grid = new ProfileGrid(List.of(1), d.encodeBatchSizes(), d.encodeSeqLengths(), d.maxEncodeTokens(),
+                    d.decodeBatchSizes(), d.decodeContextLengths(), 1, 3, jitWarmUpMs);
+            long t0 = System.nanoTime();
+            XProfiler.write(new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run(), profile);
+            out.printf("  profiled in %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        }
+        return new ModelFiles(model, profile);
+    }
+
+    /** {@link #SLO_HEADROOM} times the latency of the fastest RRA schedule for a bound-length request, rounded up to 100 ms. */
+    static long autoSloMs(PrintStream out, XScheduler scheduler, String task) {
+        Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest();
+        if (fastest == null) {
+            throw new UserError("no RRA schedule fits this machine for task " + task);
+        }
+        long slo = (long) Math.ceil(SLO_HEADROOM * fastest.latencyMs() / 100.0) * 100;
+        out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to %.0fx that: %d ms%n",
+                fastest.latencyMs(), SLO_HEADROOM, slo);
+        return slo;
+    }
+
+    /**
+     * {@code flink-conf} in the working directory or the nearest parent that has one (a test runs in {@code job/}),
+     * else the relative name, which {@link ExegptJob#flinkConfiguration} resolves against EXEGPT_HOME.
+     */
+    static Path flinkConfDir() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("flink-conf").resolve("config.yaml"))) {
+                return dir.resolve("flink-conf");
+            }
+        }
+        return Path.of("flink-conf");
+    }
+
+    /** Deletes and re-creates a folder (the broker's data of an earlier run). */
+    static Path freshDir(Path path) throws java.io.IOException {
+        if (Files.exists(path)) {
+            try (var files = Files.walk(path)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        return Files.createDirectories(path);
+    }
+
+    /**
+     * The streaming job on the embedded MiniCluster, reading and writing topics suffixed with its label, and one
+     * consumer of its results. Closing cancels the job.
+     */
+    static final class RunningJob implements AutoCloseable {
+        private final String bootstrap;
+        private final String task;
+        private final String requestsTopic;
+        private final String resultsTopic;
+        private final String schedulesTopic;
+        private final String deadLetterTopic;
+        private final JobClient job;
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final AvroBinary<InferenceResult> results = new AvroBinary<>(InferenceResult.getClassSchema());
+        private final AvroBinary<InferenceRequest> requests = new AvroBinary<>(InferenceRequest.getClassSchema());
+        private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
+        private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
+
+        private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
+            this.bootstrap = bootstrap;
+            this.task = task;
+            this.requestsTopic = topics.get(0);
+            this.resultsTopic = topics.get(1);
+            this.schedulesTopic = topics.get(4);
+            this.deadLetterTopic = topics.get(2);
+            this.job = job;
+            this.consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-rig-" + resultsTopic));
+            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic));
+            this.producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-rig-" + requestsTopic));
+        }
+
+        /**
+         * Creates the label's topics and starts the job with {@code scheduleFile}, every request of {@code task}
+         * under an end-to-end SLO of {@code sloMs}.
+         *
+         * @param extra further job settings (flink-conf/exegpt.properties keys)
+         */
+        static RunningJob start(LocalKafkaBroker broker, Path model, Path scheduleFile, String task, long sloMs, String label,
+                                Map<String, String> extra) throws Exception {
+            List<String> topics = List.of(Topics.REQUESTS + "." + label, Topics.RESULTS + "." + label,
+                    Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label);
+            try (Admin admin = broker.admin()) {
+                Topics.create(admin, topics, Topics.DEFAULT_PARTITIONS);
+            }
+            Map<String, String> settings = new java.util.HashMap<>(Map.ofEntries(
+                    Map.entry("kafka.bootstrap", broker.bootstrapServers()),
+                    Map.entry("kafka.group.id", "exegpt-" + label),
+                    Map.entry("topic.requests", topics.get(0)),
+                    Map.entry("topic.results", topics.get(1)),
+                    Map.entry("topic.deadletter", topics.get(2)),
+                    Map.entry("topic.audit", topics.get(3)),
+                    Map.entry("topic.schedules", topics.get(4)),
+                    Map.entry("model.dir", model.toString()),
+                    Map.entry("model.backend", "cpu"),
+                    Map.entry("schedule.file", scheduleFile.toString()),
+                    Map.entry("task.slo.ms." + task, Long.toString(sloMs)),
+                    Map.entry("audit.window.ms", "5000")));
+            settings.putAll(extra);
+            JobConfig config = JobConfig.load(null, settings);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+                    ExegptJob.flinkConfiguration(flinkConfDir()));
+            ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
+            JobClient job = env.executeAsync("exegpt " + label);
+            return new RunningJob(broker.bootstrapServers(), task, topics, job);
+        }
+
+        String bootstrap() {
+            return bootstrap;
+        }
+
+        String requestsTopic() {
+            return requestsTopic;
+        }
+
+        /**
+         * Sends one-token probe requests until one is answered by the schedule version {@code minVersion} or newer
+         * (0: any), so that the measured requests neither queue behind the job's start and the engines' warm-up nor
+         * run under the previous schedule. Returns the seconds it took.
+         */
+        double awaitProbe(int minVersion, long timeoutMs) throws Exception {
+            long t0 = System.nanoTime();
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (System.currentTimeMillis() < deadline) {
+                InferenceRequest probe = InferenceRequest.newBuilder().setRequestId(PROBE_PREFIX + UUID.randomUUID()).setTask(task)
+                        .setPromptText("ready?").setMaxNewTokens(1).build();
+                send(probe);
+                List<InferenceResult> answer = collect(id -> id.equals(probe.getRequestId()), 1,
+                        Math.max(1, deadline - System.currentTimeMillis()), null);
+                if (!answer.isEmpty() && answer.get(0).getScheduleVersion() >= minVersion) {
+                    return (System.nanoTime() - t0) / 1e9;
+                }
+            }
+            throw new UserError("the job did not answer a probe request under schedule version " + minVersion + " within "
+                    + timeoutMs / 1000 + " s");
+        }
+
+        /** Publishes a schedule on the job's schedules topic; the job adopts it at the next step boundary if its version is newer. */
+        void publish(Schedule schedule) throws Exception {
+            producer.send(new ProducerRecord<>(schedulesTopic, schedule.getScheduleId().getBytes(StandardCharsets.UTF_8),
+                    schedules.encode(schedule))).get();
+        }
+
+        private void send(InferenceRequest request) throws Exception {
+            producer.send(new ProducerRecord<>(requestsTopic, request.getRequestId().getBytes(StandardCharsets.UTF_8),
+                    requests.encode(request))).get();
+        }
+
+        /**
+         * Reads results until {@code count} of them have a request id {@code wanted} accepts or the time is up; the others (late probes)
+         * are dropped. A dead letter of a wanted request id ends the wait with a {@link UserError} giving its reason.
+         * Prints progress every 5 s when {@code out} is given.
+         */
+        List<InferenceResult> collect(Predicate<String> wanted, int count, long timeoutMs, PrintStream out)
+                throws java.io.IOException {
+            List<InferenceResult> found = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            long lastProgress = System.nanoTime();
+            while (found.size() < count && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.topic().equals(deadLetterTopic)) {
+                        DeadLetter d = deadLetters.decode(record.value());
+                        String id = d.getRequestId() == null ? "" : d.getRequestId();
+                        if (wanted.test(id)) {
+                            throw new UserError("request " + id + " was dead-lettered at " + d.getStage() + ": " + d.getReason());
+                        }
+                        continue;
+                    }
+                    InferenceResult r = results.decode(record.value());
+                    if (wanted.test(r.getRequestId())) {
+                        found.add(r);
+                    }
+                }
+                if (out != null && System.nanoTime() - lastProgress > 5_000_000_000L) {
+                    lastProgress = System.nanoTime();
+                    out.printf("  %d/%d results%n", found.size(), count);
+                }
+            }
+            return found;
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                consumer.close();
+                producer.close();
+            } finally {
+                job.cancel().get();
+            }
+        }
+    }
+}
