@@ -1,8 +1,6 @@
 package dev.exegpt.job.cluster;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.exegpt.job.pipeline.ExegptJob;
+import dev.exegpt.job.process.ChildProcesses;
 
 /**
  * A standalone Flink session cluster on 127.0.0.1: one JobManager ({@code StandaloneSessionClusterEntrypoint}) and N
@@ -32,7 +31,7 @@ import dev.exegpt.job.pipeline.ExegptJob;
 public final class LocalFlinkCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalFlinkCluster.class);
-    private static final String LOOPBACK = "127.0.0.1";
+    private static final String LOOPBACK = ChildProcesses.LOOPBACK;
     private static final long STOP_GRACE_MS = 15_000;
     static final String JOB_MANAGER_MAIN = "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
     static final String TASK_MANAGER_MAIN = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
@@ -86,9 +85,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
         for (String sub : List.of("conf", "log", "pids", "checkpoints")) {
             Files.createDirectories(workDir.resolve(sub));
         }
-        int restPort = options.restPort() != 0 ? options.restPort() : freePort();
-        checkPortFree("--rest-port", restPort);
-        int rpcPort = freePort(restPort);
+        int restPort = options.restPort() != 0 ? options.restPort() : ChildProcesses.freePort();
+        ChildProcesses.checkPortFree("--rest-port", restPort, "another cluster");
+        int rpcPort = ChildProcesses.freePort(restPort);
         Map<String, String> conf = configuration(options, workDir, restPort, rpcPort);
         Files.writeString(workDir.resolve("conf").resolve("config.yaml"), yaml(conf));
         Files.writeString(workDir.resolve("conf").resolve("log4j2.properties"), LOG4J2);
@@ -160,9 +159,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
             }
             if (System.currentTimeMillis() > deadline) {
                 throw new IOException(count + " TaskManager(s) did not register within " + timeoutMs + " ms at "
-                        + restAddress() + "; last lines of " + jobManager.log() + ":\n" + tail(jobManager.log(), 15));
+                        + restAddress() + "; last lines of " + jobManager.log() + ":\n" + ChildProcesses.tail(jobManager.log(), 15));
             }
-            sleep(200);
+            ChildProcesses.sleep(200, "the Flink cluster");
         }
     }
 
@@ -184,7 +183,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     private void checkAlive() throws IOException {
         if (!jobManager.process().isAlive()) {
             throw new IOException("the JobManager exited with code " + jobManager.process().exitValue() + "; last lines of "
-                    + jobManager.log() + ":\n" + tail(jobManager.log(), 15));
+                    + jobManager.log() + ":\n" + ChildProcesses.tail(jobManager.log(), 15));
         }
     }
 
@@ -288,57 +287,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
                 .start();
         Files.writeString(workDir.resolve("pids").resolve(name + ".pid"), Long.toString(process.pid()));
         LOG.info("started {} (pid {}), log {}", name, process.pid(), log);
-        return new Managed(name, process, startWatchdog(process.pid()), log);
-    }
-
-    /** A shell loop that stops {@code pid} when this JVM is gone (killed, crashed); it exits once the process has. */
-    private static Process startWatchdog(long pid) throws IOException {
-        long ownerPid = ProcessHandle.current().pid();
-        String script = "while kill -0 " + ownerPid + " 2>/dev/null && kill -0 " + pid + " 2>/dev/null; do sleep 1; done; "
-                + "if kill -0 " + pid + " 2>/dev/null; then kill " + pid + "; sleep 15; kill -9 " + pid + " 2>/dev/null; fi";
-        return new ProcessBuilder("sh", "-c", script)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-    }
-
-    private static int freePort(int... avoid) throws IOException {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-                int candidate = socket.getLocalPort();
-                if (avoid.length == 0 || candidate != avoid[0]) {
-                    return candidate;
-                }
-            }
-        }
-        throw new IOException("found no free port on " + LOOPBACK);
-    }
-
-    private static void checkPortFree(String flag, int port) throws IOException {
-        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(LOOPBACK))) {
-            socket.setReuseAddress(true);
-        } catch (IOException inUse) {
-            throw new IOException(flag + " " + port + ": the port is in use on " + LOOPBACK
-                    + " (another cluster running?); choose another port or 0 for any free one");
-        }
-    }
-
-    static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(could not read " + file + ": " + e.getMessage() + ")";
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the Flink cluster", e);
-        }
+        return new Managed(name, process, ChildProcesses.startWatchdog(process.pid(), STOP_GRACE_MS), log);
     }
 
     private static final String LOG4J2 = String.join("\n",

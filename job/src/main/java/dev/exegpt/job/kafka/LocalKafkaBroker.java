@@ -1,8 +1,6 @@
 package dev.exegpt.job.kafka;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +12,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import dev.exegpt.job.process.ChildProcesses;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker and controller) on 127.0.0.1, in its own JVM, started
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
-    private static final String LOOPBACK = "127.0.0.1";
+    private static final String LOOPBACK = ChildProcesses.LOOPBACK;
     private static final long STOP_GRACE_MS = 20_000;
 
     private final BrokerOptions options;
@@ -53,10 +53,10 @@ public final class LocalKafkaBroker implements AutoCloseable {
         Path dataDir = options.dataDir().toAbsolutePath();
         Files.createDirectories(dataDir);
         Path libDir = BrokerJars.find(options.brokerLibDir());
-        int port = options.port() != 0 ? options.port() : freePort();
-        int controllerPort = options.controllerPort() != 0 ? options.controllerPort() : freePort(port);
-        checkPortFree("--port", port);
-        checkPortFree("--controller-port", controllerPort);
+        int port = options.port() != 0 ? options.port() : ChildProcesses.freePort();
+        int controllerPort = options.controllerPort() != 0 ? options.controllerPort() : ChildProcesses.freePort(port);
+        ChildProcesses.checkPortFree("--port", port, "another broker");
+        ChildProcesses.checkPortFree("--controller-port", controllerPort, "another broker");
 
         Path config = dataDir.resolve("server.properties");
         Files.writeString(config, serverProperties(dataDir, port, controllerPort));
@@ -77,7 +77,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(brokerLog.toFile()))
                 .start();
-        Process watchdog = startWatchdog(broker.pid());
+        Process watchdog = ChildProcesses.startWatchdog(broker.pid(), STOP_GRACE_MS);
         LocalKafkaBroker started = new LocalKafkaBroker(options, port, controllerPort, broker, watchdog);
         try {
             started.awaitReady(options.startTimeoutMs(), brokerLog);
@@ -156,7 +156,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
             while (true) {
                 if (!broker.isAlive()) {
                     throw new IOException("Kafka broker exited with code " + broker.exitValue() + " before it was ready; "
-                            + "last lines of " + brokerLog + ":\n" + tail(brokerLog, 15));
+                            + "last lines of " + brokerLog + ":\n" + ChildProcesses.tail(brokerLog, 15));
                 }
                 try {
                     admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
@@ -164,9 +164,9 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 } catch (Exception notYet) {
                     if (System.currentTimeMillis() > deadline) {
                         throw new IOException("Kafka broker did not answer within " + timeoutMs + " ms at "
-                                + bootstrapServers() + "; last lines of " + brokerLog + ":\n" + tail(brokerLog, 15));
+                                + bootstrapServers() + "; last lines of " + brokerLog + ":\n" + ChildProcesses.tail(brokerLog, 15));
                     }
-                    sleep(100);
+                    ChildProcesses.sleep(100, "the broker");
                 }
             }
         }
@@ -195,7 +195,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
         if (format.exitValue() != 0) {
             throw new IOException("formatting the broker's storage failed (exit " + format.exitValue() + "); last lines of "
-                    + brokerLog + ":\n" + tail(brokerLog, 15));
+                    + brokerLog + ":\n" + ChildProcesses.tail(brokerLog, 15));
         }
     }
 
@@ -211,21 +211,6 @@ public final class LocalKafkaBroker implements AutoCloseable {
         command.add("-cp");
         command.add(libDir.toAbsolutePath() + "/*");
         return command;
-    }
-
-    /**
-     * A shell loop that stops the broker when this JVM is gone (killed, crashed), so that no broker outlives its
-     * owner. It exits by itself once the broker has stopped.
-     */
-    private static Process startWatchdog(long brokerPid) throws IOException {
-        long ownerPid = ProcessHandle.current().pid();
-        String script = "while kill -0 " + ownerPid + " 2>/dev/null && kill -0 " + brokerPid + " 2>/dev/null; do sleep 1; done; "
-                + "if kill -0 " + brokerPid + " 2>/dev/null; then kill " + brokerPid + "; sleep 20; kill -9 " + brokerPid
-                + " 2>/dev/null; fi";
-        return new ProcessBuilder("sh", "-c", script)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
     }
 
     static String serverProperties(Path dataDir, int port, int controllerPort) {
@@ -261,45 +246,6 @@ public final class LocalKafkaBroker implements AutoCloseable {
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "exegpt-admin");
         return props;
-    }
-
-    private static int freePort(int... avoid) throws IOException {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-                int candidate = socket.getLocalPort();
-                if (avoid.length == 0 || candidate != avoid[0]) {
-                    return candidate;
-                }
-            }
-        }
-        throw new IOException("found no free port on " + LOOPBACK);
-    }
-
-    private static void checkPortFree(String flag, int port) throws IOException {
-        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(LOOPBACK))) {
-            socket.setReuseAddress(true);
-        } catch (IOException inUse) {
-            throw new IOException(flag + " " + port + ": the port is in use on " + LOOPBACK
-                    + " (another broker running?); choose another port or 0 for any free one");
-        }
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(could not read " + file + ": " + e.getMessage() + ")";
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the broker", e);
-        }
     }
 
     private static final String LOG4J2 = String.join("\n",
