@@ -5,6 +5,7 @@ import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.SequenceState;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.profile.ProfileGrid;
+import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.ProfileEntry;
 import dev.exegpt.schemas.ProfileOperation;
@@ -90,26 +91,11 @@ public final class CudaProfiler {
             profilePipelineSend(model);
             log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
             long[] memory = model.memoryInfo();
-            return Profile.newBuilder()
-                    .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
-                    .setArchitecture(c.architecture().name().toLowerCase())
+            return XProfiler.header(c, modelDir)
                     .setBackend("cuda")
                     .setDeviceName(model.deviceName())
-                    .setCreatedEpochMs(System.currentTimeMillis())
-                    .setNumEncoderLayers(c.numEncoderLayers())
-                    .setNumDecoderLayers(c.numDecoderLayers())
-                    .setHiddenSize(c.dModel())
-                    .setNumHeads(c.numHeads())
-                    .setHeadDim(c.headDim())
-                    .setFfnSize(c.ffnDim())
-                    .setVocabSize(c.vocabSize())
-                    .setMaxPositions(c.architecture() == Architecture.OPT ? c.maxPositions() : 0)
                     .setWeightBytesPerEncoderLayer(c.architecture() == Architecture.T5 ? 4L * encoderLayerParams() : 0)
                     .setWeightBytesPerDecoderLayer(4L * decoderLayerParams())
-                    .setWeightBytesOther(4L * ((long) c.vocabSize() * c.dModel() * (c.tieWordEmbeddings() ? 1 : 2)
-                            + (c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0)
-                            + 3L * c.dModel()))
-                    .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES)
                     .setDeviceMemoryBytes(memory[1])
                     .setEntries(entries)
                     .build();

@@ -88,12 +88,29 @@ public final class XProfiler {
         profilePipelineSend();
         profileStateTransfer();
         log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
-        return Profile.newBuilder()
-                .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
-                .setArchitecture(c.architecture().name().toLowerCase())
+        return header(c, modelDir)
                 .setBackend("cpu")
                 .setDeviceName(Runtime.getRuntime().availableProcessors() + "-core CPU, Vector API "
                         + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, 1 thread per device")
+                .setWeightBytesPerEncoderLayer(encoderLayerBytes)
+                .setWeightBytesPerDecoderLayer(decoderLayerBytes)
+                .setDeviceMemoryBytes(Runtime.getRuntime().maxMemory())
+                .setEntries(entries)
+                .build();
+    }
+
+    /**
+     * What every profile says of its model whatever the backend: name, architecture, shapes, the weights outside the
+     * layers (embeddings, positions, LM head, final norms) and the KV bytes per token, stamped now. The caller adds
+     * the backend, the device, the per-layer weight bytes it measured, the device memory and the entries.
+     */
+    public static Profile.Builder header(ModelConfig c, Path modelDir) {
+        long embed = (long) c.vocabSize() * c.dModel();
+        long head = c.tieWordEmbeddings() ? 0 : embed;
+        long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0;
+        return Profile.newBuilder()
+                .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
+                .setArchitecture(c.architecture().name().toLowerCase())
                 .setCreatedEpochMs(System.currentTimeMillis())
                 .setNumEncoderLayers(c.numEncoderLayers())
                 .setNumDecoderLayers(c.numDecoderLayers())
@@ -103,20 +120,8 @@ public final class XProfiler {
                 .setFfnSize(c.ffnDim())
                 .setVocabSize(c.vocabSize())
                 .setMaxPositions(c.architecture() == Architecture.OPT ? c.maxPositions() : 0)
-                .setWeightBytesPerEncoderLayer(encoderLayerBytes)
-                .setWeightBytesPerDecoderLayer(decoderLayerBytes)
-                .setWeightBytesOther(otherWeightBytes())
-                .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES)
-                .setDeviceMemoryBytes(Runtime.getRuntime().maxMemory())
-                .setEntries(entries)
-                .build();
-    }
-
-    private long otherWeightBytes() {
-        long embed = (long) c.vocabSize() * c.dModel();
-        long head = c.tieWordEmbeddings() ? 0 : embed;
-        long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0;
-        return Float.BYTES * (embed + head + positions + 3L * c.dModel());
+                .setWeightBytesOther(Float.BYTES * (embed + head + positions + 3L * c.dModel()))
+                .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES);
     }
 
     /** Untimed runs of every code path first, so that the first grid points are not measured while the JIT compiles. */
