@@ -6,21 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.avro.Schema;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -113,9 +107,9 @@ class StreamingJobIT {
             }
         }
 
-        List<InferenceResult> results = readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), NUM_VALID);
-        List<DeadLetter> deadLetters = readAll(broker, topics.get(Topics.DEAD_LETTER), DeadLetter.getClassSchema(), 8);
-        List<AuditWindow> audit = readAll(broker, topics.get(Topics.AUDIT), AuditWindow.getClassSchema(), 1);
+        List<InferenceResult> results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), NUM_VALID);
+        List<DeadLetter> deadLetters = JobIt.readAll(broker, topics.get(Topics.DEAD_LETTER), DeadLetter.getClassSchema(), 8);
+        List<AuditWindow> audit = JobIt.readAll(broker, topics.get(Topics.AUDIT), AuditWindow.getClassSchema(), 1);
         PrometheusText metrics = PrometheusText.scrape(metricsPort);
         Files.writeString(Path.of("target", "streaming-it-metrics.txt"), metrics.text());      // to read after a failure
         job.cancel().get();
@@ -199,26 +193,6 @@ class StreamingJobIT {
     private static void send(KafkaProducer<byte[], byte[]> producer, String topic, AvroBinary<InferenceRequest> codec,
                              InferenceRequest r) throws Exception {
         producer.send(new ProducerRecord<>(topic, r.getRequestId().getBytes(StandardCharsets.UTF_8), codec.encode(r))).get();
-    }
-
-    private static <T extends SpecificRecord> List<T> readAll(KafkaBroker broker, String topic, Schema schema, int atLeast)
-            throws Exception {
-        AvroBinary<T> codec = new AvroBinary<>(schema);
-        List<T> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(broker.bootstrapServers(), "read-" + topic))) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.currentTimeMillis() + 180_000;
-            while (out.size() < atLeast && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    out.add(codec.decode(record.value()));
-                }
-            }
-            // Give duplicates, if any, a chance to show up.
-            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofSeconds(3))) {
-                out.add(codec.decode(record.value()));
-            }
-        }
-        return out;
     }
 
     private static Map<String, String> toMap(Properties p) {
