@@ -13,6 +13,14 @@
 #define TILE 64
 #define TILE_K 16
 
+// The GEMM epilogue every matmul kernel shares: C[r, c] = (accumulate ? C[r, c] : 0) + (v + bias[c]).
+__device__ __forceinline__ void store_out(float* __restrict__ C, const float* __restrict__ bias, long long r, int c,
+                                          int n, float v, int accumulate) {
+    if (bias != nullptr) v += bias[c];
+    long long at = r * n + c;
+    C[at] = accumulate ? C[at] + v : v;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // f32 GEMM, shared-memory tiled: a block of 256 threads computes a 64x64 tile of C, each thread a 4x4 micro-tile.
 // C (m, n) = (accumulate ? C : 0) + (A (m, k) @ W (n, k)^T + bias (n)); bias may be null. The sum A W^T + bias is
@@ -61,10 +69,7 @@ extern "C" __global__ void matmul_f32(float* __restrict__ C, const float* __rest
         for (int j = 0; j < 4; j++) {
             int c = colBase + tx * 4 + j;
             if (c >= n) continue;
-            float v = acc[i][j];
-            if (bias != nullptr) v += bias[c];
-            long long at = (long long) r * n + c;
-            C[at] = accumulate ? C[at] + v : v;
+            store_out(C, bias, r, c, n, acc[i][j], accumulate);
         }
     }
 }
@@ -121,10 +126,7 @@ extern "C" __global__ void matmul_f32_large(float* __restrict__ C, const float* 
         for (int j = 0; j < 8; j++) {
             int c = colBase + tx * 8 + j;
             if (c >= n) continue;
-            float v = acc[i][j];
-            if (bias != nullptr) v += bias[c];
-            long long at = (long long) r * n + c;
-            C[at] = accumulate ? C[at] + v : v;
+            store_out(C, bias, r, c, n, acc[i][j], accumulate);
         }
     }
 }
@@ -155,9 +157,7 @@ extern "C" __global__ void matmul_skinny(float* __restrict__ C, const float* __r
 #pragma unroll
             for (int i = 1; i < 8; i++)
                 if (lane == i) v = acc[i];
-            if (bias != nullptr) v += bias[c];
-            long long at = (long long) (r0 + lane) * n + c;
-            C[at] = accumulate ? C[at] + v : v;
+            store_out(C, bias, r0 + lane, c, n, v, accumulate);
         }
     }
 }
@@ -214,10 +214,7 @@ __device__ void matmul_wmma(float* __restrict__ C, const float* __restrict__ A, 
         int r = rowBase + wr * 16 + i / 16;
         int c = colBase + wc * 16 + i % 16;
         if (r < m && c < n) {
-            float v = Cs[warp][i / 16][i % 16];
-            if (bias != nullptr) v += bias[c];
-            long long at = (long long) r * n + c;
-            C[at] = accumulate ? C[at] + v : v;
+            store_out(C, bias, r, c, n, Cs[warp][i / 16][i % 16], accumulate);
         }
     }
 #endif

@@ -7,7 +7,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,30 +80,18 @@ class BrokerRestartIT {
 
                 // Exactly once, in the topic as a fresh read-committed consumer reads it.
                 Map<String, Integer> counts = ClusterJobHarness.countCommittedById(bootstrap, topics.get(Topics.RESULTS));
-                List<String> missing = new ArrayList<>();
-                List<String> duplicated = new ArrayList<>();
-                for (int i = 0; i < NUM_REQUESTS; i++) {
-                    int n = counts.getOrDefault(ClusterJobHarness.id(i), 0);
-                    if (n == 0) {
-                        missing.add(ClusterJobHarness.id(i));
-                    } else if (n > 1) {
-                        duplicated.add(ClusterJobHarness.id(i) + " x" + n);
-                    }
-                }
+                ClusterJobHarness.Tally tally = ClusterJobHarness.Tally.of(counts, NUM_REQUESTS);
                 long firstAfterRestartMs = collector.inOrder().stream().mapToLong(ClusterJobHarness.Seen::seenAtMs)
                         .filter(t -> t > restartedAtMs).min().orElse(-1);
                 int maxAttempt = collector.inOrder().stream().mapToInt(s -> s.result().getAttempt()).max().orElse(0);
                 String figures = String.format("broker restart, %d requests at %.0f/s: clean stop took %.1f s, broker gone %.1f s (%d ms pause + start); "
                                 + "broker back -> first committed result %.1f s; lost %d, duplicated %d; highest attempt %d",
                         NUM_REQUESTS, RATE_PER_SECOND, stopTookMs / 1e3, (restartedAtMs - stoppedAtMs) / 1e3, DOWN_MS,
-                        (firstAfterRestartMs - restartedAtMs) / 1e3, missing.size(), duplicated.size(), maxAttempt);
+                        (firstAfterRestartMs - restartedAtMs) / 1e3, tally.missing().size(), tally.duplicated().size(), maxAttempt);
                 System.out.println(figures);
                 Files.writeString(Path.of("target", "cluster-it-broker-restart.txt"), figures + System.lineSeparator());
 
-                assertTrue(missing.isEmpty(), missing.size() + " request(s) lost, e.g. " + missing.stream().limit(10).toList());
-                assertTrue(duplicated.isEmpty(), duplicated.size() + " request(s) answered more than once, e.g. "
-                        + duplicated.stream().limit(10).toList());
-                assertEquals(NUM_REQUESTS, counts.values().stream().mapToInt(Integer::intValue).sum(), "one result record per request");
+                tally.assertExactlyOnce(NUM_REQUESTS);
                 assertTrue(firstAfterRestartMs > 0, "results resumed after the broker came back");
                 assertEquals("RUNNING", rest.jobState(job.toHexString()), "the job runs after the broker restart");
             }

@@ -1,5 +1,8 @@
 package dev.exegpt.job.cluster;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,6 +133,32 @@ final class ClusterJobHarness {
         public void close() throws InterruptedException {
             thread.interrupt();
             thread.join(5_000);
+        }
+    }
+
+    /** Request ids 0..n-1 against the committed results: which are missing, which came more than once. */
+    record Tally(List<String> missing, List<String> duplicated, int numRecords) {
+
+        static Tally of(Map<String, Integer> countsById, int numRequests) {
+            List<String> missing = new ArrayList<>();
+            List<String> duplicated = new ArrayList<>();
+            for (int i = 0; i < numRequests; i++) {
+                int n = countsById.getOrDefault(id(i), 0);
+                if (n == 0) {
+                    missing.add(id(i));
+                } else if (n > 1) {
+                    duplicated.add(id(i) + " x" + n);
+                }
+            }
+            return new Tally(missing, duplicated, countsById.values().stream().mapToInt(Integer::intValue).sum());
+        }
+
+        /** Fails unless every request has exactly one result record. */
+        void assertExactlyOnce(int numRequests) {
+            assertTrue(missing.isEmpty(), missing.size() + " request(s) lost, e.g. " + missing.stream().limit(10).toList());
+            assertTrue(duplicated.isEmpty(), duplicated.size() + " request(s) answered more than once, e.g. "
+                    + duplicated.stream().limit(10).toList());
+            assertEquals(numRequests, numRecords, "one result record per request");
         }
     }
 

@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import org.apache.flink.api.common.JobID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -81,16 +79,7 @@ class TaskManagerKillIT {
 
             // Exactly once: every id, none twice, in the topic as a fresh read-committed consumer reads it.
             Map<String, Integer> counts = ClusterJobHarness.countCommittedById(broker.bootstrapServers(), topics.get(Topics.RESULTS));
-            Set<String> missing = new TreeSet<>();
-            List<String> duplicated = new ArrayList<>();
-            for (int i = 0; i < NUM_REQUESTS; i++) {
-                int n = counts.getOrDefault(ClusterJobHarness.id(i), 0);
-                if (n == 0) {
-                    missing.add(ClusterJobHarness.id(i));
-                } else if (n > 1) {
-                    duplicated.add(ClusterJobHarness.id(i) + " x" + n);
-                }
-            }
+            ClusterJobHarness.Tally tally = ClusterJobHarness.Tally.of(counts, NUM_REQUESTS);
             // Replayed results name the attempt that produced them, and their latency includes the outage.
             List<InferenceResult> replayed = new ArrayList<>();
             long numBeforeKillReplayed = 0;
@@ -120,16 +109,13 @@ class TaskManagerKillIT {
                             + "lost %d, duplicated %d; results of attempt >= 2: %d (%d of requests sent before the kill, max end-to-end %.0f ms); "
                             + "p50 end-to-end of attempt-1 results %.0f ms; last result committed %.0f s after the first request was sent",
                     NUM_REQUESTS, RATE_PER_SECOND, (rerunningAtMs - killAtMs) / 1e3, (tasksRunningAtMs - killAtMs) / 1e3, (firstReplayedSeenMs - killAtMs) / 1e3,
-                    missing.size(), duplicated.size(), replayed.size(), numBeforeKillReplayed, maxReplayedE2eMs, p50UnaffectedMs,
+                    tally.missing().size(), tally.duplicated().size(), replayed.size(), numBeforeKillReplayed, maxReplayedE2eMs, p50UnaffectedMs,
                     (collector.inOrder().stream().mapToLong(ClusterJobHarness.Seen::seenAtMs).max().orElse(sendStartMs) - sendStartMs) / 1e3);
             System.out.println(figures);
             Files.writeString(Path.of("target", "cluster-it-taskmanager-kill.txt"), figures + System.lineSeparator());
 
             assertEquals("RUNNING", jobState, "the job runs again after the kill");
-            assertTrue(missing.isEmpty(), missing.size() + " request(s) lost, e.g. " + missing.stream().limit(10).toList());
-            assertTrue(duplicated.isEmpty(), duplicated.size() + " request(s) answered more than once, e.g. "
-                    + duplicated.stream().limit(10).toList());
-            assertEquals(NUM_REQUESTS, counts.values().stream().mapToInt(Integer::intValue).sum(), "one result record per request");
+            tally.assertExactlyOnce(NUM_REQUESTS);
             assertTrue(numBeforeKillReplayed > 0, "some requests sent before the kill were answered by a later attempt");
             assertTrue(dishonest.isEmpty(), "replayed latencies must include the outage: " + dishonest.stream().limit(10).toList());
             assertTrue(firstReplayedSeenMs > killAtMs, "results resumed after the kill");
