@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** The few calls of a JobManager's REST API that the cluster commands and tests need (Flink's REST API, v1). */
 public final class ClusterRest {
@@ -45,6 +47,16 @@ public final class ClusterRest {
     }
 
     /**
+     * When the job last entered {@code state} (epoch ms, the JobManager's clock), or 0 if it never did, from the
+     * {@code timestamps} of {@code GET /jobs/:id}. Unlike polling {@link #jobState}, this does not miss a short state:
+     * the REST endpoint serves a cached view of the job (up to {@code web.refresh-interval}, 3 s, old), and a restart
+     * can pass through RESTARTING in about a second.
+     */
+    public long stateEnteredAtMs(String jobId, String state) throws IOException {
+        return get("/jobs/" + jobId).path("timestamps").path(state).asLong(0);
+    }
+
+    /**
      * Whether every task of the job (each parallel subtask) is RUNNING, from {@code GET /jobs/overview}: the job's state
      * turns RUNNING before its tasks are deployed and initialised.
      */
@@ -57,6 +69,22 @@ public final class ClusterRest {
             }
         }
         return false;
+    }
+
+    /**
+     * The TaskManagers ({@code taskmanager.resource-id}) that run at least one subtask of the job, from
+     * {@code GET /jobs/:id/vertices/:vid/taskmanagers} for each vertex.
+     */
+    public Set<String> taskManagersRunning(String jobId) throws IOException {
+        Set<String> ids = new TreeSet<>();
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            for (JsonNode tm : get("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers").path("taskmanagers")) {
+                if (tm.path("status-counts").path("RUNNING").asInt() > 0) {
+                    ids.add(tm.path("taskmanager-id").asText());
+                }
+            }
+        }
+        return ids;
     }
 
     /** Cancels a job ({@code PATCH /jobs/:id?mode=cancel}). */

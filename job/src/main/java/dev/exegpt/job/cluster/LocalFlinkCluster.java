@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
@@ -130,6 +131,12 @@ public final class LocalFlinkCluster implements AutoCloseable {
     /** Pids of the TaskManagers started so far that are still alive, in start order. */
     public synchronized List<Long> taskManagerPids() {
         return taskManagers.stream().filter(m -> m.process().isAlive()).map(m -> m.process().pid()).toList();
+    }
+
+    /** Pid of the live TaskManager with this {@code taskmanager.resource-id} ({@code taskmanager-N}), if any. */
+    public synchronized OptionalLong taskManagerPid(String resourceId) {
+        return taskManagers.stream().filter(m -> m.name().equals(resourceId) && m.process().isAlive())
+                .mapToLong(m -> m.process().pid()).findFirst();
     }
 
     /** Starts one more TaskManager (after one was lost, or to add slots); returns its pid. */

@@ -1,6 +1,7 @@
 package dev.exegpt.job.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.JobID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -58,15 +60,18 @@ class TaskManagerKillIT {
                     NUM_REQUESTS, RATE_PER_SECOND)) {
                 // Kill once results are being committed and most requests are still to come or in flight.
                 awaitCount(collector, NUM_REQUESTS / 20, 180_000);
-                List<Long> pids = cluster.taskManagerPids();
-                assertEquals(2, pids.size(), "two TaskManagers before the kill");
+                assertEquals(2, cluster.taskManagerPids().size(), "two TaskManagers before the kill");
+                // Kill one that runs tasks of the job: the scheduler may have put every subtask on one TaskManager.
+                Set<String> busy = rest.taskManagersRunning(job.toHexString());
+                assertFalse(busy.isEmpty(), "no TaskManager runs a task of job " + job);
+                String victim = busy.iterator().next();
+                long pid = cluster.taskManagerPid(victim).orElseThrow(() -> new AssertionError("no live TaskManager " + victim));
                 killAtMs = System.currentTimeMillis();
-                ProcessHandle.of(pids.get(0)).orElseThrow().destroyForcibly();        // SIGKILL
-                System.out.printf("killed TaskManager pid %d at %d with %d results committed, %d requests sent%n",
-                        pids.get(0), killAtMs, collector.numDistinct(), sender.numSent());
-                awaitState(rest, job.toHexString(), "RESTARTING", 60_000);
-                awaitState(rest, job.toHexString(), "RUNNING", 120_000);
-                rerunningAtMs = System.currentTimeMillis();
+                ProcessHandle.of(pid).orElseThrow().destroyForcibly();        // SIGKILL
+                System.out.printf("killed %s (pid %d; TaskManagers running tasks: %s) at %d with %d results committed, %d requests sent%n",
+                        victim, pid, busy, killAtMs, collector.numDistinct(), sender.numSent());
+                awaitEntered(rest, job.toHexString(), "RESTARTING", killAtMs, 60_000);
+                rerunningAtMs = awaitEntered(rest, job.toHexString(), "RUNNING", killAtMs, 120_000);
                 awaitAllTasksRunning(rest, job.toHexString(), 120_000);
                 tasksRunningAtMs = System.currentTimeMillis();
                 sender.await(600_000);
@@ -105,7 +110,7 @@ class TaskManagerKillIT {
             double p50UnaffectedMs = percentile(collector.inOrder().stream().filter(s -> s.result().getAttempt() == 1)
                     .mapToDouble(s -> s.result().getLatency().getEndToEndMs()).sorted().toArray(), 0.5);
             String figures = String.format("TaskManager SIGKILL, %d requests at %.0f/s on 2 TaskManagers x 2 slots: "
-                            + "kill -> job RUNNING again (REST) %.1f s, kill -> all tasks RUNNING again %.1f s, kill -> first committed result of attempt >= 2 %.1f s; "
+                            + "kill -> job RUNNING again (JobManager timestamp) %.1f s, kill -> all tasks RUNNING again %.1f s, kill -> first committed result of attempt >= 2 %.1f s; "
                             + "lost %d, duplicated %d; results of attempt >= 2: %d (%d of requests sent before the kill, max end-to-end %.0f ms); "
                             + "p50 end-to-end of attempt-1 results %.0f ms; last result committed %.0f s after the first request was sent",
                     NUM_REQUESTS, RATE_PER_SECOND, (rerunningAtMs - killAtMs) / 1e3, (tasksRunningAtMs - killAtMs) / 1e3, (firstReplayedSeenMs - killAtMs) / 1e3,
@@ -122,21 +127,26 @@ class TaskManagerKillIT {
         }
     }
 
-    static void awaitState(ClusterRest rest, String jobId, String state, long timeoutMs) throws Exception {
+    /**
+     * Waits until the job has entered {@code state} at or after {@code sinceMs} (from the job's state timestamps, which
+     * a short RESTARTING cannot slip past) and returns when it did, by the JobManager's clock.
+     */
+    static long awaitEntered(ClusterRest rest, String jobId, String state, long sinceMs, long timeoutMs) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMs;
         String last = "?";
         while (System.currentTimeMillis() < deadline) {
             try {
-                last = rest.jobState(jobId);
-                if (last.equals(state)) {
-                    return;
+                long at = rest.stateEnteredAtMs(jobId, state);
+                if (at >= sinceMs) {
+                    return at;
                 }
+                last = rest.jobState(jobId);
             } catch (java.io.IOException notYet) {
                 last = notYet.getMessage();
             }
-            Thread.sleep(50);
+            Thread.sleep(100);
         }
-        throw new AssertionError("job " + jobId + " did not reach " + state + " within " + timeoutMs + " ms; last: " + last);
+        throw new AssertionError("job " + jobId + " did not enter " + state + " within " + timeoutMs + " ms; state now: " + last);
     }
 
     static void awaitAllTasksRunning(ClusterRest rest, String jobId, long timeoutMs) throws Exception {
