@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
- * A tensor-parallel group of {@code degree} devices (one thread each, one kernel thread each) holding one layer's
+ * A tensor-parallel group of {@code degree} devices (one thread each, each with its own kernel threads) holding one layer's
  * shards, for timing: {@link #run} runs a task on every rank at once and returns when all are done.
  */
 final class DeviceGroup implements AutoCloseable {
@@ -28,11 +28,11 @@ final class DeviceGroup implements AutoCloseable {
     final LoopbackAllReduce allReduce;
     private final ExecutorService pool;
 
-    DeviceGroup(ModelConfig c, int degree) {
+    DeviceGroup(ModelConfig c, int degree, int threadsPerDevice) {
         this.degree = degree;
         this.allReduce = new LoopbackAllReduce(degree);
         for (int r = 0; r < degree; r++) {
-            kernels.add(new VectorKernels(1));
+            kernels.add(new VectorKernels(threadsPerDevice));
             shards.add(new ShardLayout(r, degree, c.numHeads(), c.headDim(), c.ffnDim()));
         }
         this.pool = Executors.newFixedThreadPool(degree, t -> {

@@ -5,26 +5,48 @@ import java.util.Arrays;
 /** Warm-up, repeats, and the median, min and max of the repeats, in ms. */
 record Timing(double medianMs, double minMs, double maxMs, int numRepeats) {
 
+    /** A round whose slowest repeat exceeds its fastest by more than this factor was disturbed (see {@link #measure}). */
+    static final double UNSTEADY = 1.5;
+    /** Rounds measured at most for one entry. */
+    static final int MAX_ROUNDS = 3;
+
     interface Body {
         void run() throws Exception;
     }
 
+    /**
+     * Warm-up runs, then a round of timed repeats. On two cores a kernel's two threads share them with the JIT
+     * compiler and the garbage collector, so a round can be slowed for most of its repeats (seen: T5-small, one
+     * layer over 4 x 256 tokens, repeats of 44, 135, 140, 141 and 146 ms; the engine runs that step in ~45 ms once
+     * warm): when a round is unsteady (max over min above {@link #UNSTEADY}) it is measured again, up to
+     * {@link #MAX_ROUNDS} rounds, and the round with the lowest median is kept.
+     */
     static Timing measure(int warmups, int repeats, Body body) {
         try {
             for (int i = 0; i < warmups; i++) body.run();
-            double[] ms = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                body.run();
-                ms[i] = (System.nanoTime() - t0) / 1e6;
+            Timing best = null;
+            for (int round = 0; round < MAX_ROUNDS; round++) {
+                Timing t = round(repeats, body);
+                if (best == null || t.medianMs < best.medianMs) best = t;
+                if (t.maxMs <= UNSTEADY * t.minMs) break;
             }
-            Arrays.sort(ms);
-            double median = repeats % 2 == 1 ? ms[repeats / 2] : (ms[repeats / 2 - 1] + ms[repeats / 2]) / 2;
-            return new Timing(median, ms[0], ms[repeats - 1], repeats);
+            return best;
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("measurement failed: " + e.getMessage(), e);
         }
+    }
+
+    private static Timing round(int repeats, Body body) throws Exception {
+        double[] ms = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            body.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        double median = repeats % 2 == 1 ? ms[repeats / 2] : (ms[repeats / 2 - 1] + ms[repeats / 2]) / 2;
+        return new Timing(median, ms[0], ms[repeats - 1], repeats);
     }
 }

@@ -35,7 +35,7 @@ import org.apache.avro.specific.SpecificDatumWriter;
 
 /**
  * ExeGPT's XProfiler (PAPER.md §3) on the CPU backend: times one encoder layer and one decoder layer of a model for
- * each TP degree (a device is a thread), split as the paper splits them: the attention kernels over batch x sequence
+ * each TP degree (a device is a thread with the kernel threads the engine would give it), split as the paper splits them: the attention kernels over batch x sequence
  * length, the rest of the layer over the token count (measured as the layer over sequences of one token, where
  * attention is negligible), and the whole layer; plus the TP all-reduce, the pipeline hand-off between devices and
  * the state transfer of one sequence; and the model head of a step (token embedding, final norm, LM head logits over the
@@ -71,7 +71,7 @@ public final class XProfiler {
         long encoderLayerBytes = 0;
         long decoderLayerBytes = 0;
         for (int tp : grid.tpDegrees()) {
-            try (DeviceGroup g = new DeviceGroup(c, tp)) {
+            try (DeviceGroup g = new DeviceGroup(c, tp, grid.threadsAt(tp))) {
                 List<Layer> enc = g.layers(c, weights, Phase.ENCODE);
                 List<Layer> dec = c.architecture() == Architecture.T5 ? g.layers(c, weights, Phase.DECODE) : enc;
                 if (tp == 1) {
@@ -91,7 +91,7 @@ public final class XProfiler {
         return header(c, modelDir)
                 .setBackend("cpu")
                 .setDeviceName(Runtime.getRuntime().availableProcessors() + "-core CPU, Vector API "
-                        + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, 1 thread per device")
+                        + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, " + threadsNote())
                 .setWeightBytesPerEncoderLayer(encoderLayerBytes)
                 .setWeightBytesPerDecoderLayer(decoderLayerBytes)
                 .setDeviceMemoryBytes(Runtime.getRuntime().maxMemory())
@@ -122,6 +122,12 @@ public final class XProfiler {
                 .setMaxPositions(c.architecture() == Architecture.OPT ? c.maxPositions() : 0)
                 .setWeightBytesOther(Float.BYTES * (embed + head + positions + 3L * c.dModel()))
                 .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES);
+    }
+
+    private String threadsNote() {
+        StringBuilder sb = new StringBuilder("kernel threads per device:");
+        for (int tp : grid.tpDegrees()) sb.append(" ").append(grid.threadsAt(tp)).append(" at TP ").append(tp).append(',');
+        return sb.substring(0, sb.length() - 1);
     }
 
     /** Untimed runs of every code path first, so that the first grid points are not measured while the JIT compiles. */
@@ -155,7 +161,7 @@ public final class XProfiler {
 
     private void profileEncode(DeviceGroup g, List<Layer> layers) throws Exception {
         for (int batch : grid.encodeBatchSizes()) {
-            for (int len : grid.encodeSeqLengths()) {
+            for (int len : encodeLengths()) {
                 if ((long) batch * len > grid.maxEncodeTokens()) continue;
                 LayerWorkload w = new LayerWorkload(c, Phase.ENCODE, batch, len);
                 measureAttention(g, w, Phase.ENCODE, batch, len);
@@ -166,6 +172,11 @@ public final class XProfiler {
             measureLayer(g, layers, new LayerWorkload(c, Phase.ENCODE, tokens, 1), Phase.ENCODE,
                     ProfileOperation.NON_ATTENTION, tokens, 1);
         }
+    }
+
+    /** The grid's prompt lengths, each at most the model's longest prompt (maxPositions - 1). */
+    private List<Integer> encodeLengths() {
+        return grid.encodeSeqLengths().stream().map(len -> Math.min(len, c.maxPositions() - 1)).distinct().toList();
     }
 
     private List<Integer> encodeTokenCounts() {
@@ -269,8 +280,7 @@ public final class XProfiler {
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
     private void profileStateTransfer() throws Exception {
         try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
-            for (int len : grid.encodeSeqLengths()) {
-                int p = Math.min(len, c.maxPositions() - 1);
+            for (int p : encodeLengths()) {
                 Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);
                 byte[][] bytes = new byte[1][];
                 Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> {

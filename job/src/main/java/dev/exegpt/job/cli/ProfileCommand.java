@@ -34,6 +34,10 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--warmups", defaultValue = "2", description = "Untimed runs before the repeats. Default: ${DEFAULT-VALUE}.")
     int warmups;
 
+    @Option(names = "--threads", defaultValue = "0", description = {"Kernel threads per device (CPU), as the engine's"
+            + " executor.threads.per.device; 0 = the cores divided by the TP degree, the engine's default. Default: ${DEFAULT-VALUE}."})
+    int threads;
+
     @Option(names = "--out", required = true, description = "Profile file to write (Avro JSON).")
     Path out;
 
@@ -42,7 +46,10 @@ public final class ProfileCommand implements Callable<Integer> {
         ModelDirs.requireModelDir(model);
         boolean cuda = BackendOption.resolve(backend) == Backend.CUDA;
         long t0 = System.nanoTime();
-        ProfileGrid grid = ProfileGrid.DEFAULTS.withTpDegrees(tp).withRepeats(warmups, repeats);
+        if (threads < 0) {
+            throw new CliErrors.UserError("--threads " + threads + ": expected 0 (as the engine) or a positive count", CliErrors.EXIT_USAGE);
+        }
+        ProfileGrid grid = ProfileGrid.DEFAULTS.withTpDegrees(tp).withRepeats(warmups, repeats).withThreadsPerDevice(threads);
         Profile p;
         if (cuda) {
             if (!tp.stream().allMatch(d -> d == 1)) {

@@ -42,9 +42,8 @@ final class BaselineSimulator {
         if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", maxOut);
         int b = c.encodeBatchSize();
         int stages = p.stages().size();
-        int in = x.meanInputTokens();
         int ctx = (int) Math.round(x.meanInputExact() + maxOut / 2.0);
-        double encMs = p.makespanMs(Phase.ENCODE, b, in, stages);
+        double encMs = x.overInputs(len -> p.makespanMs(Phase.ENCODE, b, len, stages));
         int mb = Math.max(1, (b + stages - 1) / stages);
         double iterMs = p.decodeIterationMs(b, ctx, mb);
         double latency = encMs + maxOut * iterMs;
@@ -52,7 +51,7 @@ final class BaselineSimulator {
         double batchMs = encMs + expectedMaxOf(b) * iterMs;
         double seqPerSec = b * 1000.0 / batchMs;
         long mem = Memory.peakBytes(p, sc.model(), true, (double) b * (sc.workload().input().max() + maxOut));
-        double busy = p.deviceBusyMs(Phase.ENCODE, b, in, mb) + expectedMaxOf(b) * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
+        double busy = x.overInputs(len -> p.deviceBusyMs(Phase.ENCODE, b, len, mb)) + expectedMaxOf(b) * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
         Estimate e = x().finish(c, latency, seqPerSec, b, 0, 0, encMs, iterMs, mem, busy / (c.numDevices() * batchMs));
         return withBound(e, maxOut);
     }
@@ -73,7 +72,7 @@ final class BaselineSimulator {
         Pipeline p = fullTpPipeline(numDevices);
         int stages = p.stages().size();
         int ctx = (int) Math.round(x.meanInputExact() + outputTokens / 2.0);
-        return p.makespanMs(Phase.ENCODE, batch, x.meanInputTokens(), stages)
+        return x.overInputs(len -> p.makespanMs(Phase.ENCODE, batch, len, stages))
                 + outputTokens * p.decodeIterationMs(batch, ctx, Math.max(1, (batch + stages - 1) / stages));
     }
 
@@ -86,17 +85,16 @@ final class BaselineSimulator {
         Pipeline p = fullTpPipeline(c.numDevices());
         if (p == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
         int stages = p.stages().size();
-        int in = x.meanInputTokens();
         int ctx = x.meanDecodeContextTokens();
         int bd = (int) Math.ceil(stages * x.meanOutputTokens());
         int mb = Math.max(1, (bd + stages - 1) / stages);
-        double pass = p.passMs(Phase.DECODE, mb, ctx) + p.passMs(Phase.ENCODE, 1, in);
-        double bottleneck = p.bottleneckMs(Phase.DECODE, mb, ctx) + p.bottleneckMs(Phase.ENCODE, 1, in);
+        double pass = p.passMs(Phase.DECODE, mb, ctx) + x.overInputs(len -> p.passMs(Phase.ENCODE, 1, len));
+        double bottleneck = p.bottleneckMs(Phase.DECODE, mb, ctx) + x.overInputs(len -> p.bottleneckMs(Phase.ENCODE, 1, len));
         double iterMs = Math.max(pass, stages * bottleneck);
         double seqPerSec = stages * 1000.0 / iterMs;
         double latency = bound * iterMs;
         long mem = Memory.peakBytes(p, sc.model(), true, (double) bd * ctx);
-        double busy = p.deviceBusyMs(Phase.DECODE, bd, ctx, mb) + stages * p.deviceBusyMs(Phase.ENCODE, 1, in, 1);
+        double busy = p.deviceBusyMs(Phase.DECODE, bd, ctx, mb) + stages * x.overInputs(len -> p.deviceBusyMs(Phase.ENCODE, 1, len, 1));
         return x().finish(c, latency, seqPerSec, bd, 0, 0, pass, iterMs, mem, busy / (c.numDevices() * iterMs));
     }
 
@@ -117,8 +115,8 @@ final class BaselineSimulator {
         int ctx = x.meanDecodeContextTokens();
         int be = c.encodeBatchSize();
         int encStages = enc.stages().size(), decStages = dec.stages().size();
-        double encPeriodMs = enc.bottleneckMs(Phase.ENCODE, Math.max(1, (be + encStages - 1) / encStages), in) * encStages;
-        double encPassMs = enc.makespanMs(Phase.ENCODE, be, in, encStages);
+        double encPeriodMs = x.overInputs(len -> enc.bottleneckMs(Phase.ENCODE, Math.max(1, (be + encStages - 1) / encStages), len)) * encStages;
+        double encPassMs = x.overInputs(len -> enc.makespanMs(Phase.ENCODE, be, len, encStages));
         double bdPlanned = be * x.meanOutputTokens();
         double bd = bdPlanned;
         double iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, (int) Math.ceil(bd / decStages));
@@ -135,7 +133,7 @@ final class BaselineSimulator {
         double latency = encPassMs + sc.cost().stateTransferMs(kvBytes) + peakIterMs + bound * peakIterMs;
         long mem = Math.max(Memory.peakBytes(enc, m, false, 0), Memory.peakBytes(dec, m, false, (double) bdPeak * ctx));
         int bdInt = (int) Math.ceil(bd);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, in, Math.max(1, be / encStages))
+        double busy = x.overInputs(len -> enc.deviceBusyMs(Phase.ENCODE, be, len, Math.max(1, be / encStages)))
                 + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, Math.max(1, bdInt / decStages)) * periodMs / iterMs;
         Candidate resolved = new Candidate(c.policy(), n, be, 1, 0, 1, 0, ne);
         return x().finish(resolved, latency, seqPerSec, bdInt, ne, nd, encPeriodMs, iterMs, mem, busy / (n * periodMs));

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.function.IntToDoubleFunction;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
@@ -134,19 +135,19 @@ public final class EventSimulator {
         int stages = p.stages().size();
         if (plan.kind() == StepPlan.Kind.ENCODE) {
             List<SimRequest> batch = take(me.waiting, plan.numToEncode(), now);
-            int meanIn = meanInput(batch);
-            busy[0] += p.deviceBusyMs(Phase.ENCODE, batch.size(), meanIn, Math.max(1, batch.size() / stages));
+            int b = batch.size();
+            busy[0] += overLengths(batch, len -> p.deviceBusyMs(Phase.ENCODE, b, len, Math.max(1, b / stages)));
             if (splitEncoder) {
                 ModelSpec m = sc.model();
-                long kv = (long) batch.size() * meanIn * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
-                double ready = now + p.passMs(Phase.ENCODE, batch.size(), meanIn) + sc.cost().stateTransferMs(kv);
+                long kv = (long) b * meanInput(batch) * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
+                double ready = now + overLengths(batch, len -> p.passMs(Phase.ENCODE, b, len)) + sc.cost().stateTransferMs(kv);
                 queue.add(new Event.HandoverArrived(ready, seq[0]++, batch));
-                inFlight[0] += batch.size();
-                return p.bottleneckMs(Phase.ENCODE, batch.size(), meanIn);   // the encoder pipeline takes the next batch
+                inFlight[0] += b;
+                return overLengths(batch, len -> p.bottleneckMs(Phase.ENCODE, b, len));   // the encoder pipeline takes the next batch
             }
             me.encoding = batch;
             me.afterEncode = true;
-            return p.makespanMs(Phase.ENCODE, batch.size(), meanIn, stages);
+            return overLengths(batch, len -> p.makespanMs(Phase.ENCODE, b, len, stages));
         }
         if (!me.waiting.isEmpty() && layout.split() && me.pipeline == layout.decoder()) {
             me.active.addAll(me.waiting);   // WAA: merge handed-over requests at the iteration boundary (§5.2)
@@ -163,10 +164,9 @@ public final class EventSimulator {
         me.afterEncode = false;
         busy[0] += p.deviceBusyMs(Phase.DECODE, n, meanCtx, mb);
         if (admitted.isEmpty()) return p.decodeIterationMs(n, meanCtx, mb);
-        int in = meanInput(admitted);
         int m = (n + mb - 1) / mb;
-        return Math.max(p.passMs(Phase.DECODE, mb, meanCtx) + p.passMs(Phase.ENCODE, 1, in),
-                m * (p.bottleneckMs(Phase.DECODE, mb, meanCtx) + p.bottleneckMs(Phase.ENCODE, 1, in)));
+        return Math.max(p.passMs(Phase.DECODE, mb, meanCtx) + overLengths(admitted, len -> p.passMs(Phase.ENCODE, 1, len)),
+                m * (p.bottleneckMs(Phase.DECODE, mb, meanCtx) + overLengths(admitted, len -> p.bottleneckMs(Phase.ENCODE, 1, len))));
     }
 
     private static void endStep(Executor me, double now) {
@@ -216,6 +216,17 @@ public final class EventSimulator {
             out.add(r);
         }
         return out;
+    }
+
+    /**
+     * An encode step's cost over the batch's own prompt lengths: the average of {@code cost} at each length, as
+     * {@link XSimulator#overInputs} averages over the distribution (the cost is convex in the length, so the cost
+     * at the batch's mean length would be too low).
+     */
+    private static double overLengths(List<SimRequest> batch, IntToDoubleFunction cost) {
+        double sum = 0;
+        for (SimRequest r : batch) sum += cost.applyAsDouble(Math.max(1, r.numInputTokens));
+        return sum / Math.max(1, batch.size());
     }
 
     private static int meanInput(List<SimRequest> batch) {

@@ -5,6 +5,7 @@ import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * XSimulator (PAPER.md §6, §8): builds the steady-state timeline of a candidate from the length distributions and the
@@ -20,6 +21,8 @@ public final class XSimulator {
     private final int meanDecodeContextTokens;
     private final double meanInputExact;
     private final double meanOutputTokens;
+    /** One input length per slice of equal probability of the input distribution (see {@link #inputPoints}). */
+    private final int[] inputPoints;
     private final Map<Integer, BatchComposition> compositions = new ConcurrentHashMap<>();
 
     public XSimulator(Scenario scenario) {
@@ -28,11 +31,77 @@ public final class XSimulator {
         this.meanDecodeContextTokens = scenario.meanDecodeContextTokens();
         this.meanInputExact = scenario.workload().meanInputTokens();
         this.meanOutputTokens = scenario.workload().meanOutputTokens();
+        this.inputPoints = inputPoints(scenario.workload().input().pmf(), INPUT_POINTS, meanInputTokens);
         this.baselines = new BaselineSimulator(this);
     }
 
     int meanInputTokens() {
         return meanInputTokens;
+    }
+
+    /** Points of the input distribution that {@link #overInputs} averages over. */
+    static final int INPUT_POINTS = 16;
+
+    /**
+     * {@code k} lengths, one per slice of probability 1/k of the distribution: the slice's mean length, rounded so that
+     * they add up to k x {@code mean} (the mean the rest of the simulator uses). So an average over them is exact
+     * for a cost linear in the length, and a convex cost sees the spread.
+     */
+    static int[] inputPoints(double[] pmf, int k, int mean) {
+        double total = 0;
+        for (double p : pmf) total += p;
+        double[] sum = new double[k];
+        double[] mass = new double[k];
+        double cum = 0;
+        for (int len = 1; len < pmf.length; len++) {
+            double left = pmf[len] / total;
+            while (left > 1e-15) {
+                int slice = Math.min(k - 1, (int) Math.floor(cum * k + 1e-12));
+                double room = slice == k - 1 ? left : Math.min(left, (slice + 1.0) / k - cum);
+                if (room <= 1e-15) {            // at a slice boundary up to rounding: the next slice
+                    cum = (slice + 1.0) / k;
+                    continue;
+                }
+                sum[slice] += room * len;
+                mass[slice] += room;
+                cum += room;
+                left -= room;
+            }
+        }
+        int[] points = new int[k];
+        double[] exact = new double[k];
+        long have = 0;
+        for (int i = 0; i < k; i++) {
+            exact[i] = mass[i] > 0 ? sum[i] / mass[i] : mean;
+            points[i] = Math.max(1, (int) Math.round(exact[i]));
+            have += points[i];
+        }
+        // Spread the rounding residue one token at a time where rounding moved a point most.
+        for (long diff = (long) k * mean - have; diff != 0; diff -= Long.signum(diff)) {
+            int best = -1;
+            for (int i = 0; i < k; i++) {
+                if (diff < 0 && points[i] <= 1) continue;
+                double gain = Long.signum(diff) * (exact[i] - points[i]);
+                if (best < 0 || gain > Long.signum(diff) * (exact[best] - points[best])) best = i;
+            }
+            if (best < 0) break;
+            points[best] += Long.signum(diff);
+        }
+        return points;
+    }
+
+    /**
+     * The expectation of {@code encodeCost(L)} over the input length distribution, for the cost of an encode step of
+     * a batch of prompts of random lengths. Pricing it at the mean length instead underestimates it (Jensen): the
+     * cost is convex in the length (attention is quadratic, and on a CPU long prompts spill the caches; T5-small on
+     * two cores: 1 x 256 tokens 17 ms per layer, 1 x 512 tokens more than twice that). A batch of mixed lengths is
+     * priced as the average of batches of one length each, which is exact where the cost is linear in the batch's
+     * tokens (the matmuls) and per sequence (attention over its own prompt).
+     */
+    double overInputs(IntToDoubleFunction encodeCost) {
+        double sum = 0;
+        for (int len : inputPoints) sum += encodeCost.applyAsDouble(len);
+        return sum / inputPoints.length;
     }
 
     int meanDecodeContextTokens() {
@@ -94,10 +163,9 @@ public final class XSimulator {
         BatchComposition comp = composition(nd);
         int be = c.encodeBatchSize();
         int stages = p.stages().size();
-        int inTokens = meanInputTokens;
         int ctx = meanDecodeContextTokens;
-        double encMs = p.makespanMs(Phase.ENCODE, be, inTokens, stages);
-        double busy = p.deviceBusyMs(Phase.ENCODE, be, inTokens, Math.max(1, (be + stages - 1) / stages));
+        double encMs = overInputs(len -> p.makespanMs(Phase.ENCODE, be, len, stages));
+        double busy = overInputs(len -> p.deviceBusyMs(Phase.ENCODE, be, len, Math.max(1, (be + stages - 1) / stages)));
         double decodeMs = 0, firstIterMs = 0;
         for (int u = 1; u <= nd; u++) {
             int active = (int) Math.ceil(comp.activeAt(u, be));
@@ -137,8 +205,8 @@ public final class XSimulator {
         if (layout == null) return Estimate.infeasible(c, "more pipeline stages than layers", bound);
         Pipeline enc = layout.encoder(), dec = layout.decoder();
         int ne = enc.numDevices(), ndev = dec.numDevices();
-        double encPeriodMs = enc.bottleneckMs(Phase.ENCODE, be, inTokens);
-        double encPassMs = enc.passMs(Phase.ENCODE, be, inTokens);
+        double encPeriodMs = overInputs(len -> enc.bottleneckMs(Phase.ENCODE, be, len));
+        double encPassMs = overInputs(len -> enc.passMs(Phase.ENCODE, be, len));
         int bm = c.decodeMicroBatchSize();
         double bd = bdPlanned;
         double iterMs = dec.decodeIterationMs((int) Math.ceil(bd), ctx, bm);
@@ -163,7 +231,7 @@ public final class XSimulator {
                 * (1 + sc.options().waaBufferFraction());
         long memEnc = Memory.peakBytes(enc, m, false, 0);
         long memDec = Memory.peakBytes(dec, m, false, (double) bdPeak * ctx);
-        double busy = enc.deviceBusyMs(Phase.ENCODE, be, inTokens, be)   // one encoder batch per period
+        double busy = overInputs(len -> enc.deviceBusyMs(Phase.ENCODE, be, len, be))   // one encoder batch per period
                 + dec.deviceBusyMs(Phase.DECODE, bdInt, ctx, bm) * periodMs / iterMs;
         return finish(c, latency, seqPerSec, bdInt, ne, ndev, encPeriodMs, iterMs, Math.max(memEnc, memDec),
                 busy / (n * periodMs));
