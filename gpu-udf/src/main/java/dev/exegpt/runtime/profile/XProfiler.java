@@ -26,8 +26,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.SynchronousQueue;
+import java.util.function.Supplier;
 import jdk.incubator.vector.FloatVector;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
@@ -50,6 +53,8 @@ public final class XProfiler {
     private final ProfileGrid grid;
     private final PrintStream log;
     private final List<ProfileEntry> entries = new ArrayList<>();
+    /** How to measure an encode or decode entry again, by its index in {@link #entries} (see remeasureOutOfOrder). */
+    private final Map<Integer, Supplier<Timing>> remeasure = new LinkedHashMap<>();
 
     public XProfiler(Path modelDir, ProfileGrid grid, PrintStream log) throws IOException {
         this.modelDir = modelDir;
@@ -81,6 +86,8 @@ public final class XProfiler {
                 warmUp(g, enc, dec);
                 profileEncode(g, enc);
                 profileDecode(g, dec);
+                remeasureOutOfOrder(tp);
+                remeasure.clear();
                 if (tp > 1) profileAllReduce(g);
             }
         }
@@ -200,15 +207,53 @@ public final class XProfiler {
     private void measureAttention(DeviceGroup g, LayerWorkload w, Phase phase, int batch, int len) throws Exception {
         List<Runnable> perRank = new ArrayList<>();
         for (int r = 0; r < g.degree; r++) perRank.add(w.attentionOnly(g.shards.get(r), g.kernels.get(r)));
-        Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> g.run(perRank::get));
-        add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree, 0, t);
+        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.run(perRank::get));
+        add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        remeasure.put(entries.size() - 1, measure);
     }
 
     private void measureLayer(DeviceGroup g, List<Layer> layers, LayerWorkload w, Phase phase, ProfileOperation op,
                               int batch, int len) throws Exception {
         float[] x = w.randomActivations(3);
-        Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
-        add(phase, op, batch, len, w.numTokens(), g.degree, 0, t);
+        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
+        add(phase, op, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        remeasure.put(entries.size() - 1, measure);
+    }
+
+    /**
+     * Entries of this TP degree that cost more than a larger step of the same kind (at least the batch and the length,
+     * at least 10% cheaper) were measured in a disturbed moment that {@link Timing}'s steadiness check did not catch
+     * (seen once: one T5-small layer over 4 x 256 tokens at 165 ms, over 4 x 511 at 128 ms, while the engine runs
+     * them in 48 and 110 ms): each is measured again, at most twice, and the lower median kept.
+     */
+    private void remeasureOutOfOrder(int tp) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            List<Integer> suspects = new ArrayList<>();
+            for (int i : remeasure.keySet()) {
+                ProfileEntry e = entries.get(i);
+                for (int j : remeasure.keySet()) {
+                    ProfileEntry o = entries.get(j);
+                    if (i != j && e.getTpDegree() == tp && o.getTpDegree() == tp && o.getPhase() == e.getPhase()
+                            && o.getOperation() == e.getOperation() && o.getBatchSize() >= e.getBatchSize()
+                            && o.getSeqLength() >= e.getSeqLength() && o.getMedianMs() * 1.1 < e.getMedianMs()) {
+                        suspects.add(i);
+                        break;
+                    }
+                }
+            }
+            if (suspects.isEmpty()) return;
+            for (int i : suspects) {
+                ProfileEntry e = entries.get(i);
+                Timing t = remeasure.get(i).get();
+                log.printf("[xprofiler] re-measured %s %s tp=%d batch=%d seq=%d (costlier than a larger step): %.3f -> %.3f ms%n",
+                        e.getPhase(), e.getOperation(), tp, e.getBatchSize(), e.getSeqLength(), e.getMedianMs(),
+                        Math.min(e.getMedianMs(), t.medianMs()));
+                if (t.medianMs() < e.getMedianMs()) {
+                    entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(t.medianMs()).setMinMs(Math.min(e.getMinMs(), t.minMs()))
+                            .setMaxMs(t.maxMs()).setNumRepeats(t.numRepeats()).build());
+                }
+            }
+        }
     }
 
     private void profileAllReduce(DeviceGroup g) throws Exception {
