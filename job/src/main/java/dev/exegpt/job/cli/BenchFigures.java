@@ -20,13 +20,16 @@ import dev.exegpt.schemas.InferenceResult;
  * @param spanMs               the summed spans, ms
  * @param numRequests          requests sent (every round)
  * @param throughput10to90     requests/s between the 10th and 90th percentile completions, as EventSimulator counts them
+ * @param completionsPerSecond requests/s from a round's first arrival to its last completion, median of the rounds (as
+ *                             {@code SimResult#completionsPerSecond})
  * @param p99EndToEndMs        p99 end-to-end latency (from arrival, nearest rank over one round's requests)
  * @param boundLengthServiceMs worst service latency (from the request's encode start) among requests with at least the
  *                             task's bound output length minus 2 tokens; NaN when no round had one
  * @param serviceClock         whether attainment is counted from encode start (else end to end)
  * @param numSloMet            requests within the SLO on that clock
  */
-record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double throughput10to90, double p99EndToEndMs,
+record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double throughput10to90, double completionsPerSecond,
+                    double p99EndToEndMs,
                     double boundLengthServiceMs, boolean serviceClock, long numSloMet) {
 
     /**
@@ -42,6 +45,7 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
         List<InferenceResult> all = new ArrayList<>();
         double span = 0;
         double[] throughput = new double[rounds.size()];
+        double[] completions = new double[rounds.size()];
         double[] p99 = new double[rounds.size()];
         double worstBound = Double.NaN;
         long met = 0;
@@ -52,6 +56,7 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
             long start = round.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElseThrow();
             long end = round.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElseThrow();
             span += Math.max(1, end - start);
+            completions[k] = round.size() * 1000.0 / Math.max(1, end - start);
             throughput[k] = throughput10to90(round.stream().mapToDouble(r -> r.getLatency().getCompletedEpochMs() - start).toArray());
             p99[k] = Audit.percentile(round.stream().mapToDouble(r -> r.getLatency().getEndToEndMs()).sorted().toArray(), 0.99);
             for (InferenceResult r : round) {
@@ -63,7 +68,7 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
             }
         }
         AuditWindow pooled = Audit.summarize(all, 0, Math.round(span), boundOutputTokens);
-        return new BenchFigures(pooled, span, numRequestsPerRound * rounds.size(), median(throughput), median(p99), worstBound,
+        return new BenchFigures(pooled, span, numRequestsPerRound * rounds.size(), median(throughput), median(completions), median(p99), worstBound,
                 serviceClock, met);
     }
 

@@ -88,8 +88,8 @@ final class BenchOutput {
         List<List<String>> rows = new ArrayList<>();
         for (BenchCommand.Arm a : arms) {
             BenchFigures m = a.measured;
-            rows.add(List.of(a.name, f2(m.throughput10to90()), f2(xsimThroughput(a)), pct(xsimThroughput(a), m.throughput10to90()),
-                    f2(a.event.sequencesPerSecond()), pct(a.event.sequencesPerSecond(), m.throughput10to90()),
+            rows.add(List.of(a.name, f2(m.completionsPerSecond()), f2(xsimThroughput(a)), pct(xsimThroughput(a), m.completionsPerSecond()),
+                    f2(a.event.completionsPerSecond()), pct(a.event.completionsPerSecond(), m.completionsPerSecond()),
                     f0(m.p99EndToEndMs()), f0(a.event.p99E2eMs()), pct(a.event.p99E2eMs(), m.p99EndToEndMs()),
                     f0(m.boundLengthServiceMs()), f0(a.estimate.latencyMs()), pct(a.estimate.latencyMs(), m.boundLengthServiceMs())));
         }
@@ -103,8 +103,10 @@ final class BenchOutput {
     }
 
     static final String FIDELITY_CAPTION = "simulators from the engine's own profile vs measured; err = predicted / measured - 1;"
-            + " req/s between the 10th and 90th percentile completions (as the event simulator counts), median of rounds;"
-            + " XSim req/s = min(offered rate, its saturation throughput); bound-len = worst latency from encode start of a"
+            + " req/s = requests / (first arrival to last completion), median of rounds (a run of a few dozen requests has no"
+            + " steady state: its fill and drain count, and the event simulator runs the same requests);"
+            + " XSim req/s = min(offered rate, its steady-state throughput at saturation), which a short bulk run, paying fill"
+            + " and drain, stays below; bound-len = worst latency from encode start of a"
             + " request with >= the task's p99 output length - 2 (XSim: its SLA-(b) latency)";
 
     void print(PrintStream out) {
@@ -198,12 +200,14 @@ final class BenchOutput {
             m.put("meanEncodeBatch", w.getMeanEncodeBatchSize());
             m.put("meanDecodeBatch", w.getMeanDecodeBatchSize());
             m.put("throughput10to90MedianOfRounds", a.measured.throughput10to90());
+            m.put("completionsPerSecondMedianOfRounds", a.measured.completionsPerSecond());
             m.put("endToEndP99MsMedianOfRounds", a.measured.p99EndToEndMs());
             m.put("boundLengthServiceMs", nan(a.measured.boundLengthServiceMs()));
             List<Object> perRound = new ArrayList<>();
             for (List<InferenceResult> round : a.rounds) {
                 BenchFigures r = BenchFigures.of(List.of(round), round.size(), a.estimate.boundOutputTokens(), sloMs, bulk);
                 perRound.add(Map.of("requestsPerSecond", r.pooled().getRequestsPerSecond(), "throughput10to90", r.throughput10to90(),
+                        "completionsPerSecond", r.completionsPerSecond(),
                         "endToEndP99Ms", r.p99EndToEndMs(), "sloAttainment", r.attainment(),
                         "goodputRequestsPerSecond", r.goodputPerSecond()));
             }
@@ -213,15 +217,16 @@ final class BenchOutput {
             x.put("saturationRequestsPerSecond", a.estimate.sequencesPerSecond());
             x.put("requestsPerSecond", xsimThroughput(a));
             x.put("boundLengthLatencyMs", a.estimate.latencyMs());
-            x.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(xsimThroughput(a), a.measured.throughput10to90())));
+            x.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(xsimThroughput(a), a.measured.completionsPerSecond())));
             x.put("boundLengthLatencyErrorPercent", nan(BenchFigures.errorPercent(a.estimate.latencyMs(), a.measured.boundLengthServiceMs())));
             p.put("xsimulator", x);
             Map<String, Object> ev = new LinkedHashMap<>();
-            ev.put("requestsPerSecond", a.event.sequencesPerSecond());
+            ev.put("requestsPerSecond", a.event.completionsPerSecond());
+            ev.put("throughput10to90", a.event.sequencesPerSecond());
             ev.put("endToEndP99Ms", a.event.p99E2eMs());
             ev.put("ttftP99Ms", a.event.p99TtftMs());
             ev.put("meanTpotMs", a.event.meanTpotMs());
-            ev.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(a.event.sequencesPerSecond(), a.measured.throughput10to90())));
+            ev.put("requestsPerSecondErrorPercent", nan(BenchFigures.errorPercent(a.event.completionsPerSecond(), a.measured.completionsPerSecond())));
             ev.put("endToEndP99ErrorPercent", nan(BenchFigures.errorPercent(a.event.p99E2eMs(), a.measured.p99EndToEndMs())));
             p.put("eventSimulator", ev);
             policies.add(p);

@@ -65,6 +65,8 @@ class BenchFiguresTest {
         assertEquals(30, f.numRequests());
         // Completions every 100, 200, 400 ms: 10-90 window throughput 10, 5 and 2.5 requests/s; the median is 5.
         assertEquals(5.0, f.throughput10to90(), 1e-9);
+        // First arrival to last completion: 10 requests in 1, 2 and 4 s; the median is 5 requests/s.
+        assertEquals(5.0, f.completionsPerSecond(), 1e-9);
         assertEquals(Double.NaN, f.boundLengthServiceMs(), "no request reached the bound length");
         assertEquals(1.0, f.attainment(), 1e-12);
     }

@@ -263,7 +263,7 @@ public final class EventSimulator {
                 pct(e2e, 0.5), pct(e2e, 0.99), pct(ttft, 0.5), pct(ttft, 0.99), tpot,
                 batchCount == 0 ? 0 : batchSum / batchCount, afterCount == 0 ? 0 : afterSum / afterCount,
                 Math.min(1, busyDeviceMs / (sc.numDevices() * finish[n - 1])), (System.nanoTime() - startNanos) / 1e6,
-                List.copyOf(timeline));
+                List.copyOf(timeline), finish[n - 1] - all.stream().mapToDouble(r -> r.arrivedMs).min().orElse(0));
     }
 
     private static double pct(double[] sorted, double q) {
