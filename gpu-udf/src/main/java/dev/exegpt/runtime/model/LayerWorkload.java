@@ -47,6 +47,31 @@ public final class LayerWorkload {
         this.batch = new StepBatch(states, numRows, startPos);
     }
 
+    private LayerWorkload(ModelConfig c, Phase phase, StepBatch batch) {
+        this.c = c;
+        this.phase = phase;
+        this.batch = batch;
+    }
+
+    /**
+     * A T5 decoder step that is the first of each of its {@code batch} sequences, whose encoder outputs hold
+     * {@code encoderLength} rows: besides the step itself, each decoder layer projects every sequence's encoder output
+     * to its cross-attention keys and values, once per sequence (a cost that grows with the prompt, paid at decode).
+     */
+    public static LayerWorkload firstDecodeStep(ModelConfig c, int batch, int encoderLength) {
+        if (c.architecture() != Architecture.T5) throw new IllegalArgumentException("first decode step: T5 only");
+        SplittableRandom rnd = new SplittableRandom(23);
+        List<SequenceState> states = new ArrayList<>();
+        int[] ones = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            SequenceState s = new SequenceState(1, c.innerDim(), 2, encoderLength, c.dModel());
+            for (int j = 0; j < s.encoderOutput.length; j++) s.encoderOutput[j] = (float) (rnd.nextDouble() - 0.5);
+            ones[i] = 1;
+            states.add(s);
+        }
+        return new LayerWorkload(c, Phase.DECODE, new StepBatch(states, ones, new int[batch]));
+    }
+
     private static void fill(SplittableRandom rnd, float[][] arrays) {
         for (float[] a : arrays) for (int i = 0; i < a.length; i++) a[i] = (float) (rnd.nextDouble() - 0.5);
     }

@@ -84,8 +84,9 @@ public final class XProfiler {
                     decoderLayerBytes = dec.get(0).weightBytes();
                 }
                 warmUp(g, enc, dec);
-                profileEncode(g, enc);
+                profileEncode(g, enc, dec);
                 profileDecode(g, dec);
+                secondPass(tp);
                 remeasureOutOfOrder(tp);
                 remeasure.clear();
                 if (tp > 1) profileAllReduce(g);
@@ -166,13 +167,17 @@ public final class XProfiler {
         log.printf("[xprofiler] warm-up tp=%d: %.1f s%n", g.degree, (System.nanoTime() - t0) / 1e9);
     }
 
-    private void profileEncode(DeviceGroup g, List<Layer> layers) throws Exception {
+    private void profileEncode(DeviceGroup g, List<Layer> layers, List<Layer> decoderLayers) throws Exception {
         for (int batch : grid.encodeBatchSizes()) {
             for (int len : encodeLengths()) {
                 if ((long) batch * len > grid.maxEncodeTokens()) continue;
                 LayerWorkload w = new LayerWorkload(c, Phase.ENCODE, batch, len);
                 measureAttention(g, w, Phase.ENCODE, batch, len);
-                measureLayer(g, layers, w, Phase.ENCODE, ProfileOperation.LAYER, batch, len);
+                if (c.architecture() == Architecture.T5) {
+                    measureEncoderLayerWithCrossKv(g, layers, decoderLayers, w, batch, len);
+                } else {
+                    measureLayer(g, layers, w, Phase.ENCODE, ProfileOperation.LAYER, batch, len);
+                }
             }
         }
         for (int tokens : encodeTokenCounts()) {
@@ -218,6 +223,54 @@ public final class XProfiler {
         Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
         add(phase, op, batch, len, w.numTokens(), g.degree, 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
+    }
+
+    /**
+     * A T5 ENCODE LAYER entry: one encoder layer over the step, plus this layer's share (numDecoderLayers /
+     * numEncoderLayers) of the cross-attention keys and values that the decoder layers project from the encoder
+     * output. The engine computes those at each sequence's first decode step; they cost as much as a third of the
+     * encoder itself (T5-small, 1 x 511 tokens: encoder layers ~146 ms, cross keys and values ~60 ms), grow with the
+     * prompt and are paid once per sequence, so the profile charges them to its encode, where the simulators price
+     * the prompt (under WAA the decoder group pays them in fact; the simulators put them on the encoder side). Measured
+     * as a first decode step minus a later one of the same batch.
+     */
+    private void measureEncoderLayerWithCrossKv(DeviceGroup g, List<Layer> encoder, List<Layer> decoder, LayerWorkload w,
+                                                int batch, int len) {
+        float[] x = w.randomActivations(3);
+        LayerWorkload first = LayerWorkload.firstDecodeStep(c, batch, len);
+        LayerWorkload later = new LayerWorkload(c, Phase.DECODE, batch, 1);
+        float[] xFirst = first.randomActivations(4);
+        float[] xLater = later.randomActivations(4);
+        double share = (double) c.numDecoderLayers() / c.numEncoderLayers();
+        Supplier<Timing> measure = () -> {
+            Timing enc = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(encoder, w.batch(), x));
+            Timing f = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, first.batch(), xFirst));
+            Timing l = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, later.batch(), xLater));
+            double cross = share * Math.max(0, f.medianMs() - l.medianMs());
+            log.printf("[xprofiler] ENCODE cross keys and values tp=%d batch=%-3d seq=%-4d first decode step %.3f ms, later %.3f ms%n",
+                    g.degree, batch, len, f.medianMs(), l.medianMs());
+            return new Timing(enc.medianMs() + cross, enc.minMs() + cross, enc.maxMs() + cross, enc.numRepeats());
+        };
+        add(Phase.ENCODE, ProfileOperation.LAYER, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        remeasure.put(entries.size() - 1, measure);
+    }
+
+    /**
+     * Every encode and decode entry of this TP degree measured once more, the lower median kept. The JIT compiler and
+     * the collector share the two cores with the kernels for some seconds at a time, so a slow period spans several
+     * entries in a row; a second pass a minute later sees another moment (seen: one T5-small layer over 1 x 511
+     * tokens at 73 ms in one pass and 30 ms in another, the engine's own encode ~32 ms).
+     */
+    private void secondPass(int tp) {
+        for (Map.Entry<Integer, Supplier<Timing>> m : remeasure.entrySet()) {
+            ProfileEntry e = entries.get(m.getKey());
+            Timing t = m.getValue().get();
+            if (t.medianMs() < e.getMedianMs()) {
+                entries.set(m.getKey(), ProfileEntry.newBuilder(e).setMedianMs(t.medianMs()).setMinMs(Math.min(e.getMinMs(), t.minMs()))
+                        .setMaxMs(t.maxMs()).setNumRepeats(t.numRepeats()).build());
+            }
+        }
+        log.printf("[xprofiler] second pass tp=%d: %d entries measured again, the lower median kept%n", tp, remeasure.size());
     }
 
     /**
