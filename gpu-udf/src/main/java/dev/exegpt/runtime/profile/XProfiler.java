@@ -55,6 +55,8 @@ public final class XProfiler {
     private final List<ProfileEntry> entries = new ArrayList<>();
     /** How to measure an encode or decode entry again, by its index in {@link #entries} (see remeasureOutOfOrder). */
     private final Map<Integer, Supplier<Timing>> remeasure = new LinkedHashMap<>();
+    /** T5: the encoder layer alone (without the cross keys and values), by "tp/batch/len", for calibrateToEngine. */
+    private final Map<String, Double> encoderOnlyMs = new java.util.HashMap<>();
 
     public XProfiler(Path modelDir, ProfileGrid grid, PrintStream log) throws IOException {
         this.modelDir = modelDir;
@@ -95,6 +97,7 @@ public final class XProfiler {
         profileHead();
         profilePipelineSend();
         profileStateTransfer();
+        calibrateToEngine();
         log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
         return header(c, modelDir)
                 .setBackend("cpu")
@@ -247,6 +250,7 @@ public final class XProfiler {
             Timing f = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, first.batch(), xFirst));
             Timing l = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, later.batch(), xLater));
             double cross = share * Math.max(0, f.medianMs() - l.medianMs());
+            encoderOnlyMs.merge(g.degree + "/" + batch + "/" + len, enc.medianMs(), Math::min);
             log.printf("[xprofiler] ENCODE cross keys and values tp=%d batch=%-3d seq=%-4d first decode step %.3f ms, later %.3f ms%n",
                     g.degree, batch, len, f.medianMs(), l.medianMs());
             return new Timing(enc.medianMs() + cross, enc.minMs() + cross, enc.maxMs() + cross, enc.numRepeats());
@@ -373,6 +377,88 @@ public final class XProfiler {
             Timing t = new Timing(round.medianMs() / 2, round.minMs() / 2, round.maxMs() / 2, round.numRepeats());
             add(Phase.DECODE, ProfileOperation.PIPELINE_SEND, 0, 0, tokens, 1, (long) len * Float.BYTES, t);
         }
+    }
+
+    /**
+     * Fits the compute entries to the engine's whole steps. The grid times one layer in isolation; the engine's step
+     * also embeds the tokens, hands the activations to its device thread and back once per step, admits the
+     * sequences' state, and, for T5, computes the relative position bias and the encoder's final norm. A one-device
+     * engine (with the kernel threads it would have by default) runs encode steps of 1 x each grid length and decode
+     * steps of each grid batch at 64-token prompts. Encode steps took 1.0-1.44x the layers' sum (T5-small, two
+     * cores, two runs), so encode entries are scaled by the median ratio; decode steps cost a fixed 1.7-4.9 ms more
+     * than layers and head (up to 1.9x at batch 1, 1.06x at 64; a simulator fed the bare layers predicted 40% more RRA
+     * throughput than the engine gave), so the median excess per step is spread over the decoder layers, added to
+     * every DECODE LAYER and NON_ATTENTION entry. Both are logged; every TP degree gets them.
+     */
+    private void calibrateToEngine() throws Exception {
+        boolean t5 = c.architecture() == Architecture.T5;
+        int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
+        List<Double> encodeRatios = new ArrayList<>();
+        List<Double> decodeExcess = new ArrayList<>();
+        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
+            for (int len : encodeLengths()) {
+                Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
+                if (layer == null) continue;
+                double predicted = prefillLayers * layer + (t5 ? 0 : entryMs(ProfilePhase.DECODE, ProfileOperation.HEAD, 1, 0));
+                Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> engine.release(
+                        engine.encode(List.of(new GenerationRequest("calibrate", new int[len], 2, true))).admitted().get(0)));
+                encodeRatios.add(t.medianMs() / predicted);
+                log.printf("[xprofiler] calibration: engine encode 1 x %d: %.1f ms, layers%s %.1f ms (x%.2f)%n", len,
+                        t.medianMs(), t5 ? "" : " + head", predicted, t.medianMs() / predicted);
+            }
+            int prompt = Math.min(64, c.maxPositions() / 2);
+            for (int batch : grid.decodeBatchSizes()) {
+                Double layer = entryMs(ProfilePhase.DECODE, ProfileOperation.LAYER, batch, prompt);
+                Double head = entryMs(ProfilePhase.DECODE, ProfileOperation.HEAD, batch, 0);
+                if (layer == null || head == null) continue;
+                List<GenerationRequest> requests = new ArrayList<>();
+                for (int i = 0; i < batch; i++) requests.add(new GenerationRequest("calibrate-" + i, new int[prompt], 64, true));
+                List<Sequence> active = engine.encode(requests).admitted();
+                try {
+                    engine.decode(active);                          // the first step (T5: cross keys and values)
+                    Timing t = Timing.measure(1, Math.min(grid.repeats(), 8), () -> engine.decode(active));
+                    double predicted = c.numDecoderLayers() * layer + head;
+                    decodeExcess.add(Math.max(0, t.medianMs() - predicted));
+                    log.printf("[xprofiler] calibration: engine decode step of %d at a %d-token prompt: %.2f ms, layers + head %.2f ms (%+.2f ms)%n",
+                            batch, prompt, t.medianMs(), predicted, t.medianMs() - predicted);
+                } finally {
+                    for (Sequence q : active) engine.release(q);
+                }
+            }
+        }
+        double enc = median(encodeRatios, 1);
+        double perLayer = median(decodeExcess, 0) / c.numDecoderLayers();
+        for (int i = 0; i < entries.size(); i++) {
+            ProfileEntry e = entries.get(i);
+            ProfileOperation op = e.getOperation();
+            if (op != ProfileOperation.LAYER && op != ProfileOperation.ATTENTION && op != ProfileOperation.NON_ATTENTION) continue;
+            if (e.getPhase() == ProfilePhase.ENCODE) {
+                entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() * enc).setMinMs(e.getMinMs() * enc)
+                        .setMaxMs(e.getMaxMs() * enc).build());
+            } else if (op != ProfileOperation.ATTENTION) {
+                entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() + perLayer).setMinMs(e.getMinMs() + perLayer)
+                        .setMaxMs(e.getMaxMs() + perLayer).build());
+            }
+        }
+        log.printf("[xprofiler] calibrated to the engine: encode entries x%.2f, decode entries +%.3f ms per layer (+%.2f ms per step)%n",
+                enc, perLayer, perLayer * c.numDecoderLayers());
+    }
+
+    private Double entryMs(ProfilePhase phase, ProfileOperation op, int batch, int len) {
+        for (ProfileEntry e : entries) {
+            if (e.getTpDegree() == 1 && e.getPhase() == phase && e.getOperation() == op && e.getBatchSize() == batch
+                    && e.getSeqLength() == len) return e.getMedianMs();
+        }
+        return null;
+    }
+
+    /** Median of the values; {@code none} when there are none. */
+    private static double median(List<Double> v, double none) {
+        if (v.isEmpty()) return none;
+        List<Double> s = new ArrayList<>(v);
+        java.util.Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
