@@ -14,7 +14,8 @@ import java.util.List;
  *     512, the longest prompt of the paper's tasks S and T, because a CPU's encode cost turns steeply convex there
  *     (T5-small, two cores: 1 x 256 tokens ~17 ms per layer, 1 x 512 more than twice that) and a profile that
  *     stops at 256 extrapolates it as a straight line
- * @param maxEncodeTokens encode steps above batch x length = this are skipped
+ * @param maxEncodeTokens encode steps above batch x length = this are skipped (8192 by default, so that 16 x 512 is
+ *     measured: above the grid the cost is extrapolated as a straight line, and on a CPU it bends upwards)
  * @param decodeBatchSizes batch sizes of decode steps
  * @param decodeContextLengths tokens already cached at a decode step
  * @param warmups untimed runs before the repeats
@@ -30,7 +31,7 @@ public record ProfileGrid(List<Integer> tpDegrees, List<Integer> encodeBatchSize
                           int warmups, int repeats, long jitWarmUpMs, int threadsPerDevice) {
 
     public static final ProfileGrid DEFAULTS = new ProfileGrid(List.of(1, 2), List.of(1, 4, 16), List.of(16, 64, 256, 512),
-            4096, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5, 15000, 0);
+            8192, List.of(1, 8, 32, 64), List.of(16, 64, 256), 2, 5, 15000, 0);
 
     /** A grid whose devices use the engine's default threads (see {@code threadsPerDevice}). */
     public ProfileGrid(List<Integer> tpDegrees, List<Integer> encodeBatchSizes, List<Integer> encodeSeqLengths,
