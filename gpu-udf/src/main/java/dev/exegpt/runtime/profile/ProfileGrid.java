@@ -12,7 +12,7 @@ import java.util.List;
  * @param encodeBatchSizes batch sizes of encode steps
  * @param encodeSeqLengths input lengths of encode steps (each capped at the model's longest prompt); the defaults reach
  *     512, the longest prompt of the paper's tasks S and T, because a CPU's encode cost turns steeply convex there
- *     (T5-small, two cores: 1 x 256 tokens ~17 ms per layer, 1 x 512 more than twice that) and a profile that
+ *     (T5-small, two cores: one layer over 1 x 256 tokens 9-15 ms, over 1 x 511 24-33 ms) and a profile that
  *     stops at 256 extrapolates it as a straight line
  * @param maxEncodeTokens encode steps above batch x length = this are skipped (8192 by default, so that 16 x 512 is
  *     measured: above the grid the cost is extrapolated as a straight line, and on a CPU it bends upwards)

@@ -136,7 +136,7 @@ public final class ProfiledCostModel implements CostModel {
             // An encode step never costs more than its sequences one after another: the table's batched points are
             // interpolated, and above the grid extrapolated, along the token count, where one disturbed point bends
             // the line (the CPU engine's encode is in fact about linear in the batch: 12 prompts of T5-small cost what
-            // the 12 do one by one, within 3%).
+            // the 12 do one by one, within 1-7%).
             if (phase == Phase.ENCODE && batchSize > 1) ms = Math.min(ms, batchSize * layer.at(seqTokens, y));
         } else {
             Curve nonAttn = curves.get(key(phase, Operation.NON_ATTENTION, tp));

@@ -94,7 +94,7 @@ public final class XSimulator {
      * The expectation of {@code encodeCost(L)} over the input length distribution, for the cost of an encode step of
      * a batch of prompts of random lengths. Pricing it at the mean length instead underestimates it (Jensen): the
      * cost is convex in the length (attention is quadratic, and on a CPU long prompts spill the caches; T5-small on
-     * two cores: 1 x 256 tokens 17 ms per layer, 1 x 512 tokens more than twice that). A batch of mixed lengths is
+     * two cores: one layer over 1 x 256 tokens 9-15 ms, over 1 x 511 tokens 24-33 ms). A batch of mixed lengths is
      * priced as the average of batches of one length each, which is exact where the cost is linear in the batch's
      * tokens (the matmuls) and per sequence (attention over its own prompt).
      */
