@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -70,13 +69,13 @@ final class VectorMatmul {
                 }
                 for (; i + MR <= m; i += MR) {
                     for (int jp = jb; jp < jbEnd; jp++) {
-                        if ((jp + 1) * NR <= n) tile4(out, a, packed, k, n, i, jp, p0, p1);
-                        else tile4Edge(out, a, packed, k, n, i, jp, p0, p1);     // masked ops are slow on JDK 17
+                        if ((jp + 1) * NR <= n) tile4(out, i * n + jp * NR, n, a, packed, k, i, jp, p0, p1);
+                        else tile4Edge(out, a, packed, k, n, i, jp, p0, p1);
                     }
                 }
                 for (; i < m; i++) {
                     for (int jp = jb; jp < jbEnd; jp++) {
-                        if ((jp + 1) * NR <= n) tile1(out, a, packed, k, n, i, jp, p0, p1);
+                        if ((jp + 1) * NR <= n) tile1(out, i * n + jp * NR, a, packed, k, i, jp, p0, p1);
                         else tile1Edge(out, a, packed, k, n, i, jp, p0, p1);
                     }
                 }
@@ -150,17 +149,16 @@ final class VectorMatmul {
         c71.intoArray(out, o + 7 * n + L);
     }
 
-    /** out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
-    private static void tile4(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
-        int j = jp * NR;
-        FloatVector c00 = FloatVector.fromArray(F, out, i * n + j);
-        FloatVector c01 = FloatVector.fromArray(F, out, i * n + j + L);
-        FloatVector c10 = FloatVector.fromArray(F, out, (i + 1) * n + j);
-        FloatVector c11 = FloatVector.fromArray(F, out, (i + 1) * n + j + L);
-        FloatVector c20 = FloatVector.fromArray(F, out, (i + 2) * n + j);
-        FloatVector c21 = FloatVector.fromArray(F, out, (i + 2) * n + j + L);
-        FloatVector c30 = FloatVector.fromArray(F, out, (i + 3) * n + j);
-        FloatVector c31 = FloatVector.fromArray(F, out, (i + 3) * n + j + L);
+    /** The (4, NR) tile at out[o], rows {@code stride} apart, += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
+    private static void tile4(float[] out, int o, int stride, float[] a, float[] packed, int k, int i, int jp, int p0, int p1) {
+        FloatVector c00 = FloatVector.fromArray(F, out, o);
+        FloatVector c01 = FloatVector.fromArray(F, out, o + L);
+        FloatVector c10 = FloatVector.fromArray(F, out, o + stride);
+        FloatVector c11 = FloatVector.fromArray(F, out, o + stride + L);
+        FloatVector c20 = FloatVector.fromArray(F, out, o + 2 * stride);
+        FloatVector c21 = FloatVector.fromArray(F, out, o + 2 * stride + L);
+        FloatVector c30 = FloatVector.fromArray(F, out, o + 3 * stride);
+        FloatVector c31 = FloatVector.fromArray(F, out, o + 3 * stride + L);
         int a0 = i * k;
         int a1 = a0 + k;
         int a2 = a1 + k;
@@ -182,93 +180,45 @@ final class VectorMatmul {
             c30 = x.fma(w0, c30);
             c31 = x.fma(w1, c31);
         }
-        c00.intoArray(out, i * n + j);
-        c01.intoArray(out, i * n + j + L);
-        c10.intoArray(out, (i + 1) * n + j);
-        c11.intoArray(out, (i + 1) * n + j + L);
-        c20.intoArray(out, (i + 2) * n + j);
-        c21.intoArray(out, (i + 2) * n + j + L);
-        c30.intoArray(out, (i + 3) * n + j);
-        c31.intoArray(out, (i + 3) * n + j + L);
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + stride);
+        c11.intoArray(out, o + stride + L);
+        c20.intoArray(out, o + 2 * stride);
+        c21.intoArray(out, o + 2 * stride + L);
+        c30.intoArray(out, o + 3 * stride);
+        c31.intoArray(out, o + 3 * stride + L);
     }
 
-    /** As tile4, masked for the last, partial panel. out[i..i+4)[jp*NR ..) += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
+    /**
+     * As tile4 for the last, partial panel, through a padded copy of the tile. No masked loads: on JDK 17 a masked
+     * load or store near the end of an array takes a scalar path that boxes every vector of the inlined kernel
+     * (measured: allocation in the GBs per second in the engine's attention, where the key count is rarely a
+     * multiple of NR, and decode steps up to 1.6x slower, depending on how the JIT compiled the kernel that run).
+     */
     private static void tile4Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
         int j = jp * NR;
-        VectorMask<Float> m0 = F.indexInRange(j, n);
-        VectorMask<Float> m1 = F.indexInRange(j + L, n);
-        FloatVector c00 = FloatVector.fromArray(F, out, i * n + j, m0);
-        FloatVector c01 = FloatVector.fromArray(F, out, i * n + j + L, m1);
-        FloatVector c10 = FloatVector.fromArray(F, out, (i + 1) * n + j, m0);
-        FloatVector c11 = FloatVector.fromArray(F, out, (i + 1) * n + j + L, m1);
-        FloatVector c20 = FloatVector.fromArray(F, out, (i + 2) * n + j, m0);
-        FloatVector c21 = FloatVector.fromArray(F, out, (i + 2) * n + j + L, m1);
-        FloatVector c30 = FloatVector.fromArray(F, out, (i + 3) * n + j, m0);
-        FloatVector c31 = FloatVector.fromArray(F, out, (i + 3) * n + j + L, m1);
-        int a0 = i * k;
-        int a1 = a0 + k;
-        int a2 = a1 + k;
-        int a3 = a2 + k;
-        int b = jp * k * NR + p0 * NR;
-        for (int p = p0; p < p1; p++, b += NR) {
-            FloatVector w0 = FloatVector.fromArray(F, packed, b);
-            FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            c00 = x.fma(w0, c00);
-            c01 = x.fma(w1, c01);
-            x = FloatVector.broadcast(F, a[a1 + p]);
-            c10 = x.fma(w0, c10);
-            c11 = x.fma(w1, c11);
-            x = FloatVector.broadcast(F, a[a2 + p]);
-            c20 = x.fma(w0, c20);
-            c21 = x.fma(w1, c21);
-            x = FloatVector.broadcast(F, a[a3 + p]);
-            c30 = x.fma(w0, c30);
-            c31 = x.fma(w1, c31);
-        }
-        c00.intoArray(out, i * n + j, m0);
-        c01.intoArray(out, i * n + j + L, m1);
-        c10.intoArray(out, (i + 1) * n + j, m0);
-        c11.intoArray(out, (i + 1) * n + j + L, m1);
-        c20.intoArray(out, (i + 2) * n + j, m0);
-        c21.intoArray(out, (i + 2) * n + j + L, m1);
-        c30.intoArray(out, (i + 3) * n + j, m0);
-        c31.intoArray(out, (i + 3) * n + j + L, m1);
+        int cols = n - j;
+        float[] tile = new float[MR * NR];
+        for (int r = 0; r < MR; r++) System.arraycopy(out, (i + r) * n + j, tile, r * NR, cols);
+        tile4(tile, 0, NR, a, packed, k, i, jp, p0, p1);
+        for (int r = 0; r < MR; r++) System.arraycopy(tile, r * NR, out, (i + r) * n + j, cols);
     }
 
-    /** One row of a against panel jp; four accumulators per vector column hide the FMA latency. */
-    private static void tile1(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
-        int j = jp * NR;
-        FloatVector c0 = FloatVector.fromArray(F, out, i * n + j);
-        FloatVector c1 = FloatVector.fromArray(F, out, i * n + j + L);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        int a0 = i * k;
-        int b = jp * k * NR + p0 * NR;
-        int p = p0;
-        for (; p + 1 < p1; p += 2, b += 2 * NR) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
-            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
-            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
-            d0 = y.fma(FloatVector.fromArray(F, packed, b + NR), d0);
-            d1 = y.fma(FloatVector.fromArray(F, packed, b + NR + L), d1);
-        }
-        if (p < p1) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
-            c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
-        }
-        c0.add(d0).intoArray(out, i * n + j);
-        c1.add(d1).intoArray(out, i * n + j + L);
-    }
-    /** As tile1, masked for the last, partial panel. One row against panel jp; four accumulators per vector column hide the FMA latency. */
+    /** As tile1 for the last, partial panel, through a padded copy of the tile (see tile4Edge). */
     private static void tile1Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
         int j = jp * NR;
-        VectorMask<Float> m0 = F.indexInRange(j, n);
-        VectorMask<Float> m1 = F.indexInRange(j + L, n);
-        FloatVector c0 = FloatVector.fromArray(F, out, i * n + j, m0);
-        FloatVector c1 = FloatVector.fromArray(F, out, i * n + j + L, m1);
+        int cols = n - j;
+        float[] tile = new float[NR];
+        System.arraycopy(out, i * n + j, tile, 0, cols);
+        tile1(tile, 0, a, packed, k, i, jp, p0, p1);
+        System.arraycopy(tile, 0, out, i * n + j, cols);
+    }
+
+    /** The (1, NR) tile at out[o] += a[i][p0..p1) @ panel jp rows p0..p1; four accumulators per vector column hide the FMA latency. */
+    private static void tile1(float[] out, int o, float[] a, float[] packed, int k, int i, int jp, int p0, int p1) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o);
+        FloatVector c1 = FloatVector.fromArray(F, out, o + L);
         FloatVector d0 = FloatVector.zero(F);
         FloatVector d1 = FloatVector.zero(F);
         int a0 = i * k;
@@ -287,7 +237,7 @@ final class VectorMatmul {
             c0 = x.fma(FloatVector.fromArray(F, packed, b), c0);
             c1 = x.fma(FloatVector.fromArray(F, packed, b + L), c1);
         }
-        c0.add(d0).intoArray(out, i * n + j, m0);
-        c1.add(d1).intoArray(out, i * n + j + L, m1);
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
     }
 }

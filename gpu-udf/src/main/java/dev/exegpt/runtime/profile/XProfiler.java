@@ -384,19 +384,25 @@ public final class XProfiler {
     /**
      * Fits the compute entries to the engine's whole steps. The grid times one layer in isolation; the engine's step
      * also embeds the tokens, hands the activations to its device thread and back once per step, admits the
-     * sequences' state, and, for T5, computes the relative position bias and the encoder's final norm. A one-device
-     * engine (with the kernel threads it would have by default) runs encode steps of 1 x each grid length and decode
-     * steps of each grid batch at 64-token prompts. Encode steps took 1.0-1.44x the layers' sum (T5-small, two
-     * cores, two runs), so encode entries are scaled by the median ratio; decode steps cost a fixed 1.7-4.9 ms more
-     * than layers and head (up to 1.9x at batch 1, 1.06x at 64; a simulator fed the bare layers predicted 40% more RRA
-     * throughput than the engine gave), so the median excess per step is spread over the decoder layers, added to
-     * every DECODE LAYER and NON_ATTENTION entry. Both are logged; every TP degree gets them.
+     * sequences' state, and, for T5, computes the relative position bias and the encoder's final norm. And the grid
+     * times one layer over and over, so its weights and its batch's keys and values stay in the CPU's caches, while
+     * the engine streams every layer's weights and every sequence's keys and values from memory at each step: a cost
+     * that grows with the batch and the context, which a fixed per-step correction misses (the decode steps of a
+     * serving run measured 1.4-1.6x such a profile, RRA, STATIC and CONTINUOUS alike).
+     *
+     * <p>So a one-device engine (with the kernel threads it would have by default) runs encode steps of 1 x each grid
+     * length, and decode steps of each grid batch over fresh sequences at each grid context. Encode entries are
+     * scaled by the median ratio of engine to layers, DECODE LAYER and NON_ATTENTION entries by the median ratio of
+     * engine (less the head) to layers. One step per point is noisy on a small machine (T5-small, two cores: 0.85x
+     * to 2.0x in one run, not monotone in batch or context), so the median over the grid is kept rather than each
+     * point's own. Both are logged; every TP degree gets them. What the engine does under a serving load is fitted
+     * afterwards, outside the profiler (the job's ServingFit).
      */
     private void calibrateToEngine() throws Exception {
         boolean t5 = c.architecture() == Architecture.T5;
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
-        List<Double> decodeExcess = new ArrayList<>();
+        Map<String, Double> decodeRatios = new java.util.TreeMap<>();   // "batch/len" -> engine step less head / layers
         try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
             for (int len : encodeLengths()) {
                 Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
@@ -408,42 +414,55 @@ public final class XProfiler {
                 log.printf("[xprofiler] calibration: engine encode 1 x %d: %.1f ms, layers%s %.1f ms (x%.2f)%n", len,
                         t.medianMs(), t5 ? "" : " + head", predicted, t.medianMs() / predicted);
             }
-            int prompt = Math.min(64, c.maxPositions() / 2);
-            for (int batch : grid.decodeBatchSizes()) {
-                Double layer = entryMs(ProfilePhase.DECODE, ProfileOperation.LAYER, batch, prompt);
-                Double head = entryMs(ProfilePhase.DECODE, ProfileOperation.HEAD, batch, 0);
-                if (layer == null || head == null) continue;
-                List<GenerationRequest> requests = new ArrayList<>();
-                for (int i = 0; i < batch; i++) requests.add(new GenerationRequest("calibrate-" + i, new int[prompt], 64, true));
-                List<Sequence> active = engine.encode(requests).admitted();
-                try {
-                    engine.decode(active);                          // the first step (T5: cross keys and values)
-                    Timing t = Timing.measure(1, Math.min(grid.repeats(), 8), () -> engine.decode(active));
+            for (int len : grid.decodeContextLengths()) {
+                for (int batch : grid.decodeBatchSizes()) {
+                    Double layer = entryMs(ProfilePhase.DECODE, ProfileOperation.LAYER, batch, len);
+                    Double head = entryMs(ProfilePhase.DECODE, ProfileOperation.HEAD, batch, 0);
+                    if (layer == null || head == null) continue;
+                    double stepMs = engineDecodeStepMs(engine, batch, len);
                     double predicted = c.numDecoderLayers() * layer + head;
-                    decodeExcess.add(Math.max(0, t.medianMs() - predicted));
-                    log.printf("[xprofiler] calibration: engine decode step of %d at a %d-token prompt: %.2f ms, layers + head %.2f ms (%+.2f ms)%n",
-                            batch, prompt, t.medianMs(), predicted, t.medianMs() - predicted);
-                } finally {
-                    for (Sequence q : active) engine.release(q);
+                    decodeRatios.put(batch + "/" + len, (stepMs - head) / (c.numDecoderLayers() * layer));
+                    log.printf("[xprofiler] calibration: engine decode step of %d at %d keys: %.2f ms, layers + head %.2f ms (x%.2f)%n",
+                            batch, (t5 ? 2 : 1) * len, stepMs, predicted, stepMs / predicted);
                 }
             }
         }
         double enc = median(encodeRatios, 1);
-        double perLayer = median(decodeExcess, 0) / c.numDecoderLayers();
+        double dec = median(new ArrayList<>(decodeRatios.values()), 1);
         for (int i = 0; i < entries.size(); i++) {
             ProfileEntry e = entries.get(i);
             ProfileOperation op = e.getOperation();
             if (op != ProfileOperation.LAYER && op != ProfileOperation.ATTENTION && op != ProfileOperation.NON_ATTENTION) continue;
-            if (e.getPhase() == ProfilePhase.ENCODE) {
-                entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() * enc).setMinMs(e.getMinMs() * enc)
-                        .setMaxMs(e.getMaxMs() * enc).build());
-            } else if (op != ProfileOperation.ATTENTION) {
-                entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() + perLayer).setMinMs(e.getMinMs() + perLayer)
-                        .setMaxMs(e.getMaxMs() + perLayer).build());
-            }
+            double f = e.getPhase() == ProfilePhase.ENCODE ? enc
+                    : op == ProfileOperation.ATTENTION ? 1 : dec;
+            entries.set(i, ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() * f).setMinMs(e.getMinMs() * f)
+                    .setMaxMs(e.getMaxMs() * f).build());
         }
-        log.printf("[xprofiler] calibrated to the engine: encode entries x%.2f, decode entries +%.3f ms per layer (+%.2f ms per step)%n",
-                enc, perLayer, perLayer * c.numDecoderLayers());
+        log.printf("[xprofiler] calibrated to the engine: encode entries x%.2f, decode entries x%.2f%n", enc, dec);
+    }
+
+    /**
+     * The median time of a one-device engine's decode step over {@code batch} fresh sequences whose keys match a
+     * DECODE entry at {@code len}: T5, an encoder output of about 2 len tokens (the entry's len cached positions plus
+     * len encoder rows, as ProfiledCostModel maps a context); OPT, about len positions. The first step (T5: the cross
+     * keys and values) is not timed; the prompt is shortened by the tokens generated before the median timed step.
+     */
+    private double engineDecodeStepMs(Engine engine, int batch, int len) {
+        boolean t5 = c.architecture() == Architecture.T5;
+        int repeats = Math.min(grid.repeats(), 8);
+        int generatedBeforeMedian = 2 + repeats / 2;
+        int maxNew = 2 + 1 + Timing.MAX_ROUNDS * repeats;   // the first step, the warm-up, every round Timing may take
+        int maxPrompt = t5 ? c.maxPositions() : c.maxPositions() - maxNew + 1;
+        int prompt = Math.max(1, Math.min(maxPrompt, (t5 ? 2 * len : len) - generatedBeforeMedian));
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < batch; i++) requests.add(new GenerationRequest("calibrate-" + i, new int[prompt], maxNew, true));
+        List<Sequence> active = engine.encode(requests).admitted();
+        try {
+            engine.decode(active);                          // the first step (T5: cross keys and values)
+            return Timing.measure(1, repeats, () -> engine.decode(active)).medianMs();
+        } finally {
+            for (Sequence q : active) engine.release(q);
+        }
     }
 
     private Double entryMs(ProfilePhase phase, ProfileOperation op, int batch, int len) {

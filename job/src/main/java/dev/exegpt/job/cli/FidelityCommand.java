@@ -20,12 +20,12 @@ import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.cost.DeviceSpec;
-import dev.exegpt.scheduler.cost.ProfilePoint;
 import dev.exegpt.scheduler.cost.ProfileTable;
 import dev.exegpt.scheduler.cost.ProfiledCostModel;
 import dev.exegpt.scheduler.sim.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.Pipeline;
 import dev.exegpt.scheduler.sim.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimOptions;
@@ -41,8 +41,9 @@ import dev.exegpt.schemas.Schedule;
  * the discrete-event simulator's predictions from the engine's own profile, then the same requests (the lengths the
  * event simulator sampled, with the same seed) run in bulk through {@code ExecutorRunner} on the real engine, with
  * the same policy class; throughput and the latency of the task's p99-length request side by side, error in percent.
- * The analytic prediction without the profile's HEAD entries (the model head: LM head and argmax) is shown too, to
- * see what the head adds.
+ * Before the rounds, unless {@code --fit-requests 0}, a bulk of other requests of the task fits the profile to the
+ * engine under serving ({@link ServingFit}), and the fitted profile's predictions are shown beside the profile's.
+ * Then every engine step is set beside the profile's price for it ({@link StepFit}), to show where a miss comes from.
  */
 @Command(name = "fidelity", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Predicted (XSimulator, event simulator) vs measured (real engine, ExecutorRunner) throughput and",
@@ -77,10 +78,26 @@ final class FidelityCommand implements Callable<Integer> {
             description = "Untimed engine work before the first measurement (the prefill attention needs ~12 s to be fully compiled). Default: ${DEFAULT-VALUE}.")
     long warmUpMs;
 
+    @Option(names = "--fit-requests", defaultValue = "48",
+            description = {"Before the rounds, fit the profile to the engine under serving (ServingFit) with this many requests",
+                    "(their own seed: --seed + 1), and show the fitted profile's predictions beside the profile's; 0: no fit.",
+                    "Default: ${DEFAULT-VALUE}."})
+    int fitRequests;
+
+    @Option(names = "--fit-schedule", defaultValue = "static:8", description = "The schedule of the fitting run. Default: ${DEFAULT-VALUE}.")
+    String fitSchedule;
+
+    @Option(names = "--steps-csv", description = {"Also write every measured engine step beside the cost model's price for it",
+            "(schedule, round, kind, start and duration ms, batch, prompt and context tokens, predicted ms) to this CSV."})
+    Path stepsCsv;
+
     @Override
     public Integer call() throws Exception {
         if (numRequests < 10) throw new UserError("--requests " + numRequests + ": at least 10", CliErrors.EXIT_USAGE);
         if (rounds < 1) throw new UserError("--rounds " + rounds + ": at least 1", CliErrors.EXIT_USAGE);
+        if (fitRequests != 0 && fitRequests < 10) {
+            throw new UserError("--fit-requests " + fitRequests + ": 0 (no fit) or at least 10", CliErrors.EXIT_USAGE);
+        }
         PrintStream out = System.out;
         if (profile == null) {
             profile = Path.of("target", "profiles", model.getFileName() + "-inprocess.json");
@@ -92,10 +109,8 @@ final class FidelityCommand implements Callable<Integer> {
         Workload workload = Workloads.byName(task);
         ProfileTable table = ProfileCodec.read(profile);
         ProfiledCostModel cost = new ProfiledCostModel(table, DeviceSpec.A100_80GB);
-        ProfiledCostModel bare = new ProfiledCostModel(table.without(ProfilePoint.Operation.HEAD), DeviceSpec.A100_80GB);
         if (!cost.hasHead()) out.println("note: the profile has no HEAD entries (made before XProfiler measured the head); re-run exegpt profile");
         XSimulator xsim = new XSimulator(new Scenario(cost, 1, 1, workload, SimOptions.DEFAULTS));
-        XSimulator xbare = new XSimulator(new Scenario(bare, 1, 1, workload, SimOptions.DEFAULTS));
         EventSimulator events = new EventSimulator(xsim);
         List<FidelityRun.Lengths> lengths = FidelityRun.sampleLikeEventSimulator(workload, numRequests, seed);
         int bound = workload.boundOutputTokens();
@@ -105,33 +120,65 @@ final class FidelityCommand implements Callable<Integer> {
             Candidate c = candidate(spec.trim().toLowerCase(Locale.ROOT));
             Estimate est = xsim.estimate(c);
             if (!est.feasible()) throw new UserError("schedule " + spec + " is infeasible: " + est.infeasibleReason());
-            Estimate before = xbare.estimate(c);
             SimResult ev = events.run(c, numRequests, seed, new ArrivalProcess.Bulk());
             Schedule s = ScheduleCodec.fromEstimate(est, new ScheduleCodec.Origin(model.getFileName().toString(), "cpu:1", task,
                     System.currentTimeMillis()), Double.POSITIVE_INFINITY, Map.of());
-            rows.add(new Row(spec, c, s, est, before, ev, new ArrayList<>()));
+            rows.add(new Row(spec, c, s, est, ev, xsim.layout(c).encoder(), new ArrayList<>(), new ArrayList<>()));
         }
         out.printf("fidelity: %s, task %s (bound %d tokens), %d requests per schedule in bulk, seed %d, %d round(s)%n",
                 model.getFileName(), task, bound, numRequests, seed, rounds);
         try (Engine engine = Engine.load(model, EngineConfig.DEFAULTS)) {
             FidelityRun run = new FidelityRun(engine, out);
             run.warmUp(warmUpMs);
+            if (fitRequests > 0) {
+                ServingFit.Factors f = ServingFit.measure(run, table, workload, fitSchedule.trim().toLowerCase(Locale.ROOT),
+                        fitRequests, seed + 1);
+                out.printf("  %s%n", f.note());
+                ProfileTable fitted = ProfileCodec.toTable(ProfileCodec.scaled(ProfileCodec.readProfile(profile), f.encode(),
+                        f.decode(), f.note()));
+                XSimulator xfit = new XSimulator(new Scenario(new ProfiledCostModel(fitted, DeviceSpec.A100_80GB), 1, 1,
+                        workload, SimOptions.DEFAULTS));
+                EventSimulator efit = new EventSimulator(xfit);
+                for (Row r : rows) {
+                    r.fitted().add(new Fitted(xfit.estimate(r.candidate()),
+                            efit.run(r.candidate(), numRequests, seed, new ArrivalProcess.Bulk())));
+                }
+            }
             for (int round = 0; round < rounds; round++) {
                 for (Row r : rows) {
                     FidelityRun.Measured m = run.measure(r.schedule(), lengths, bound);
                     r.measured().add(m);
-                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, mean TPOT %.1f ms at mean decode batch %.1f (%.0f s)%n",
+                    StepFit f = StepFit.of(m.steps(), r.pipeline());
+                    out.printf("  round %d %-14s measured %.2f req/s, bound-length latency %s, mean TPOT %.1f ms at mean decode batch %.1f (%.0f s);"
+                                    + " steps / model: encode %.2fx, decode %.2fx, %.0f ms outside steps%n",
                             round + 1, r.spec(), m.sequencesPerSecond(), ms(m.boundLengthLatencyMs()), m.meanTpotMs(),
-                            m.meanDecodeBatch(), m.wallMs() / 1000);
+                            m.meanDecodeBatch(), m.wallMs() / 1000, f.encodeRatio(), f.decodeRatio(), f.outsideStepsMs());
                 }
             }
         }
         print(out, rows);
+        if (stepsCsv != null) {
+            writeSteps(rows, stepsCsv);
+            out.printf("%nsteps: %s%n", stepsCsv);
+        }
         return 0;
     }
 
-    private record Row(String spec, Candidate candidate, Schedule schedule, Estimate analytic, Estimate analyticNoHead,
-                       SimResult event, List<FidelityRun.Measured> measured) {}
+    private record Row(String spec, Candidate candidate, Schedule schedule, Estimate analytic, SimResult event,
+                       Pipeline pipeline, List<FidelityRun.Measured> measured, List<Fitted> fitted) {
+
+        /** The fitted profile's predictions: NaN figures without a fit. */
+        Fitted fit() {
+            return fitted.isEmpty() ? null : fitted.get(0);
+        }
+
+        List<StepFit> fits() {
+            return measured.stream().map(m -> StepFit.of(m.steps(), pipeline)).toList();
+        }
+    }
+
+    /** The predictions from the profile fitted to the engine under serving (ServingFit). */
+    private record Fitted(Estimate analytic, SimResult event) {}
 
     static Candidate candidate(String spec) {
         String[] p = spec.split(":");
@@ -149,25 +196,29 @@ final class FidelityCommand implements Callable<Integer> {
 
     private static void print(PrintStream out, List<Row> rows) {
         out.println();
-        out.println("throughput, requests/s (error = predicted / measured - 1; measured = median of the rounds)");
-        out.printf("%-14s %9s | %9s %7s | %9s %7s | %13s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
-                "XSim no head", "err");
+        out.println("throughput, requests/s (error = predicted / measured - 1; measured = median of the rounds); \"fit\": from the");
+        out.println("profile fitted to the engine under serving (--fit-requests), n/a without");
+        out.printf("%-14s %9s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
+                "XSim fit", "err", "event fit", "err");
         for (Row r : rows) {
             double m = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::sequencesPerSecond).toArray());
-            out.printf("%-14s %9.2f | %9.2f %7s | %9.2f %7s | %13.2f %7s%n", r.spec(), m,
+            double xf = r.fit() == null ? Double.NaN : r.fit().analytic().sequencesPerSecond();
+            double ef = r.fit() == null ? Double.NaN : r.fit().event().sequencesPerSecond();
+            out.printf("%-14s %9.2f | %9.2f %7s | %9.2f %7s | %9.2f %7s | %9.2f %7s%n", r.spec(), m,
                     r.analytic().sequencesPerSecond(), err(r.analytic().sequencesPerSecond(), m),
-                    r.event().sequencesPerSecond(), err(r.event().sequencesPerSecond(), m),
-                    r.analyticNoHead().sequencesPerSecond(), err(r.analyticNoHead().sequencesPerSecond(), m));
+                    r.event().sequencesPerSecond(), err(r.event().sequencesPerSecond(), m), xf, err(xf, m), ef, err(ef, m));
         }
         out.println();
         out.println("latency of a p99-length request (worst, from its encode start), ms; XSim is the analytic worst case");
-        out.printf("%-14s %9s | %9s %7s | %9s %7s | %13s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
-                "XSim no head", "err");
+        out.printf("%-14s %9s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
+                "XSim fit", "err", "event fit", "err");
         for (Row r : rows) {
             double m = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::boundLengthLatencyMs).toArray());
-            out.printf("%-14s %9s | %9.0f %7s | %9s %7s | %13.0f %7s%n", r.spec(), ms(m), r.analytic().latencyMs(),
+            double xf = r.fit() == null ? Double.NaN : r.fit().analytic().latencyMs();
+            double ef = r.fit() == null ? Double.NaN : r.fit().event().boundLengthLatencyMs();
+            out.printf("%-14s %9s | %9.0f %7s | %9s %7s | %9s %7s | %9s %7s%n", r.spec(), ms(m), r.analytic().latencyMs(),
                     err(r.analytic().latencyMs(), m), ms(r.event().boundLengthLatencyMs()), err(r.event().boundLengthLatencyMs(), m),
-                    r.analyticNoHead().latencyMs(), err(r.analyticNoHead().latencyMs(), m));
+                    ms(xf), err(xf, m), ms(ef), err(ef, m));
         }
         out.println();
         out.println("steps: encode of a batch (XSim at the mean input vs measured mean), decode iteration (XSim, first after");
@@ -181,6 +232,45 @@ final class FidelityCommand implements Callable<Integer> {
             out.printf("%-14s %8.1f %8.1f | %9.1f %9.1f %9.1f | %8d %8.1f%n", r.spec(), r.analytic().encodeStageMs(), enc,
                     r.analytic().decodeIterationMs(), r.event().meanTpotMs(), tpot, r.analytic().decodeBatchSize(), batch);
         }
+        out.println();
+        out.println("the engine's own steps under serving vs the profile (not fitted) for the same steps, each priced at its own batch");
+        out.println("and lengths as the event simulator prices it (StepFit; an encode includes the decode iteration right after it);");
+        out.println("x = measured / predicted, \"sum\" over the run's steps, \"med\" over each step; median of the rounds");
+        out.printf("%-14s %7s %9s %9s %7s %7s | %7s %9s %9s %7s %7s | %9s %8s%n", "schedule", "encodes", "meas ms", "model ms",
+                "sum x", "med x", "decodes", "meas ms", "model ms", "sum x", "med x", "span ms", "outside");
+        for (Row r : rows) {
+            List<StepFit> fits = r.fits();
+            out.printf("%-14s %7.0f %9.0f %9.0f %7.2f %7.2f | %7.0f %9.0f %9.0f %7.2f %7.2f | %9.0f %8.0f%n", r.spec(),
+                    med(fits, StepFit::numEncodes), med(fits, StepFit::measuredEncodeMs), med(fits, StepFit::predictedEncodeMs),
+                    med(fits, StepFit::encodeRatio), med(fits, StepFit::medianEncodeRatio),
+                    med(fits, StepFit::numDecodes), med(fits, StepFit::measuredDecodeMs), med(fits, StepFit::predictedDecodeMs),
+                    med(fits, StepFit::decodeRatio), med(fits, StepFit::medianDecodeRatio),
+                    med(fits, StepFit::spanMs), med(fits, StepFit::outsideStepsMs));
+        }
+    }
+
+    private static void writeSteps(List<Row> rows, Path csv) throws java.io.IOException {
+        if (csv.getParent() != null) Files.createDirectories(csv.getParent());
+        try (PrintStream w = new PrintStream(Files.newOutputStream(csv), false, java.nio.charset.StandardCharsets.UTF_8)) {
+            w.println("schedule,round,kind,start_ms,duration_ms,batch,prompt_tokens,max_prompt_tokens,context_tokens,predicted_ms");
+            for (Row r : rows) {
+                for (int round = 0; round < r.measured().size(); round++) {
+                    List<dev.exegpt.operators.runner.EngineStep> steps = r.measured().get(round).steps();
+                    double t0 = steps.isEmpty() ? 0 : steps.get(0).startEpochMs();
+                    for (dev.exegpt.operators.runner.EngineStep s : steps) {
+                        int sum = 0, max = 0;
+                        for (int len : s.inputTokens()) { sum += len; max = Math.max(max, len); }
+                        w.printf(Locale.ROOT, "%s,%d,%s,%.3f,%.3f,%d,%d,%d,%d,%.3f%n", r.spec(), round + 1, s.kind(),
+                                s.startEpochMs() - t0, s.durationMs(), s.batchSize(), sum, max, s.numContextTokens(),
+                                StepFit.predictedMs(s, r.pipeline()));
+                    }
+                }
+            }
+        }
+    }
+
+    private static double med(List<StepFit> fits, java.util.function.ToDoubleFunction<StepFit> f) {
+        return FidelityRun.median(fits.stream().mapToDouble(f).toArray());
     }
 
     private static String ms(double v) {

@@ -12,6 +12,7 @@ import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
 import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.operators.runner.EngineStep;
 import dev.exegpt.operators.runner.ExecutorRunner;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.GenerationRequest;
@@ -38,8 +39,12 @@ final class FidelityRun {
     /** One request as the event simulator draws it: arrival (ms from the start) and lengths. */
     record Drawn(double arrivalMs, Lengths lengths) {}
 
+    /**
+     * One bulk run as measured. {@code steps}: every engine step the runner ran, in order, to compare step by step
+     * with the cost model ({@link StepFit}); {@code spanMs}: first encode start to last completion.
+     */
     record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
-                    double meanEncodeMs, double wallMs) {}
+                    double meanEncodeMs, double wallMs, List<EngineStep> steps, double spanMs) {}
 
     private final Engine engine;
     private final BpeTokenizer tokenizer;
@@ -82,7 +87,9 @@ final class FidelityRun {
         CountDownLatch done = new CountDownLatch(n);
         long t0 = System.nanoTime();
         String prefix = "fid" + (++runNumber) + "-";
+        List<EngineStep> steps = new ArrayList<>();
         try (ExecutorRunner runner = new ExecutorRunner(engine, tokenizer, schedule, "fidelity", 1)) {
+            runner.observeSteps(steps::add);                   // the engine thread only; read after the latch
             long arrived = System.currentTimeMillis();
             for (int i = 0; i < n; i++) {
                 Lengths l = lengths.get(i);
@@ -130,7 +137,9 @@ final class FidelityRun {
             }
         }
         double numBatches = results.stream().mapToDouble(r -> 1.0 / Math.max(1, r.getEncodeBatchSize())).sum();
-        return new Measured(seqPerSec, boundLatency, tpotCount == 0 ? 0 : tpotSum / tpotCount, batchSum / n, encodeSum / numBatches, wallMs);
+        double spanMs = steps.isEmpty() ? 0 : steps.get(steps.size() - 1).endEpochMs() - steps.get(0).startEpochMs();
+        return new Measured(seqPerSec, boundLatency, tpotCount == 0 ? 0 : tpotSum / tpotCount, batchSum / n, encodeSum / numBatches,
+                wallMs, List.copyOf(steps), spanMs);
     }
 
     /** A prompt of {@code length} token ids from the BPE range, seeded by the request's index. */

@@ -62,6 +62,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private final Admission admission;
     private Schedule schedule;
     private BatchingPolicy policy;
+    private volatile Consumer<EngineStep> stepObserver;
 
     public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, String executorId, int attempt) {
         this(engine, tokenizer, schedule, Role.FULL, executorId, attempt);
@@ -134,6 +135,14 @@ public final class ExecutorRunner implements AutoCloseable {
             Policies.forRole(newer, role);     // fail here, on the caller's thread, if the schedule cannot run
             pendingSchedule = newer;
         }
+    }
+
+    /**
+     * Calls {@code observer} on the engine thread after every encode and decode step, with what the step ran and how
+     * long it took; null stops. For measurement (the simulator's fidelity check), not for the serving path: keep it cheap.
+     */
+    public void observeSteps(Consumer<EngineStep> observer) {
+        this.stepObserver = observer;
     }
 
     /** Requests answered early by admission control so far. */
@@ -263,6 +272,16 @@ public final class ExecutorRunner implements AutoCloseable {
         EncodeResult result = engine.encode(requests);
         double end = clock.nowEpochMs();
         admission.observeEncode(end - start);
+        Consumer<EngineStep> observer = stepObserver;
+        if (observer != null) {
+            int[] lengths = new int[requests.size()];
+            long tokens = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = requests.get(i).promptTokens().length;
+                tokens += lengths[i];
+            }
+            observer.accept(new EngineStep(EngineStep.Kind.ENCODE, start, end, lengths, tokens));
+        }
         int finished = 0;
         Iterator<Sequence> admitted = result.admitted().iterator();
         for (InFlight f : batch) {
@@ -333,10 +352,24 @@ public final class ExecutorRunner implements AutoCloseable {
         for (InFlight f : active) {
             sequences.add(f.sequence);
         }
+        int[] inputLengths = null;
+        long context = 0;                                // positions attended to: prompt + generated so far
+        if (stepObserver != null) {
+            inputLengths = new int[active.size()];
+            for (int i = 0; i < inputLengths.length; i++) {
+                InFlight f = active.get(i);
+                inputLengths[i] = f.request.numInputTokens();
+                context += inputLengths[i] + f.sequence.numGenerated();
+            }
+        }
         double start = clock.nowEpochMs();
         engine.decode(sequences);
         double end = clock.nowEpochMs();
         admission.observeDecode(end - start, sequences.size());
+        Consumer<EngineStep> observer = stepObserver;
+        if (observer != null && inputLengths != null) {
+            observer.accept(new EngineStep(EngineStep.Kind.DECODE, start, end, inputLengths, context));
+        }
         for (InFlight f : active) {
             f.decodeBatchSizeSum += active.size();
             f.numDecodeIterations++;

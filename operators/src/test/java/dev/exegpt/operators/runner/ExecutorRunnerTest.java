@@ -173,6 +173,32 @@ class ExecutorRunnerTest {
     }
 
     @Test
+    void theStepObserverShouldSeeEveryEngineStepWithItsBatchAndContext() throws Exception {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = List.of(request(0, 2, now), request(1, 4, now), request(2, 3, now));
+        List<EngineStep> steps = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.STATIC, 1, 3, 0), "static-0", 1)) {
+            runner.observeSteps(steps::add);
+            runAll(runner, requests);
+        }
+        // Prompts of 3, 4 and 5 tokens for 2, 4 and 3 new tokens. The OPT prefill yields each request's first token;
+        // then decode iterations over the unfinished ones: 3 (contexts 3+1, 4+1, 5+1), 2 (4+2, 5+2), 1 (4+3).
+        assertEquals(4, steps.size(), "one encode and three decode iterations: " + steps);
+        assertEquals(EngineStep.Kind.ENCODE, steps.get(0).kind());
+        assertArrayEquals(new int[] {3, 4, 5}, steps.get(0).inputTokens());
+        assertEquals(12, steps.get(0).numContextTokens());
+        assertEquals(List.of(3, 2, 1), steps.subList(1, 4).stream().map(EngineStep::batchSize).toList());
+        assertEquals(List.of(15L, 13L, 7L), steps.subList(1, 4).stream().map(EngineStep::numContextTokens).toList());
+        assertTrue(steps.subList(1, 4).stream().allMatch(s -> s.kind() == EngineStep.Kind.DECODE));
+        for (int i = 1; i < steps.size(); i++) {
+            assertTrue(steps.get(i).startEpochMs() >= steps.get(i - 1).endEpochMs(), "steps run one after another");
+            assertTrue(steps.get(i).durationMs() > 0);
+        }
+    }
+
+    @Test
     void aNewerScheduleShouldBeAdoptedWithoutLosingARequest() throws Exception {
         Engine engine = ENGINES.get(Architecture.OPT);
         long now = System.currentTimeMillis();

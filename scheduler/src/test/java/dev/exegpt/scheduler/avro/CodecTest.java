@@ -43,6 +43,22 @@ class CodecTest {
     }
 
     @Test
+    void aScaledProfileShouldCostEachPhaseByItsFactorAndKeepTheLinks(@TempDir Path dir) throws Exception {
+        RooflineCostModel roofline = new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40);
+        Path file = dir.resolve("profile.json");
+        Files.writeString(file, ProfileCodec.toJson(ProfileCodec.fromTable(ProfileTable.tabulate(roofline, "a40"), "analytic")));
+        dev.exegpt.schemas.Profile scaled = ProfileCodec.scaled(ProfileCodec.readProfile(file), 1.25, 1.5, "fitted");
+        assertEquals("a40; fitted", scaled.getDeviceName());
+        ProfiledCostModel before = new ProfiledCostModel(ProfileCodec.read(file), DeviceSpec.A40);
+        ProfiledCostModel after = new ProfiledCostModel(ProfileCodec.toTable(scaled), DeviceSpec.A40);
+        assertEquals(1.25 * before.layerMs(Phase.ENCODE, 8, 300, 2), after.layerMs(Phase.ENCODE, 8, 300, 2), 1e-9);
+        assertEquals(1.5 * before.layerMs(Phase.DECODE, 48, 300, 1), after.layerMs(Phase.DECODE, 48, 300, 1), 1e-9);
+        assertEquals(1.5 * before.headMs(16, 1), after.headMs(16, 1), 1e-9);
+        assertEquals(before.stateTransferMs(1 << 20), after.stateTransferMs(1 << 20), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> ProfileCodec.scaled(scaled, 0, 1, "x"));
+    }
+
+    @Test
     void aPlanBecomesAScheduleFileAndBackTheSameCandidate(@TempDir Path dir) throws Exception {
         XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
                 Workloads.byName("S"), SimOptions.DEFAULTS));

@@ -1,0 +1,59 @@
+package dev.exegpt.job.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+import dev.exegpt.operators.runner.EngineStep;
+import dev.exegpt.scheduler.cost.DeviceSpec;
+import dev.exegpt.scheduler.cost.ModelSpec;
+import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.Phase;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
+import dev.exegpt.scheduler.sim.Pipeline;
+
+/** Measured engine steps beside the cost model's price for each, as the event simulator prices them. */
+class StepFitTest {
+
+    private static final ModelSpec T5 = ModelSpecs.byName("t5-11b");
+    private static final Pipeline ONE_DEVICE = Pipeline.build(new RooflineCostModel(T5, DeviceSpec.A100_80GB), 1, 1, 0,
+            T5.numEncoderLayers(), T5.numDecoderLayers(), 8, 0, 256);
+
+    @Test
+    void anEncodeIsPricedAtTheMeanOverItsOwnPromptLengthsAndADecodeAtItsMeanContext() {
+        EngineStep encode = new EngineStep(EngineStep.Kind.ENCODE, 0, 10, new int[] {100, 300}, 400);
+        double expected = (ONE_DEVICE.passMs(Phase.ENCODE, 2, 100) + ONE_DEVICE.passMs(Phase.ENCODE, 2, 300)) / 2;
+        assertEquals(expected, StepFit.predictedMs(encode, ONE_DEVICE), 1e-9);
+        EngineStep decode = new EngineStep(EngineStep.Kind.DECODE, 10, 15, new int[] {100, 300, 200}, 630);
+        assertEquals(ONE_DEVICE.decodeIterationMs(3, 210, 3), StepFit.predictedMs(decode, ONE_DEVICE), 1e-9);
+    }
+
+    @Test
+    void theFitShouldSplitTheRunIntoEncodeDecodeAndTheTimeOutsideSteps() {
+        EngineStep e = new EngineStep(EngineStep.Kind.ENCODE, 0, 0, new int[] {128}, 128);
+        EngineStep d = new EngineStep(EngineStep.Kind.DECODE, 0, 0, new int[] {128}, 129);
+        double pe = StepFit.predictedMs(e, ONE_DEVICE);
+        double pd = StepFit.predictedMs(d, ONE_DEVICE);
+        // An encode at 2x its price, a 1 ms gap, the first decode (with the encode: T5's cross keys and values) at
+        // 2x, two decodes at 1.5x and 0.5x theirs, a 2 ms gap, one more at 1x.
+        double t = 0;
+        EngineStep e1 = new EngineStep(EngineStep.Kind.ENCODE, t, t += 2 * pe, new int[] {128}, 128);
+        t += 1;
+        EngineStep d0 = new EngineStep(EngineStep.Kind.DECODE, t, t += 2 * pd, new int[] {128}, 129);
+        EngineStep d1 = new EngineStep(EngineStep.Kind.DECODE, t, t += 1.5 * pd, new int[] {128}, 129);
+        EngineStep d2 = new EngineStep(EngineStep.Kind.DECODE, t, t += 0.5 * pd, new int[] {128}, 129);
+        t += 2;
+        EngineStep d3 = new EngineStep(EngineStep.Kind.DECODE, t, t += pd, new int[] {128}, 129);
+        StepFit f = StepFit.of(List.of(e1, d0, d1, d2, d3), ONE_DEVICE);
+        assertEquals(1, f.numEncodes());
+        assertEquals(3, f.numDecodes());
+        assertEquals(2.0, f.encodeRatio(), 1e-9);
+        assertEquals(2.0, f.medianEncodeRatio(), 1e-9);
+        assertEquals(2 * (pe + pd), f.measuredEncodeMs(), 1e-9);
+        assertEquals(1.0, f.decodeRatio(), 1e-9);
+        assertEquals(1.0, f.medianDecodeRatio(), 1e-9);
+        assertEquals(3.0, f.outsideStepsMs(), 1e-9);
+        assertEquals(t, f.spanMs(), 1e-9);
+    }
+}
