@@ -385,10 +385,8 @@ public final class XProfiler {
      * Fits the compute entries to the engine's whole steps. The grid times one layer in isolation; the engine's step
      * also embeds the tokens, hands the activations to its device thread and back once per step, admits the
      * sequences' state, and, for T5, computes the relative position bias and the encoder's final norm. And the grid
-     * times one layer over and over, so its weights and its batch's keys and values stay in the CPU's caches, while
-     * the engine streams every layer's weights and every sequence's keys and values from memory at each step: a cost
-     * that grows with the batch and the context, which a fixed per-step correction misses (the decode steps of a
-     * serving run measured 1.4-1.6x such a profile, RRA, STATIC and CONTINUOUS alike).
+     * times one layer over and over, where its weights and its batch's keys and values can stay in the CPU's caches,
+     * while the engine's step goes through every layer's weights and every sequence's keys and values.
      *
      * <p>So a one-device engine (with the kernel threads it would have by default) runs encode steps of 1 x each grid
      * length, and decode steps of each grid batch over fresh sequences at each grid context. Encode entries are

@@ -35,7 +35,8 @@ class KernelsTest {
     @MethodSource("kernels")
     void linearMatchesReferenceOnOddShapes(Kernels k) {
         Random rnd = new Random(1);
-        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {13, 257, 129}, {20, 600, 70}, {64, 100, 1000}};
+        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {2, 40, 64}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {6, 64, 33}, {7, 129, 96},
+                {10, 31, 40}, {11, 70, 130}, {13, 257, 129}, {20, 600, 70}, {64, 100, 1000}, {67, 48, 64}};
         for (int[] s : shapes) {
             int m = s[0], kk = s[1], n = s[2];
             float[] a = random(rnd, m * kk);

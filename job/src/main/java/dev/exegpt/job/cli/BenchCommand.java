@@ -91,6 +91,11 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             description = "Run one unmeasured round under ExeGPT's schedule before the measured rounds (--no-warm-up-round: none). Default: ${DEFAULT-VALUE}.")
     boolean warmUpRound;
 
+    @Option(names = "--no-fit", description = {"Plan and predict from the profile as XProfiler measured it, without fitting it to the",
+            "engine under serving first (" + LocalRig.FIT_REQUESTS + " requests of the task under " + LocalRig.FIT_SCHEDULE
+                    + ", ServingFit; made once per profile and task, into --dir's profile-ARCH-SIZE-fitted-TASK.json)."})
+    boolean noFit;
+
     @Option(names = "--reprofile", description = "Profile the model again in this run (same load as the measurement) instead of reusing --dir's profile.")
     boolean reprofile;
 
@@ -138,13 +143,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         long startNanos = System.nanoTime();
         out.printf("[1] model and profile (%s)%n", dir);
         if (reprofile) Files.deleteIfExists(dir.resolve("profile-" + arch + "-" + size + ".json"));
-        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs);
-
-        out.println("[2] plan and predict");
         ScenarioOptions options = new ScenarioOptions();
-        options.profile = files.profile();
         options.task = workloadFile == null ? task : null;
         options.workload = workloadFile;
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs, noFit ? null : options.workload());
+
+        out.println("[2] plan and predict");
+        options.profile = files.profile();
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();

@@ -73,7 +73,7 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         long startNanos = System.nanoTime();
         Path scheduleFile = dir.resolve("schedule-" + arch + "-" + size + "-" + task + ".json");
         step(out, 1, "model and profile", dir);
-        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs());
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null);
         Path model = files.model();
         Path profile = files.profile();
         step(out, 2, "plan", scheduleFile);

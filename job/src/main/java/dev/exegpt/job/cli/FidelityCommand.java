@@ -198,25 +198,27 @@ final class FidelityCommand implements Callable<Integer> {
         out.println();
         out.println("throughput, requests/s (error = predicted / measured - 1; measured = median of the rounds); \"fit\": from the");
         out.println("profile fitted to the engine under serving (--fit-requests), n/a without");
-        out.printf("%-14s %9s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
-                "XSim fit", "err", "event fit", "err");
+        out.printf("%-14s %9s %15s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "rounds' range",
+                "XSim", "err", "event", "err", "XSim fit", "err", "event fit", "err");
         for (Row r : rows) {
-            double m = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::sequencesPerSecond).toArray());
+            double[] v = r.measured().stream().mapToDouble(FidelityRun.Measured::sequencesPerSecond).toArray();
+            double m = FidelityRun.median(v);
             double xf = r.fit() == null ? Double.NaN : r.fit().analytic().sequencesPerSecond();
             double ef = r.fit() == null ? Double.NaN : r.fit().event().sequencesPerSecond();
-            out.printf("%-14s %9.2f | %9.2f %7s | %9.2f %7s | %9.2f %7s | %9.2f %7s%n", r.spec(), m,
+            out.printf("%-14s %9.2f %15s | %9.2f %7s | %9.2f %7s | %9.2f %7s | %9.2f %7s%n", r.spec(), m, range(v, m),
                     r.analytic().sequencesPerSecond(), err(r.analytic().sequencesPerSecond(), m),
                     r.event().sequencesPerSecond(), err(r.event().sequencesPerSecond(), m), xf, err(xf, m), ef, err(ef, m));
         }
         out.println();
         out.println("latency of a p99-length request (worst, from its encode start), ms; XSim is the analytic worst case");
-        out.printf("%-14s %9s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "XSim", "err", "event", "err",
-                "XSim fit", "err", "event fit", "err");
+        out.printf("%-14s %9s %15s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "rounds' range",
+                "XSim", "err", "event", "err", "XSim fit", "err", "event fit", "err");
         for (Row r : rows) {
-            double m = FidelityRun.median(r.measured().stream().mapToDouble(FidelityRun.Measured::boundLengthLatencyMs).toArray());
+            double[] v = r.measured().stream().mapToDouble(FidelityRun.Measured::boundLengthLatencyMs).toArray();
+            double m = FidelityRun.median(v);
             double xf = r.fit() == null ? Double.NaN : r.fit().analytic().latencyMs();
             double ef = r.fit() == null ? Double.NaN : r.fit().event().boundLengthLatencyMs();
-            out.printf("%-14s %9s | %9.0f %7s | %9s %7s | %9s %7s | %9s %7s%n", r.spec(), ms(m), r.analytic().latencyMs(),
+            out.printf("%-14s %9s %15s | %9.0f %7s | %9s %7s | %9s %7s | %9s %7s%n", r.spec(), ms(m), range(v, m), r.analytic().latencyMs(),
                     err(r.analytic().latencyMs(), m), ms(r.event().boundLengthLatencyMs()), err(r.event().boundLengthLatencyMs(), m),
                     ms(xf), err(xf, m), ms(ef), err(ef, m));
         }
@@ -271,6 +273,18 @@ final class FidelityCommand implements Callable<Integer> {
 
     private static double med(List<StepFit> fits, java.util.function.ToDoubleFunction<StepFit> f) {
         return FidelityRun.median(fits.stream().mapToDouble(f).toArray());
+    }
+
+    /** The rounds' spread around their median, in percent ("-8%..+12%"); empty for one round. */
+    private static String range(double[] v, double median) {
+        if (v.length < 2 || Double.isNaN(median) || median == 0) return "";
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (double x : v) {
+            if (Double.isNaN(x)) continue;
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+        }
+        return lo > hi ? "" : String.format("%+.0f%%..%+.0f%%", 100 * (lo / median - 1), 100 * (hi / median - 1));
     }
 
     private static String ms(double v) {

@@ -27,14 +27,19 @@ import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.pipeline.ExegptJob;
 import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.runtime.engine.Engine;
+import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
+import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.Schedule;
 
 /**
@@ -63,8 +68,12 @@ final class LocalRig {
      * Makes (or reuses) {@code dir/model-ARCH-SIZE} with seed 42 and its TP-1 CPU profile {@code dir/profile-ARCH-SIZE.json}.
      *
      * @param jitWarmUpMs the profiler's untimed warm-up (ProfileGrid.jitWarmUpMs; 15 s makes the prefill's fast code arrive)
+     * @param fitTo       when not null, the profile is also fitted to the engine under serving with a bulk of this
+     *                    workload's requests ({@link ServingFit}) into {@code dir/profile-ARCH-SIZE-fitted-TASK.json}
+     *                    (made again when older than the profile), and that file is the one returned
      */
-    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs) throws Exception {
+    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
+                                      Workload fitTo) throws Exception {
         Path model = dir.resolve("model-" + arch + "-" + size);
         Path profile = dir.resolve("profile-" + arch + "-" + size + ".json");
         out.printf("  model %s%n", model);
@@ -83,7 +92,32 @@ final class LocalRig {
             XProfiler.write(new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run(), profile);
             out.printf("  profiled in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        return new ModelFiles(model, profile);
+        if (fitTo == null) return new ModelFiles(model, profile);
+        Path fitted = dir.resolve("profile-" + arch + "-" + size + "-fitted-" + fitTo.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".json");
+        if (!Files.exists(fitted) || Files.getLastModifiedTime(fitted).compareTo(Files.getLastModifiedTime(profile)) < 0) {
+            fitToServing(out, model, profile, fitted, fitTo);
+        } else {
+            String name = ProfileCodec.readProfile(fitted).getDeviceName();
+            out.printf("  %s (%s)%n", fitted, name.substring(Math.max(0, name.indexOf(ServingFit.NOTE_PREFIX))));
+        }
+        return new ModelFiles(model, fitted);
+    }
+
+    /** Requests of the fitting run, and its schedule (a STATIC batch has long runs of plain decode iterations). */
+    static final int FIT_REQUESTS = 48;
+    static final String FIT_SCHEDULE = "static:8";
+
+    /** {@link ServingFit}: the profile fitted to the engine under a bulk of the workload's requests, written to {@code fitted}. */
+    private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload) throws Exception {
+        Profile p = ProfileCodec.readProfile(profile);
+        long t0 = System.nanoTime();
+        try (Engine engine = Engine.load(model, EngineConfig.DEFAULTS)) {
+            FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
+            run.warmUp(5_000);
+            ServingFit.Factors f = ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, 1);
+            Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(p, f.encode(), f.decode(), f.note())));
+            out.printf("  %s: %s, in %.0f s%n", fitted, f.note(), (System.nanoTime() - t0) / 1e9);
+        }
     }
 
     /** {@link #SLO_HEADROOM} times the latency of the fastest RRA schedule for a bound-length request, rounded up to 100 ms. */

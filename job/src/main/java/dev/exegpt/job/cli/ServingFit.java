@@ -32,6 +32,8 @@ import dev.exegpt.schemas.Schedule;
  */
 final class ServingFit {
 
+    /** How a fitted profile's device name begins its note. */
+    static final String NOTE_PREFIX = "fitted to serving";
     static final double MIN_FACTOR = 0.5;
     static final double MAX_FACTOR = 3;
 
@@ -40,7 +42,7 @@ final class ServingFit {
 
         /** For the profile's device name and the logs. */
         String note() {
-            return String.format(Locale.ROOT, "fitted to serving: encode x%.2f, decode x%.2f (%d requests of task %s under %s, seed %d)",
+            return String.format(Locale.ROOT, NOTE_PREFIX + ": encode x%.2f, decode x%.2f (%d requests of task %s under %s, seed %d)",
                     encode, decode, numRequests, task, scheduleSpec, seed);
         }
     }

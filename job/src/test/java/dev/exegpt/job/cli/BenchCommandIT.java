@@ -36,10 +36,15 @@ class BenchCommandIT {
             assertTrue(run.out().lines().anyMatch(l -> l.startsWith(policy + " ")), policy + " missing from the table:\n" + run.out());
         }
         assertTrue(run.out().contains("ExeGPT / STATIC: goodput"), run.out());
+        // The profile was fitted to the engine under serving before planning, into a file of its own.
+        Path fitted = dir.resolve("profile-t5-tiny-fitted-bench-it.json");
+        assertTrue(Files.isRegularFile(fitted) && run.out().contains("fitted to serving: encode x"), run.out());
+        assertTrue(Files.readString(fitted).contains("fitted to serving"), "the fitted profile says so in its device name");
 
         JsonNode bench = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
         assertTrue(bench.at("/options/sloMs").asLong() > 0);
         assertEquals("bench-it", bench.at("/options/task").asText());
+        assertEquals(fitted.toString(), bench.at("/options/profile").asText());
         JsonNode policies = bench.get("policies");
         assertEquals(3, policies.size());
         Map<String, String> scheduleSuffix = Map.of("ExeGPT", "/rra", "STATIC", "/static", "CONTINUOUS", "/continuous");
