@@ -98,6 +98,8 @@ final class FidelityCommand implements Callable<Integer> {
         if (fitRequests != 0 && fitRequests < 10) {
             throw new UserError("--fit-requests " + fitRequests + ": 0 (no fit) or at least 10", CliErrors.EXIT_USAGE);
         }
+        for (String spec : schedules) candidate(spec.trim().toLowerCase(Locale.ROOT));     // wrong ones fail here, before any work
+        if (fitRequests > 0) candidate(fitSchedule.trim().toLowerCase(Locale.ROOT));
         PrintStream out = System.out;
         if (profile == null) {
             profile = Path.of("target", "profiles", model.getFileName() + "-inprocess.json");
@@ -187,16 +189,17 @@ final class FidelityCommand implements Callable<Integer> {
                 case "rra" -> Candidate.rra(1, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 1, 0);
                 case "static" -> new Candidate(Policy.STATIC, 1, Integer.parseInt(p[1]), 1, 0, 1, 0, 0);
                 case "continuous" -> new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0);
-                default -> throw new UserError("--schedules " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
+                default -> throw new UserError("schedule " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
             };
         } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
-            throw new UserError("--schedules " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
+            throw new UserError("schedule " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
         }
     }
 
     private static void print(PrintStream out, List<Row> rows) {
         out.println();
-        out.println("throughput, requests/s (error = predicted / measured - 1; measured = median of the rounds); \"fit\": from the");
+        out.println("requests/s between the 10th and 90th percentile completions (error = predicted / measured - 1; measured =");
+        out.println("median of the rounds, range = the rounds around it); \"fit\": from the");
         out.println("profile fitted to the engine under serving (--fit-requests), n/a without");
         out.printf("%-14s %9s %15s | %9s %7s | %9s %7s | %9s %7s | %9s %7s%n", "schedule", "measured", "rounds' range",
                 "XSim", "err", "event", "err", "XSim fit", "err", "event fit", "err");
@@ -208,6 +211,17 @@ final class FidelityCommand implements Callable<Integer> {
             out.printf("%-14s %9.2f %15s | %9.2f %7s | %9.2f %7s | %9.2f %7s | %9.2f %7s%n", r.spec(), m, range(v, m),
                     r.analytic().sequencesPerSecond(), err(r.analytic().sequencesPerSecond(), m),
                     r.event().sequencesPerSecond(), err(r.event().sequencesPerSecond(), m), xf, err(xf, m), ef, err(ef, m));
+        }
+        out.println();
+        out.println("requests/s over the whole run (arrival to last completion: fill and drain count, as in exegpt bench); XSim has");
+        out.println("no such figure (a steady state)");
+        out.printf("%-14s %9s %15s | %9s %7s | %9s %7s%n", "schedule", "measured", "rounds' range", "event", "err", "event fit", "err");
+        for (Row r : rows) {
+            double[] v = r.measured().stream().mapToDouble(FidelityRun.Measured::completionsPerSecond).toArray();
+            double m = FidelityRun.median(v);
+            double ef = r.fit() == null ? Double.NaN : r.fit().event().completionsPerSecond();
+            out.printf("%-14s %9.2f %15s | %9.2f %7s | %9.2f %7s%n", r.spec(), m, range(v, m),
+                    r.event().completionsPerSecond(), err(r.event().completionsPerSecond(), m), ef, err(ef, m));
         }
         out.println();
         out.println("latency of a p99-length request (worst, from its encode start), ms; XSim is the analytic worst case");

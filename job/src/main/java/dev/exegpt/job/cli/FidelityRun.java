@@ -28,8 +28,9 @@ import dev.exegpt.schemas.Schedule;
 /**
  * The measured half of {@code exegpt fidelity}: a bulk of requests through {@link ExecutorRunner} on a real engine,
  * summarised exactly as the event simulator summarises its run (throughput between the 10th and 90th percentile
- * completions; the worst latency from encode start among requests within 2 tokens of the bound length that complete
- * in that window).
+ * completions, and over the whole run, arrival to last completion, as {@code SimResult.completionsPerSecond}; the
+ * worst latency from encode start among requests within 2 tokens of the bound length that complete in the 10-90
+ * window).
  */
 final class FidelityRun {
 
@@ -44,7 +45,7 @@ final class FidelityRun {
      * with the cost model ({@link StepFit}); {@code spanMs}: first encode start to last completion.
      */
     record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
-                    double meanEncodeMs, double wallMs, List<EngineStep> steps, double spanMs) {}
+                    double meanEncodeMs, double wallMs, List<EngineStep> steps, double spanMs, double completionsPerSecond) {}
 
     private final Engine engine;
     private final BpeTokenizer tokenizer;
@@ -139,7 +140,7 @@ final class FidelityRun {
         double numBatches = results.stream().mapToDouble(r -> 1.0 / Math.max(1, r.getEncodeBatchSize())).sum();
         double spanMs = steps.isEmpty() ? 0 : steps.get(steps.size() - 1).endEpochMs() - steps.get(0).startEpochMs();
         return new Measured(seqPerSec, boundLatency, tpotCount == 0 ? 0 : tpotSum / tpotCount, batchSum / n, encodeSum / numBatches,
-                wallMs, List.copyOf(steps), spanMs);
+                wallMs, List.copyOf(steps), spanMs, n * 1000.0 / sorted[n - 1]);
     }
 
     /** A prompt of {@code length} token ids from the BPE range, seeded by the request's index. */
