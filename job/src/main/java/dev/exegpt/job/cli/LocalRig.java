@@ -95,7 +95,12 @@ final class LocalRig {
         if (fitTo == null) return new ModelFiles(model, profile);
         Path fitted = dir.resolve("profile-" + arch + "-" + size + "-fitted-" + fitTo.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".json");
         if (!Files.exists(fitted) || Files.getLastModifiedTime(fitted).compareTo(Files.getLastModifiedTime(profile)) < 0) {
-            fitToServing(out, model, profile, fitted, fitTo);
+            try {
+                fitToServing(out, model, profile, fitted, fitTo);
+            } catch (IllegalStateException | UserError e) {
+                out.printf("  no fit to serving (%s): planning from the profile as measured%n", e.getMessage());
+                return new ModelFiles(model, profile);
+            }
         } else {
             String name = ProfileCodec.readProfile(fitted).getDeviceName();
             out.printf("  %s (%s)%n", fitted, name.substring(Math.max(0, name.indexOf(ServingFit.NOTE_PREFIX))));
