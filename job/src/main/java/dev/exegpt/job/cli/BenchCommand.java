@@ -19,6 +19,9 @@ import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.RequestSender;
 import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.operators.runner.EngineStep;
+import dev.exegpt.operators.runner.EngineStepCsv;
+import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Baselines;
 import dev.exegpt.scheduler.search.Plan;
@@ -96,6 +99,12 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     + ", ServingFit; made once per profile and task, into --dir's profile-ARCH-SIZE-fitted-TASK.json)."})
     boolean noFit;
 
+    @Option(names = "--fit-in-job", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = {"After the warm-up round, run one more unmeasured round under ExeGPT's schedule, fit the profile to the",
+                    "engine's steps in the job (the executors' step log, StepFit) and plan and predict again on it (--no-fit-in-job:",
+                    "keep the plan made before the job started; --no-fit: neither fit). Default: ${DEFAULT-VALUE}."})
+    boolean fitInJob;
+
     @Option(names = "--reprofile", description = "Profile the model again in this run (same load as the measurement) instead of reusing --dir's profile.")
     boolean reprofile;
 
@@ -108,14 +117,17 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         final Estimate estimate;
         final Schedule schedule;
         final SimResult event;
+        final XSimulator xsim;                     // the profile the arm was planned on
         final List<List<InferenceResult>> rounds = new ArrayList<>();
+        double offeredRate;
         BenchFigures measured;
 
-        Arm(String name, Estimate estimate, Schedule schedule, SimResult event) {
+        Arm(String name, Estimate estimate, Schedule schedule, SimResult event, XSimulator xsim) {
             this.name = name;
             this.estimate = estimate;
             this.schedule = schedule;
             this.event = event;
+            this.xsim = xsim;
         }
 
         String label() {
@@ -153,34 +165,11 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
-        XSimulator xsim = new XSimulator(scenario);
-        XScheduler scheduler = new XScheduler(xsim);
-        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, scheduler, workload.name()) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
-        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));   // one device group: WAA needs two (DemoCommand says why)
-        if (!plan.feasible()) throw new UserError("no ExeGPT schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
-        Estimate fixed = Baselines.best(xsim, Policy.STATIC, slo);
-        if (fixed == null) {
-            fixed = xsim.estimate(Baselines.staticCandidate(xsim, 1));
-            out.printf("  no STATIC batch meets %d ms; STATIC runs batch 1%n", slo);
-        }
-        Estimate continuous = xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0));
-        double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
+        XScheduler firstScheduler = new XScheduler(new XSimulator(scenario));
+        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name()) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        List<Arm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate);
+        double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
-        EventSimulator events = new EventSimulator(xsim);
-        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:1", workload.name(),
-                System.currentTimeMillis());
-        List<Arm> arms = new ArrayList<>();
-        for (Map.Entry<String, Estimate> e : List.of(Map.entry("ExeGPT", plan.best()), Map.entry("STATIC", fixed),
-                Map.entry("CONTINUOUS", continuous))) {
-            Estimate est = e.getValue();
-            Schedule s = ScheduleCodec.fromEstimate(est, origin, slo, Map.of("bench", e.getKey()));
-            arms.add(new Arm(e.getKey(), est, s, events.run(est.candidate(), n, seed, arrival)));
-        }
-        for (Arm a : arms) {
-            out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s%n", a.label(),
-                    a.estimate.sequencesPerSecond(), a.estimate.latencyMs(), a.estimate.boundOutputTokens(),
-                    a.estimate.meets(slo) ? "" : " (over the SLO)");
-        }
         out.printf("  SLO %d ms; %d requests of task %s per policy and round, %s; %d rounds%n", slo, n, workload.name(),
                 bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
 
@@ -188,12 +177,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         Path firstSchedule = dir.resolve("schedule-bench-exegpt.json");
         ScheduleCodec.write(arms.get(0).schedule, firstSchedule);
         out.println("[3] kafka broker and flink job");
+        Path stepsDir = LocalRig.freshDir(dir.resolve("steps"));
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))))) {
             try (Admin admin = broker.admin()) {
                 Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
             }
             try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), firstSchedule, workload.name(), slo,
-                    "bench", Map.of("executor.warmup.ms", Long.toString(warmUpMs)))) {
+                    "bench", Map.of("executor.warmup.ms", Long.toString(warmUpMs), "executor.step.log.dir", stepsDir.toString()))) {
                 out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
                 int version = arms.get(0).schedule.getVersion();
                 String stamp = Long.toString(System.currentTimeMillis(), 36);
@@ -203,6 +193,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     long t0 = System.nanoTime();
                     runRound(job, arms.get(0), 0, drawn, "bench-" + stamp + "-warm-up-", workload.name());
                     out.printf("  warm-up round under %s (not measured): %.0f s%n", arms.get(0).name, (System.nanoTime() - t0) / 1e9);
+                }
+                if (!noFit && fitInJob) {
+                    files = fitInJob(out, job, arms, drawn, stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
+                    options.profile = files.profile();
+                    List<Arm> again = planArms(out, options.scenario(), slo, n, files, bulk, bulk ? null : offered);
+                    arms.clear();
+                    arms.addAll(again);
                 }
                 for (int round = 1; round <= numRounds; round++) {
                     // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
@@ -233,6 +230,84 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         out.printf("%nwrote %s, %s and results-*.jsonl; bench finished in %.0f s; broker and job stopped%n",
                 dir.resolve("bench.json"), dir.resolve("bench.html"), (System.nanoTime() - startNanos) / 1e9);
         return 0;
+    }
+
+    /**
+     * One unmeasured round under the first arm's schedule; the executors' steps in it (their step log) priced by the
+     * profile the arms were planned on ({@link StepFit}); that profile scaled by measured / predicted per phase and
+     * written beside it with "-job" in its name, which is returned. The job, its broker and the engine share the
+     * machine here, as in the measured rounds: what a fit made outside the job cannot see.
+     */
+    private static LocalRig.ModelFiles fitInJob(PrintStream out, LocalRig.RunningJob job, List<Arm> arms, List<FidelityRun.Drawn> drawn,
+                                                Path stepsDir, String idPrefix, String task, LocalRig.ModelFiles files) throws Exception {
+        Arm planned = arms.get(0);
+        long t0 = System.currentTimeMillis();
+        runRound(job, planned, 0, drawn, idPrefix, task);
+        long t1 = System.currentTimeMillis();
+        List<EngineStep> steps = new ArrayList<>();
+        try (java.util.stream.Stream<Path> logs = Files.list(stepsDir)) {
+            for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    if (line.isBlank() || line.equals(EngineStepCsv.HEADER)) continue;
+                    EngineStep s = EngineStepCsv.parse(line);
+                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s);
+                }
+            }
+        }
+        if (steps.isEmpty()) {
+            out.printf("  no engine steps logged in %s during the fit round: the plan stays%n", stepsDir);
+            return files;
+        }
+        StepFit fit = StepFit.of(steps, planned.xsim.layout(planned.estimate.candidate()).encoder());
+        double encode = ServingFit.clamp(fit.encodeRatio());
+        double decode = ServingFit.clamp(fit.decodeRatio());
+        String note = String.format(java.util.Locale.ROOT, "fitted in the job: encode x%.2f, decode x%.2f (%d steps of a round of %d"
+                + " requests under %s)", encode, decode, steps.size(), drawn.size(), planned.label());
+        Path fitted = files.profile().resolveSibling(files.profile().getFileName().toString().replaceFirst("\\.json$", "") + "-job.json");
+        Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
+        out.printf("  fit round under %s (not measured): %.0f s; %s%n  plan and predict again on %s:%n", planned.name,
+                (t1 - t0) / 1e3, note, fitted);
+        return new LocalRig.ModelFiles(files.model(), fitted);
+    }
+
+    /**
+     * The three arms on {@code scenario}'s profile: ExeGPT (RRA as XScheduler plans it for the SLO), the best STATIC
+     * batch for the SLO (batch 1 if none meets it) and CONTINUOUS, each with its schedule and the event simulator's run
+     * of the requests; their predictions printed. The Poisson rate, when not given, is {@code load} x ExeGPT's plan.
+     */
+    private List<Arm> planArms(PrintStream out, Scenario scenario, long slo, int n, LocalRig.ModelFiles files, boolean bulk,
+                               Double givenRate) {
+        Workload workload = scenario.workload();
+        XSimulator xsim = new XSimulator(scenario);
+        XScheduler scheduler = new XScheduler(xsim);
+        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));   // one device group: WAA needs two (DemoCommand says why)
+        if (!plan.feasible()) throw new UserError("no ExeGPT schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
+        Estimate fixed = Baselines.best(xsim, Policy.STATIC, slo);
+        if (fixed == null) {
+            fixed = xsim.estimate(Baselines.staticCandidate(xsim, 1));
+            out.printf("  no STATIC batch meets %d ms; STATIC runs batch 1%n", slo);
+        }
+        Estimate continuous = xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0));
+        double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
+        ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
+        EventSimulator events = new EventSimulator(xsim);
+        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:1", workload.name(),
+                System.currentTimeMillis());
+        List<Arm> arms = new ArrayList<>();
+        for (Map.Entry<String, Estimate> e : List.of(Map.entry("ExeGPT", plan.best()), Map.entry("STATIC", fixed),
+                Map.entry("CONTINUOUS", continuous))) {
+            Estimate est = e.getValue();
+            Schedule sched = ScheduleCodec.fromEstimate(est, origin, slo, Map.of("bench", e.getKey()));
+            Arm arm = new Arm(e.getKey(), est, sched, events.run(est.candidate(), n, seed, arrival), xsim);
+            arm.offeredRate = offered;
+            arms.add(arm);
+        }
+        for (Arm a : arms) {
+            out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s%n", a.label(),
+                    a.estimate.sequencesPerSecond(), a.estimate.latencyMs(), a.estimate.boundOutputTokens(),
+                    a.estimate.meets(slo) ? "" : " (over the SLO)");
+        }
+        return arms;
     }
 
     /** Sends one round's requests at their drawn offsets, tagged with policy and round, and waits for every result. */

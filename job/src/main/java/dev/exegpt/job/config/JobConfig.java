@@ -23,7 +23,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
                         long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
-                        List<Integer> gpuIndexes, Admission.Mode admission) {
+                        List<Integer> gpuIndexes, Admission.Mode admission, String stepLogDir) {
 
     /** The five topics. */
     public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
@@ -86,7 +86,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 delivery.equals("exactly-once"),
                 client,
                 GpuAssignment.parseList(r.string("executor.gpu.indexes", "")),
-                Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))));
+                Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))),
+                r.string("executor.step.log.dir", ""));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -100,6 +101,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("schedule.file", scheduleFile == null ? "(none: " + manualSchedule + ")" : scheduleFile.toString());
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
         out.put("admission.mode", admission.text());
+        if (!stepLogDir.isEmpty()) out.put("executor.step.log.dir", stepLogDir);
         out.put("task.slo.ms", taskSloLatencyMs.toString());
         KafkaClients.describe(kafkaClient).forEach((key, value) -> out.put("kafka.client." + key, value));
         return out;

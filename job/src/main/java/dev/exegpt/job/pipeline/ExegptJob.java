@@ -117,7 +117,7 @@ public final class ExegptJob {
                 schedule.getDecodeIterationsPerEncode(), config.numExecutors());
         ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
                 config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.gpuIndexes(),
-                config.admission());
+                config.admission(), config.stepLogDir());
         return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
                 config.auditWindowMs(), config.dedupRememberMs());
     }

@@ -36,15 +36,22 @@ class BenchCommandIT {
             assertTrue(run.out().lines().anyMatch(l -> l.startsWith(policy + " ")), policy + " missing from the table:\n" + run.out());
         }
         assertTrue(run.out().contains("ExeGPT / STATIC: goodput"), run.out());
-        // The profile was fitted to the engine under serving before planning, into a file of its own.
+        // The profile was fitted to the engine under serving before planning, into a file of its own, then again to the
+        // executor's steps in the job (a fit round after the warm-up round), and the arms planned again on that.
         Path fitted = dir.resolve("profile-t5-tiny-fitted-bench-it.json");
         assertTrue(Files.isRegularFile(fitted) && run.out().contains("fitted to serving: encode x"), run.out());
         assertTrue(Files.readString(fitted).contains("fitted to serving"), "the fitted profile says so in its device name");
+        Path fittedInJob = dir.resolve("profile-t5-tiny-fitted-bench-it-job.json");
+        assertTrue(Files.isRegularFile(fittedInJob) && run.out().contains("fitted in the job: encode x"), run.out());
+        assertTrue(Files.readString(fittedInJob).contains("fitted to serving") && Files.readString(fittedInJob).contains("fitted in the job"));
+        try (var logs = Files.list(dir.resolve("steps"))) {
+            assertTrue(logs.anyMatch(f -> f.getFileName().toString().startsWith("steps-rra-0-attempt1")), "the executor's step log");
+        }
 
         JsonNode bench = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
         assertTrue(bench.at("/options/sloMs").asLong() > 0);
         assertEquals("bench-it", bench.at("/options/task").asText());
-        assertEquals(fitted.toString(), bench.at("/options/profile").asText());
+        assertEquals(fittedInJob.toString(), bench.at("/options/profile").asText());
         JsonNode policies = bench.get("policies");
         assertEquals(3, policies.size());
         Map<String, String> scheduleSuffix = Map.of("ExeGPT", "/rra", "STATIC", "/static", "CONTINUOUS", "/continuous");

@@ -11,6 +11,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import dev.exegpt.operators.core.Results;
 import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.operators.runner.EngineStepCsv;
 import dev.exegpt.operators.runner.ExecutorRunner;
 import dev.exegpt.operators.runner.Role;
 import dev.exegpt.runtime.engine.Engine;
@@ -37,6 +38,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     private transient Engine engine;
     protected transient ExecutorRunner runner;
     protected transient ExecutorMetrics metrics;
+    private transient java.io.PrintWriter stepLog;
 
     EngineAsyncFunction(ExecutorSpec spec, Schedule initial, Role role) {
         this.spec = spec;
@@ -64,6 +66,15 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
         };
         runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, role,
                 ExecutorEngines.executorId(initial, side, task), attempt(), spec.admission());
+        if (!spec.stepLogDir().isEmpty()) {
+            java.nio.file.Path file = java.nio.file.Files.createDirectories(java.nio.file.Path.of(spec.stepLogDir()))
+                    .resolve("steps-" + ExecutorEngines.executorId(initial, side, task) + "-attempt" + attempt() + ".csv");
+            stepLog = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(file), true);
+            stepLog.println(EngineStepCsv.HEADER);
+            java.io.PrintWriter log = stepLog;
+            runner.observeSteps(step -> log.println(EngineStepCsv.line(step)));     // the engine thread; flushed per line
+            LOG.info("{} engine steps to {}", role, file);
+        }
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
         getRuntimeContext().getMetricGroup().gauge("requestsRefusedByAdmission", (Gauge<Long>) runner::numRefusedByAdmission);
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
@@ -95,6 +106,9 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     public void close() {
         if (runner != null) {
             runner.close();
+        }
+        if (stepLog != null) {
+            stepLog.close();
         }
         if (engine != null) {
             engine.close();

@@ -17,16 +17,19 @@ import dev.exegpt.operators.runner.Admission;
  * @param gpuIndexes           backend cuda: GPUs the subtasks take in turn where Flink offers none
  *                             ({@code executor.gpu.indexes}; empty: subtask index modulo the devices), see GpuAssignment
  * @param admission            whether a request that can no longer meet its deadline is answered before it runs
+ * @param stepLogDir           where each executor writes every engine step it runs as CSV ({@code EngineStepCsv},
+ *                             one file per executor and attempt); empty: no log
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
-                           long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission)
+                           long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission,
+                           String stepLogDir)
         implements Serializable {
 
-    /** With no configured GPU indexes and admission control off. */
+    /** With no configured GPU indexes, admission control off and no step log. */
     public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
                         long requestTimeoutMs, long warmUpMs) {
         this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, List.of(),
-                Admission.Mode.OFF);
+                Admission.Mode.OFF, "");
     }
 
     public ExecutorSpec {
@@ -43,6 +46,7 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
             throw new IllegalArgumentException("warmUpMs must be >= 0, got " + warmUpMs);
         }
         gpuIndexes = List.copyOf(gpuIndexes == null ? List.of() : gpuIndexes);
+        stepLogDir = stepLogDir == null ? "" : stepLogDir.trim();
         for (int i : gpuIndexes) {
             if (i < 0) throw new IllegalArgumentException("gpuIndexes must be >= 0, got " + gpuIndexes);
         }

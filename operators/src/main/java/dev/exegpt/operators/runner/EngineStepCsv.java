@@ -1,0 +1,39 @@
+package dev.exegpt.operators.runner;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@link EngineStep}s as CSV lines, one per step: what an executor writes with {@code executor.step.log.dir} and what
+ * {@code exegpt bench} reads back to fit the profile to the engine inside the job. Columns: kind, start and end (ms
+ * since the Unix epoch), context tokens, and the batch's prompt lengths separated by spaces.
+ */
+public final class EngineStepCsv {
+
+    public static final String HEADER = "kind,start_epoch_ms,end_epoch_ms,context_tokens,prompt_tokens";
+
+    private EngineStepCsv() {}
+
+    public static String line(EngineStep s) {
+        StringBuilder lengths = new StringBuilder();
+        for (int len : s.inputTokens()) {
+            if (!lengths.isEmpty()) lengths.append(' ');
+            lengths.append(len);
+        }
+        return String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%s", s.kind(), s.startEpochMs(), s.endEpochMs(),
+                s.numContextTokens(), lengths);
+    }
+
+    /** The step of one line; IllegalArgumentException, naming the line, if it is not one. */
+    public static EngineStep parse(String line) {
+        String[] f = line.split(",", -1);
+        try {
+            if (f.length != 5) throw new IllegalArgumentException("expected 5 columns, got " + f.length);
+            int[] lengths = f[4].isBlank() ? new int[0] : Arrays.stream(f[4].trim().split(" ")).mapToInt(Integer::parseInt).toArray();
+            return new EngineStep(EngineStep.Kind.valueOf(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]), lengths,
+                    Long.parseLong(f[3]));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not an engine step line (" + HEADER + "): '" + line + "': " + e.getMessage(), e);
+        }
+    }
+}
