@@ -400,7 +400,7 @@ public final class XProfiler {
         boolean t5 = c.architecture() == Architecture.T5;
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
-        Map<String, Double> decodeRatios = new java.util.TreeMap<>();   // "batch/len" -> engine step less head / layers
+        List<Double> decodeRatios = new ArrayList<>();                   // engine step less head / layers, per grid point
         try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
             for (int len : encodeLengths()) {
                 Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
@@ -419,14 +419,14 @@ public final class XProfiler {
                     if (layer == null || head == null) continue;
                     double stepMs = engineDecodeStepMs(engine, batch, len);
                     double predicted = c.numDecoderLayers() * layer + head;
-                    decodeRatios.put(batch + "/" + len, (stepMs - head) / (c.numDecoderLayers() * layer));
+                    decodeRatios.add((stepMs - head) / (c.numDecoderLayers() * layer));
                     log.printf("[xprofiler] calibration: engine decode step of %d at %d keys: %.2f ms, layers + head %.2f ms (x%.2f)%n",
                             batch, (t5 ? 2 : 1) * len, stepMs, predicted, stepMs / predicted);
                 }
             }
         }
         double enc = median(encodeRatios, 1);
-        double dec = median(new ArrayList<>(decodeRatios.values()), 1);
+        double dec = median(decodeRatios, 1);
         for (int i = 0; i < entries.size(); i++) {
             ProfileEntry e = entries.get(i);
             ProfileOperation op = e.getOperation();

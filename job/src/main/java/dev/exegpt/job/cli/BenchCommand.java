@@ -259,8 +259,8 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             return files;
         }
         StepFit fit = StepFit.of(steps, planned.xsim.layout(planned.estimate.candidate()).encoder());
-        double encode = ServingFit.clamp(fit.encodeRatio());
-        double decode = ServingFit.clamp(fit.decodeRatio());
+        double encode = fit.encodeFactor();
+        double decode = fit.decodeFactor();
         String note = String.format(java.util.Locale.ROOT, "fitted in the job: encode x%.2f, decode x%.2f (%d steps of a round of %d"
                 + " requests under %s)", encode, decode, steps.size(), drawn.size(), planned.label());
         Path fitted = files.profile().resolveSibling(files.profile().getFileName().toString().replaceFirst("\\.json$", "") + "-job.json");

@@ -26,16 +26,14 @@ import dev.exegpt.schemas.Schedule;
  *
  * <p>So a bulk of the task's requests runs through the real {@link dev.exegpt.operators.runner.ExecutorRunner} on the
  * engine under one schedule, every step is priced by the profile ({@link StepFit}), and the profile's encode and
- * decode entries are scaled by measured / predicted, summed over the run, each held within [{@value #MIN_FACTOR},
- * {@value #MAX_FACTOR}]. The requests are drawn with their own seed: the fit is not judged on the requests it was
+ * decode entries are scaled by measured / predicted, summed over the run ({@link StepFit#encodeFactor},
+ * {@link StepFit#decodeFactor}). The requests are drawn with their own seed: the fit is not judged on the requests it was
  * fitted to.
  */
 final class ServingFit {
 
     /** How a fitted profile's device name begins its note. */
     static final String NOTE_PREFIX = "fitted to serving";
-    static final double MIN_FACTOR = 0.5;
-    static final double MAX_FACTOR = 3;
 
     /** What one fitting run measured, and the factors it gives. */
     record Factors(double encode, double decode, StepFit fit, String scheduleSpec, String task, int numRequests, long seed) {
@@ -67,11 +65,6 @@ final class ServingFit {
         List<FidelityRun.Lengths> lengths = FidelityRun.sampleLikeEventSimulator(workload, numRequests, seed);
         FidelityRun.Measured m = run.measure(s, lengths, workload.boundOutputTokens());
         StepFit fit = StepFit.of(m.steps(), xsim.layout(c).encoder());
-        return new Factors(clamp(fit.encodeRatio()), clamp(fit.decodeRatio()), fit, scheduleSpec, workload.name(),
-                numRequests, seed);
-    }
-
-    static double clamp(double ratio) {
-        return Double.isNaN(ratio) ? 1 : Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, ratio));
+        return new Factors(fit.encodeFactor(), fit.decodeFactor(), fit, scheduleSpec, workload.name(), numRequests, seed);
     }
 }

@@ -73,6 +73,24 @@ record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs
         return p.decodeIterationMs(b, meanContext, b);
     }
 
+    /** A profile scale factor is held within these (a fit outside them says more about the run than the engine). */
+    static final double MIN_FACTOR = 0.5;
+    static final double MAX_FACTOR = 3;
+
+    /** What to scale the profile's encode entries by: {@link #encodeRatio}, 1 without encodes, held in [0.5, 3]. */
+    double encodeFactor() {
+        return factor(encodeRatio());
+    }
+
+    /** What to scale the profile's decode entries by: {@link #decodeRatio}, 1 without decodes, held in [0.5, 3]. */
+    double decodeFactor() {
+        return factor(decodeRatio());
+    }
+
+    private static double factor(double ratio) {
+        return Double.isNaN(ratio) ? 1 : Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, ratio));
+    }
+
     /** Measured / predicted over the encodes, summed; NaN without any. */
     double encodeRatio() {
         return predictedEncodeMs == 0 ? Double.NaN : measuredEncodeMs / predictedEncodeMs;

@@ -54,6 +54,12 @@ class StepFitTest {
         assertEquals(1.0, f.decodeRatio(), 1e-9);
         assertEquals(1.0, f.medianDecodeRatio(), 1e-9);
         assertEquals(3.0, f.outsideStepsMs(), 1e-9);
+        assertEquals(2.0, f.encodeFactor(), 1e-9);
+        assertEquals(1.0, f.decodeFactor(), 1e-9);
+        // A fit is held within [0.5, 3], and without steps of a phase leaves it alone.
+        StepFit slow = StepFit.of(List.of(new EngineStep(EngineStep.Kind.ENCODE, 0, 10 * pe, new int[] {128}, 128)), ONE_DEVICE);
+        assertEquals(3.0, slow.encodeFactor(), 1e-9);
+        assertEquals(1.0, slow.decodeFactor(), 1e-9);
         assertEquals(t, f.spanMs(), 1e-9);
     }
 }
