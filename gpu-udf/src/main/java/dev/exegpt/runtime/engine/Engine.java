@@ -153,6 +153,11 @@ public final class Engine implements AutoCloseable {
 
     /** State bytes a request would be charged: what admission reserves. */
     public long stateBytesFor(int promptLength, int maxNewTokens) {
+        return stateBytesFor(config, promptLength, maxNewTokens);
+    }
+
+    /** State bytes a request of a model with {@code config} would be charged, without an engine. */
+    public static long stateBytesFor(ModelConfig config, int promptLength, int maxNewTokens) {
         return config.architecture() == Architecture.T5
                 ? SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), maxNewTokens, promptLength, config.dModel())
                 : SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), promptLength + maxNewTokens - 1, 0, config.dModel());

@@ -133,6 +133,40 @@ public final class KafkaClients {
         }
     }
 
+    /** Kafka's default producer {@code max.request.size} and a topic's default {@code max.message.bytes}, about 1 MiB. */
+    public static final int KAFKA_DEFAULT_MAX_RECORD_BYTES = 1_048_576;
+
+    /**
+     * The largest record a sink may write to {@code topic}: the topic's {@code max.message.bytes} (which defaults to
+     * the broker's {@code message.max.bytes}), and no more than a {@code max.request.size} the user set for the
+     * producer. Where the topic's configuration cannot be read (no such topic yet, no permission), Kafka's default of
+     * 1 MiB, and the log says so.
+     */
+    public static int maxRecordBytes(String bootstrap, String topic, Properties client, long timeoutMs) {
+        int limit;
+        try (Admin admin = Admin.create(admin(bootstrap, timeoutMs, client))) {
+            org.apache.kafka.common.config.ConfigResource resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            org.apache.kafka.clients.admin.Config config = admin.describeConfigs(java.util.List.of(resource)).all()
+                    .get(timeoutMs, TimeUnit.MILLISECONDS).get(resource);
+            limit = Integer.parseInt(config.get("max.message.bytes").value());
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.warn("cannot read max.message.bytes of topic {} at {} ({}): sinks assume Kafka's default of {} bytes", topic,
+                    bootstrap, e.toString(), KAFKA_DEFAULT_MAX_RECORD_BYTES);
+            limit = KAFKA_DEFAULT_MAX_RECORD_BYTES;
+        }
+        String userMax = client.getProperty("max.request.size");
+        if (userMax != null) {
+            limit = Math.min(limit, Integer.parseInt(userMax.trim()));
+        }
+        return limit;
+    }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaClients.class);
+
     /** Admin client settings with short timeouts, with the user's client settings applied last. */
     public static Properties admin(String bootstrap, long timeoutMs, Properties client) {
         Properties props = new Properties();

@@ -9,14 +9,21 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.exegpt.job.config.JobConfig;
+import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.operators.core.RawRecord;
 import dev.exegpt.operators.core.RequestLimits;
+import dev.exegpt.operators.core.ScheduleValidator;
 import dev.exegpt.operators.flink.ExecutorSpec;
+import dev.exegpt.operators.flink.ValidateRequestFunction;
+import dev.exegpt.operators.flink.ValidateScheduleFunction;
+import dev.exegpt.operators.runner.Policies;
+import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
@@ -82,24 +89,56 @@ public final class ExegptJob {
         DataStream<RawRecord> raw = env.fromSource(
                 KafkaIo.requests(config.bootstrap(), topics.requests(), config.groupId(), config.kafkaClient()),
                 WatermarkStrategy.noWatermarks(), "kafka-requests").uid("kafka-requests");
-        DataStream<Schedule> schedules = env.fromSource(
-                KafkaIo.schedules(config.bootstrap(), topics.schedules(), config.groupId() + "-schedules", config.kafkaClient()),
-                WatermarkStrategy.noWatermarks(), "kafka-schedules").uid("kafka-schedules").setParallelism(1);
+        SingleOutputStreamOperator<Schedule> schedules = env.fromSource(
+                        KafkaIo.schedules(config.bootstrap(), topics.schedules(), config.groupId() + "-schedules", config.kafkaClient()),
+                        WatermarkStrategy.noWatermarks(), "kafka-schedules").uid("kafka-schedules").setParallelism(1)
+                .process(new ValidateScheduleFunction(scheduleLimits(settings), settings.schedule().getVersion()))
+                .setParallelism(1).name("validate-schedule").uid("validate-schedule");
         DataStream<InferenceResult> feedback = env.fromSource(
                 KafkaIo.resultsFeedback(config.bootstrap(), topics.results(), config.groupId() + "-feedback", config.kafkaClient()),
                 WatermarkStrategy.noWatermarks(), "kafka-results-feedback").uid("kafka-results-feedback");
         ExegptPipeline.Streams out = ExegptPipeline.build(raw, schedules, feedback, settings, true);
         String prefix = config.groupId() + "-" + topics.results();
+        int resultsMax = sinkLimit(config, topics.results());
+        int deadLetterMax = sinkLimit(config, topics.deadLetter());
+        int auditMax = sinkLimit(config, topics.audit());
         out.results().sinkTo(KafkaIo.sink(config.bootstrap(), topics.results(), InferenceResult.getClassSchema(),
-                        InferenceResult::getRequestId, config.exactlyOnce(), prefix + "-results", config.kafkaClient()))
+                        InferenceResult::getRequestId, config.exactlyOnce(), prefix + "-results", config.kafkaClient(),
+                        resultsMax, KafkaIo.resultFitter()))
                 .name("kafka-results").uid("kafka-results");
-        out.deadLetters().sinkTo(KafkaIo.sink(config.bootstrap(), topics.deadLetter(), DeadLetter.getClassSchema(),
+        out.deadLetters().union(schedules.getSideOutput(ValidateRequestFunction.DEAD_LETTERS))
+                .sinkTo(KafkaIo.sink(config.bootstrap(), topics.deadLetter(), DeadLetter.getClassSchema(),
                         d -> d.getRequestId() == null ? "" : d.getRequestId(), config.exactlyOnce(), prefix + "-deadletter",
-                        config.kafkaClient()))
+                        config.kafkaClient(), deadLetterMax, KafkaIo.deadLetterFitter()))
                 .name("kafka-deadletter").uid("kafka-deadletter");
         out.audit().sinkTo(KafkaIo.sink(config.bootstrap(), topics.audit(), AuditWindow.getClassSchema(),
-                        a -> a.getTask() + "|" + a.getScheduleId(), config.exactlyOnce(), prefix + "-audit", config.kafkaClient()))
+                        a -> a.getTask() + "|" + a.getScheduleId(), config.exactlyOnce(), prefix + "-audit", config.kafkaClient(),
+                        auditMax, null))
                 .name("kafka-audit").uid("kafka-audit");
+    }
+
+    /** The record size limit of a sink's topic, read from the broker when the job is built, and logged. */
+    private static int sinkLimit(JobConfig config, String topic) {
+        int limit = KafkaClients.maxRecordBytes(config.bootstrap(), topic, config.kafkaClient(), 10_000);
+        LOG.info("sink {}: records up to {} bytes (the topic's max.message.bytes); larger answers are cut to fit and flagged",
+                topic, limit);
+        return limit;
+    }
+
+    /**
+     * What a schedule published at run time may ask of this job: its topology (one group, or separate encoder and
+     * decoder groups, as started) and batches no larger than the sequences an engine's state capacity can hold.
+     */
+    static ScheduleValidator.Limits scheduleLimits(PipelineSettings settings) {
+        long perSequence;
+        try {
+            perSequence = Engine.stateBytesFor(ModelConfig.read(Path.of(settings.executor().modelDir())), 1, 1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the model config in " + settings.executor().modelDir(), e);
+        }
+        long maxSequences = settings.executor().kvCacheCapacityBytes() / Math.max(1, perSequence);
+        return new ScheduleValidator.Limits(Policies.splitsEncodeAndDecode(settings.schedule()),
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSequences)));
     }
 
     /** The pipeline's settings: limits from the model's config, the schedule from a file or the manual settings. */

@@ -20,13 +20,20 @@ public final class AvroBinary<T extends SpecificRecord> {
 
     private final SpecificDatumWriter<T> writer;
     private final SpecificDatumReader<T> reader;
+    private final AvroBounds bounds;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(4096);
     private BinaryEncoder encoder;
     private BinaryDecoder decoder;
 
     public AvroBinary(Schema schema) {
+        this(schema, AvroBounds.DEFAULT_MAX_ITEMS_PER_COLLECTION);
+    }
+
+    /** @param maxItemsPerCollection the most items one array or map of a decoded record may declare */
+    public AvroBinary(Schema schema, int maxItemsPerCollection) {
         this.writer = new SpecificDatumWriter<>(schema);
         this.reader = new SpecificDatumReader<>(schema);
+        this.bounds = new AvroBounds(schema, maxItemsPerCollection);
     }
 
     public byte[] encode(T record) {
@@ -41,8 +48,16 @@ public final class AvroBinary<T extends SpecificRecord> {
         return buffer.toByteArray();
     }
 
-    /** Decodes one record; throws {@link IOException} for bytes that are not a record of this schema. */
+    /**
+     * Decodes one record; throws {@link IOException} for bytes that are not a record of this schema. The bytes are
+     * first walked against the schema ({@link AvroBounds}), so a declared length or item count that the bytes cannot
+     * hold is refused before Avro allocates for it.
+     */
     public T decode(byte[] bytes) throws IOException {
+        String outOfBounds = bounds.check(bytes);
+        if (outOfBounds != null) {
+            throw new IOException("not a valid " + reader.getSchema().getName() + ": " + outOfBounds);
+        }
         decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
         T record;
         try {

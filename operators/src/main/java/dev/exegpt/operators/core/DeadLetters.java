@@ -27,6 +27,23 @@ public final class DeadLetters {
                 .setReason(reason)
                 .setErrorClass(error == null ? null : error.getClass().getName())
                 .setFailedEpochMs(nowEpochMs)
+                .setRawKeySizeBytes(raw.key() == null ? null : (long) raw.key().length)
+                .setRawValueSizeBytes(raw.value() == null ? null : (long) raw.value().length)
+                .setRawValueSha256(raw.value() == null ? null : Oversize.sha256(ByteBuffer.wrap(raw.value())))
                 .build();
+    }
+
+    /** {@code b} with the original sizes and the value's hash set where they are not yet (from its untruncated bytes). */
+    static DeadLetter.Builder described(DeadLetter.Builder b) {
+        if (b.getRawKey() != null && b.getRawKeySizeBytes() == null) {
+            b.setRawKeySizeBytes((long) b.getRawKey().remaining());
+        }
+        if (b.getRawValue() != null && b.getRawValueSizeBytes() == null) {
+            b.setRawValueSizeBytes((long) b.getRawValue().remaining());
+        }
+        if (b.getRawValue() != null && b.getRawValueSha256() == null) {
+            b.setRawValueSha256(Oversize.sha256(b.getRawValue()));
+        }
+        return b;
     }
 }

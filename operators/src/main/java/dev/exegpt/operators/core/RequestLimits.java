@@ -19,6 +19,8 @@ public record RequestLimits(Set<String> knownTasks, int vocabSize, int maxPrompt
     public static final long DEFAULT_MAX_SLO_LATENCY_MS = 24L * 3600 * 1000;
     /** Longest request id accepted, characters: ids are keys on every topic. */
     public static final int MAX_REQUEST_ID_CHARS = 256;
+    /** Most characters of client metadata (keys and values) a request may carry: it comes back in the result. */
+    public static final int MAX_METADATA_CHARS = 64 * 1024;
 
     public RequestLimits {
         knownTasks = Set.copyOf(knownTasks);

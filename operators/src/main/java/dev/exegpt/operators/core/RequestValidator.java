@@ -49,7 +49,12 @@ public final class RequestValidator {
         }
     }
 
-    private Verdict check(InferenceRequest r, long arrivedEpochMs, long nowEpochMs) {
+    private Verdict check(InferenceRequest r, long timestampEpochMs, long nowEpochMs) {
+        // A timestamp from the future (a producer's clock ahead of the job's) would make latencies negative and
+        // count them as met: such a request's clock starts when the job saw it, and the skew is reported. A record
+        // without a timestamp (-1) starts then too.
+        long clockSkewMs = Math.max(0, timestampEpochMs - nowEpochMs);
+        long arrivedEpochMs = timestampEpochMs < 0 || clockSkewMs > 0 ? nowEpochMs : timestampEpochMs;
         String id = r.getRequestId();
         if (id == null || id.isBlank()) {
             return reject(STAGE_VALIDATE, "requestId is empty: expected a non-blank id", null, null);
@@ -62,9 +67,22 @@ public final class RequestValidator {
             return reject(STAGE_VALIDATE, "requestId '" + printable(id) + "' has control characters or bytes that are not UTF-8: "
                     + "expected printable UTF-8 text", printable(id), null);
         }
+        if (!hasVisibleCharacter(id)) {
+            return reject(STAGE_VALIDATE, "requestId '" + escaped(id) + "' has no visible character (only spaces, format or "
+                    + "filler characters): expected an id a person can read", escaped(id), null);
+        }
         if (!limits.knownTasks().contains(r.getTask())) {
             return reject(STAGE_VALIDATE, "task '" + r.getTask() + "' is unknown: expected one of "
                     + limits.knownTasks().stream().sorted().toList(), id, null);
+        }
+        long metadataChars = 0;
+        for (Map.Entry<String, String> e : r.getMetadata().entrySet()) {
+            metadataChars += e.getKey().length() + (e.getValue() == null ? 0 : e.getValue().length());
+        }
+        if (metadataChars > RequestLimits.MAX_METADATA_CHARS) {
+            return reject(STAGE_VALIDATE, "metadata has " + r.getMetadata().size() + " entries of " + metadataChars
+                    + " characters in all: expected at most " + RequestLimits.MAX_METADATA_CHARS + " (it travels with the request"
+                    + " and comes back in its result)", id, null);
         }
         int maxNew = r.getMaxNewTokens();
         if (maxNew < 1 || maxNew > limits.maxNewTokensLimit()) {
@@ -76,13 +94,18 @@ public final class RequestValidator {
                     + " ms (or null for the task's SLO)", id, null);
         }
         Long deadline = r.getDeadlineEpochMs();
-        if (deadline != null && deadline <= Math.max(arrivedEpochMs, 0)) {
+        if (deadline != null && deadline <= arrivedEpochMs) {
             return reject(STAGE_VALIDATE, "deadlineEpochMs " + deadline + " is not after the request's arrival at "
                     + arrivedEpochMs + ": expected a future deadline (or null)", id, null);
         }
         String text = r.getPromptText();
-        if (text != null && (r.getPromptTokenIds() == null || r.getPromptTokenIds().isEmpty())
-                && text.indexOf(REPLACEMENT_CHAR) >= 0) {
+        boolean fromText = r.getPromptTokenIds() == null || r.getPromptTokenIds().isEmpty();
+        if (text != null && fromText && text.length() > (long) limits.maxPromptTokens() * MAX_CHARS_PER_TOKEN) {
+            // Too long whatever the tokenizer makes of it: refused before tokenizing megabytes of text.
+            return reject(STAGE_VALIDATE, "promptText has " + text.length() + " characters: at most " + MAX_CHARS_PER_TOKEN
+                    + " per token, that is more than the model's " + limits.maxPromptTokens() + " prompt tokens", id, null);
+        }
+        if (text != null && fromText && text.indexOf(REPLACEMENT_CHAR) >= 0) {
             return reject(STAGE_VALIDATE, "promptText has bytes that are not UTF-8 (decoded as U+FFFD at character "
                     + text.indexOf(REPLACEMENT_CHAR) + "): expected UTF-8 text", id, null);
         }
@@ -95,7 +118,44 @@ public final class RequestValidator {
             return reject(STAGE_VALIDATE, tokenProblem, id, null);
         }
         long appliedSlo = slo != null ? slo : taskSloLatencyMs.getOrDefault(r.getTask(), 0L);
-        return new Verdict.Accepted(new ValidRequest(r, prompt, arrivedEpochMs, appliedSlo, 0));
+        return new Verdict.Accepted(new ValidRequest(r, prompt, arrivedEpochMs, appliedSlo, 0, clockSkewMs));
+    }
+
+    /** Characters a BPE or SentencePiece token spans at most (GPT-2's longest tokens are runs of 64-128 characters). */
+    static final int MAX_CHARS_PER_TOKEN = 256;
+
+    /**
+     * Whether a person could see the id: at least one letter, digit, punctuation or symbol that is not a blank
+     * filler. Spaces, format characters (zero-width space and joiners, bidi marks, the BOM, soft hyphen, tags),
+     * combining marks alone, variation selectors and fillers (Hangul fillers, the braille blank) do not count.
+     */
+    static boolean hasVisibleCharacter(String id) {
+        return id.codePoints().anyMatch(c -> switch (Character.getType(c)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
+                 Character.MODIFIER_LETTER, Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER,
+                 Character.LETTER_NUMBER, Character.OTHER_NUMBER, Character.CONNECTOR_PUNCTUATION,
+                 Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
+                 Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION,
+                 Character.MATH_SYMBOL, Character.CURRENCY_SYMBOL, Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL ->
+                    !BLANK_FILLERS.contains(c);
+            default -> false;
+        });
+    }
+
+    /** Letters and symbols that render as blank space (Unicode's Default_Ignorable fillers and the braille blank). */
+    private static final java.util.Set<Integer> BLANK_FILLERS = java.util.Set.of(0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x17B4, 0x17B5);
+
+    /** The id with every character that is not visible ASCII or a letter escaped, cut to 64 code points. */
+    private static String escaped(String id) {
+        StringBuilder out = new StringBuilder();
+        id.codePoints().limit(64).forEach(c -> {
+            if (c > 0x20 && c < 0x7f || Character.isLetterOrDigit(c)) {
+                out.appendCodePoint(c);
+            } else {
+                out.append(c > 0xFFFF ? String.format("\\U%08x", c) : String.format("\\u%04x", c));
+            }
+        });
+        return out.toString();
     }
 
     /** What Avro (like every Java decoder) makes of bytes that are not UTF-8. */

@@ -37,6 +37,7 @@ public final class Results {
                 .setTtftMs(ttftMs)
                 .setTpotMs(numOutput > 1 ? (endToEndMs - ttftMs) / (numOutput - 1) : 0.0)
                 .setEndToEndMs(endToEndMs)
+                .setClockSkewMs(request.clockSkewMs() > 0 ? request.clockSkewMs() : null)
                 .build();
         return base(request, provenance)
                 .setOutputTokenIds(toList(outputTokenIds))
@@ -65,6 +66,7 @@ public final class Results {
                 .setDecodeMs(0)
                 .setTtftMs(waitedMs)
                 .setEndToEndMs(waitedMs)
+                .setClockSkewMs(request.clockSkewMs() > 0 ? request.clockSkewMs() : null)
                 .build();
         return base(request, provenance)
                 .setFinishReason(finishReason)

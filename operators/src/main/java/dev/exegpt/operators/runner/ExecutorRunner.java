@@ -63,6 +63,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private Schedule schedule;
     private BatchingPolicy policy;
     private volatile Consumer<EngineStep> stepObserver;
+    private int numToEncodeAlone;                                     // after a failed encode step: isolate its requests
 
     public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, String executorId, int attempt) {
         this(engine, tokenizer, schedule, Role.FULL, executorId, attempt);
@@ -132,7 +133,15 @@ public final class ExecutorRunner implements AutoCloseable {
                         newer.getVersion(), newer.getPolicy());
                 return;
             }
-            Policies.forRole(newer, role);     // fail here, on the caller's thread, if the schedule cannot run
+            try {
+                Policies.forRole(newer, role);
+            } catch (RuntimeException e) {
+                // The job validates schedules before they reach an executor; this keeps one that slipped through from
+                // failing the task: the schedule in force stays.
+                LOG.warn("executor {} ({}) ignores schedule {} v{}: {}", executorId, role, newer.getScheduleId(),
+                        newer.getVersion(), e.getMessage());
+                return;
+            }
             pendingSchedule = newer;
         }
     }
@@ -244,6 +253,10 @@ public final class ExecutorRunner implements AutoCloseable {
         if (n == 0) {
             return 0;
         }
+        if (numToEncodeAlone > 0) {
+            numToEncodeAlone--;
+            n = 1;
+        }
         List<InFlight> batch = new ArrayList<>(n);
         while (batch.size() < n && !waiting.isEmpty()) {
             InFlight f = waiting.poll();
@@ -269,7 +282,12 @@ public final class ExecutorRunner implements AutoCloseable {
                     r.request().getIgnoreEos()));
         }
         double start = clock.nowEpochMs();
-        EncodeResult result = engine.encode(requests);
+        EncodeResult result;
+        try {
+            result = engine.encode(requests);
+        } catch (RuntimeException e) {
+            return encodeFailed(batch, e);
+        }
         double end = clock.nowEpochMs();
         admission.observeEncode(end - start);
         Consumer<EngineStep> observer = stepObserver;
@@ -304,6 +322,49 @@ public final class ExecutorRunner implements AutoCloseable {
             handOverActive();
         }
         return finished;
+    }
+
+    /**
+     * An encode step threw. The request it failed on must not take the job down, nor its batch-mates with it: a
+     * failed single request is answered with an error result; a failed batch goes back to the head of the queue and
+     * its requests are encoded one at a time, so the next failure names the request.
+     */
+    private int encodeFailed(List<InFlight> batch, RuntimeException e) {
+        if (batch.size() == 1) {
+            InFlight f = batch.get(0);
+            LOG.warn("executor {}: the engine failed to encode request {}; answered with an error", executorId,
+                    f.request.requestId(), e);
+            answerUnfinished(f, FinishReason.ERROR, "the engine failed on this request: " + e);
+            return 0;
+        }
+        LOG.warn("executor {}: an encode step of {} requests failed ({}); encoding them one at a time", executorId,
+                batch.size(), e.toString());
+        for (int i = batch.size() - 1; i >= 0; i--) {
+            waiting.addFirst(batch.get(i));
+        }
+        numToEncodeAlone = batch.size();
+        numWaitingOnThread = waiting.size();
+        return 0;
+    }
+
+    /**
+     * A decode step threw: its sequences' state cannot be trusted, so each is released and answered with an error
+     * result, and the executor goes on with the next step.
+     */
+    private int decodeFailed(RuntimeException e) {
+        LOG.error("executor {}: a decode step of {} sequences failed; they are answered with an error", executorId,
+                active.size(), e);
+        for (InFlight f : active) {
+            try {
+                engine.release(f.sequence);
+            } catch (RuntimeException releaseFailed) {
+                LOG.warn("executor {}: releasing {} failed", executorId, f.request.requestId(), releaseFailed);
+            }
+            answerUnfinished(f, FinishReason.ERROR, "the engine failed in a decode step of " + active.size()
+                    + " sequences: " + e);
+        }
+        active.clear();
+        return retireFinished(clock.nowEpochMs());
     }
 
     /** ENCODER: every encoded, unfinished sequence leaves as bytes for a decoder group (PAPER.md §5.2). */
@@ -363,7 +424,11 @@ public final class ExecutorRunner implements AutoCloseable {
             }
         }
         double start = clock.nowEpochMs();
-        engine.decode(sequences);
+        try {
+            engine.decode(sequences);
+        } catch (RuntimeException e) {
+            return decodeFailed(e);
+        }
         double end = clock.nowEpochMs();
         admission.observeDecode(end - start, sequences.size());
         Consumer<EngineStep> observer = stepObserver;

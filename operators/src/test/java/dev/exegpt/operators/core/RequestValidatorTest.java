@@ -110,7 +110,7 @@ class RequestValidatorTest {
         }
         byte[] truncated = garbage[3];
         String reason = ((Verdict.Rejected) VALIDATOR.validate(new RawRecord(null, truncated, "t", 1, 2, ARRIVED), ARRIVED)).reason();
-        assertTrue(reason.contains("the bytes end inside the record (truncated?)"), reason);
+        assertTrue(reason.contains("the bytes end inside the record"), reason);
         Verdict tombstone = VALIDATOR.validate(new RawRecord(null, null, "t", 1, 3, ARRIVED), ARRIVED);
         assertEquals("empty record value: expected an Avro InferenceRequest", ((Verdict.Rejected) tombstone).reason());
     }
@@ -125,5 +125,62 @@ class RequestValidatorTest {
                 failing.validate(new RawRecord(null, bytes, "t", 0, 0, ARRIVED), ARRIVED));
         assertTrue(rejected.reason().contains("malformed surrogate"), rejected.reason());
         assertEquals("r1", rejected.requestId());
+    }
+
+    @ParameterizedTest
+    @MethodSource("invisibleIds")
+    void anIdWithNothingVisibleShouldBeRefused(String id) {
+        Verdict.Rejected r = assertInstanceOf(Verdict.Rejected.class, validate(valid().setRequestId(id).build()));
+        assertEquals(RequestValidator.STAGE_VALIDATE, r.stage());
+        assertTrue(r.reason().contains("has no visible character"), r.reason());
+    }
+
+    static Stream<String> invisibleIds() {
+        return Stream.of("\u200b", "\u200b\u200c\u200d", "\ufeff\u2060", "\u00a0\u3000", "\u3164\u3164", "\u2800",
+                "\u00ad\u034f", "\ufe0f", new String(Character.toChars(0xE0041)) + new String(Character.toChars(0xE007F)),
+                "\u202e\u2066");
+    }
+
+    @Test
+    void idsWithVisibleCharactersShouldPass() {
+        for (String id : List.of("r-1", "東京-7", "\u200bx", "🙂", "a b")) {
+            assertInstanceOf(Verdict.Accepted.class, validate(valid().setRequestId(id).build()), id);
+        }
+    }
+
+    @Test
+    void aTimestampFromTheFutureShouldStartTheClockAtTheJobsArrival() {
+        byte[] bytes = new AvroBinary<InferenceRequest>(InferenceRequest.getClassSchema()).encode(valid().build());
+        long now = ARRIVED;
+        ValidRequest skewed = assertInstanceOf(Verdict.Accepted.class, VALIDATOR.validate(
+                new RawRecord(null, bytes, "t", 0, 1, now + 3_600_000), now)).request();
+        assertEquals(now, skewed.arrivedEpochMs(), "measured from the job's arrival");
+        assertEquals(3_600_000, skewed.clockSkewMs());
+        ValidRequest agreed = assertInstanceOf(Verdict.Accepted.class, VALIDATOR.validate(
+                new RawRecord(null, bytes, "t", 0, 1, now - 20), now)).request();
+        assertEquals(now - 20, agreed.arrivedEpochMs());
+        assertEquals(0, agreed.clockSkewMs());
+        ValidRequest none = assertInstanceOf(Verdict.Accepted.class, VALIDATOR.validate(
+                new RawRecord(null, bytes, "t", 0, 1, -1), now)).request();
+        assertEquals(now, none.arrivedEpochMs(), "no timestamp: the job's arrival");
+        // A deadline is checked against the corrected arrival: an hour ahead of the job is in the future.
+        byte[] withDeadline = new AvroBinary<InferenceRequest>(InferenceRequest.getClassSchema())
+                .encode(valid().setDeadlineEpochMs(now + 60_000).build());
+        assertInstanceOf(Verdict.Accepted.class, VALIDATOR.validate(new RawRecord(null, withDeadline, "t", 0, 1, now + 3_600_000), now));
+    }
+
+    @Test
+    void hugeMetadataAndHugeTextShouldBeRefusedBeforeTokenizing() {
+        Verdict.Rejected meta = assertInstanceOf(Verdict.Rejected.class, validate(valid()
+                .setMetadata(Map.of("k", "v".repeat(RequestLimits.MAX_METADATA_CHARS))).build()));
+        assertTrue(meta.reason().contains("metadata has 1 entries of 65537 characters"), meta.reason());
+        PromptTokenizer mustNotRun = text -> {
+            throw new AssertionError("tokenized " + text.length() + " characters");
+        };
+        RequestValidator v = new RequestValidator(LIMITS, mustNotRun, Map.of());
+        byte[] bytes = new AvroBinary<InferenceRequest>(InferenceRequest.getClassSchema())
+                .encode(valid().setPromptText("w ".repeat(5_000_000)).build());
+        Verdict.Rejected text = assertInstanceOf(Verdict.Rejected.class, v.validate(new RawRecord(null, bytes, "t", 0, 1, ARRIVED), ARRIVED));
+        assertTrue(text.reason().contains("promptText has 10000000 characters"), text.reason());
     }
 }

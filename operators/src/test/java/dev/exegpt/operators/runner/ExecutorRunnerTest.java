@@ -281,4 +281,39 @@ class ExecutorRunnerTest {
             assertEquals(FinishReason.MAX_TOKENS, results.get(0).getFinishReason());
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void aRequestTheEngineFailsOnShouldGetAnErrorAndItsBatchMatesTheirTokens(Architecture arch) throws Exception {
+        Engine engine = ENGINES.get(arch);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            requests.add(request(i, 3, now));
+        }
+        // A token id far past the vocabulary reaches the engine only when validation is bypassed; the engine refuses
+        // that one request of the batch (and, had it thrown instead, the runner would encode the batch one at a time).
+        InferenceRequest poison = InferenceRequest.newBuilder().setRequestId("poison").setTask("S").setPromptText("")
+                .setMaxNewTokens(3).setIgnoreEos(true).build();
+        requests.add(3, new ValidRequest(poison, new int[] {5, 1_000_000_000, 6}, now, 60_000, 0));
+        List<InferenceResult> results;
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()),
+                schedule(SchedulePolicy.RRA, 1, 4, 2), "rra-0", 1)) {
+            results = runAll(runner, requests);
+            assertEquals(null, runner.failure(), "the engine thread lives on");
+            List<InferenceResult> after = runAll(runner, List.of(request(20, 2, now)));
+            assertEquals(FinishReason.MAX_TOKENS, after.get(0).getFinishReason(), "and serves the next request");
+        }
+        assertEquals(9, results.size(), "every request answered once");
+        for (InferenceResult r : results) {
+            if (r.getRequestId().equals("poison")) {
+                assertEquals(FinishReason.ERROR, r.getFinishReason());
+                assertTrue(r.getErrorMessage().contains("outside the vocabulary"), r.getErrorMessage());
+            } else {
+                assertEquals(FinishReason.MAX_TOKENS, r.getFinishReason(), r.getRequestId() + ": " + r.getErrorMessage());
+                assertEquals(3, r.getNumOutputTokens());
+            }
+        }
+        assertEquals(0, engine.numSequences(), "every sequence's state is released");
+    }
 }
