@@ -26,7 +26,9 @@ import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.pipeline.BatchJob;
 import dev.exegpt.job.pipeline.ExegptJob;
 import dev.exegpt.job.pipeline.JobOutput;
+import dev.exegpt.job.pipeline.JobFailures;
 import dev.exegpt.job.pipeline.PipelineSettings;
+import dev.exegpt.job.pipeline.RetainedCheckpoints;
 import dev.exegpt.operators.core.Audit;
 import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceResult;
@@ -73,6 +75,15 @@ final class RunCommand implements Callable<Integer> {
                     "prints) instead of the embedded MiniCluster; prints the job id and returns."})
     String jobManager;
 
+    @Option(names = "--state-dir", defaultValue = "target/exegpt-run",
+            description = {"Streaming on the embedded MiniCluster: where the job keeps its checkpoints (<dir>/<group id>/checkpoints),",
+                    "so that the same command started again resumes from the latest one. Default: ${DEFAULT-VALUE}."})
+    Path stateDir;
+
+    @Option(names = "--fresh", description = {"Streaming: start from nothing instead of the latest checkpoint in --state-dir",
+            "(offsets from the consumer group's committed ones; ids seen before are not deduplicated)."})
+    boolean fresh;
+
     private String clusterVersion;
 
     @Option(names = "--jar", description = "With --jobmanager: the shaded job jar to send. Default: the running jar, else job/target/exegpt.jar.")
@@ -111,6 +122,9 @@ final class RunCommand implements Callable<Integer> {
         Configuration flink = ExegptJob.flinkConfiguration(flinkConf);
         if (cluster != null) {
             return submit(cluster, flink, config, pipeline);
+        }
+        if (input == null) {
+            resumeOrStartFresh(flink, config);
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
                 Math.max(1, config.numExecutors()), flink);
@@ -177,6 +191,33 @@ final class RunCommand implements Callable<Integer> {
         return loaded;
     }
 
+    /**
+     * The embedded streaming job keeps its checkpoints in {@code --state-dir} and resumes from the newest completed
+     * one unless {@code --fresh}; says which, and what the restart guarantees.
+     */
+    private void resumeOrStartFresh(Configuration flink, JobConfig config) {
+        Path checkpoints = stateDir.resolve(config.groupId()).resolve("checkpoints").toAbsolutePath();
+        RetainedCheckpoints.Completed latest = fresh ? null : RetainedCheckpoints.latest(checkpoints).orElse(null);
+        RetainedCheckpoints.configure(flink, checkpoints, latest);
+        if (latest != null) {
+            long ageS = (System.currentTimeMillis() - latest.completedAt().toMillis()) / 1000;
+            System.out.printf("resuming from checkpoint %s (completed %d s ago): Kafka offsets, deduplication state, the schedule "
+                    + "in force and the requests in flight come back; results it covered are committed, later ones are produced "
+                    + "again (exactly once for read-committed consumers). --fresh starts from nothing.%n", latest.dir(), ageS);
+        } else if (fresh) {
+            System.out.printf("--fresh: starting without the checkpoints in %s; requests are read from the consumer group's "
+                    + "committed offsets, ids seen before are not deduplicated, and results of a previous run that were not "
+                    + "committed are not produced again.%n", checkpoints);
+        } else {
+            System.out.printf("no checkpoint in %s: starting fresh (requests from the consumer group's committed offsets); "
+                    + "from now on checkpoints are kept there and a restart of this command resumes from the latest.%n",
+                    checkpoints);
+        }
+        if (java.nio.file.Files.isDirectory(checkpoints)) {
+            RetainedCheckpoints.pruneOlderRuns(checkpoints, latest);
+        }
+    }
+
     private int runStreaming(StreamExecutionEnvironment env, JobConfig config, PipelineSettings pipeline) throws Exception {
         try {
             KafkaClients.checkReachable(config.bootstrap(), config.topics().requests(), 5_000, config.kafkaClient());
@@ -188,7 +229,11 @@ final class RunCommand implements Callable<Integer> {
                 config.topics().requests(), config.topics().results(), config.topics().deadLetter(), config.topics().audit(),
                 config.bootstrap());
         config.describe().forEach((k, v) -> System.out.printf("  %s = %s%n", k, v));
-        env.execute("exegpt " + pipeline.schedule().getScheduleId());
+        try {
+            env.execute("exegpt " + pipeline.schedule().getScheduleId());
+        } catch (Exception e) {
+            throw new UserError("the job failed: " + JobFailures.describe(e));
+        }
         return 0;
     }
 

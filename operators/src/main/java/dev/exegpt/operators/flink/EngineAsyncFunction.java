@@ -5,6 +5,12 @@ import java.util.List;
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -27,7 +33,7 @@ import dev.exegpt.schemas.Schedule;
  * reaches Kafka. In-flight requests are part of the checkpoint and are replayed after a recovery; results are keyed
  * by request id and name their attempt. Subclasses say what goes in and out.
  */
-abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
+abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EngineAsyncFunction.class);
@@ -39,6 +45,8 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     protected transient ExecutorRunner runner;
     protected transient ExecutorMetrics metrics;
     private transient java.io.PrintWriter stepLog;
+    private transient int attempt;
+    private transient ListState<Integer> attemptState;
 
     EngineAsyncFunction(ExecutorSpec spec, Schedule initial, Role role) {
         this.spec = spec;
@@ -99,7 +107,28 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     }
 
     private int attempt() {
-        return getRuntimeContext().getTaskInfo().getAttemptNumber() + 1;
+        return attempt;
+    }
+
+    /**
+     * The attempt counts every restart, of the task (Flink's attempt number) and of the whole job from a retained
+     * checkpoint (a new job, whose task attempts start at 0 again): a restored executor runs one attempt past the one
+     * its checkpoint was taken in.
+     */
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        attemptState = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("attempt", Types.INT));
+        int taskAttempt = getRuntimeContext().getTaskInfo().getAttemptNumber() + 1;
+        int restored = 0;
+        for (Integer a : attemptState.get()) {
+            restored = Math.max(restored, a);
+        }
+        attempt = context.isRestored() ? Math.max(restored + 1, taskAttempt) : taskAttempt;
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        attemptState.update(List.of(attempt));
     }
 
     @Override
