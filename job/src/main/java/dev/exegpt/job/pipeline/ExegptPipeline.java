@@ -79,7 +79,7 @@ public final class ExegptPipeline {
                 ? unique.process(new EstimateLengthFunction()).name("estimate-length").uid("estimate-length")
                 : unique.keyBy(ValidRequest::task)
                         .connect(feedback.keyBy(InferenceResult::getTask))
-                        .process(new LearnedEstimateFunction())
+                        .process(new LearnedEstimateFunction(settings.limits()))
                         .name("estimate-length-learned").uid("estimate-length-learned");
         DataStream<DispatchedRequest> dispatched = estimated
                 .connect(schedules.broadcast(DispatchFunction.SCHEDULE_STATE))

@@ -7,6 +7,7 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 import dev.exegpt.operators.core.OutputLengthStats;
+import dev.exegpt.operators.core.RequestLimits;
 import dev.exegpt.operators.core.ValidRequest;
 import dev.exegpt.schemas.FinishReason;
 import dev.exegpt.schemas.InferenceResult;
@@ -20,7 +21,18 @@ import dev.exegpt.schemas.InferenceResult;
 public class LearnedEstimateFunction extends KeyedCoProcessFunction<String, ValidRequest, InferenceResult, ValidRequest> {
 
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LearnedEstimateFunction.class);
+    private final RequestLimits limits;
     private transient ValueState<OutputLengthStats> stats;
+    private transient long numIgnored;
+
+    /**
+     * @param limits what a request of this job may be: a result read back that no request of the job could have
+     *               produced (another producer's record on the results topic) is not learned from
+     */
+    public LearnedEstimateFunction(RequestLimits limits) {
+        this.limits = limits;
+    }
 
     @Override
     public void open(OpenContext context) {
@@ -36,11 +48,31 @@ public class LearnedEstimateFunction extends KeyedCoProcessFunction<String, Vali
 
     @Override
     public void processElement2(InferenceResult result, Context ctx, Collector<ValidRequest> out) throws Exception {
+        if (!couldBeOurs(result)) {
+            if (numIgnored++ % 1000 == 0) {
+                LOG.warn("not learning from a result on the results topic that no request of this job could produce "
+                        + "(task '{}', {} input and {} output tokens); {} such so far", shortened(result.getTask()),
+                        result.getNumInputTokens(), result.getNumOutputTokens(), numIgnored);
+            }
+            return;
+        }
         if (result.getFinishReason() == FinishReason.EOS || result.getFinishReason() == FinishReason.MAX_TOKENS) {
             OutputLengthStats s = current(result.getTask());
             s.observe(result.getNumInputTokens(), result.getNumOutputTokens());
             stats.update(s);
         }
+    }
+
+    /** A known task (so keyed state stays one entry per task) and lengths within the job's limits. */
+    private boolean couldBeOurs(InferenceResult r) {
+        return limits.knownTasks().contains(r.getTask()) && r.getNumInputTokens() >= 1
+                && r.getNumInputTokens() <= limits.maxPromptTokens() && r.getNumOutputTokens() >= 0
+                && r.getNumOutputTokens() <= limits.maxNewTokensLimit();
+    }
+
+    /** A task name cut for a log line. */
+    private static String shortened(String text) {
+        return text == null || text.length() <= 64 ? text : text.substring(0, 64) + "...";
     }
 
     private OutputLengthStats current(String task) throws Exception {
