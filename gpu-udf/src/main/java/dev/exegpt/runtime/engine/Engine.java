@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: one caller thread drives an engine; the engine's own device threads do the work.
  */
-public final class Engine implements AutoCloseable {
+public final class Engine implements StepEngine, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final ModelConfig config;

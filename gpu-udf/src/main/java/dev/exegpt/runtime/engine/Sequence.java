@@ -28,6 +28,22 @@ public final class Sequence {
         this.stateBytes = stateBytes;
     }
 
+    /**
+     * A sequence of an engine other than {@link Engine} (a {@link StepEngine} that computes no state, such as a test's
+     * clocked engine): it holds the request and the tokens that engine {@link #record}s.
+     */
+    public static Sequence detached(GenerationRequest request, int[] prompt) {
+        return new Sequence(null, request, prompt.clone(), null, 0);
+    }
+
+    /** Records a generated token of a {@link #detached} sequence, finishing it as {@link Engine} would. */
+    public void record(int token, int eosTokenId) {
+        if (owner != null) {
+            throw new IllegalStateException("sequence " + requestId() + " belongs to an engine: only it appends tokens");
+        }
+        append(token, eosTokenId);
+    }
+
     public String requestId() { return request.requestId(); }
 
     public GenerationRequest request() { return request; }

@@ -28,7 +28,7 @@ import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimResult;
 import dev.exegpt.scheduler.sim.XSimulator;

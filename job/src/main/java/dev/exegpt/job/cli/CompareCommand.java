@@ -5,7 +5,7 @@ import dev.exegpt.scheduler.search.PaperComparison;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.XSimulator;
 import java.io.PrintWriter;
 import java.util.List;

@@ -21,7 +21,7 @@ import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.schemas.AuditWindow;

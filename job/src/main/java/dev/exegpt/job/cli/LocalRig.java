@@ -34,7 +34,7 @@ import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceRequest;

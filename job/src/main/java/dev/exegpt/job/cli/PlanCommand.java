@@ -9,7 +9,7 @@ import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
 import dev.exegpt.scheduler.sim.SimResult;
 import dev.exegpt.scheduler.workload.ArrivalProcess;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.cost.DeviceSpec;
 import dev.exegpt.scheduler.cost.ProfileTable;
 import dev.exegpt.scheduler.cost.ProfiledCostModel;
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimOptions;

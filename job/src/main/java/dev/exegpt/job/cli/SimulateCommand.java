@@ -2,7 +2,7 @@ package dev.exegpt.job.cli;
 
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
 import dev.exegpt.scheduler.sim.Scenario;

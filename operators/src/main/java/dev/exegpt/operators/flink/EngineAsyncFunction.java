@@ -19,7 +19,7 @@ import dev.exegpt.operators.core.Results;
 import dev.exegpt.operators.core.ValidRequest;
 import dev.exegpt.operators.runner.EngineStepCsv;
 import dev.exegpt.operators.runner.ExecutorRunner;
-import dev.exegpt.operators.runner.Role;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
 import dev.exegpt.schemas.FinishReason;

@@ -12,6 +12,7 @@ import dev.exegpt.runtime.cuda.CudaProbe;
 
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.engine.DeviceLayout;
+import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.schemas.Schedule;
@@ -54,15 +55,7 @@ final class ExecutorEngines {
 
     /** The device group's pipeline: numTpDevices / tpDegree stages of the TP degree, the other devices single. */
     static DeviceLayout layoutOf(Schedule s) {
-        int numDevices = Math.max(1, s.getNumDevices());
-        int tp = Math.max(1, s.getTpDegree());
-        int numTpStages = Math.min(numDevices, Math.max(0, s.getNumTpDevices())) / tp;
-        int numSingle = numDevices - numTpStages * tp;
-        int[] degrees = new int[numTpStages + numSingle];
-        for (int i = 0; i < degrees.length; i++) {
-            degrees[i] = i < numTpStages ? tp : 1;
-        }
-        return DeviceLayout.rra(degrees);
+        return DeviceLayout.rra(Policies.stageDegrees(s));
     }
 
     static String executorId(Schedule s, String side, TaskInfo task) {

@@ -4,7 +4,7 @@ import java.util.List;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 
 import dev.exegpt.operators.runner.Handover;
-import dev.exegpt.operators.runner.Role;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 

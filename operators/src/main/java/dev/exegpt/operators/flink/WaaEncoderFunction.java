@@ -3,7 +3,7 @@ package dev.exegpt.operators.flink;
 import java.util.List;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 
-import dev.exegpt.operators.runner.Role;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.schemas.Schedule;
 
 /**

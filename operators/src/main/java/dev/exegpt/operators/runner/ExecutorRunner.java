@@ -1,6 +1,8 @@
 package dev.exegpt.operators.runner;
 
-import java.util.ArrayDeque;
+import dev.exegpt.scheduler.plan.ExecutorCore;
+import dev.exegpt.scheduler.plan.Role;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -19,9 +21,9 @@ import dev.exegpt.runtime.engine.EncodeResult;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
+import dev.exegpt.runtime.engine.StepEngine;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
 import dev.exegpt.scheduler.policy.BatchingPolicy;
-import dev.exegpt.scheduler.policy.ExecutorView;
 import dev.exegpt.scheduler.policy.StepPlan;
 import dev.exegpt.schemas.FinishReason;
 import dev.exegpt.schemas.InferenceResult;
@@ -43,16 +45,16 @@ public final class ExecutorRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorRunner.class);
     private static final long IDLE_WAIT_MS = 20;
 
-    private final Engine engine;
+    private final StepEngine engine;
+    private final boolean ownThread;
     private final Role role;
     private final BpeTokenizer tokenizer;
     private final String executorId;
     private final int attempt;
-    private final WallClock clock = new WallClock();
+    private final RunnerClock clock;
     private final LinkedBlockingQueue<InFlight> inbox = new LinkedBlockingQueue<>();
-    private final ArrayDeque<InFlight> waiting = new ArrayDeque<>();
-    private final List<InFlight> active = new ArrayList<>();
-    private final List<InFlight> held = new ArrayList<>();       // finished, held until the batch ends (no early termination)
+    private final List<InFlight> arrived = new ArrayList<>();
+    private final ExecutorCore<InFlight> core;                  // queue, active set, held members, step bookkeeping
     private final AtomicInteger numInFlight = new AtomicInteger();
     private volatile int numWaitingOnThread;                        // waiting.size(), published by the engine thread
     private final Thread thread;
@@ -61,7 +63,6 @@ public final class ExecutorRunner implements AutoCloseable {
     private volatile Throwable failure;
     private final Admission admission;
     private Schedule schedule;
-    private BatchingPolicy policy;
     private volatile Consumer<EngineStep> stepObserver;
     private int numToEncodeAlone;                                     // after a failed encode step: isolate its requests
 
@@ -76,17 +77,37 @@ public final class ExecutorRunner implements AutoCloseable {
     /** @param admission whether a request that can no longer meet its deadline is answered before it is encoded */
     public ExecutorRunner(Engine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId, int attempt,
                           Admission.Mode admission) {
+        this(engine, tokenizer, schedule, role, executorId, attempt, admission, new WallClock(), true);
+    }
+
+    /**
+     * A runner without its own thread, for a deterministic driver: the caller submits requests and calls
+     * {@link #runOneStep()}, and {@code clock} (which the engine may move) gives every time. The driver-equality
+     * test runs it beside the event simulator on a clocked engine.
+     */
+    public static ExecutorRunner stepped(StepEngine engine, BpeTokenizer tokenizer, Schedule schedule, Role role,
+                                         String executorId, RunnerClock clock) {
+        return new ExecutorRunner(engine, tokenizer, schedule, role, executorId, 1, Admission.Mode.OFF, clock, false);
+    }
+
+    private ExecutorRunner(StepEngine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId,
+                           int attempt, Admission.Mode admission, RunnerClock clock, boolean ownThread) {
         this.engine = engine;
+        this.clock = clock;
+        this.ownThread = ownThread;
         this.admission = new Admission(admission);
         this.role = role;
         this.tokenizer = tokenizer;
         this.executorId = executorId;
         this.attempt = attempt;
         this.schedule = schedule;
-        this.policy = Policies.forRole(schedule, role);
-        this.thread = new Thread(this::loop, "exegpt-executor-" + executorId);
-        this.thread.setDaemon(true);
-        this.thread.start();
+        this.core = new ExecutorCore<>(Policies.forRole(schedule, role), f -> f.request.numInputTokens(),
+                f -> f.sequence != null && f.sequence.isFinished(), ExecutorCore.HEAD_LENGTHS);
+        this.thread = ownThread ? new Thread(this::loop, "exegpt-executor-" + executorId) : null;
+        if (thread != null) {
+            thread.setDaemon(true);
+            thread.start();
+        }
         LOG.info("executor {} runs schedule {} v{} ({}), admission {}", executorId, schedule.getScheduleId(),
                 schedule.getVersion(), schedule.getPolicy(), admission.text());
     }
@@ -127,13 +148,13 @@ public final class ExecutorRunner implements AutoCloseable {
     public void adopt(Schedule newer) {
         Schedule current = pendingSchedule != null ? pendingSchedule : schedule;
         if (newer.getVersion() > current.getVersion()) {
-            if (Policies.splitsEncodeAndDecode(newer) != (role != Role.FULL)) {
-                LOG.warn("executor {} ({}) ignores schedule {} v{} ({}): switching between one group and separate encoder and "
-                        + "decoder groups needs a restart with the new schedule", executorId, role, newer.getScheduleId(),
-                        newer.getVersion(), newer.getPolicy());
-                return;
-            }
             try {
+                if (Policies.splitsEncodeAndDecode(newer) != (role != Role.FULL)) {
+                    LOG.warn("executor {} ({}) ignores schedule {} v{} ({}): switching between one group and separate encoder "
+                            + "and decoder groups needs a restart with the new schedule", executorId, role, newer.getScheduleId(),
+                            newer.getVersion(), newer.getPolicy());
+                    return;
+                }
                 Policies.forRole(newer, role);
             } catch (RuntimeException e) {
                 // The job validates schedules before they reach an executor; this keeps one that slipped through from
@@ -184,6 +205,9 @@ public final class ExecutorRunner implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        if (thread == null) {
+            return;
+        }
         thread.interrupt();
         try {
             thread.join(10_000);
@@ -195,17 +219,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private void loop() {
         try {
             while (running) {
-                inbox.drainTo(waiting);
-                numWaitingOnThread = waiting.size();
-                switchScheduleIfPending();
-                StepPlan plan = policy.next(view());
-                int completed = switch (plan.kind()) {
-                    case ENCODE -> encode(plan.numToEncode());
-                    case DECODE -> role == Role.DECODER ? admitHandovers() + decode() : encode(plan.numToEncode()) + decode();
-                    case IDLE -> idle();
-                };
-                policy.onStepEnd(plan, completed);
-                numWaitingOnThread = waiting.size();
+                runOneStep();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -216,23 +230,45 @@ public final class ExecutorRunner implements AutoCloseable {
     }
 
     /**
-     * What the policy sees. An encoder group cannot see the decoder group's batch across operators: it takes the
-     * decoder to be on plan (backpressure from the decoder operator's capacity bounds it otherwise).
+     * One step of the executor: take what arrived, adopt a pending schedule, ask the policy, run the step on the
+     * engine, answer what finished. The engine thread's loop; a {@link #stepped} runner's caller calls it directly.
+     *
+     * @return the step that ran (IDLE when there was nothing to do)
      */
-    private ExecutorView view() {
-        int backlog = role == Role.ENCODER ? schedule.getDecodeBatchSize() : 0;
-        int[] head = new int[Math.min(waiting.size(), 2 * Math.max(1, schedule.getEncodeBatchSize()))];
-        Iterator<InFlight> it = waiting.iterator();
-        for (int i = 0; i < head.length; i++) {
-            head[i] = it.next().request.numInputTokens();
-        }
-        return new ExecutorView(waiting.size(), active.size() + held.size(), backlog, clock.nowEpochMs(), head);
+    public StepPlan runOneStep() throws InterruptedException {
+        drainInbox();
+        switchScheduleIfPending();
+        StepPlan plan = core.decide(downstreamBacklog(), clock.nowEpochMs());
+        int completed = switch (plan.kind()) {
+            case ENCODE -> encode(plan.numToEncode());
+            case DECODE -> role == Role.DECODER ? admitHandovers() + decode() : encode(plan.numToEncode()) + decode();
+            case IDLE -> idle();
+        };
+        core.endStep(completed);
+        numWaitingOnThread = core.numWaiting();
+        return plan;
+    }
+
+    private void drainInbox() {
+        inbox.drainTo(arrived);
+        arrived.forEach(core::enqueue);
+        arrived.clear();
+        numWaitingOnThread = core.numWaiting();
+    }
+
+    /**
+     * The decoder backlog an encoder side steers by. An encoder group cannot see the decoder group's batch across
+     * operators: it takes the decoder to be on plan (backpressure from the decoder operator's capacity bounds it
+     * otherwise).
+     */
+    private int downstreamBacklog() {
+        return role == Role.ENCODER ? schedule.getDecodeBatchSize() : 0;
     }
 
     private int idle() throws InterruptedException {
-        InFlight next = inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+        InFlight next = ownThread ? inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS) : inbox.poll();
         if (next != null) {
-            waiting.add(next);
+            core.enqueue(next);
         }
         return 0;
     }
@@ -241,9 +277,9 @@ public final class ExecutorRunner implements AutoCloseable {
         Schedule next = pendingSchedule;
         if (next != null && next != schedule) {
             LOG.info("executor {} adopts schedule {} v{} ({}) with {} active", executorId, next.getScheduleId(),
-                    next.getVersion(), next.getPolicy(), active.size());
+                    next.getVersion(), next.getPolicy(), core.numActive());
             schedule = next;
-            policy = Policies.forRole(next, role);
+            core.adopt(Policies.forRole(next, role));
             pendingSchedule = null;
         }
     }
@@ -258,20 +294,20 @@ public final class ExecutorRunner implements AutoCloseable {
             n = 1;
         }
         List<InFlight> batch = new ArrayList<>(n);
-        while (batch.size() < n && !waiting.isEmpty()) {
-            InFlight f = waiting.poll();
+        while (batch.size() < n && core.numWaiting() > 0) {
+            InFlight f = core.take(1).get(0);
             Long deadline = f.request.request().getDeadlineEpochMs();
             double now = clock.nowEpochMs();
             String refusal;
             if (deadline != null && now >= deadline) {
                 answerUnfinished(f, FinishReason.DEADLINE, "deadline " + deadline + " passed before the request could start");
-            } else if ((refusal = admission.refusal(f.request, now, active.size() + batch.size() + 1)) != null) {
+            } else if ((refusal = admission.refusal(f.request, now, core.numActive() + batch.size() + 1)) != null) {
                 answerUnfinished(f, FinishReason.DEADLINE, refusal);
             } else {
                 batch.add(f);
             }
         }
-        numWaitingOnThread = waiting.size();
+        numWaitingOnThread = core.numWaiting();
         if (batch.isEmpty()) {
             return 0;
         }
@@ -302,6 +338,7 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         int finished = 0;
         Iterator<Sequence> admitted = result.admitted().iterator();
+        List<InFlight> encoded = new ArrayList<>(batch.size());
         for (InFlight f : batch) {
             RuntimeException rejected = result.rejected().get(f.request.requestId());
             if (rejected != null) {
@@ -315,8 +352,9 @@ public final class ExecutorRunner implements AutoCloseable {
             if (f.sequence.numGenerated() > 0) {
                 f.firstTokenEpochMs = end;            // a decoder-only prefill yields the first token
             }
-            active.add(f);
+            encoded.add(f);
         }
+        core.admit(encoded);
         finished += retireFinished(end);
         if (role == Role.ENCODER) {
             handOverActive();
@@ -339,11 +377,9 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         LOG.warn("executor {}: an encode step of {} requests failed ({}); encoding them one at a time", executorId,
                 batch.size(), e.toString());
-        for (int i = batch.size() - 1; i >= 0; i--) {
-            waiting.addFirst(batch.get(i));
-        }
+        core.requeueFirst(batch);
         numToEncodeAlone = batch.size();
-        numWaitingOnThread = waiting.size();
+        numWaitingOnThread = core.numWaiting();
         return 0;
     }
 
@@ -352,24 +388,24 @@ public final class ExecutorRunner implements AutoCloseable {
      * result, and the executor goes on with the next step.
      */
     private int decodeFailed(RuntimeException e) {
+        List<InFlight> failed = core.drainActive();
         LOG.error("executor {}: a decode step of {} sequences failed; they are answered with an error", executorId,
-                active.size(), e);
-        for (InFlight f : active) {
+                failed.size(), e);
+        for (InFlight f : failed) {
             try {
                 engine.release(f.sequence);
             } catch (RuntimeException releaseFailed) {
                 LOG.warn("executor {}: releasing {} failed", executorId, f.request.requestId(), releaseFailed);
             }
-            answerUnfinished(f, FinishReason.ERROR, "the engine failed in a decode step of " + active.size()
+            answerUnfinished(f, FinishReason.ERROR, "the engine failed in a decode step of " + failed.size()
                     + " sequences: " + e);
         }
-        active.clear();
         return retireFinished(clock.nowEpochMs());
     }
 
     /** ENCODER: every encoded, unfinished sequence leaves as bytes for a decoder group (PAPER.md §5.2). */
     private void handOverActive() {
-        for (InFlight f : active) {
+        for (InFlight f : core.drainActive()) {
             byte[] state = engine.exportState(f.sequence);
             engine.release(f.sequence);
             numInFlight.decrementAndGet();
@@ -380,14 +416,13 @@ public final class ExecutorRunner implements AutoCloseable {
                 LOG.warn("executor {}: handing over {} failed", executorId, f.request.requestId(), e);
             }
         }
-        active.clear();
     }
 
     /** DECODER: imports every waiting hand-over into the decode batch ("merged with previously decoded batch data"). */
     private int admitHandovers() {
         numWaitingOnThread = 0;                          // all of them join the batch now
-        while (!waiting.isEmpty()) {
-            InFlight f = waiting.poll();
+        List<InFlight> imported = new ArrayList<>();
+        for (InFlight f : core.takeAll()) {
             Handover h = f.handover;
             try {
                 f.sequence = engine.importState(h.state());
@@ -399,13 +434,15 @@ public final class ExecutorRunner implements AutoCloseable {
             f.encodeEndEpochMs = h.encodeEndEpochMs();
             f.firstTokenEpochMs = h.firstTokenEpochMs();
             f.encodeBatchSize = h.encodeBatchSize();
-            active.add(f);
+            imported.add(f);
         }
+        core.admit(imported);
         return 0;
     }
 
     /** One decode iteration of the active set. */
     private int decode() {
+        List<InFlight> active = core.active();
         if (active.isEmpty()) {
             return 0;
         }
@@ -445,30 +482,23 @@ public final class ExecutorRunner implements AutoCloseable {
         return retireFinished(end);
     }
 
-    /** Answers finished sequences (or holds them until their batch ends, for policies without early termination). */
+    /**
+     * Releases the state of sequences that finished in this step and answers the requests the core retires: at once
+     * with early termination, the whole batch at its end without (static batching). Returns how many finished.
+     */
     private int retireFinished(double now) {
         int finished = 0;
-        for (Iterator<InFlight> it = active.iterator(); it.hasNext(); ) {
-            InFlight f = it.next();
-            if (f.sequence.isFinished()) {
-                it.remove();
+        for (InFlight f : core.active()) {
+            if (f.sequence.isFinished() && !f.released) {
+                f.released = true;
                 f.lastTokenEpochMs = now;
                 engine.release(f.sequence);
                 finished++;
-                if (policy.earlyTermination()) {
-                    answer(f);
-                } else {
-                    held.add(f);
-                }
             }
         }
-        if (!held.isEmpty() && active.isEmpty()) {
-            // The whole static batch is done: its requests leave together, at the end of the batch.
-            for (InFlight f : held) {
-                f.lastTokenEpochMs = now;
-                answer(f);
-            }
-            held.clear();
+        for (InFlight f : core.retire()) {
+            f.lastTokenEpochMs = now;                // a static batch leaves together, at the end of the batch
+            answer(f);
         }
         return finished;
     }
@@ -511,6 +541,7 @@ public final class ExecutorRunner implements AutoCloseable {
         final Consumer<Handover> handedOver;
         final Handover handover;
         Sequence sequence;
+        boolean released;
         double encodeStartEpochMs;
         double encodeEndEpochMs;
         double firstTokenEpochMs = Double.NaN;

@@ -1,29 +1,49 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.plan.PolicyRegistry;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.scheduler.policy.BatchingPolicy;
-import dev.exegpt.scheduler.policy.ContinuousBatching;
-import dev.exegpt.scheduler.policy.RoundRobinAllocation;
-import dev.exegpt.scheduler.policy.StaticBatching;
-import dev.exegpt.scheduler.policy.WorkloadAwareAllocation;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.Schedule;
 
 /**
- * The batching policy an executor runs for a {@link Schedule}: the same classes the XSimulator drives (STYLE.md C9),
- * so that a gap between simulated and measured figures points at the cost model, not at a second copy of the logic.
+ * The batching policy an executor runs for a {@link Schedule}: {@link PolicyRegistry} over
+ * {@link ScheduleCodec#planArgs}, the same reading of a schedule the event simulator makes (STYLE.md C9), so that a
+ * gap between simulated and measured figures points at the cost model, not at a second copy of the logic.
  */
 public final class Policies {
 
     private Policies() {}
 
-    /** The policy of an executor in a role: the schedule's own for FULL, WAA's two sides otherwise. */
+    /** The policy of an executor in a role; a role the schedule does not run is an error. */
     public static BatchingPolicy forRole(Schedule s, Role role) {
-        return switch (role) {
-            case FULL -> forExecutor(s);
-            case ENCODER -> WorkloadAwareAllocation.encoderSide(s.getEncodeBatchSize(), Math.max(1, s.getDecodeBatchSize()),
-                    meanInputTokens(s.getTask()));
-            case DECODER -> WorkloadAwareAllocation.decoderSide();
-        };
+        return PolicyRegistry.policy(ScheduleCodec.planArgs(s, numStages(s), meanInputTokens(s.getTask())), role);
+    }
+
+    /** The role layout a schedule needs: separate encoder and decoder groups for WAA and DISAGGREGATED. */
+    public static boolean splitsEncodeAndDecode(Schedule s) {
+        return PolicyRegistry.splitsEncodeAndDecode(ScheduleCodec.policyOf(s));
+    }
+
+    /**
+     * Pipeline stages of one device group of the schedule: numTpDevices / tpDegree stages of the TP degree, one per
+     * remaining device (the layout {@code ExecutorEngines} builds the engine with).
+     */
+    public static int[] stageDegrees(Schedule s) {
+        int numDevices = Math.max(1, s.getNumDevices());
+        int tp = Math.max(1, s.getTpDegree());
+        int numTpStages = Math.min(numDevices, Math.max(0, s.getNumTpDevices())) / tp;
+        int numSingle = numDevices - numTpStages * tp;
+        int[] degrees = new int[numTpStages + numSingle];
+        for (int i = 0; i < degrees.length; i++) {
+            degrees[i] = i < numTpStages ? tp : 1;
+        }
+        return degrees;
+    }
+
+    static int numStages(Schedule s) {
+        return stageDegrees(s).length;
     }
 
     /** The planned task's mean input length, which sizes WAA's encoder workload (PAPER.md §7). */
@@ -37,24 +57,4 @@ public final class Policies {
 
     /** Mean input length assumed for a schedule whose task has no distribution file. */
     static final double DEFAULT_MEAN_INPUT_TOKENS = 256;
-
-    /** The role layout a schedule needs: separate encoder and decoder groups for WAA and DISAGGREGATED. */
-    public static boolean splitsEncodeAndDecode(Schedule s) {
-        return switch (s.getPolicy()) {
-            case WAA_C, WAA_M, DISAGGREGATED -> true;
-            default -> false;
-        };
-    }
-
-    /** The policy of a single-engine executor (RRA and the baselines that run encode and decode on one group). */
-    public static BatchingPolicy forExecutor(Schedule s) {
-        return switch (s.getPolicy()) {
-            case RRA -> new RoundRobinAllocation(s.getEncodeBatchSize(), Math.max(1, s.getDecodeIterationsPerEncode()));
-            case STATIC -> new StaticBatching(s.getEncodeBatchSize());
-            // Orca's emulation admits one prefill per iteration (PAPER.md §12.5); the decode batch caps the active set.
-            case CONTINUOUS -> new ContinuousBatching(1, Math.max(1, s.getDecodeBatchSize()));
-            default -> throw new IllegalArgumentException("schedule " + s.getScheduleId() + ": policy " + s.getPolicy()
-                    + " needs separate encoder and decoder executors; a single executor runs RRA, STATIC or CONTINUOUS");
-        };
-    }
 }

@@ -1,5 +1,7 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.scheduler.plan.Role;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

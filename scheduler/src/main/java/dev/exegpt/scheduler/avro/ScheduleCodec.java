@@ -3,9 +3,11 @@ package dev.exegpt.scheduler.avro;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
 import dev.exegpt.scheduler.search.Plan;
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
+import dev.exegpt.scheduler.plan.PlanArgs;
+import dev.exegpt.scheduler.plan.PolicyRegistry;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,7 @@ public final class ScheduleCodec {
                 .setModelName(o.modelName()).setHardware(o.hardware()).setTask(o.task())
                 .setEncodeBatchSize(c.encodeBatchSize()).setDecodeBatchSize(e.decodeBatchSize())
                 .setDecodeMicroBatchSize(c.decodeMicroBatchSize())
+                .setDecodeBacklogLimit(PolicyRegistry.splitsEncodeAndDecode(c.policy()) ? e.decodeBacklogLimit() : 0)
                 .setDecodeIterationsPerEncode(c.policy() == Policy.RRA ? c.decodeIterationsPerEncode() : 0)
                 .setTpDegree(c.tpDegree()).setNumTpDevices(c.numTpDevices()).setNumDevices(c.numDevices())
                 .setNumEncoderDevices(e.numEncoderDevices()).setNumDecoderDevices(e.numDecoderDevices())
@@ -55,10 +58,32 @@ public final class ScheduleCodec {
         return s;
     }
 
+    /** The plan policy of a schedule; a schedule without one (the schema's UNKNOWN) is an error that says so. */
+    public static Policy policyOf(Schedule s) {
+        if (s.getPolicy() == null || s.getPolicy() == SchedulePolicy.UNKNOWN) {
+            throw new IllegalArgumentException("schedule %s has no policy".formatted(s.getScheduleId()));
+        }
+        return Policy.valueOf(s.getPolicy().name());
+    }
+
+    /**
+     * What a schedule fixes for its executors' batching policies ({@link PolicyRegistry}): the one reading of a
+     * schedule that the event simulator and the job's executors share.
+     *
+     * @param numStages       pipeline stages of the executor's device group (CONTINUOUS admits one prefill per stage)
+     * @param meanInputTokens the workload's mean input length (WAA sizes encoder batches by tokens)
+     */
+    public static PlanArgs planArgs(Schedule s, int numStages, double meanInputTokens) {
+        Policy policy = policyOf(s);
+        int backlog = s.getDecodeBacklogLimit() > 0 ? s.getDecodeBacklogLimit() : s.getDecodeBatchSize();
+        return new PlanArgs(policy, Math.max(1, s.getEncodeBatchSize()), Math.max(1, s.getDecodeIterationsPerEncode()),
+                Math.max(1, backlog), s.getDecodeBatchSize() > 0 ? s.getDecodeBatchSize() : Integer.MAX_VALUE,
+                Math.max(1, numStages), meanInputTokens);
+    }
+
     /** The control variables of a schedule; WAA and DISAGGREGATED keep their encoder/decoder split. */
     public static Candidate toCandidate(Schedule s) {
-        if (s.getPolicy() == SchedulePolicy.UNKNOWN) throw new IllegalArgumentException("schedule %s has no policy".formatted(s.getScheduleId()));
-        Policy policy = Policy.valueOf(s.getPolicy().name());
+        Policy policy = policyOf(s);
         int encoderDevices = policy.isWaa() || policy == Policy.DISAGGREGATED ? s.getNumEncoderDevices() : 0;
         return new Candidate(policy, s.getNumDevices(), s.getEncodeBatchSize(), Math.max(1, s.getDecodeIterationsPerEncode()),
                 s.getDecodeMicroBatchSize(), s.getTpDegree(), s.getNumTpDevices(), encoderDevices);

@@ -2,9 +2,9 @@ package dev.exegpt.scheduler.drift;
 
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.workload.Workload;

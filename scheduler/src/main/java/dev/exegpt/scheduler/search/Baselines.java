@@ -1,8 +1,8 @@
 package dev.exegpt.scheduler.search;
 
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.XSimulator;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.exegpt.scheduler.search;
 
-import dev.exegpt.scheduler.sim.Candidate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Candidate;
+import dev.exegpt.scheduler.plan.Policy;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

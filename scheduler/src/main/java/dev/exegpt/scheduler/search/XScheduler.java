@@ -4,7 +4,7 @@ import static dev.exegpt.scheduler.Require.require;
 
 import dev.exegpt.scheduler.sim.BatchComposition;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.XSimulator;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,5 +1,7 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.plan.Candidate;
+
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 
@@ -47,13 +49,36 @@ final class BaselineSimulator {
         int mb = Math.max(1, (b + stages - 1) / stages);
         double iterMs = p.decodeIterationMs(b, ctx, mb);
         double latency = encMs + maxOut * iterMs;
-        // Throughput: a batch runs until its longest member is done (forced lengths, no early termination).
-        double batchMs = encMs + expectedMaxOf(b) * iterMs;
+        // Throughput: a batch runs until its longest member is done (no early termination), but its finished members
+        // are not computed (the engine decodes the unfinished ones; they leave together at the end).
+        double batchMs = encMs + expectedDecodeMs(b, ctx, p);
         double seqPerSec = b * 1000.0 / batchMs;
         long mem = Memory.peakBytes(p, sc.model(), true, (double) b * (sc.workload().input().max() + maxOut));
         double busy = x.overInputs(len -> p.deviceBusyMs(Phase.ENCODE, b, len, mb)) + expectedMaxOf(b) * p.deviceBusyMs(Phase.DECODE, b, ctx, mb);
         Estimate e = x().finish(c, latency, seqPerSec, b, 0, 0, encMs, iterMs, mem, busy / (c.numDevices() * batchMs));
         return withBound(e, maxOut);
+    }
+
+    /**
+     * Expected decode time of a static batch of n: iteration k runs while any member is unfinished, with probability
+     * 1 - F(k-1)^n, over the members still unfinished, n (1 - F(k-1)) of them on average, or that over the
+     * probability when the batch is still running.
+     */
+    double expectedDecodeMs(int n, int ctx, Pipeline p) {
+        double[] pmf = outputPmf;
+        int stages = p.stages().size();
+        double cdf = 0, ms = 0;
+        for (int k = 1; k < pmf.length; k++) {
+            double running = 1 - Math.pow(cdf, n);
+            if (running < 1e-12) break;
+            double active = Math.max(1, n * (1 - cdf) / running);
+            int lo = (int) Math.floor(active), hi = (int) Math.ceil(active);
+            double loMs = p.decodeIterationMs(lo, ctx, Math.max(1, (lo + stages - 1) / stages));
+            double hiMs = hi == lo ? loMs : p.decodeIterationMs(hi, ctx, Math.max(1, (hi + stages - 1) / stages));
+            ms += running * (loMs + (active - lo) * (hiMs - loMs));
+            cdf += pmf[k];
+        }
+        return ms;
     }
 
     /** E[max of n output lengths] = sum_k (1 - F(k-1)^n). */

@@ -1,17 +1,20 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.plan.Candidate;
+import dev.exegpt.scheduler.plan.ExecutorCore;
+import dev.exegpt.scheduler.plan.PlanArgs;
+import dev.exegpt.scheduler.plan.PolicyRegistry;
+import dev.exegpt.scheduler.plan.Role;
+import dev.exegpt.schemas.Schedule;
+import java.util.Map;
+
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.policy.BatchingPolicy;
-import dev.exegpt.scheduler.policy.ContinuousBatching;
-import dev.exegpt.scheduler.policy.ExecutorView;
-import dev.exegpt.scheduler.policy.RoundRobinAllocation;
-import dev.exegpt.scheduler.policy.StaticBatching;
 import dev.exegpt.scheduler.policy.StepPlan;
-import dev.exegpt.scheduler.policy.WorkloadAwareAllocation;
 import dev.exegpt.scheduler.workload.ArrivalProcess;
 import dev.exegpt.scheduler.workload.LengthSample;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,38 +38,65 @@ public final class EventSimulator {
         this.x = x;
     }
 
+    /** One executor: the shared mechanism, and what only the simulator tracks (its pipeline, the batch in encode). */
     private static final class Executor {
-        final BatchingPolicy policy;
+        final ExecutorCore<SimRequest> core;
         final Pipeline pipeline;
-        final ArrayDeque<SimRequest> waiting = new ArrayDeque<>();
-        final List<SimRequest> active = new ArrayList<>();
+        final StepCost cost;
         List<SimRequest> encoding = List.of();
-        StepPlan plan;
         boolean busy;
         boolean afterEncode;
 
         Executor(BatchingPolicy policy, Pipeline pipeline) {
-            this.policy = policy;
+            this.core = new ExecutorCore<>(policy, r -> r.numInputTokens, SimRequest::done, HEAD_LENGTHS);
             this.pipeline = pipeline;
+            this.cost = new StepCost(pipeline);
         }
     }
 
     public SimResult run(Candidate c, int numRequests, long seed, ArrivalProcess arrivals) {
-        long startNanos = System.nanoTime();
         Scenario sc = x.scenario();
-        XSimulator.Layout layout = x.layout(c);
-        if (layout == null) throw new IllegalArgumentException("candidate has more pipeline stages than layers: " + c.describe());
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
         double[] at = arrivals.arrivalsMs(numRequests, rng);
-        PriorityQueue<Event> queue = new PriorityQueue<>(Comparator.comparingDouble(Event::atMs)
-                .thenComparingInt(Event::priority).thenComparingLong(Event::seq));
-        long[] seq = {0};
         List<SimRequest> all = new ArrayList<>(numRequests);
         for (int i = 0; i < numRequests; i++) {
             LengthSample s = sc.workload().sample(rng);
-            SimRequest r = new SimRequest(i, s.numInputTokens(), s.numOutputTokens(), at[i]);
-            all.add(r);
-            queue.add(new Event.RequestArrived(at[i], seq[0]++, r));
+            all.add(new SimRequest(i, s.numInputTokens(), s.numOutputTokens(), at[i]));
+        }
+        return simulate(c, all);
+    }
+
+    /** A request the caller gives: its lengths (the output length it will have) and its arrival, ms. */
+    public record GivenRequest(int numInputTokens, int numOutputTokens, double arrivedMs) {}
+
+    /** When a given request's encode started, its first token came and its last token came, ms. */
+    public record RequestTimes(double encodeStartMs, double firstTokenMs, double finishMs) {}
+
+    /** A run over given requests: the summary, and each request's times in the order given. */
+    public record Run(SimResult result, List<RequestTimes> requests) {}
+
+    /** Runs the plan over exactly these requests (the driver-equality test gives the executors the same ones). */
+    public Run run(Candidate c, List<GivenRequest> requests) {
+        List<SimRequest> all = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            GivenRequest g = requests.get(i);
+            all.add(new SimRequest(i, g.numInputTokens(), g.numOutputTokens(), g.arrivedMs()));
+        }
+        SimResult result = simulate(c, all);
+        List<RequestTimes> times = new ArrayList<>(all.size());
+        for (SimRequest r : all) times.add(new RequestTimes(r.encodeStartMs, r.firstTokenMs, r.finishMs));
+        return new Run(result, times);
+    }
+
+    private SimResult simulate(Candidate c, List<SimRequest> all) {
+        long startNanos = System.nanoTime();
+        XSimulator.Layout layout = x.layout(c);
+        if (layout == null) throw new IllegalArgumentException("candidate has more pipeline stages than layers: " + c.describe());
+        PriorityQueue<Event> queue = new PriorityQueue<>(Comparator.comparingDouble(Event::atMs)
+                .thenComparingInt(Event::priority).thenComparingLong(Event::seq));
+        long[] seq = {0};
+        for (SimRequest r : all) {
+            queue.add(new Event.RequestArrived(r.arrivedMs, seq[0]++, r));
         }
         Executor[] ex = executors(c, layout);
         int[] inFlight = {0};
@@ -77,9 +107,9 @@ public final class EventSimulator {
         while ((e = queue.poll()) != null) {
             double now = e.atMs();
             if (e instanceof Event.RequestArrived a) {
-                ex[0].waiting.add(a.request());
+                ex[0].core.enqueue(a.request());
             } else if (e instanceof Event.HandoverArrived h) {
-                ex[1].waiting.addAll(h.requests());
+                h.requests().forEach(ex[1].core::enqueue);
                 inFlight[0] -= h.requests().size();
             } else if (e instanceof Event.StepEnded s) {
                 endStep(ex[s.executor()], now);
@@ -90,17 +120,15 @@ public final class EventSimulator {
                 if (me.busy) continue;
                 // What the decoder holds or will merge at its next iteration; batches still inside the encoder
                 // pipeline are not counted, or a pipelined encoder would be throttled by its own depth.
-                int backlog = ex.length > 1 ? ex[1].active.size() + ex[1].waiting.size() : 0;
-                StepPlan plan = me.policy.next(new ExecutorView(me.waiting.size(), me.active.size(), backlog, now,
-                        head(me.waiting, HEAD_LENGTHS)));
+                int backlog = ex.length > 1 ? ex[1].core.numActive() + ex[1].core.numWaiting() : 0;
+                StepPlan plan = me.core.decide(i == 0 ? backlog : 0, now);
                 if (plan.kind() == StepPlan.Kind.IDLE) continue;
                 double durationMs = startStep(me, plan, now, layout, ex.length > 1 && i == 0, queue, seq, inFlight,
                         busyDeviceMs, decodeBatches);
-                me.plan = plan;
                 me.busy = true;
                 queue.add(new Event.StepEnded(now + durationMs, seq[0]++, i));
                 if (timeline.size() < MAX_TIMELINE_STEPS) {
-                    int size = plan.kind() == StepPlan.Kind.ENCODE ? plan.numToEncode() : me.active.size();
+                    int size = plan.kind() == StepPlan.Kind.ENCODE ? plan.numToEncode() : me.core.numActive();
                     timeline.add(new SimResult.TimelineStep(i, plan.kind().name(), now, now + durationMs, size));
                 }
             }
@@ -108,25 +136,24 @@ public final class EventSimulator {
         return summarise(all, decodeBatches, busyDeviceMs[0], timeline, startNanos);
     }
 
+    /**
+     * The plan's executors as the job runs them: the candidate is read as the schedule it would be published as, and
+     * {@link PolicyRegistry} gives each role its policy, with the arguments the job's executors get for that schedule.
+     */
     private Executor[] executors(Candidate c, XSimulator.Layout layout) {
-        int stages = layout.decoder().stages().size();
-        return switch (c.policy()) {
-            case RRA -> new Executor[] {new Executor(new RoundRobinAllocation(c.encodeBatchSize(), c.decodeIterationsPerEncode()), layout.encoder())};
-            case STATIC -> new Executor[] {new Executor(new StaticBatching(c.encodeBatchSize()), layout.encoder())};
-            case CONTINUOUS -> new Executor[] {new Executor(new ContinuousBatching(stages, Integer.MAX_VALUE), layout.encoder())};
-            case WAA_C, WAA_M, DISAGGREGATED -> {
-                // The decoder's planned batch; when the encoder is the slower side its hand-overs come in bursts of
-                // B_E on top of what is left, so the hold-back threshold is the planned peak, B_D + B_E.
-                Estimate e = x.estimate(c);
-                boolean encoderBound = e.encodeStageMs() > e.decodeIterationMs();
-                int planned = Math.max(1, e.decodeBatchSize() + (encoderBound ? c.encodeBatchSize() : 0));
-                yield new Executor[] {
-                        new Executor(WorkloadAwareAllocation.encoderSide(c.encodeBatchSize(), planned,
-                                x.scenario().workload().meanInputTokens()), layout.encoder()),
-                        new Executor(WorkloadAwareAllocation.decoderSide(), layout.decoder())};
-            }
-        };
+        Schedule schedule = ScheduleCodec.fromEstimate(x.estimate(c), SIMULATED, Double.POSITIVE_INFINITY, Map.of());
+        PlanArgs args = ScheduleCodec.planArgs(schedule, layout.decoder().stages().size(),
+                x.scenario().workload().meanInputTokens());
+        List<Role> roles = PolicyRegistry.roles(c.policy());
+        Executor[] ex = new Executor[roles.size()];
+        for (int i = 0; i < ex.length; i++) {
+            Role role = roles.get(i);
+            ex[i] = new Executor(PolicyRegistry.policy(args, role), role == Role.DECODER ? layout.decoder() : layout.encoder());
+        }
+        return ex;
     }
+
+    private static final ScheduleCodec.Origin SIMULATED = new ScheduleCodec.Origin("simulated", "simulated", "simulated", 0);
 
     private double startStep(Executor me, StepPlan plan, double now, XSimulator.Layout layout, boolean splitEncoder,
                              PriorityQueue<Event> queue, long[] seq, int[] inFlight, double[] busy, List<double[]> batches) {
@@ -134,7 +161,7 @@ public final class EventSimulator {
         Pipeline p = me.pipeline;
         int stages = p.stages().size();
         if (plan.kind() == StepPlan.Kind.ENCODE) {
-            List<SimRequest> batch = take(me.waiting, plan.numToEncode(), now);
+            List<SimRequest> batch = started(me.core.take(plan.numToEncode()), now);
             int b = batch.size();
             busy[0] += overLengths(batch, len -> p.deviceBusyMs(Phase.ENCODE, b, len, Math.max(1, b / stages)));
             if (splitEncoder) {
@@ -147,75 +174,55 @@ public final class EventSimulator {
             }
             me.encoding = batch;
             me.afterEncode = true;
-            return overLengths(batch, len -> p.makespanMs(Phase.ENCODE, b, len, stages));
+            return me.cost.encodeMs(lengths(batch));
         }
-        if (!me.waiting.isEmpty() && layout.split() && me.pipeline == layout.decoder()) {
-            me.active.addAll(me.waiting);   // WAA: merge handed-over requests at the iteration boundary (§5.2)
-            me.waiting.clear();
+        if (layout.split() && me.pipeline == layout.decoder()) {
+            me.core.admit(me.core.takeAll());   // WAA: merge handed-over requests at the iteration boundary (§5.2)
         }
-        List<SimRequest> admitted = take(me.waiting, plan.numToEncode(), now);
-        me.active.addAll(admitted);
-        int n = me.active.size();
+        List<SimRequest> admitted = started(me.core.take(plan.numToEncode()), now);
+        me.core.admit(admitted);
+        // The sequences still generating, as the engine decodes them: a static batch's finished members wait, held,
+        // without being computed.
+        List<SimRequest> members = me.core.active();
+        int n = members.size();
         long ctx = 0;
-        for (SimRequest r : me.active) ctx += r.numInputTokens + r.generated;
+        for (SimRequest r : members) ctx += r.numInputTokens + r.generated;
         int meanCtx = (int) (ctx / Math.max(1, n));
-        int mb = layout.microBatch() > 0 && layout.split() ? layout.microBatch() : Math.max(1, (n + stages - 1) / stages);
+        int mb = layout.microBatch() > 0 && layout.split() ? layout.microBatch() : me.cost.decodeMicroBatch(n);
         batches.add(new double[] {now, n, me.afterEncode ? 1 : 0});
         me.afterEncode = false;
         busy[0] += p.deviceBusyMs(Phase.DECODE, n, meanCtx, mb);
-        if (admitted.isEmpty()) return p.decodeIterationMs(n, meanCtx, mb);
-        int m = (n + mb - 1) / mb;
-        return Math.max(p.passMs(Phase.DECODE, mb, meanCtx) + overLengths(admitted, len -> p.passMs(Phase.ENCODE, 1, len)),
-                m * (p.bottleneckMs(Phase.DECODE, mb, meanCtx) + overLengths(admitted, len -> p.bottleneckMs(Phase.ENCODE, 1, len))));
+        return me.cost.decodeWithPrefillsMs(n, meanCtx, mb, lengths(admitted));
     }
 
     private static void endStep(Executor me, double now) {
         int completed = 0;
-        if (me.plan.kind() == StepPlan.Kind.ENCODE) {
-            me.active.addAll(me.encoding);
+        if (me.core.plan().kind() == StepPlan.Kind.ENCODE) {
+            me.core.admit(me.encoding);
             me.encoding = List.of();
         } else {
-            boolean early = me.policy.earlyTermination();
-            boolean allDone = true;
-            for (SimRequest r : me.active) {
-                if (r.done()) continue;
+            for (SimRequest r : me.core.active()) {
                 r.generated++;
                 if (r.generated == 1) r.firstTokenMs = now;
-                if (r.done() && early) r.finishMs = now;
-                allDone &= r.done();
             }
-            if (early) {
-                int before = me.active.size();
-                me.active.removeIf(SimRequest::done);
-                completed = before - me.active.size();
-            } else if (allDone) {
-                for (SimRequest r : me.active) r.finishMs = now;   // static batching returns the batch together
-                completed = me.active.size();
-                me.active.clear();
-            }
+            List<SimRequest> retired = me.core.retire();
+            for (SimRequest r : retired) r.finishMs = now;   // static batching returns the batch together
+            completed = retired.size();
         }
-        me.policy.onStepEnd(me.plan, completed);
+        me.core.endStep(completed);
         me.busy = false;
     }
 
-    private static int[] head(ArrayDeque<SimRequest> waiting, int max) {
-        int[] out = new int[Math.min(max, waiting.size())];
-        int i = 0;
-        for (SimRequest r : waiting) {
-            if (i == out.length) break;
-            out[i++] = r.numInputTokens;
-        }
+    private static int[] lengths(List<SimRequest> batch) {
+        int[] out = new int[batch.size()];
+        for (int i = 0; i < out.length; i++) out[i] = batch.get(i).numInputTokens;
         return out;
     }
 
-    private static List<SimRequest> take(ArrayDeque<SimRequest> from, int n, double now) {
-        List<SimRequest> out = new ArrayList<>(n);
-        for (int i = 0; i < n && !from.isEmpty(); i++) {
-            SimRequest r = from.poll();
-            r.encodeStartMs = now;
-            out.add(r);
-        }
-        return out;
+    /** Requests whose encode starts now. */
+    private static List<SimRequest> started(List<SimRequest> batch, double now) {
+        for (SimRequest r : batch) r.encodeStartMs = now;
+        return batch;
     }
 
     /**

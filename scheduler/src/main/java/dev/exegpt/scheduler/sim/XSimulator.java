@@ -1,5 +1,9 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.plan.Policy;
+
+import dev.exegpt.scheduler.plan.Candidate;
+
 import dev.exegpt.scheduler.cost.CostModel;
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
@@ -251,22 +255,23 @@ public final class XSimulator {
     }
 
     public Layout layout(Candidate c) {
-        ModelSpec m = sc.model();
-        switch (c.policy()) {
-            case RRA: {
+        return switch (c.policy()) {
+            case RRA -> {
                 Pipeline p = rraPipeline(c);
-                return p == null ? null : new Layout(p, p, 0);
+                yield p == null ? null : new Layout(p, p, 0);
             }
-            case STATIC:
-            case CONTINUOUS: {
+            case STATIC, CONTINUOUS -> {
                 Pipeline p = baselines.fullTpPipeline(c.numDevices());
-                return p == null ? null : new Layout(p, p, 0);
+                yield p == null ? null : new Layout(p, p, 0);
             }
-            case DISAGGREGATED:
-                return baselines.disaggregatedLayout(c);
-            default:
-                break;
-        }
+            case DISAGGREGATED -> baselines.disaggregatedLayout(c);
+            case WAA_C, WAA_M -> waaLayout(c);
+        };
+    }
+
+    /** WAA: the devices split between an encoder and a decoder pipeline (§5.1), TP devices to the decoder first. */
+    private Layout waaLayout(Candidate c) {
+        ModelSpec m = sc.model();
         int n = c.numDevices();
         int be = c.encodeBatchSize();
         int inTokens = meanInputTokens;

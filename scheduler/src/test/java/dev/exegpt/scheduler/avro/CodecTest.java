@@ -13,7 +13,7 @@ import dev.exegpt.scheduler.cost.ProfiledCostModel;
 import dev.exegpt.scheduler.cost.RooflineCostModel;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.sim.XSimulator;

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.ModelSpecs;
-import dev.exegpt.scheduler.sim.Candidate;
+import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.scheduler.workload.Workloads;
 

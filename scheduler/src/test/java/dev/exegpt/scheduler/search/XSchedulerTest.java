@@ -10,7 +10,7 @@ import dev.exegpt.scheduler.cost.Cluster;
 import dev.exegpt.scheduler.cost.ModelSpecs;
 import dev.exegpt.scheduler.cost.RooflineCostModel;
 import dev.exegpt.scheduler.sim.Estimate;
-import dev.exegpt.scheduler.sim.Policy;
+import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.sim.XSimulator;

@@ -1,5 +1,7 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.plan.Candidate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

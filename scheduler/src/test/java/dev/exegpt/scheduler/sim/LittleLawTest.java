@@ -1,5 +1,9 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.plan.Policy;
+
+import dev.exegpt.scheduler.plan.Candidate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

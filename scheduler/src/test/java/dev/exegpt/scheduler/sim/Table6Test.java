@@ -1,5 +1,7 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.plan.Candidate;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.exegpt.scheduler.cost.CostModel;

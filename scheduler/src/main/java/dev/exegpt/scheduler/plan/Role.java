@@ -1,4 +1,4 @@
-package dev.exegpt.operators.runner;
+package dev.exegpt.scheduler.plan;
 
 /**
  * What an executor does with a request (PAPER.md §4-5): FULL runs encode and decode on one device group (RRA and

@@ -1,4 +1,4 @@
-package dev.exegpt.scheduler.sim;
+package dev.exegpt.scheduler.plan;
 
 import static dev.exegpt.scheduler.Require.require;
 

@@ -1,0 +1,62 @@
+package dev.exegpt.scheduler.sim;
+
+import dev.exegpt.scheduler.cost.Phase;
+
+/**
+ * What one step of an executor that encodes and decodes on the same pipeline costs, by the cost model: the event
+ * simulator charges its steps this way, and a clocked engine in tests charges the executor's engine calls this way,
+ * so that the two drivers can be compared step by step.
+ */
+public final class StepCost {
+
+    private final Pipeline pipeline;
+
+    public StepCost(Pipeline pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    public int numStages() {
+        return pipeline.stages().size();
+    }
+
+    /**
+     * An encode step of a batch with these prompt lengths, in one micro-batch per stage: the average over the batch's
+     * own lengths of the makespan at each (the cost is convex in the length, so the cost at the mean would be low).
+     */
+    public double encodeMs(int[] promptLengths) {
+        int b = promptLengths.length;
+        int stages = numStages();
+        double sum = 0;
+        for (int len : promptLengths) sum += pipeline.makespanMs(Phase.ENCODE, b, Math.max(1, len), stages);
+        return sum / Math.max(1, b);
+    }
+
+    /** The micro-batch of a decode iteration of n sequences: one per stage. */
+    public int decodeMicroBatch(int n) {
+        return Math.max(1, (n + numStages() - 1) / numStages());
+    }
+
+    /** One decode iteration of {@code n} sequences attending to {@code meanContextTokens} on average. */
+    public double decodeMs(int n, int meanContextTokens, int microBatch) {
+        return pipeline.decodeIterationMs(n, meanContextTokens, microBatch);
+    }
+
+    /**
+     * A decode iteration that admits the prefills of {@code admittedLengths} (iteration-level batching): each
+     * micro-batch carries its share of the prefills through the pipeline. On one stage this is the decode iteration
+     * plus the prefills one by one.
+     */
+    public double decodeWithPrefillsMs(int n, int meanContextTokens, int microBatch, int[] admittedLengths) {
+        if (admittedLengths.length == 0) return decodeMs(n, meanContextTokens, microBatch);
+        double pass = 0, bottleneck = 0;
+        for (int len : admittedLengths) {
+            pass += pipeline.passMs(Phase.ENCODE, 1, Math.max(1, len));
+            bottleneck += pipeline.bottleneckMs(Phase.ENCODE, 1, Math.max(1, len));
+        }
+        pass /= admittedLengths.length;
+        bottleneck /= admittedLengths.length;
+        int m = (n + microBatch - 1) / microBatch;
+        return Math.max(pipeline.passMs(Phase.DECODE, microBatch, meanContextTokens) + pass,
+                m * (pipeline.bottleneckMs(Phase.DECODE, microBatch, meanContextTokens) + bottleneck));
+    }
+}
