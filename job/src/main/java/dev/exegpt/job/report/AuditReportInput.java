@@ -12,10 +12,11 @@ import dev.exegpt.operators.core.AuditReport;
 import dev.exegpt.schemas.InferenceResult;
 
 /**
- * The HTML report of {@code exegpt audit}: one run per schedule id (the results name the schedule that produced them,
- * not its policy; a bench's rounds of one policy are versions of one schedule, so the run is that policy's, with the
- * bench's figures), and the audit's tables: per task, per schedule version, per hour, and the slowest requests with
- * the stage that spent their time. Every figure names its clock; the verdict's follows {@code arrivals}.
+ * The HTML report of {@code exegpt audit}: one run per schedule id, in order of first arrival (the results name the
+ * schedule that produced them, not its policy; a bench's rounds of one policy are versions of one schedule, so the run
+ * is that policy's, with the bench's figures), and the audit's tables: per task, per schedule version, per hour, and
+ * the slowest requests with the stage that spent their time. Every figure names its clock; the verdict's follows
+ * {@code arrivals}.
  */
 public final class AuditReportInput {
 
@@ -29,6 +30,8 @@ public final class AuditReportInput {
         }
         List<Run> runs = new ArrayList<>();
         bySchedule.forEach((label, rs) -> runs.add(new Run(label, rs)));
+        // In order of first arrival: a bench's policies come in the order (and colours) of its own report.
+        runs.sort(java.util.Comparator.comparingLong(r -> ReportSeries.originEpochMs(r.results())));
         List<Table> tables = List.of(groups("By task", "group", audit.byTask(), arrivals),
                 groups("By schedule version", "group", audit.bySchedule(), arrivals),
                 groups("By hour of completion (UTC)", "group", audit.byHour(), arrivals), slowest(audit.slowest(numSlowest)));

@@ -35,7 +35,7 @@ public record Figure(String id, String header, Function<RunFigures, String> valu
 
     /** Requests within the SLO on {@code clock} per second of the span. */
     public static Figure goodput(SloClock clock) {
-        return new Figure("goodput " + clock.label(), "goodput req/s over span, SLO " + clock.label(),
+        return new Figure("goodput " + clock.label(), "goodput req/s, SLO " + clock.label(),
                 f -> rate(f, f.goodputPerSecond(clock)));
     }
 

@@ -6,15 +6,16 @@ final class ReportPage {
     private ReportPage() {}
 
     static final String CSS = """
-            body { font: 14px/1.4 system-ui, sans-serif; color: #222; background: #fff; margin: 24px; max-width: 1100px; }
+            body { font: 14px/1.4 system-ui, sans-serif; color: #222; background: #fff; margin: 24px; max-width: 1200px; }
             h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 6px; } h3 { font-size: 14px; margin: 14px 0 4px; }
             p { max-width: 80ch; margin: 4px 0; } .meta, .note, figcaption { color: #555; font-size: 12px; }
             p.verdict { font-weight: 600; } th.verdict, td.verdict { font-weight: 700; background: #fff6d6; }
             figure { margin: 8px 0 4px; } figcaption { margin-top: 2px; max-width: 80ch; }
             .scroll { overflow-x: auto; max-width: 100%; }
-            table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
-            th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; white-space: nowrap; }
-            th { background: #f2f2f2; white-space: normal; } td:first-child, th:first-child { text-align: left; }
+            table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; font-size: 12px; }
+            th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: right; white-space: nowrap; }
+            th { background: #f2f2f2; white-space: normal; font-weight: 600; vertical-align: bottom; }
+            td:first-child, th:first-child { text-align: left; } td:first-child { white-space: normal; min-width: 9em; }
             ul.legend { list-style: none; padding: 0; margin: 4px 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 12px; }
             .swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
             .swatch.dashed { border-top-style: dashed; }
@@ -51,7 +52,8 @@ final class ReportPage {
     /**
      * Counts, per chart, the marks the browser laid out with a size (a rectangle in both directions, a line in
      * either), notes where the chart is on the page, and writes the page's laid-out width into the body's
-     * {@code data-page-width}. Inside CDATA in the page, so '&amp;' needs no escape.
+     * {@code data-page-width} and the number of tables too wide for the page (scrolled sideways) into
+     * {@code data-tables-clipped}. Inside CDATA in the page, so '&amp;' needs no escape.
      */
     static final String SCRIPT = """
             (function () {
@@ -71,5 +73,8 @@ final class ReportPage {
               });
               document.body.setAttribute('data-charts-drawn', drawn + '/' + charts.length);
               document.body.setAttribute('data-page-width', String(document.documentElement.scrollWidth));
+              var clipped = 0;
+              document.querySelectorAll('.scroll').forEach(function (d) { if (d.scrollWidth > d.clientWidth + 1) { clipped++; } });
+              document.body.setAttribute('data-tables-clipped', String(clipped));
             })();""";
 }

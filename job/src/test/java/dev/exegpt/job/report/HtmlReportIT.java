@@ -90,15 +90,9 @@ class HtmlReportIT {
         Page benchPage = open(chromium, "bench", bench, 3_600);
         Page auditPage = open(chromium, "audit", audit, 4_400);
 
-        Map<String, Integer> charts = new LinkedHashMap<>();
-        charts.put("cdf", 3);
-        charts.put("attainment", 3);
-        charts.put("batch", 6);
-        for (int i = 0; i < runs.size(); i++) {
-            charts.put("timeline-" + i, blocks(runs.get(i).results()));
-        }
-        assertChartsDrew(benchPage, charts);
-        assertChartsDrew(auditPage, charts);
+        assertChartsDrew(benchPage, marks(bench));
+        assertChartsDrew(auditPage, marks(audit));
+        assertEquals(3, audit.runs().size(), "the audit has a run per schedule id, as the bench per policy");
 
         Map<String, String> seen = new LinkedHashMap<>();   // run key + quantity -> the cell that showed it first
         int withinBench = assertTablesAgree(benchPage, seen);
@@ -294,6 +288,8 @@ class HtmlReportIT {
         assertTrue(width.find(), page.name + ": the page's script wrote its width");
         assertTrue(Integer.parseInt(width.group(1)) <= WIDTH, page.name + ": the page is " + width.group(1)
                 + " px wide in a window of " + WIDTH);
+        assertTrue(page.dom.contains("data-tables-clipped=\"0\""), page.name + ": a table is wider than the page at "
+                + WIDTH + " px (the script's count of tables scrolled sideways is not 0)");
     }
 
     private static int count(String s, String part) {
@@ -309,6 +305,18 @@ class HtmlReportIT {
         Matcher a = ATTR.matcher(tag);
         while (a.find()) {
             out.put(a.group(1), a.group(2));
+        }
+        return out;
+    }
+
+    /** The marks each chart of a report of runs that all have results draws: a line per run (two on the batch chart), and the timelines' blocks. */
+    private static Map<String, Integer> marks(ReportInput input) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        out.put("cdf", input.runs().size());
+        out.put("attainment", input.runs().size());
+        out.put("batch", 2 * input.runs().size());
+        for (int i = 0; i < input.runs().size(); i++) {
+            out.put("timeline-" + i, blocks(input.runs().get(i).results()));
         }
         return out;
     }
