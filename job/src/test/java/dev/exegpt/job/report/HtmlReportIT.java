@@ -2,24 +2,17 @@ package dev.exegpt.job.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.awt.image.BufferedImage;
-import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.exegpt.job.report.ReportInput.Run;
@@ -40,7 +33,6 @@ class HtmlReportIT {
 
     private static final int WIDTH = 1280;
     private static final int HEIGHT = 2800;
-    private static final long BROWSER_TIMEOUT_S = 90;
     private static final int MAX_HEADING_CHARS = 60;
     private static final Pattern SVG = Pattern.compile("<svg\\b[^>]*>");
     private static final Pattern ATTR = Pattern.compile("([\\w-]+)=\"([^\"]*)\"");
@@ -48,7 +40,7 @@ class HtmlReportIT {
 
     @Test
     void everyChartShouldDrawInHeadlessChromium() throws Exception {
-        Path chromium = chromium();
+        Path chromium = HeadlessChromium.chromium();
         List<InferenceResult> rra = ReportFixtures.run("rra", 2, 4, 80, 1_200, 1);
         List<InferenceResult> stat = ReportFixtures.run("static", 1, 8, 80, 1_200, 2);
         ReportInput input = new ReportInput("HtmlReportIT", List.of(new Run("RRA B_E=4, 2 groups", rra),
@@ -67,7 +59,7 @@ class HtmlReportIT {
 
     @Test
     void aBenchAndAnAuditOfTheSameResultsShouldTellOneStory() throws Exception {
-        Path chromium = chromium();
+        Path chromium = HeadlessChromium.chromium();
         // Three policies, two bulk rounds each, interleaved: from arrival most requests wait past the 400 ms SLO, from
         // encode start all are served within it (the issue's bench.html, where the two tables disagreed unlabelled).
         Map<String, Integer> schedules = new LinkedHashMap<>();
@@ -121,8 +113,8 @@ class HtmlReportIT {
         Path png = dir.resolve(name + ".png");
         Files.deleteIfExists(png);
         String window = "--window-size=" + WIDTH + "," + height;      // the same layout for both
-        browser(chromium, dir, "--screenshot=" + png, window, html.toUri().toString());
-        String dom = browser(chromium, dir, "--dump-dom", window, html.toUri().toString());
+        HeadlessChromium.browser(chromium, dir, "--screenshot=" + png, window, html.toUri().toString());
+        String dom = HeadlessChromium.browser(chromium, dir, "--dump-dom", window, html.toUri().toString());
         Files.writeString(dir.resolve(name + ".dom.html"), dom);
         BufferedImage image = ImageIO.read(png.toFile());
         assertTrue(image != null && image.getWidth() == WIDTH, "a screenshot of the asked width: " + png);
@@ -355,62 +347,5 @@ class HtmlReportIT {
             }
         }
         return n;
-    }
-
-    /** Runs headless Chromium with its own profile dir and a time limit; returns its standard output. */
-    private static String browser(Path chromium, Path dir, String... args) throws IOException, InterruptedException {
-        Path profile = Files.createTempDirectory(dir, "chromium-profile-");
-        List<String> command = new ArrayList<>(List.of(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-                "--hide-scrollbars", "--force-device-scale-factor=1", "--no-first-run", "--user-data-dir=" + profile));
-        command.addAll(List.of(args));
-        Path stdout = dir.resolve("chromium.out");
-        Path stderr = dir.resolve("chromium.err");
-        Process p = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-        try {
-            if (!p.waitFor(BROWSER_TIMEOUT_S, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                fail("chromium did not finish in " + BROWSER_TIMEOUT_S + " s: " + command);
-            }
-            assertEquals(0, p.exitValue(), "chromium failed: " + command + "\n" + Files.readString(stderr));
-            return Files.readString(stdout, StandardCharsets.UTF_8);
-        } finally {
-            deleteTree(profile);
-        }
-    }
-
-    /** Best effort: a helper process of Chromium's still writing there leaves the folder to target/'s next clean. */
-    private static void deleteTree(Path dir) {
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | java.io.UncheckedIOException e) {
-            System.err.printf("HtmlReportIT: could not remove %s: %s%n", dir, e);
-        }
-    }
-
-    /** Chromium on the PATH (or $CHROMIUM); a failure on CI, else a skip that says how to install it. */
-    private static Path chromium() {
-        Optional<Path> found = Optional.ofNullable(System.getenv("CHROMIUM")).map(Path::of).filter(Files::isExecutable)
-                .or(() -> onPath("chromium")).or(() -> onPath("chromium-browser"));
-        if (found.isEmpty()) {
-            String message = "no chromium on the PATH (nor $CHROMIUM): install it with bin/setup-chromium";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail(message + " (CI=true, so this is a failure, not a skip)");
-            }
-            Assumptions.assumeTrue(false, message);
-        }
-        return found.get();
-    }
-
-    private static Optional<Path> onPath(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-            if (Files.isExecutable(p) && !Files.isDirectory(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
     }
 }
