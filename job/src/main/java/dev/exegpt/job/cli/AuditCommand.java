@@ -22,17 +22,20 @@ import picocli.CommandLine.Option;
 import dev.exegpt.job.cli.CliErrors.UserError;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.job.report.Arrivals;
 import dev.exegpt.job.report.AuditReportInput;
 import dev.exegpt.job.report.HtmlReport;
+import dev.exegpt.job.report.ReportInput;
+import dev.exegpt.job.report.RunFigures;
 import dev.exegpt.operators.core.AuditReport;
 import dev.exegpt.operators.core.AvroBinary;
-import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.InferenceResult;
 
 /** {@code exegpt audit}: the SLO audit of results from a results file or the results topic. */
 @Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"SLO audit of results: attainment and latency per task, per schedule version and per hour, and the",
-                "slowest requests with the stage that spent their time (queue, encode, decode); --html adds the charts."})
+                "slowest requests with the stage that spent their time (queue, encode, decode); every latency names its",
+                "clock (from arrival, from encode start) and --arrival picks the verdict's; --html adds the charts."})
 final class AuditCommand implements Callable<Integer> {
 
     @Mixin KafkaClientOptions kafkaClient;
@@ -57,6 +60,12 @@ final class AuditCommand implements Callable<Integer> {
     @Option(names = "--slowest", defaultValue = "10", description = "How many of the slowest requests to list. Default: ${DEFAULT-VALUE}.")
     int numSlowest;
 
+    @Option(names = "--arrival", defaultValue = "open", paramLabel = "open|bulk",
+            description = {"How the requests arrived, which makes one clock's SLO attainment the verdict: open (as they came,",
+                    "Poisson or live traffic: from arrival) or bulk (all of a round at once, as 'exegpt bench --arrival bulk'",
+                    "sends them: from encode start, the paper's clock). Both clocks are shown. Default: ${DEFAULT-VALUE}."})
+    String arrival;
+
     @Option(names = "--html", paramLabel = "FILE", description = {"Also write the audit as one self-contained HTML page:",
             "latency CDF, SLO attainment and batch sizes over time and the execution timeline, per schedule version."})
     Path html;
@@ -70,6 +79,11 @@ final class AuditCommand implements Callable<Integer> {
             throw new UserError("--html " + html + ": is a directory; expected the report's file name, e.g. audit.html",
                     CliErrors.EXIT_USAGE);
         }
+        Arrivals arrivals = switch (arrival) {
+            case "open" -> Arrivals.OPEN;
+            case "bulk" -> Arrivals.BULK;
+            default -> throw new UserError("--arrival " + arrival + ": expected open or bulk", CliErrors.EXIT_USAGE);
+        };
         List<InferenceResult> results = source.input != null ? readFile(source.input) : readTopic();
         PrintStream out = System.out;
         if (results.isEmpty()) {
@@ -77,34 +91,28 @@ final class AuditCommand implements Callable<Integer> {
             return 0;
         }
         AuditReport report = new AuditReport(results);
-        AuditSummary.print(out, report.overall());
-        table(out, "task", report.byTask());
-        table(out, "schedule", report.bySchedule());
-        table(out, "hour (UTC)", report.byHour());
-        out.printf("%nslowest %d requests:%n%-28s %-14s %10s %-7s %9s %9s %9s %7s%n", Math.min(numSlowest, results.size()),
-                "request", "task", "e2e ms", "stage", "queue", "encode", "decode", "tokens");
+        AuditSummary.print(out, RunFigures.of(results), arrivals);
+        table(out, "by task", report.byTask(), arrivals);
+        table(out, "by schedule", report.bySchedule(), arrivals);
+        table(out, "by hour (UTC)", report.byHour(), arrivals);
+        out.printf("%nslowest %d requests:%n%-28s %-14s %15s %-7s %9s %9s %9s %7s%n", Math.min(numSlowest, results.size()),
+                "request", "task", "ms from arrival", "stage", "queue", "encode", "decode", "tokens");
         for (AuditReport.Slow s : report.slowest(numSlowest)) {
-            out.printf("%-28s %-14s %10.0f %-7s %9.0f %9.0f %9.0f %7d%n", s.requestId(), s.task(), s.endToEndMs(),
+            out.printf("%-28s %-14s %15.0f %-7s %9.0f %9.0f %9.0f %7d%n", s.requestId(), s.task(), s.endToEndMs(),
                     s.dominantStage(), s.queueMs(), s.encodeMs(), s.decodeMs(), s.numOutputTokens());
         }
         if (html != null) {
             String from = source.input != null ? source.input.toString() : topic + " on " + source.bootstrap;
-            HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest));
+            HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest, arrivals));
             out.printf("%nreport: %s%n", html.toAbsolutePath());
         }
         return 0;
     }
 
-    private static void table(PrintStream out, String what, List<AuditReport.Group> groups) {
-        out.printf("%n%-36s %8s %11s %9s %9s %11s %12s%n", "by " + what, "requests", "attainment", "p50 ms", "p99 ms",
-                "tokens/s", "est. err");
-        for (AuditReport.Group g : groups) {
-            AuditWindow w = g.audit();
-            out.printf("%-36s %8d %11s %9.0f %9.0f %11.1f %12s%n", g.label(), w.getNumRequests(),
-                    w.getAttainment() == null ? "-" : String.format("%.1f%%", 100 * w.getAttainment()), w.getEndToEndP50Ms(),
-                    w.getEndToEndP99Ms(), w.getOutputTokensPerSecond(),
-                    w.getEstimatorMeanAbsErrorTokens() == null ? "-" : String.format("%.1f tok", w.getEstimatorMeanAbsErrorTokens()));
-        }
+    private static void table(PrintStream out, String what, List<AuditReport.Group> groups, Arrivals arrivals) {
+        ReportInput.Table t = AuditReportInput.groups(what, what, groups, arrivals);
+        out.println();
+        BenchOutput.printTable(out, t.header(), t.cells());
     }
 
     private static List<InferenceResult> readFile(Path file) throws IOException {

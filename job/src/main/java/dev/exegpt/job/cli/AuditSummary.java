@@ -2,26 +2,58 @@ package dev.exegpt.job.cli;
 
 import java.io.PrintStream;
 
+import dev.exegpt.job.report.Arrivals;
+import dev.exegpt.job.report.RunFigures;
+import dev.exegpt.job.report.SloClock;
 import dev.exegpt.schemas.AuditWindow;
 
-/** The audit of a run as a few lines a person reads at the end of {@code run --input} or {@code demo}. */
+/**
+ * The audit of a run as a few lines a person reads at the end of {@code run --input}, {@code demo} or {@code audit};
+ * every latency and attainment names its clock, and the verdict's is marked.
+ */
 final class AuditSummary {
 
     private AuditSummary() {}
 
+    /** The figures of a run ({@link RunFigures}, as the report and the bench show them), the verdict per {@code arrivals}. */
+    static void print(PrintStream out, RunFigures f, Arrivals arrivals) {
+        AuditWindow w = f.pooled();
+        out.printf("audit: %,d requests in a span of %.1f s (%d part(s)): %.2f requests/s, %.1f output tokens/s%n", f.numRequests(),
+                f.spanMs() / 1000.0, f.numSpans(), f.requestsPerSecond(), f.outputTokensPerSecond());
+        SloClock verdict = arrivals.verdict();
+        for (SloClock clock : verdict == SloClock.ARRIVAL ? new SloClock[] {SloClock.ARRIVAL, SloClock.ENCODE_START}
+                : new SloClock[] {SloClock.ENCODE_START, SloClock.ARRIVAL}) {
+            RunFigures.Slo s = f.on(clock);
+            out.printf("  %s: latency p50 %.0f ms, p90 %.0f ms, p99 %.0f ms", clock.label(), s.p50Ms(), s.p90Ms(), s.p99Ms());
+            if (s.attainment() != null) {
+                out.printf("; SLO attainment %.1f%% (%,d of %,d), goodput %.2f requests/s%s", 100 * s.attainment(), s.numMet(),
+                        s.numWithSlo(), f.goodputPerSecond(clock), clock == verdict ? " <- verdict" : "");
+            }
+            out.println();
+        }
+        out.printf("  verdict %s: %s%n", verdict.label(), arrivals.why());
+        out.printf("  TTFT from arrival p50 %.0f ms, p99 %.0f ms; TPOT p50 %.1f ms, p99 %.1f ms%n", w.getTtftP50Ms(), w.getTtftP99Ms(),
+                w.getTpotP50Ms(), w.getTpotP99Ms());
+        if (w.getBoundLengthLatencyMs() != null) {
+            out.printf("  worst latency from arrival of a bound-length request (SLA-b): %.0f ms%n", w.getBoundLengthLatencyMs());
+        }
+        out.printf("  mean batch: encode %.1f, decode %.1f%n", w.getMeanEncodeBatchSize(), w.getMeanDecodeBatchSize());
+    }
+
+    /** The job's own audit window (from arrival, its {@code sloMet} verdict). */
     static void print(PrintStream out, AuditWindow w) {
         out.printf("audit: %,d requests in %.1f s: %.2f requests/s, %.1f output tokens/s%n", w.getNumRequests(),
                 (w.getWindowEndEpochMs() - w.getWindowStartEpochMs()) / 1000.0, w.getRequestsPerSecond(), w.getOutputTokensPerSecond());
-        out.printf("  end-to-end latency p50 %.0f ms, p90 %.0f ms, p99 %.0f ms (from each request's arrival)%n",
+        out.printf("  latency from arrival p50 %.0f ms, p90 %.0f ms, p99 %.0f ms%n",
                 w.getEndToEndP50Ms(), w.getEndToEndP90Ms(), w.getEndToEndP99Ms());
-        out.printf("  TTFT p50 %.0f ms, p99 %.0f ms; TPOT p50 %.1f ms, p99 %.1f ms%n", w.getTtftP50Ms(), w.getTtftP99Ms(),
+        out.printf("  TTFT from arrival p50 %.0f ms, p99 %.0f ms; TPOT p50 %.1f ms, p99 %.1f ms%n", w.getTtftP50Ms(), w.getTtftP99Ms(),
                 w.getTpotP50Ms(), w.getTpotP99Ms());
         if (w.getAttainment() != null) {
-            out.printf("  SLO attainment (SLA-a): %.1f%% (%,d of %,d); goodput %.2f requests/s%n", 100 * w.getAttainment(),
+            out.printf("  SLO attainment (SLA-a) from arrival: %.1f%% (%,d of %,d); goodput %.2f requests/s%n", 100 * w.getAttainment(),
                     w.getNumSloMet(), w.getNumWithSlo(), w.getGoodputRequestsPerSecond());
         }
         if (w.getBoundLengthLatencyMs() != null) {
-            out.printf("  worst latency of a bound-length request (SLA-b): %.0f ms%n", w.getBoundLengthLatencyMs());
+            out.printf("  worst latency from arrival of a bound-length request (SLA-b): %.0f ms%n", w.getBoundLengthLatencyMs());
         }
         out.printf("  mean batch: encode %.1f, decode %.1f; schedule %s v%d%n", w.getMeanEncodeBatchSize(),
                 w.getMeanDecodeBatchSize(), w.getScheduleId(), w.getScheduleVersion());

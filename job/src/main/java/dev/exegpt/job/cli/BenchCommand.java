@@ -19,6 +19,8 @@ import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.RequestSender;
 import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.job.report.Arrivals;
+import dev.exegpt.job.report.SloClock;
 import dev.exegpt.operators.runner.EngineStep;
 import dev.exegpt.operators.runner.EngineStepCsv;
 import dev.exegpt.scheduler.avro.ProfileCodec;
@@ -170,6 +172,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         List<Arm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate);
         double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
+        SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
         out.printf("  SLO %d ms; %d requests of task %s per policy and round, %s; %d rounds%n", slo, n, workload.name(),
                 bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
 
@@ -214,15 +217,15 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                         List<InferenceResult> results = runRound(job, a, round, drawn, "bench-" + stamp + "-r" + round + "-" + a.name + "-",
                                 workload.name());
                         a.rounds.add(results);
-                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), slo, bulk);
-                        out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms, attainment %.0f%% (%.0f s; switch %.1f s)%n", round,
-                                a.name, f.pooled().getRequestsPerSecond(), f.pooled().getEndToEndP99Ms(), 100 * f.attainment(),
-                                (System.nanoTime() - t0) / 1e9, switchS);
+                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), verdict);
+                        out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s; switch %.1f s)%n",
+                                round, a.name, f.figures().requestsPerSecond(), f.figures().fromArrival().p99Ms(), 100 * f.attainment(),
+                                verdict.label(), (System.nanoTime() - t0) / 1e9, switchS);
                     }
                 }
             }
         }
-        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), slo, bulk);
+        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), verdict);
         BenchOutput report = new BenchOutput(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
         out.println();
         report.print(out);
@@ -290,6 +293,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         Estimate continuous = xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0));
         double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
+        SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
         EventSimulator events = new EventSimulator(xsim);
         ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:1", workload.name(),
                 System.currentTimeMillis());

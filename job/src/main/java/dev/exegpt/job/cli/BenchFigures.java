@@ -4,72 +4,65 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.exegpt.job.report.RunFigures;
+import dev.exegpt.job.report.SloClock;
 import dev.exegpt.operators.core.Audit;
 import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.InferenceResult;
 
 /**
  * What {@code exegpt bench} measured for one policy over its rounds. The user-facing figures (requests/s, tokens/s,
- * percentiles, attainment, goodput) pool every round's results over the summed round spans (first arrival to last
- * completion of a round); the figures set beside the simulators are the per-round values summarised as the event
- * simulator summarises its run, median over the rounds. SLO attainment is counted on one of two clocks: end to end
- * (from arrival, the job's own verdict, for open-loop arrivals) or service (from the request's encode start, the
+ * percentiles, attainment, goodput) are the policy's {@link RunFigures}, the same ones the report and {@code exegpt audit}
+ * show for these results: every round pooled, over the span of the rounds (each round is a version of the policy's
+ * schedule; first arrival to last completion of each). The figures set beside the simulators are the per-round values
+ * summarised as the event simulator summarises its run, median over the rounds. The verdict's SLO attainment is
+ * counted on one of two clocks: from arrival (the job's own verdict, for open-loop arrivals) or from encode start (the
  * paper's clock, for bulk arrivals, where the wait in the queue only measures the size of the bulk).
  *
- * @param pooled               the audit of all rounds' results over the summed spans
- * @param spanMs               the summed spans, ms
+ * @param figures              the policy's figures, every round pooled
+ * @param clock                the clock of the verdict (and of goodput)
  * @param numRequests          requests sent (every round)
  * @param throughput10to90     requests/s between the 10th and 90th percentile completions, as EventSimulator counts them
  * @param completionsPerSecond requests/s from a round's first arrival to its last completion, median of the rounds (as
  *                             {@code SimResult#completionsPerSecond})
- * @param p99EndToEndMs        p99 end-to-end latency (from arrival, nearest rank over one round's requests)
- * @param boundLengthServiceMs worst service latency (from the request's encode start) among requests with at least the
- *                             task's bound output length minus 2 tokens; NaN when no round had one
- * @param serviceClock         whether attainment is counted from encode start (else end to end)
- * @param numSloMet            requests within the SLO on that clock
+ * @param p99EndToEndMs        p99 latency from arrival (nearest rank over one round's requests), median of the rounds
+ * @param boundLengthServiceMs worst latency from encode start among requests with at least the task's bound output
+ *                             length minus 2 tokens; NaN when no round had one
  */
-record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double throughput10to90, double completionsPerSecond,
-                    double p99EndToEndMs,
-                    double boundLengthServiceMs, boolean serviceClock, long numSloMet) {
+record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double throughput10to90, double completionsPerSecond,
+                    double p99EndToEndMs, double boundLengthServiceMs) {
 
     /**
-     * @param rounds            each round's results
+     * @param rounds              each round's results
      * @param numRequestsPerRound requests sent per round
-     * @param boundOutputTokens the task's latency-defining (p99) output length
-     * @param sloMs             the SLO, for the service clock
-     * @param serviceClock      count attainment from encode start (bulk arrivals), else take the job's end-to-end verdict
+     * @param boundOutputTokens   the task's latency-defining (p99) output length
+     * @param clock               the verdict's clock: {@link SloClock#ENCODE_START} for bulk arrivals, else arrival
      */
-    static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens, long sloMs,
-                           boolean serviceClock) {
+    static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens, SloClock clock) {
         if (rounds.isEmpty()) throw new IllegalArgumentException("no rounds");
         List<InferenceResult> all = new ArrayList<>();
-        double span = 0;
         double[] throughput = new double[rounds.size()];
         double[] completions = new double[rounds.size()];
         double[] p99 = new double[rounds.size()];
         double worstBound = Double.NaN;
-        long met = 0;
         for (int k = 0; k < rounds.size(); k++) {
             List<InferenceResult> round = rounds.get(k);
             if (round.isEmpty()) throw new IllegalArgumentException("round " + (k + 1) + " has no results");
             all.addAll(round);
             long start = round.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElseThrow();
             long end = round.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElseThrow();
-            span += Math.max(1, end - start);
             completions[k] = round.size() * 1000.0 / Math.max(1, end - start);
             throughput[k] = throughput10to90(round.stream().mapToDouble(r -> r.getLatency().getCompletedEpochMs() - start).toArray());
-            p99[k] = Audit.percentile(round.stream().mapToDouble(r -> r.getLatency().getEndToEndMs()).sorted().toArray(), 0.99);
+            p99[k] = Audit.percentile(round.stream().mapToDouble(SloClock.ARRIVAL::latencyMs).sorted().toArray(), 0.99);
             for (InferenceResult r : round) {
-                double serviceMs = r.getLatency().getEndToEndMs() - r.getLatency().getQueueMs();
-                met += serviceClock ? (serviceMs <= sloMs ? 1 : 0) : Boolean.TRUE.equals(r.getSloMet()) ? 1 : 0;
                 if (r.getNumOutputTokens() >= boundOutputTokens - 2) {
+                    double serviceMs = SloClock.ENCODE_START.latencyMs(r);
                     worstBound = Double.isNaN(worstBound) ? serviceMs : Math.max(worstBound, serviceMs);
                 }
             }
         }
-        AuditWindow pooled = Audit.summarize(all, 0, Math.round(span), boundOutputTokens);
-        return new BenchFigures(pooled, span, numRequestsPerRound * rounds.size(), median(throughput), median(completions), median(p99), worstBound,
-                serviceClock, met);
+        return new BenchFigures(RunFigures.of(all, boundOutputTokens), clock, numRequestsPerRound * rounds.size(), median(throughput),
+                median(completions), median(p99), worstBound);
     }
 
     /** Requests/s between the 10th and 90th percentile of completion times (ms), as EventSimulator's summary counts them. */
@@ -85,18 +78,34 @@ record BenchFigures(AuditWindow pooled, double spanMs, int numRequests, double t
         return FidelityRun.median(v);
     }
 
+    /** The audit of every round's results over the span of the rounds. */
+    AuditWindow pooled() {
+        return figures.pooled();
+    }
+
+    /** The span of the rounds, ms. */
+    double spanMs() {
+        return figures.spanMs();
+    }
+
     int numAnswered() {
-        return (int) pooled.getNumRequests();
+        return (int) figures.numRequests();
     }
 
-    /** Share of the answered requests within the SLO on this bench's clock. */
+    /** Requests within their SLO on the verdict's clock. */
+    long numSloMet() {
+        return figures.on(clock).numMet();
+    }
+
+    /** Share of the requests with an SLO that met it on the verdict's clock (0 when none had one). */
     double attainment() {
-        return pooled.getNumRequests() == 0 ? 0 : (double) numSloMet / pooled.getNumRequests();
+        Double a = figures.on(clock).attainment();
+        return a == null ? 0 : a;
     }
 
-    /** Requests within the SLO per second of the summed round spans. */
+    /** Requests within the SLO on the verdict's clock per second of the span. */
     double goodputPerSecond() {
-        return numSloMet * 1000 / spanMs;
+        return figures.goodputPerSecond(clock);
     }
 
     /** Error of a prediction in percent of the measured value; NaN when either is missing. */

@@ -15,6 +15,9 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.exegpt.job.report.Arrivals;
+import dev.exegpt.job.report.BenchReportInput;
+import dev.exegpt.job.report.FigureTable;
 import dev.exegpt.job.report.HtmlReport;
 import dev.exegpt.job.report.ReportInput;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
@@ -26,12 +29,6 @@ import dev.exegpt.schemas.InferenceResult;
  * results-POLICY.jsonl (every result, Avro JSON) and bench.html.
  */
 final class BenchOutput {
-
-    static final String THROUGHPUT_NOTE = "throughput at equal SLO attainment = goodput: requests that met the SLO per second"
-            + " of the rounds (first arrival to last completion), every policy offered the same requests at the same times,"
-            + " i.e. each policy's throughput with only SLO-meeting requests counted, so every policy is credited at 100%"
-            + " attainment; the SLO is counted from each request's encode start under bulk arrivals (the paper's clock; the"
-            + " queue then measures only the bulk's size) and end to end from arrival under Poisson arrivals";
 
     private final List<BenchCommand.Arm> arms;
     private final long sloMs;
@@ -61,22 +58,22 @@ final class BenchOutput {
         this.size = size;
     }
 
-    static final List<String> BENCH_HEADER = List.of("policy", "schedule", "requests", "req/s", "out tok/s", "p50 e2e ms",
-            "p99 e2e ms", "p50 TTFT ms", "p99 TTFT ms", "p50 TPOT ms", "p99 TPOT ms", "SLO attain.", "goodput req/s");
-
     static final List<String> FIDELITY_HEADER = List.of("policy", "meas req/s", "XSim", "err", "event", "err",
-            "meas p99 e2e ms", "event", "err", "meas bound-len ms", "XSim", "err");
+            "meas p99 ms from arrival", "event", "err", "meas bound-len ms from encode start", "XSim", "err");
 
-    List<List<String>> benchRows() {
-        List<List<String>> rows = new ArrayList<>();
-        for (BenchCommand.Arm a : arms) {
-            AuditWindow w = a.measured.pooled();
-            rows.add(List.of(a.name, a.label().substring(a.name.length() + 1), w.getNumRequests() + "/" + a.measured.numRequests(),
-                    f2(w.getRequestsPerSecond()), f1(w.getOutputTokensPerSecond()), f0(w.getEndToEndP50Ms()), f0(w.getEndToEndP99Ms()),
-                    f0(w.getTtftP50Ms()), f0(w.getTtftP99Ms()), f1(w.getTpotP50Ms()), f1(w.getTpotP99Ms()),
-                    String.format(Locale.ROOT, "%.1f%%", 100 * a.measured.attainment()), f2(a.measured.goodputPerSecond())));
-        }
-        return rows;
+    /** The verdict's clock: from encode start under bulk arrivals, else from arrival. */
+    Arrivals arrivals() {
+        return bulk ? Arrivals.BULK : Arrivals.OPEN;
+    }
+
+    /** One run per policy, every round of it. */
+    List<ReportInput.Run> runs() {
+        return arms.stream().map(a -> new ReportInput.Run(a.label(), a.rounds.stream().flatMap(List::stream).toList())).toList();
+    }
+
+    /** The bench's table: the same on the console and in bench.html. */
+    ReportInput.Table benchTable() {
+        return BenchReportInput.table(runs(), arrivals());
     }
 
     /** XSimulator's throughput is at saturation; under Poisson arrivals at rate R it predicts min(R, that). */
@@ -97,8 +94,8 @@ final class BenchOutput {
     }
 
     String benchCaption() {
-        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (%s), %d requests x %d rounds per policy, %s, interleaved in one job",
-                arch, size, task, sloMs, bulk ? "from encode start" : "end to end", numRequests, numRounds,
+        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (verdict %s), %d requests x %d rounds per policy, %s,"
+                        + " interleaved in one job", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
                 bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond));
     }
 
@@ -106,13 +103,15 @@ final class BenchOutput {
             + " req/s = requests / (first arrival to last completion), median of rounds (a run of a few dozen requests has no"
             + " steady state: its fill and drain count, and the event simulator runs the same requests);"
             + " XSim req/s = min(offered rate, its steady-state throughput at saturation), which a short bulk run, paying fill"
-            + " and drain, stays below; bound-len = worst latency from encode start of a"
-            + " request with >= the task's p99 output length - 2 (XSim: its SLA-(b) latency)";
+            + " and drain, stays below; meas p99 = p99 latency from arrival, median of rounds; bound-len = worst latency from"
+            + " encode start of a request with >= the task's p99 output length - 2 (XSim: its SLA-(b) latency)";
 
     void print(PrintStream out) {
         out.println(benchCaption());
-        printTable(out, BENCH_HEADER, benchRows());
-        out.println("* " + THROUGHPUT_NOTE);
+        ReportInput.Table bench = benchTable();
+        printTable(out, bench.header(), bench.cells());
+        out.println("verdict: SLO attainment " + arrivals().verdict().label() + ": " + arrivals().why());
+        out.println("* " + BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
         out.println(ratios());
         out.printf("load average %.2f (2 cores shared)%n", loadAverage);
         out.println();
@@ -125,11 +124,11 @@ final class BenchOutput {
         StringBuilder s = new StringBuilder();
         for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
             BenchFigures o = other.measured;
-            s.append(String.format(Locale.ROOT, "ExeGPT / %s: goodput (throughput at equal attainment) %s, raw throughput %.2fx%n",
-                    other.name, o.goodputPerSecond() > 0
+            s.append(String.format(Locale.ROOT, "ExeGPT / %s: goodput (throughput at equal attainment, SLO %s) %s, raw throughput %.2fx%n",
+                    other.name, arrivals().verdict().label(), o.goodputPerSecond() > 0
                             ? String.format(Locale.ROOT, "%.2fx", e.goodputPerSecond() / o.goodputPerSecond())
                             : "n/a (" + other.name + " met no SLO)",
-                    e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond()));
+                    e.figures().requestsPerSecond() / o.figures().requestsPerSecond()));
         }
         return s.toString().stripTrailing();
     }
@@ -150,11 +149,8 @@ final class BenchOutput {
         }
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         json.writeValue(dir.resolve("bench.json").toFile(), toJson(json));
-        List<ReportInput.Run> runs = arms.stream().map(a -> new ReportInput.Run(a.label(),
-                a.rounds.stream().flatMap(List::stream).toList())).toList();
-        HtmlReport.write(dir.resolve("bench.html"), new ReportInput("exegpt bench: " + benchCaption(), runs, List.of(
-                new ReportInput.Table(benchCaption() + ". " + THROUGHPUT_NOTE, BENCH_HEADER, benchRows()),
-                new ReportInput.Table(FIDELITY_CAPTION, FIDELITY_HEADER, fidelityRows()))));
+        HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(),
+                ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows())));
     }
 
     private Map<String, Object> toJson(ObjectMapper json) throws IOException {
@@ -173,7 +169,7 @@ final class BenchOutput {
         options.put("seed", seed);
         root.put("options", options);
         root.put("loadAverage", loadAverage);
-        root.put("throughputAtEqualAttainment", THROUGHPUT_NOTE);
+        root.put("throughputAtEqualAttainment", BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
         List<Object> policies = new ArrayList<>();
         for (BenchCommand.Arm a : arms) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -193,8 +189,10 @@ final class BenchOutput {
             m.put("ttftP99Ms", w.getTtftP99Ms());
             m.put("tpotP50Ms", w.getTpotP50Ms());
             m.put("tpotP99Ms", w.getTpotP99Ms());
-            m.put("sloClock", a.measured.serviceClock() ? "service (from encode start)" : "end to end (from arrival)");
+            m.put("sloClock", a.measured.clock().label());
             m.put("sloAttainment", a.measured.attainment());
+            m.put("sloAttainmentFromArrival", a.measured.figures().fromArrival().attainment());
+            m.put("sloAttainmentFromEncodeStart", a.measured.figures().fromEncodeStart().attainment());
             m.put("sloMet", a.measured.numSloMet());
             m.put("goodputRequestsPerSecond", a.measured.goodputPerSecond());
             m.put("meanEncodeBatch", w.getMeanEncodeBatchSize());
@@ -205,7 +203,7 @@ final class BenchOutput {
             m.put("boundLengthServiceMs", nan(a.measured.boundLengthServiceMs()));
             List<Object> perRound = new ArrayList<>();
             for (List<InferenceResult> round : a.rounds) {
-                BenchFigures r = BenchFigures.of(List.of(round), round.size(), a.estimate.boundOutputTokens(), sloMs, bulk);
+                BenchFigures r = BenchFigures.of(List.of(round), round.size(), a.estimate.boundOutputTokens(), arrivals().verdict());
                 perRound.add(Map.of("requestsPerSecond", r.pooled().getRequestsPerSecond(), "throughput10to90", r.throughput10to90(),
                         "completionsPerSecond", r.completionsPerSecond(),
                         "endToEndP99Ms", r.p99EndToEndMs(), "sloAttainment", r.attainment(),
@@ -261,7 +259,7 @@ final class BenchOutput {
             StringBuilder line = new StringBuilder();
             for (int i = 0; i < width.length; i++) {
                 String cell = r.get(i);
-                line.append(i == 0 ? "" : "  ").append(i <= 1 ? String.format("%-" + width[i] + "s", cell)
+                line.append(i == 0 ? "" : "  ").append(i == 0 ? String.format("%-" + width[i] + "s", cell)
                         : String.format("%" + width[i] + "s", cell));
             }
             out.println(line.toString().stripTrailing());

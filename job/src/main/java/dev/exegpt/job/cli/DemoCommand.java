@@ -16,7 +16,12 @@ import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.RequestSender;
 import dev.exegpt.job.kafka.Topics;
-import dev.exegpt.operators.core.Audit;
+import dev.exegpt.job.report.Arrivals;
+import dev.exegpt.job.report.Figure;
+import dev.exegpt.job.report.FigureTable;
+import dev.exegpt.job.report.ReportInput;
+import dev.exegpt.job.report.RunFigures;
+import dev.exegpt.job.report.SloClock;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Plan;
@@ -24,7 +29,6 @@ import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
-import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
@@ -89,10 +93,10 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             step(out, 4, String.format("flink job with the planned schedule; %d requests of task %s, Poisson at %.2f requests/s"
                     + " (%.0f%% of the planned %.2f)", numRequests, task, rate, 100 * load,
                     planned.schedule().getPredictedSequencesPerSecond()), null);
-            AuditWindow exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt");
+            RunFigures exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt");
             out.println();
-            AuditSummary.print(out, exegpt);
-            out.printf("  planned: %.2f requests/s at saturation, %.0f ms for a %d-token output (SLO %d ms)%n",
+            AuditSummary.print(out, exegpt, Arrivals.OPEN);
+            out.printf("  planned: %.2f requests/s at saturation, %.0f ms from encode start for a %d-token output (SLO %d ms)%n",
                     planned.schedule().getPredictedSequencesPerSecond(), planned.schedule().getPredictedLatencyMs(),
                     planned.schedule().getBoundOutputTokens(), planned.sloMs());
             if (baseline.equals("static")) {
@@ -103,9 +107,9 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                 ScheduleCodec.write(fixed, staticFile);
                 step(out, 5, String.format("the same requests under STATIC (FasterTransformer-style, batch %d = the plan's decode batch)",
                         fixed.getEncodeBatchSize()), null);
-                AuditWindow baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static");
+                RunFigures baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static");
                 out.println();
-                AuditSummary.print(out, baselineAudit);
+                AuditSummary.print(out, baselineAudit, Arrivals.OPEN);
                 printComparison(out, exegpt, baselineAudit);
             }
         }
@@ -144,30 +148,30 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
     }
 
     /** Runs the job with one schedule on topics of its own, sends the requests, and audits their results. */
-    private AuditWindow runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
+    private RunFigures runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
                                     double rate, String label) throws Exception {
         try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, model, scheduleFile, task, planned.sloMs(), "demo-" + label,
                 Map.of())) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
-            return Audit.summarize(answered, answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0),
-                    answered.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(1),
-                    planned.schedule().getBoundOutputTokens());
+            return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
         }
     }
 
-    private static void printComparison(PrintStream out, AuditWindow exegpt, AuditWindow baseline) {
+    /** ExeGPT beside STATIC, with the figures of the report and the audit; requests arrived as they came (Poisson). */
+    private static void printComparison(PrintStream out, RunFigures exegpt, RunFigures baseline) {
         out.println();
-        out.printf("%-10s %12s %10s %10s %12s %14s%n", "schedule", "requests/s", "p50 ms", "p99 ms", "attainment", "goodput req/s");
-        for (AuditWindow w : List.of(exegpt, baseline)) {
-            out.printf("%-10s %12.2f %10.0f %10.0f %11.1f%% %14.2f%n", w.getScheduleId().startsWith("static") ? "STATIC" : "ExeGPT",
-                    w.getRequestsPerSecond(), w.getEndToEndP50Ms(), w.getEndToEndP99Ms(),
-                    100 * (w.getAttainment() == null ? 0 : w.getAttainment()), w.getGoodputRequestsPerSecond());
-        }
-        out.printf("ExeGPT / STATIC: throughput %.2fx, goodput %s%n", exegpt.getRequestsPerSecond() / baseline.getRequestsPerSecond(),
-                baseline.getGoodputRequestsPerSecond() > 0
-                        ? String.format("%.2fx", exegpt.getGoodputRequestsPerSecond() / baseline.getGoodputRequestsPerSecond())
-                        : "(STATIC met no SLO)");
+        List<Figure> figures = List.of(Figure.requests(), Figure.span(), Figure.requestsPerSecond(),
+                Figure.attainment(SloClock.ARRIVAL, true), Figure.latency(SloClock.ARRIVAL, 50), Figure.latency(SloClock.ARRIVAL, 99),
+                Figure.goodput(SloClock.ARRIVAL));
+        ReportInput.Table t = FigureTable.of("demo", "", "schedule", List.of(new FigureTable.Line("ExeGPT", "", exegpt),
+                new FigureTable.Line("STATIC", "", baseline)), figures);
+        BenchOutput.printTable(out, t.header(), t.cells());
+        double exegptGoodput = exegpt.goodputPerSecond(SloClock.ARRIVAL);
+        double baselineGoodput = baseline.goodputPerSecond(SloClock.ARRIVAL);
+        out.printf("ExeGPT / STATIC: throughput %.2fx, goodput (SLO from arrival) %s%n",
+                exegpt.requestsPerSecond() / baseline.requestsPerSecond(),
+                baselineGoodput > 0 ? String.format("%.2fx", exegptGoodput / baselineGoodput) : "(STATIC met no SLO)");
     }
 
     private List<InferenceResult> sendAndCollect(PrintStream out, LocalRig.RunningJob job, double rate) throws Exception {

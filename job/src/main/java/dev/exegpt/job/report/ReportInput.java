@@ -1,22 +1,32 @@
 package dev.exegpt.job.report;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
 
 import dev.exegpt.schemas.InferenceResult;
 
 /**
- * What the HTML report draws: one or more runs (a policy in a bench, or the results an audit read) and any tables
- * the caller already computed (the bench table, the simulator's fidelity).
+ * What the HTML report draws: one or more runs (a policy in a bench, or a schedule in an audit) and any tables the
+ * caller made (the bench table, the simulators' fidelity, the audit's groups).
  *
- * @param title  the report's heading
- * @param runs   the runs, each drawn as its own series
- * @param tables tables shown as they are, in order
+ * @param title       the report's heading: a few words
+ * @param description one or two sentences under the heading (what was run); may be empty
+ * @param arrivals    how the requests arrived, which makes one clock's SLO attainment the verdict
+ * @param runs        the runs, each drawn as its own series
+ * @param tables      tables shown as they are, in order
  */
-public record ReportInput(String title, List<Run> runs, List<Table> tables) {
+public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
 
     public ReportInput {
+        Objects.requireNonNull(arrivals, "arrivals");
         runs = List.copyOf(runs);
         tables = List.copyOf(tables);
+    }
+
+    /** A report of runs whose requests arrived as they came (the verdict counts from arrival), with no description. */
+    public ReportInput(String title, List<Run> runs, List<Table> tables) {
+        this(title, "", Arrivals.OPEN, runs, tables);
     }
 
     /**
@@ -29,19 +39,71 @@ public record ReportInput(String title, List<Run> runs, List<Table> tables) {
         public Run {
             results = List.copyOf(results);
         }
+
+        /**
+         * What identifies the run's results in every report: the schedule id(s) they name, else the label. A bench
+         * and an audit of the same results give their runs different labels but the same key.
+         */
+        public String key() {
+            TreeSet<String> ids = new TreeSet<>();
+            results.forEach(r -> ids.add(r.getScheduleId()));
+            ids.remove("");
+            return ids.isEmpty() ? label : String.join("+", ids);
+        }
     }
 
-    /** A table of preformatted cells; every row has as many cells as the header. */
-    public record Table(String caption, List<String> header, List<List<String>> rows) {
+    /**
+     * A table of preformatted cells.
+     *
+     * @param title   its heading: a few words
+     * @param note    what the table counts and how, as a paragraph under it; may be empty
+     * @param columns the columns
+     * @param rows    the rows, each with as many cells as there are columns
+     */
+    public record Table(String title, String note, List<Column> columns, List<Row> rows) {
+
+        /**
+         * @param header   the column's heading; a latency or attainment names its clock here
+         * @param quantity what the column shows, the same id wherever the same quantity is shown ({@link Figure#id()});
+         *                 empty for a column of the caller's own
+         */
+        public record Column(String header, String quantity) {}
+
+        /**
+         * @param run   the {@link Run#key()} of the run the row shows, empty for a row that is not one run
+         * @param cells the cells
+         */
+        public record Row(String run, List<String> cells) {
+            public Row {
+                cells = List.copyOf(cells);
+            }
+        }
+
         public Table {
-            header = List.copyOf(header);
-            rows = rows.stream().map(List::copyOf).toList();
-            for (List<String> row : rows) {
-                if (row.size() != header.size()) {
-                    throw new IllegalArgumentException("table '" + caption + "': a row has " + row.size()
-                            + " cells, the header " + header.size());
+            columns = List.copyOf(columns);
+            rows = List.copyOf(rows);
+            for (Row row : rows) {
+                if (row.cells().size() != columns.size()) {
+                    throw new IllegalArgumentException("table '" + title + "': a row has " + row.cells().size()
+                            + " cells, the header " + columns.size());
                 }
             }
+        }
+
+        /** A table of the caller's own columns and rows, none of them a figure of a run. */
+        public static Table plain(String title, String note, List<String> header, List<List<String>> rows) {
+            return new Table(title, note, header.stream().map(h -> new Column(h, "")).toList(),
+                    rows.stream().map(r -> new Row("", r)).toList());
+        }
+
+        /** The column headings. */
+        public List<String> header() {
+            return columns.stream().map(Column::header).toList();
+        }
+
+        /** The rows' cells. */
+        public List<List<String>> cells() {
+            return rows.stream().map(Row::cells).toList();
         }
     }
 }

@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.ToDoubleFunction;
 
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.RequestLatency;
@@ -32,9 +31,9 @@ final class ReportSeries {
         return results.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0);
     }
 
-    /** The empirical CDF of end-to-end latency: x = latency in ms (ascending), y = share of requests at or below, 0..1. */
-    static List<Point> latencyCdf(List<InferenceResult> results) {
-        double[] ms = results.stream().mapToDouble(r -> r.getLatency().getEndToEndMs()).sorted().toArray();
+    /** The empirical CDF of latency on {@code clock}: x = latency in ms (ascending), y = share of requests at or below, 0..1. */
+    static List<Point> latencyCdf(List<InferenceResult> results, SloClock clock) {
+        double[] ms = results.stream().mapToDouble(clock::latencyMs).sorted().toArray();
         List<Point> out = new ArrayList<>(ms.length);
         for (int i = 0; i < ms.length; i++) {
             if (i + 1 < ms.length && ms[i + 1] == ms[i]) {
@@ -46,18 +45,20 @@ final class ReportSeries {
     }
 
     /**
-     * SLO attainment per window of completion time: x = the window's end, s since the origin; y = percent of the
-     * results with an SLO that completed in the window and met it. Windows with no such result are left out.
+     * SLO attainment on {@code clock} per window of completion time: x = the window's end, s since the origin; y =
+     * percent of the results with an SLO that completed in the window and met it. Windows with no such result are
+     * left out (a chart draws them as gaps).
      */
-    static List<Point> attainment(List<InferenceResult> results, long originEpochMs, long windowMs) {
+    static List<Point> attainment(List<InferenceResult> results, SloClock clock, long originEpochMs, long windowMs) {
         Map<Long, int[]> windows = new TreeMap<>();        // window index -> {met, with SLO}
         for (InferenceResult r : results) {
-            if (r.getSloMet() == null) {
+            Boolean met = clock.met(r);
+            if (met == null) {
                 continue;
             }
             int[] counts = windows.computeIfAbsent(window(r.getLatency().getCompletedEpochMs(), originEpochMs, windowMs),
                     k -> new int[2]);
-            counts[0] += r.getSloMet() ? 1 : 0;
+            counts[0] += met ? 1 : 0;
             counts[1]++;
         }
         List<Point> out = new ArrayList<>();
@@ -187,11 +188,6 @@ final class ReportSeries {
         long first = originEpochMs(results);
         long last = results.stream().mapToLong(r -> r.getLatency().getCompletedEpochMs()).max().orElse(first);
         return Math.max(1, last - first);
-    }
-
-    /** The largest of a value over all runs' results (0 for none). */
-    static double max(List<List<InferenceResult>> runs, ToDoubleFunction<InferenceResult> value) {
-        return runs.stream().flatMap(List::stream).mapToDouble(value).max().orElse(0);
     }
 
     private static long nextNice(long step) {

@@ -15,8 +15,12 @@ import dev.exegpt.job.report.ReportSeries.Point;
  */
 final class SvgChart {
 
-    /** One line: its legend label, colour (CSS), whether dashed, and whether drawn as steps (a CDF). */
-    record Series(String label, String color, boolean dashed, boolean steps, List<Point> points) {}
+    /**
+     * One line: its legend label, colour (CSS), whether dashed, whether drawn as steps (a CDF), and for a series of
+     * windows their length in x units: two points further apart than that are not joined, because a window between
+     * them measured nothing (0 joins every point).
+     */
+    record Series(String label, String color, boolean dashed, boolean steps, double windowX, List<Point> points) {}
 
     /** An axis: its label with the unit, and its range. */
     record Axis(String label, double min, double max) {
@@ -40,9 +44,13 @@ final class SvgChart {
 
     private SvgChart() {}
 
-    /** A line chart with axes, ticks and labelled reference lines; the legend is the caller's. */
+    /**
+     * A line chart with axes, ticks and labelled reference lines; the legend is the caller's. The {@code svg} says how
+     * its x axis maps to pixels ({@code data-x}: min, max, left and right pixel), so a check can read the lines back.
+     */
     static String lines(String name, Axis x, Axis y, List<Series> series, List<Marker> markers) {
         StringBuilder svg = open(name, HEIGHT);
+        svg.insert(svg.length() - 1, " data-x=\"" + Xml.num(x.min()) + "," + Xml.num(x.max()) + "," + LEFT + "," + (WIDTH - RIGHT) + "\"");
         frame(svg, x, y, HEIGHT);
         for (Marker m : markers) {
             if (m.x() < x.min() || m.x() > x.max()) {
@@ -150,24 +158,35 @@ final class SvgChart {
                 .append(Xml.escape(color)).append("\"><title>").append(Xml.escape(b.lane() + ": " + tip)).append("</title></rect>");
     }
 
+    /** The series as one path: a subpath per run of joined points; a lone point is a dot (a round cap on a tiny dash). */
     private static String path(Series s, Axis x, Axis y, int height) {
         StringBuilder d = new StringBuilder();
         double prevY = py(y, y.min(), height);
-        for (int i = 0; i < s.points().size(); i++) {
-            Point p = s.points().get(i);
+        Point prev = null;
+        int inSubpath = 0;
+        for (Point p : s.points()) {
             double px = px(x, clamp(p.x(), x.min(), x.max()));
             double py = py(y, clamp(p.y(), y.min(), y.max()), height);
-            if (i == 0) {
-                d.append('M').append(Xml.num(px)).append(' ').append(Xml.num(s.steps() ? prevY : py));
+            boolean joined = prev != null && (s.windowX() <= 0 || p.x() - prev.x() <= s.windowX() * (1 + 1e-9));
+            if (!joined) {
+                if (inSubpath == 1 && !s.steps()) {
+                    d.append(" h0.01");
+                }
+                d.append(d.isEmpty() ? "" : " ").append('M').append(Xml.num(px)).append(' ').append(Xml.num(s.steps() ? prevY : py));
+                inSubpath = 0;
             }
             if (s.steps()) {
                 d.append(" L").append(Xml.num(px)).append(' ').append(Xml.num(prevY));
             }
-            d.append(" L").append(Xml.num(px)).append(' ').append(Xml.num(py));
+            if (joined || s.steps()) {
+                d.append(" L").append(Xml.num(px)).append(' ').append(Xml.num(py));
+            }
+            inSubpath++;
             prevY = py;
+            prev = p;
         }
-        if (s.points().size() == 1 && !s.steps()) {
-            d.append(" l4 0");                             // a lone point still shows as a short dash
+        if (inSubpath == 1 && !s.steps()) {
+            d.append(" h0.01");
         }
         return d.toString();
     }

@@ -32,15 +32,34 @@ class AuditCommandTest {
 
         assertEquals(0, audit.exitCode(), audit.err());
         String out = audit.out();
-        for (String part : List.of("audit: 80 requests", "SLO attainment (SLA-a)", "by task", "by schedule", "by hour (UTC)",
-                "est. err", "slowest 3 requests", "rra v1", "static v1", "report: ")) {
+        for (String part : List.of("audit: 80 requests", "from arrival: latency p50", "SLO attainment 100.0% (80 of 80)",
+                "<- verdict", "from encode start: latency p50", "by task", "by schedule", "by hour (UTC)",
+                "SLO attainment from arrival (verdict)", "SLO attainment from encode start ", "estimator error",
+                "slowest 3 requests", "rra v1", "static v1", "report: ")) {
             assertTrue(out.contains(part), "'" + part + "' in:\n" + out);
         }
         String page = Files.readString(html);
         for (String part : List.of("data-chart=\"cdf\"", "data-chart=\"timeline-0\"", "data-chart=\"timeline-1\"",
-                "By hour of completion (UTC)", "The 3 slowest requests", "estimator error")) {
+                "By hour of completion (UTC)", "The 3 slowest requests", "estimator error", "Verdict: SLO attainment from arrival")) {
             assertTrue(page.contains(part), part);
         }
+    }
+
+    @Test
+    void bulkArrivalsShouldMakeTheEncodeStartClockTheVerdict(@TempDir Path dir) throws Exception {
+        JsonLines json = new JsonLines(InferenceResult.getClassSchema());
+        List<String> lines = new ArrayList<>();
+        for (InferenceResult r : ReportFixtures.run("rra", 1, 4, 20, 1_000, 1)) {
+            lines.add(json.encode(r));
+        }
+        Path input = Files.write(dir.resolve("results.jsonl"), lines);
+        StdStreams audit = StdStreams.run("audit", "--input", input.toString(), "--arrival", "bulk");
+        assertEquals(0, audit.exitCode(), audit.err());
+        assertTrue(audit.out().contains("SLO attainment from encode start (verdict)"), audit.out());
+        assertTrue(audit.out().contains("verdict from encode start: each round's requests arrived at once"), audit.out());
+        StdStreams wrong = StdStreams.run("audit", "--input", input.toString(), "--arrival", "poisson");
+        assertEquals(2, wrong.exitCode());
+        assertTrue(wrong.err().contains("--arrival poisson: expected open or bulk"), wrong.err());
     }
 
     @Test

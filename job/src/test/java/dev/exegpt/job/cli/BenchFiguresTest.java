@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+import dev.exegpt.job.report.SloClock;
 import dev.exegpt.schemas.FinishReason;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.RequestLatency;
@@ -18,13 +19,18 @@ class BenchFiguresTest {
 
     /** A request arriving at t0 + arrivedMs that waits queueMs, then is served for serviceMs, with outputTokens tokens. */
     private static InferenceResult result(long arrivedMs, double queueMs, double serviceMs, int outputTokens, long sloMs) {
+        return result(arrivedMs, queueMs, serviceMs, outputTokens, sloMs, 1);
+    }
+
+    /** The same, from version {@code version} of the schedule (the bench runs each round as a new version). */
+    private static InferenceResult result(long arrivedMs, double queueMs, double serviceMs, int outputTokens, long sloMs, int version) {
         double e2e = queueMs + serviceMs;
         RequestLatency l = RequestLatency.newBuilder().setArrivedEpochMs(T0 + arrivedMs)
                 .setCompletedEpochMs(T0 + arrivedMs + Math.round(e2e)).setQueueMs(queueMs).setEncodeMs(serviceMs / 4)
                 .setDecodeMs(serviceMs * 3 / 4).setTtftMs(queueMs + serviceMs / 4).setEndToEndMs(e2e).build();
         return InferenceResult.newBuilder().setRequestId("r" + arrivedMs + "-" + queueMs).setTask("S").setNumInputTokens(10)
                 .setNumOutputTokens(outputTokens).setFinishReason(FinishReason.MAX_TOKENS).setLatency(l).setSloLatencyMs(sloMs)
-                .setSloMet(e2e <= sloMs).build();
+                .setSloMet(e2e <= sloMs).setScheduleId("s").setScheduleVersion(version).build();
     }
 
     @Test
@@ -32,8 +38,8 @@ class BenchFiguresTest {
         // Bulk: all at 0; queue grows 0, 1000, ..., service 500 each (200 for the short ones).
         List<InferenceResult> round = new ArrayList<>();
         for (int i = 0; i < 10; i++) round.add(result(0, 1000.0 * i, i % 2 == 0 ? 500 : 200, i % 2 == 0 ? 60 : 5, 1500));
-        BenchFigures service = BenchFigures.of(List.of(round), 10, 62, 1500, true);
-        BenchFigures endToEnd = BenchFigures.of(List.of(round), 10, 62, 1500, false);
+        BenchFigures service = BenchFigures.of(List.of(round), 10, 62, SloClock.ENCODE_START);
+        BenchFigures endToEnd = BenchFigures.of(List.of(round), 10, 62, SloClock.ARRIVAL);
 
         assertEquals(10, service.numSloMet(), "every service latency is within 1500 ms");
         assertEquals(1.0, service.attainment(), 1e-12);
@@ -55,12 +61,13 @@ class BenchFiguresTest {
     void roundsAddTheirSpansAndTakeTheMedianThroughput() {
         List<InferenceResult> fast = new ArrayList<>(), slow = new ArrayList<>(), slower = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            fast.add(result(0, 100.0 * i, 100, 3, 10_000));
-            slow.add(result(0, 200.0 * i, 200, 3, 10_000));
-            slower.add(result(0, 400.0 * i, 400, 3, 10_000));
+            fast.add(result(0, 100.0 * i, 100, 3, 10_000, 1));
+            slow.add(result(10_000, 200.0 * i, 200, 3, 10_000, 2));
+            slower.add(result(20_000, 400.0 * i, 400, 3, 10_000, 3));
         }
-        BenchFigures f = BenchFigures.of(List.of(fast, slow, slower), 10, 62, 10_000, false);
-        assertEquals(1000 + 2000 + 4000, f.spanMs(), 1e-9);
+        BenchFigures f = BenchFigures.of(List.of(fast, slow, slower), 10, 62, SloClock.ARRIVAL);
+        assertEquals(1000 + 2000 + 4000, f.spanMs(), 1e-9, "the rounds' spans, not the time between them");
+        assertEquals(3, f.figures().numSpans());
         assertEquals(30, f.numAnswered());
         assertEquals(30, f.numRequests());
         // Completions every 100, 200, 400 ms: 10-90 window throughput 10, 5 and 2.5 requests/s; the median is 5.

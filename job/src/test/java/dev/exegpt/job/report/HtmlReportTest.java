@@ -35,7 +35,7 @@ class HtmlReportTest {
         ReportInput input = new ReportInput("Bench </title><script>alert(1)</script>",
                 List.of(new Run("RRA B_E=4", ReportFixtures.run("rra", 2, 4, 60, 1_500, 1)),
                         new Run(label, ReportFixtures.run("static", 1, 6, 60, 1_500, 2))),
-                List.of(new Table("bench <table>", List.of("policy", "tokens/s"), List.of(List.of("RRA", "12.5"), List.of(label, "9.0")))));
+                List.of(Table.plain("bench <table>", "a note", List.of("policy", "tokens/s"), List.of(List.of("RRA", "12.5"), List.of(label, "9.0")))));
         String html = HtmlReport.render(input, Instant.EPOCH);
 
         Document doc = parse(html);
@@ -55,6 +55,61 @@ class HtmlReportTest {
         assertTrue(html.contains("SLO 1500 ms"), "the SLO is marked on the CDF");
         assertEquals(2, doc.getElementsByTagName("table").getLength(), "summary, the caller's table, and only those");
         assertFalse(html.matches("(?s).*(src|href)=\"(https?:)?//.*"), "nothing is fetched");
+    }
+
+    @Test
+    void aWindowWithoutCompletionsShouldBreakTheLine() {
+        List<ReportSeries.Point> points = List.of(new ReportSeries.Point(1, 50), new ReportSeries.Point(2, 60),
+                new ReportSeries.Point(5, 70), new ReportSeries.Point(9, 80), new ReportSeries.Point(10, 90));
+        String svg = SvgChart.lines("t", new SvgChart.Axis("s", 0, 10), new SvgChart.Axis("%", 0, 100),
+                List.of(new SvgChart.Series("r", "#000", false, false, 1.0, points)), List.of());
+        String d = svg.replaceFirst("(?s).*<path [^>]* d=\"([^\"]*)\".*", "$1");
+        assertEquals(3, d.split("M").length - 1, "three runs of windows: 1-2, 5 alone, 9-10: " + d);
+        assertEquals(2, d.split("L").length - 1, "a segment within each run of adjacent windows only: " + d);
+        assertTrue(d.contains("h0.01"), "the lone window still shows, as a dot: " + d);
+        String joined = SvgChart.lines("t", new SvgChart.Axis("s", 0, 10), new SvgChart.Axis("%", 0, 100),
+                List.of(new SvgChart.Series("r", "#000", false, false, 0, points)), List.of());
+        assertEquals(1, joined.split("M").length - 1, "a series of no windows is one line");
+    }
+
+    @Test
+    void everyLatencyAndAttainmentHeaderShouldNameItsClockAndTheVerdictBeMarkedOnce() throws Exception {
+        List<dev.exegpt.schemas.InferenceResult> rs = ReportFixtures.run("rra", 1, 4, 20, 1_000, 3);
+        for (Arrivals arrivals : Arrivals.values()) {
+            Run run = new Run("r", rs);
+            String html = HtmlReport.render(new ReportInput("t", "d", arrivals, List.of(run),
+                    List.of(BenchReportInput.table(List.of(run), arrivals))), Instant.EPOCH);
+            Document doc = parse(html);
+            NodeList ths = doc.getElementsByTagName("th");
+            int numVerdicts = 0;
+            for (int i = 0; i < ths.getLength(); i++) {
+                String th = ths.item(i).getTextContent();
+                if (th.matches("(?i).*(attain|goodput|latency|\\bp\\d\\d\\b|TTFT).*") && !th.contains("TPOT")) {
+                    assertTrue(th.contains("from arrival") || th.contains("from encode start"), "a clock in '" + th + "'");
+                }
+                numVerdicts += th.contains("(verdict)") ? 1 : 0;
+                if (th.contains("(verdict)")) {
+                    assertTrue(th.contains(arrivals.verdict().label()), arrivals + ": " + th);
+                }
+            }
+            assertEquals(2, numVerdicts, "one verdict per table of runs (summary and bench)");
+            assertTrue(html.contains("Verdict: SLO attainment " + arrivals.verdict().label()), arrivals.toString());
+        }
+    }
+
+    @Test
+    void headingsShouldBeShortAndNotesText() throws Exception {
+        String longNote = "A long explanation of what the table counts. ".repeat(8);
+        String html = HtmlReport.render(new ReportInput("t", List.of(new Run("r", ReportFixtures.run("rra", 1, 4, 20, 1_000, 3))),
+                List.of(Table.plain("Short", longNote, List.of("a"), List.of(List.of("1"))))), Instant.EPOCH);
+        Document doc = parse(html);
+        for (String tag : List.of("h1", "h2", "h3")) {
+            NodeList hs = doc.getElementsByTagName(tag);
+            for (int i = 0; i < hs.getLength(); i++) {
+                assertTrue(hs.item(i).getTextContent().length() <= 60, tag + ": " + hs.item(i).getTextContent());
+            }
+        }
+        assertTrue(html.contains("<p class=\"note\">" + longNote.trim()), "the note is a paragraph");
     }
 
     @Test

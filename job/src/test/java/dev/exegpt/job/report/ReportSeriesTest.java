@@ -20,8 +20,8 @@ class ReportSeriesTest {
     void cdfShouldRiseToOneWithOnePointPerDistinctLatency() {
         List<InferenceResult> rs = List.of(result("a", "e", 0, 10, 5, 100, 0), result("b", "e", 0, 10, 5, 300, 0),
                 result("c", "e", 0, 10, 5, 100, 0), result("d", "e", 0, 10, 5, 200, 0));
-        assertEquals(List.of(new Point(100, 0.5), new Point(200, 0.75), new Point(300, 1.0)), ReportSeries.latencyCdf(rs));
-        assertEquals(List.of(), ReportSeries.latencyCdf(List.of()));
+        assertEquals(List.of(new Point(100, 0.5), new Point(200, 0.75), new Point(300, 1.0)), ReportSeries.latencyCdf(rs, SloClock.ARRIVAL));
+        assertEquals(List.of(), ReportSeries.latencyCdf(List.of(), SloClock.ARRIVAL));
     }
 
     @Test
@@ -30,8 +30,21 @@ class ReportSeriesTest {
         InferenceResult missed = withSlo(result("b", "e", 0, 10, 5, 800, 0), 500L, false);      // at 800 ms
         InferenceResult met2 = withSlo(result("c", "e", 400, 10, 5, 300, 0), 500L, true);       // at 700 ms
         InferenceResult noSlo = result("d", "e", 0, 10, 5, 150, 0);
-        List<Point> points = ReportSeries.attainment(List.of(met, missed, met2, noSlo), T0, 500);
+        List<Point> points = ReportSeries.attainment(List.of(met, missed, met2, noSlo), SloClock.ARRIVAL, T0, 500);
         assertEquals(List.of(new Point(0.5, 100), new Point(1.0, 50)), points);
+        // From encode start (queue 10 ms each): "missed" took 790 ms there, still over 500 ms.
+        assertEquals(points, ReportSeries.attainment(List.of(met, missed, met2, noSlo), SloClock.ENCODE_START, T0, 500));
+    }
+
+    @Test
+    void attainmentShouldCountOnTheGivenClockAndLeaveEmptyWindowsOut() {
+        // Both wait 600 ms in the queue and are served in 300 ms: over a 500 ms SLO from arrival, within it from encode start.
+        InferenceResult early = withSlo(result("a", "e", 0, 600, 100, 900, 1), 500L, false);          // completes at 0.9 s
+        InferenceResult late = withSlo(result("b", "e", 5_000, 600, 100, 900, 1), 500L, false);        // at 5.9 s
+        assertEquals(List.of(new Point(1.0, 0), new Point(6.0, 0)),
+                ReportSeries.attainment(List.of(early, late), SloClock.ARRIVAL, T0, 1_000));
+        assertEquals(List.of(new Point(1.0, 100), new Point(6.0, 100)),
+                ReportSeries.attainment(List.of(early, late), SloClock.ENCODE_START, T0, 1_000), "windows 2 to 5 have no point");
     }
 
     @Test

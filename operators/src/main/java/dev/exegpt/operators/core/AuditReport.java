@@ -17,8 +17,8 @@ import dev.exegpt.schemas.RequestLatency;
  */
 public final class AuditReport {
 
-    /** One group's summary: a label (task, schedule or hour) and its audit. */
-    public record Group(String label, AuditWindow audit) {}
+    /** One group's summary: a label (task, schedule or hour), its audit, and its results. */
+    public record Group(String label, AuditWindow audit, List<InferenceResult> results) {}
 
     /** A slow request and where its time went. */
     public record Slow(String requestId, String task, double endToEndMs, String dominantStage, double queueMs,
@@ -66,7 +66,7 @@ public final class AuditReport {
             groups.computeIfAbsent(key.apply(r), k -> new ArrayList<>()).add(r);
         }
         List<Group> out = new ArrayList<>();
-        groups.forEach((label, rs) -> out.add(new Group(label, summarize(rs))));
+        groups.forEach((label, rs) -> out.add(new Group(label, summarize(rs), List.copyOf(rs))));
         return out;
     }
 
