@@ -1,0 +1,236 @@
+package dev.exegpt.operators.runner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import java.util.random.RandomGeneratorFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.runtime.engine.EncodeResult;
+import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.engine.Sequence;
+import dev.exegpt.runtime.engine.StepEngine;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.tokenizer.BpeTokenizer;
+import dev.exegpt.runtime.weights.ModelSize;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.cost.DeviceSpec;
+import dev.exegpt.scheduler.cost.ModelSpecs;
+import dev.exegpt.scheduler.cost.RooflineCostModel;
+import dev.exegpt.scheduler.plan.Candidate;
+import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.scheduler.plan.Role;
+import dev.exegpt.scheduler.policy.StepPlan;
+import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimOptions;
+import dev.exegpt.scheduler.sim.SimResult;
+import dev.exegpt.scheduler.sim.StepCost;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.LengthSample;
+import dev.exegpt.scheduler.workload.Workloads;
+import dev.exegpt.schemas.InferenceRequest;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * The two drivers of the scheduling core take the same steps (DESIGN.md §4): the same plan and the same requests run
+ * through the event simulator (virtual clock, cost model) and through {@link ExecutorRunner} on an engine whose
+ * steps take what the same cost model says ({@link StepCost}) on a virtual clock. Both must take the same sequence of
+ * steps (kind, start, end, encode batch) and give every request the same encode start, first token and finish time.
+ * A change to the mechanism or the policy setup in one driver alone shows here.
+ */
+class DriverEqualityTest {
+
+    private static final XSimulator X = new XSimulator(new Scenario(
+            new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40), 1, 8, Workloads.byName("S"), SimOptions.DEFAULTS));
+    private static final double TOLERANCE_MS = 1e-6;
+
+    static List<Arguments> plans() {
+        List<Arguments> out = new ArrayList<>();
+        for (boolean bulk : List.of(true, false)) {
+            out.add(Arguments.of(Candidate.rra(1, 4, 3, 1, 0), bulk));
+            out.add(Arguments.of(Candidate.rra(1, 8, 1, 1, 0), bulk));
+            out.add(Arguments.of(new Candidate(Policy.STATIC, 1, 6, 1, 0, 1, 0, 0), bulk));
+            out.add(Arguments.of(new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0), bulk));
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}, bulk {1}")
+    @MethodSource("plans")
+    void theRunnerShouldTakeTheStepsTheSimulatorTakes(Candidate plan, boolean bulk) throws Exception {
+        List<EventSimulator.GivenRequest> requests = requests(48, bulk, 7);
+        EventSimulator.Run simulated = new EventSimulator(X).run(plan, requests);
+        Executed executed = execute(plan, requests);
+
+        List<SimResult.TimelineStep> simSteps = simulated.result().timeline();
+        System.out.printf("%s, bulk %s: %d steps, last request done at %.1f ms in both drivers%n", plan.describe(), bulk,
+                simSteps.size(), simSteps.get(simSteps.size() - 1).endMs());
+        for (int i = 0; i < Math.min(simSteps.size(), executed.steps.size()); i++) {
+            SimResult.TimelineStep s = simSteps.get(i);
+            Step e = executed.steps.get(i);
+            String at = "step " + i + ": simulated " + s + ", executed " + e;
+            assertEquals(s.kind(), e.kind.name(), at);
+            assertEquals(s.startMs(), e.startMs, TOLERANCE_MS, at);
+            assertEquals(s.endMs(), e.endMs, TOLERANCE_MS, at);
+            if (e.kind == StepPlan.Kind.ENCODE) {
+                assertEquals(s.batchSize(), e.numToEncode, at);
+            }
+        }
+        assertEquals(simSteps.size(), executed.steps.size(), "number of steps");
+        for (int i = 0; i < requests.size(); i++) {
+            EventSimulator.RequestTimes s = simulated.requests().get(i);
+            InferenceResult r = executed.results.get("q" + i);
+            assertTrue(r != null, "request " + i + " answered");
+            double arrived = r.getLatency().getArrivedEpochMs();
+            String at = "request " + i + " " + requests.get(i);
+            assertEquals(s.encodeStartMs(), arrived + r.getLatency().getQueueMs(), TOLERANCE_MS, at + ": encode start");
+            assertEquals(s.firstTokenMs(), arrived + r.getLatency().getTtftMs(), TOLERANCE_MS, at + ": first token");
+            assertEquals(s.finishMs(), arrived + r.getLatency().getEndToEndMs(), TOLERANCE_MS, at + ": finish");
+            assertEquals(requests.get(i).numOutputTokens(), r.getNumOutputTokens(), at);
+        }
+    }
+
+    /** Sampled lengths of the task; all at 0 (bulk) or Poisson at about 2 requests/s, on whole milliseconds. */
+    private static List<EventSimulator.GivenRequest> requests(int n, boolean bulk, long seed) {
+        RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
+        List<EventSimulator.GivenRequest> out = new ArrayList<>();
+        double at = 0;
+        for (int i = 0; i < n; i++) {
+            LengthSample s = X.scenario().workload().sample(rng);
+            if (!bulk) {
+                at += Math.floor(-Math.log(1 - rng.nextDouble()) * 500);
+            }
+            out.add(new EventSimulator.GivenRequest(s.numInputTokens(), s.numOutputTokens(), at));
+        }
+        return out;
+    }
+
+    private record Step(StepPlan.Kind kind, int numToEncode, double startMs, double endMs) {}
+
+    private record Executed(List<Step> steps, Map<String, InferenceResult> results) {}
+
+    /** The plan as the job would run it (its schedule, the registry's policy), on the clocked engine. */
+    private static Executed execute(Candidate plan, List<EventSimulator.GivenRequest> requests) throws Exception {
+        Schedule schedule = ScheduleCodec.fromEstimate(X.estimate(plan),
+                new ScheduleCodec.Origin("equality", "a40:1", "S", 0), Double.POSITIVE_INFINITY, Map.of());
+        VirtualClock clock = new VirtualClock();
+        ClockedEngine engine = new ClockedEngine(clock, new StepCost(X.layout(plan).encoder()));
+        Map<String, InferenceResult> results = Collections.synchronizedMap(new HashMap<>());
+        List<Step> steps = new ArrayList<>();
+        try (ExecutorRunner runner = ExecutorRunner.stepped(engine, new BpeTokenizer(ModelSize.TINY.config(Architecture.T5)),
+                schedule, Role.FULL, "equality-0", clock)) {
+            int next = 0;
+            while (results.size() < requests.size()) {
+                while (next < requests.size() && requests.get(next).arrivedMs() <= clock.nowEpochMs()) {
+                    ValidRequest r = request(next, requests.get(next));
+                    runner.submit(r, result -> results.put(result.getRequestId(), result));
+                    next++;
+                }
+                double start = clock.nowEpochMs();
+                StepPlan plan2 = runner.runOneStep();
+                if (plan2.kind() == StepPlan.Kind.IDLE) {
+                    assertTrue(next < requests.size(), "idle with nothing left to arrive and " + (requests.size() - results.size())
+                            + " requests unanswered");
+                    clock.set(requests.get(next).arrivedMs());
+                    continue;
+                }
+                steps.add(new Step(plan2.kind(), plan2.numToEncode(), start, clock.nowEpochMs()));
+            }
+        }
+        return new Executed(steps, results);
+    }
+
+    private static ValidRequest request(int i, EventSimulator.GivenRequest g) {
+        int[] prompt = new int[g.numInputTokens()];
+        java.util.Arrays.fill(prompt, 5);
+        InferenceRequest r = InferenceRequest.newBuilder().setRequestId("q" + i).setTask("summarization").setPromptText("")
+                .setMaxNewTokens(g.numOutputTokens()).setIgnoreEos(true).build();
+        return new ValidRequest(r, prompt, (long) g.arrivedMs(), 0, 0);
+    }
+
+    /** Time that moves only when a step is charged, or when the driver waits for the next arrival. */
+    static final class VirtualClock implements RunnerClock {
+        private double nowMs;
+
+        @Override
+        public double nowEpochMs() {
+            return nowMs;
+        }
+
+        void advance(double ms) {
+            nowMs += ms;
+        }
+
+        void set(double ms) {
+            nowMs = Math.max(nowMs, ms);
+        }
+    }
+
+    /**
+     * An engine whose steps take what {@link StepCost} says, on the virtual clock: an encode computes no token (an
+     * encoder-decoder model), each decode iteration gives every sequence one token (id 7, never EOS), so a request
+     * with {@code ignoreEos} ends at exactly its maxNewTokens.
+     */
+    static final class ClockedEngine implements StepEngine {
+        private final VirtualClock clock;
+        private final StepCost cost;
+
+        ClockedEngine(VirtualClock clock, StepCost cost) {
+            this.clock = clock;
+            this.cost = cost;
+        }
+
+        @Override
+        public EncodeResult encode(List<GenerationRequest> batch) {
+            int[] lengths = new int[batch.size()];
+            List<Sequence> admitted = new ArrayList<>();
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = batch.get(i).promptTokens().length;
+                admitted.add(Sequence.detached(batch.get(i), batch.get(i).promptTokens()));
+            }
+            clock.advance(cost.encodeMs(lengths));
+            return new EncodeResult(admitted, Map.of());
+        }
+
+        @Override
+        public int[] decode(List<Sequence> active) {
+            int n = active.size();
+            long context = 0;
+            for (Sequence s : active) {
+                context += s.promptTokens().length + s.numGenerated();
+            }
+            int meanContext = (int) (context / Math.max(1, n));
+            clock.advance(cost.decodeMs(n, meanContext, cost.decodeMicroBatch(n)));
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) {
+                active.get(i).record(7, -1);
+                tokens[i] = 7;
+            }
+            return tokens;
+        }
+
+        @Override
+        public void release(Sequence s) {}
+
+        @Override
+        public byte[] exportState(Sequence s) {
+            throw new UnsupportedOperationException("the clocked engine runs one group");
+        }
+
+        @Override
+        public Sequence importState(byte[] bytes) {
+            throw new UnsupportedOperationException("the clocked engine runs one group");
+        }
+    }
+}
