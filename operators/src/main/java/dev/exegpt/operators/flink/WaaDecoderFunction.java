@@ -25,6 +25,9 @@ public class WaaDecoderFunction extends EngineAsyncFunction<Handover, InferenceR
         if (failedEngine(future)) {
             return;
         }
+        if (handover.schedule() != null) {
+            runner.adopt(handover.schedule());      // what the encoder side adopted, the decoder side adopts
+        }
         runner.submit(handover, result -> {
             metrics.record(result);
             future.complete(List.of(result));

@@ -411,7 +411,7 @@ public final class ExecutorRunner implements AutoCloseable {
             numInFlight.decrementAndGet();
             try {
                 f.handedOver.accept(new Handover(f.request, state, f.encodeStartEpochMs, f.encodeEndEpochMs,
-                        f.firstTokenEpochMs, f.encodeBatchSize));
+                        f.firstTokenEpochMs, f.encodeBatchSize, schedule));
             } catch (RuntimeException e) {
                 LOG.warn("executor {}: handing over {} failed", executorId, f.request.requestId(), e);
             }

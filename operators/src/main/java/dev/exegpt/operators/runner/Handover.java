@@ -1,5 +1,7 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.schemas.Schedule;
+
 import dev.exegpt.operators.core.ValidRequest;
 
 /**
@@ -12,6 +14,8 @@ import dev.exegpt.operators.core.ValidRequest;
  * @param encodeEndEpochMs   its encode step ended (the hand-over time counts as decode time)
  * @param firstTokenEpochMs  a decoder-only prefill's first token; NaN for an encoder-decoder model
  * @param encodeBatchSize    requests in its encode step
+ * @param schedule           the schedule the encoder group ran it under: the decoder group adopts it too, so a
+ *                           schedule published at run time reaches both sides of a replica
  */
 public record Handover(ValidRequest request, byte[] state, double encodeStartEpochMs, double encodeEndEpochMs,
-                       double firstTokenEpochMs, int encodeBatchSize) {}
+                       double firstTokenEpochMs, int encodeBatchSize, Schedule schedule) {}

@@ -160,6 +160,42 @@ class ExecutorRunnerTest {
     }
 
     @Test
+    void aScheduleTheEncoderAdoptsShouldReachTheDecoderWithItsHandOvers() throws Exception {
+        Path dir = Path.of("target", "models", "runner-t5");
+        Engine encoderEngine = ENGINES.get(Architecture.T5);
+        Schedule v1 = Schedule.newBuilder().setScheduleId("waa").setVersion(1).setPolicy(SchedulePolicy.WAA_C)
+                .setEncodeBatchSize(2).setDecodeBatchSize(4).setTask("S").build();
+        Schedule v2 = Schedule.newBuilder(v1).setVersion(2).setEncodeBatchSize(3).build();
+        long now = System.currentTimeMillis();
+        List<InferenceResult> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(6);
+        try (Engine decoderEngine = Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1));
+             ExecutorRunner decoder = new ExecutorRunner(decoderEngine, new BpeTokenizer(decoderEngine.modelConfig()), v1,
+                     Role.DECODER, "waa-dec-0", 1);
+             ExecutorRunner encoder = new ExecutorRunner(encoderEngine, new BpeTokenizer(encoderEngine.modelConfig()), v1,
+                     Role.ENCODER, "waa-enc-0", 1)) {
+            java.util.function.Consumer<InferenceResult> collect = r -> {
+                results.add(r);
+                done.countDown();
+            };
+            encoder.adopt(v2);
+            for (int i = 0; i < 6; i++) {
+                encoder.submit(request(i, 4, now), collect, handover -> {
+                    decoder.adopt(handover.schedule());          // as WaaDecoderFunction does with each hand-over
+                    decoder.submit(handover, collect);
+                });
+            }
+            assertTrue(done.await(120, TimeUnit.SECONDS), "every request must be answered");
+            assertEquals(2, decoder.schedule().getVersion(), "the decoder side runs the schedule the encoder side adopted");
+        }
+        assertEquals(6, results.size());
+        for (InferenceResult r : results) {
+            assertEquals(2, r.getScheduleVersion(), r.getRequestId() + " names the schedule it ran under");
+            assertTrue(r.getExecutorId().equals("waa-dec-0"), r.getExecutorId());
+        }
+    }
+
+    @Test
     void staticBatchingShouldReturnABatchTogether() throws Exception {
         Engine engine = ENGINES.get(Architecture.OPT);
         long now = System.currentTimeMillis();
