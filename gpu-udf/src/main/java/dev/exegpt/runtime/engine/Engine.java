@@ -54,8 +54,9 @@ public final class Engine implements StepEngine, AutoCloseable {
     private long stateBytesInUse;
     private int numHeld;
 
-    /** Loads {@code dir/config.json} and {@code dir/model.safetensors}. */
+    /** Loads {@code dir/config.json} and the weights ({@code model.safetensors} or its shards). */
     public static Engine load(Path dir, EngineConfig engineConfig) throws IOException {
+        dev.exegpt.runtime.weights.Checkpoints.requireSupported(dir);      // a pytorch_model.bin fails here, not on config.json
         return new Engine(ModelConfig.read(dir), Weights.read(dir), engineConfig);
     }
 

@@ -2,10 +2,9 @@ package dev.exegpt.runtime.model;
 
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.Matrix;
-import dev.exegpt.runtime.weights.Safetensors;
+import dev.exegpt.runtime.weights.Checkpoints;
 import dev.exegpt.runtime.weights.Tensor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -23,11 +22,9 @@ public final class Weights {
         this.tensors = tensors;
     }
 
-    /** Reads {@code dir/model.safetensors}. */
+    /** Reads {@code dir/model.safetensors}, or the shards {@code dir/model.safetensors.index.json} lists. */
     public static Weights read(Path dir) throws IOException {
-        Path file = dir.resolve("model.safetensors");
-        if (!Files.isRegularFile(file)) throw new IOException(file + ": not found");
-        return new Weights(file.toString(), Safetensors.read(file));
+        return new Weights(dir.toString(), Checkpoints.readTensors(dir));
     }
 
     /** Whether the checkpoint holds this tensor (under its name or an alias, see {@link #get}). */

@@ -159,6 +159,10 @@ public final class Json {
         if (s.isEmpty()) throw error("unexpected character '" + text.charAt(start) + "'");
         try {
             if (s.contains(".") || s.contains("e") || s.contains("E")) return Double.parseDouble(s);
+            if (s.length() >= 19) {                  // beyond a long (tokenizer_config's model_max_length 1e30)
+                java.math.BigInteger big = new java.math.BigInteger(s);
+                return big.bitLength() < 64 ? (Object) big.longValue() : (Object) big.doubleValue();
+            }
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
             throw error("bad number '" + s + "'");

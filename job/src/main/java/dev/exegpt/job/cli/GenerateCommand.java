@@ -49,7 +49,7 @@ public final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Engine engine = Engine.load(model, config)) {
             long loaded = System.nanoTime();
-            BpeTokenizer tokenizer = new BpeTokenizer(engine.modelConfig());
+            BpeTokenizer tokenizer = BpeTokenizer.load(model);
             int[] ids = tokenizer.encode(prompt);
             EncodeResult r = engine.generate(List.of(new GenerationRequest("cli", ids, maxNewTokens, ignoreEos)));
             if (!r.rejected().isEmpty()) throw new CliErrors.UserError(r.rejected().get("cli").getMessage());

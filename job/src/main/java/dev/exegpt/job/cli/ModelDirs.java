@@ -1,5 +1,6 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.runtime.weights.Checkpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -8,7 +9,14 @@ final class ModelDirs {
     private ModelDirs() {}
 
     static void requireModelDir(Path dir) {
-        if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+        if (Files.isRegularFile(dir.resolve("config.json")) && !Checkpoints.hasWeights(dir)) {
+            try {
+                Checkpoints.requireSupported(dir);
+            } catch (java.io.IOException e) {
+                throw new CliErrors.UserError("--model=" + e.getMessage());     // names the format and what is supported
+            }
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json")) || !Checkpoints.hasWeights(dir)) {
             throw new CliErrors.UserError("--model=" + dir + ": expected a directory with config.json and "
                     + "model.safetensors (make one with: exegpt model init --arch opt --size tiny --out " + dir + ")");
         }

@@ -13,9 +13,13 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code exegpt model init}: a Hugging Face style checkpoint (config.json + model.safetensors) of seeded random weights. */
+/**
+ * {@code exegpt model init}: a Hugging Face checkpoint of seeded random weights, complete as users have them
+ * (config.json, generation_config.json, tokenizer.json + tokenizer_config.json with GPT-2's BPE, model.safetensors).
+ */
 @Command(name = "init", mixinStandardHelpOptions = true,
-        description = "Write a checkpoint with seeded random weights (config.json + model.safetensors).")
+        description = "Write a Hugging Face checkpoint with seeded random weights (config.json, generation_config.json, "
+                + "tokenizer.json, model.safetensors).")
 public final class ModelInitCommand implements Callable<Integer> {
     @Option(names = "--arch", required = true, description = "t5 (encoder-decoder) or opt (decoder-only).")
     String arch;

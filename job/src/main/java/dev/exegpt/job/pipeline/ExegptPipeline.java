@@ -24,7 +24,6 @@ import dev.exegpt.operators.flink.LearnedEstimateFunction;
 import dev.exegpt.operators.flink.SloAuditFunction;
 import dev.exegpt.operators.flink.ValidateRequestFunction;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
-import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceResult;
@@ -140,9 +139,9 @@ public final class ExegptPipeline {
 
     private static BpeTokenizer tokenizerFor(String modelDir) {
         try {
-            return new BpeTokenizer(ModelConfig.read(java.nio.file.Path.of(modelDir)));
+            return BpeTokenizer.load(java.nio.file.Path.of(modelDir));          // the checkpoint's own tokenizer
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read the model config in " + modelDir, e);
+            throw new java.io.UncheckedIOException("cannot read the tokenizer of " + modelDir, e);
         }
     }
 }

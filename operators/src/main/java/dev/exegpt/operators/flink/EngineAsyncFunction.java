@@ -72,7 +72,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
             case ENCODER -> "-enc";
             case DECODER -> "-dec";
         };
-        runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), initial, role,
+        runner = new ExecutorRunner(engine, BpeTokenizer.load(java.nio.file.Path.of(spec.modelDir())), initial, role,
                 ExecutorEngines.executorId(initial, side, task), attempt(), spec.admission());
         if (!spec.stepLogDir().isEmpty()) {
             java.nio.file.Path file = java.nio.file.Files.createDirectories(java.nio.file.Path.of(spec.stepLogDir()))
