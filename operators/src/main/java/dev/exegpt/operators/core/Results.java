@@ -14,8 +14,15 @@ import dev.exegpt.schemas.RequestLatency;
  */
 public final class Results {
 
-    /** Which schedule and executor produced a result, and in which job attempt. */
-    public record Provenance(String scheduleId, int scheduleVersion, String executorId, int attempt) {}
+    /**
+     * Which schedule and executor produced a result, in which job attempt, and on which device layout (as the
+     * engine was built; empty when unknown).
+     */
+    public record Provenance(String scheduleId, int scheduleVersion, String executorId, int attempt, String executedLayout) {
+        public Provenance(String scheduleId, int scheduleVersion, String executorId, int attempt) {
+            this(scheduleId, scheduleVersion, executorId, attempt, "");
+        }
+    }
 
     /** The batches a request ran in: its encode batch and the mean size of its decode iterations. */
     public record Batching(int encodeBatchSize, double meanDecodeBatchSize) {}
@@ -88,6 +95,7 @@ public final class Results {
                 .setScheduleVersion(provenance.scheduleVersion())
                 .setExecutorId(provenance.executorId())
                 .setAttempt(provenance.attempt())
+                .setExecutedLayout(provenance.executedLayout() == null ? "" : provenance.executedLayout())
                 .setMetadata(request.request().getMetadata());
     }
 

@@ -61,7 +61,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         for (ExternalResourceInfo gpu : getRuntimeContext().getExternalResourceInfos("gpu")) {
             gpu.getProperty("index").ifPresent(gpus::add);
         }
-        engine = ExecutorEngines.open(spec, initial, task, role == Role.FULL ? 1 : 2, gpus);
+        engine = ExecutorEngines.open(spec, initial, task, role, gpus);
         if (spec.warmUpMs() > 0) {
             long t0 = System.nanoTime();
             int n = engine.warmUp(spec.warmUpMs());

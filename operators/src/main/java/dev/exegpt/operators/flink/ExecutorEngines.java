@@ -13,6 +13,7 @@ import dev.exegpt.runtime.cuda.CudaProbe;
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.engine.DeviceLayout;
 import dev.exegpt.operators.runner.Policies;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.schemas.Schedule;
@@ -28,17 +29,18 @@ final class ExecutorEngines {
      * @param numGroupsPerReplica device groups one replica runs on this machine (1 for RRA, 2 for WAA's encoder and
      *                            decoder groups): the cores are divided among them unless the spec fixes the threads
      */
-    static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, int numGroupsPerReplica) throws IOException {
-        return open(spec, schedule, task, numGroupsPerReplica, List.of());
+    static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, Role role) throws IOException {
+        return open(spec, schedule, task, role, List.of());
     }
 
     /**
      * @param externalGpuIndexes the "index" of each GPU Flink offers this task ({@code getExternalResourceInfos("gpu")});
      *                           empty in a MiniCluster, where the spec's configured indexes apply (GpuAssignment)
      */
-    static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, int numGroupsPerReplica,
-                       List<String> externalGpuIndexes) throws IOException {
-        DeviceLayout layout = layoutOf(schedule);
+    static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, Role role, List<String> externalGpuIndexes)
+            throws IOException {
+        int numGroupsPerReplica = role == Role.FULL ? 1 : 2;
+        DeviceLayout layout = layoutOf(schedule, role);
         int threads = spec.threadsPerDevice() > 0 ? spec.threadsPerDevice()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / task.getNumberOfParallelSubtasks()
                         / numGroupsPerReplica / layout.numDevices());
@@ -49,13 +51,32 @@ final class ExecutorEngines {
             gpu = GpuAssignment.pick(externalGpuIndexes, spec.gpuIndexes(), task.getIndexOfThisSubtask(), probe.numDevices());
             if (probe.available()) LOG.info("executor subtask {}: GPU {}", task.getIndexOfThisSubtask(), gpu);
         }
-        EngineConfig config = new EngineConfig(backend, layout, threads, spec.kvCacheCapacityBytes(), 0, false, false, gpu);
+        EngineConfig config = new EngineConfig(backend, layout, threads, spec.kvCacheCapacityBytes(),
+                numMicroBatches(schedule, role, layout), false, false, gpu);
+        LOG.info("executor subtask {} ({}): engine layout {}, {} kernel thread(s) per device", task.getIndexOfThisSubtask(), role,
+                layout, threads);
         return Engine.load(Path.of(spec.modelDir()), config);
     }
 
-    /** The device group's pipeline: numTpDevices / tpDegree stages of the TP degree, the other devices single. */
-    static DeviceLayout layoutOf(Schedule s) {
-        return DeviceLayout.rra(Policies.stageDegrees(s));
+    /**
+     * The pipeline of the group that plays {@code role} (Policies.stageDegrees): the whole group for RRA and the
+     * single-group baselines, the schedule's encoder or decoder devices under WAA and DISAGGREGATED.
+     */
+    static DeviceLayout layoutOf(Schedule s, Role role) {
+        return DeviceLayout.rra(Policies.stageDegrees(s, role));
+    }
+
+    /**
+     * Micro-batches a step is split into: a WAA decoder with a planned micro-batch B_m splits its decode batch B_D into
+     * ceil(B_D / B_m), at most one per stage (PAPER.md §5.2); otherwise the engine's default, one per stage.
+     */
+    static int numMicroBatches(Schedule s, Role role, DeviceLayout layout) {
+        int bm = s.getDecodeMicroBatchSize();
+        if (role != Role.DECODER || bm <= 0 || s.getDecodeBatchSize() <= 0) {
+            return 0;
+        }
+        int stages = layout.encoderStageDegrees().length;
+        return Math.max(1, Math.min(stages, (s.getDecodeBatchSize() + bm - 1) / bm));
     }
 
     static String executorId(Schedule s, String side, TaskInfo task) {

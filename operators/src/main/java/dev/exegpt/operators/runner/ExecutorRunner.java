@@ -47,6 +47,7 @@ public final class ExecutorRunner implements AutoCloseable {
 
     private final StepEngine engine;
     private final boolean ownThread;
+    private final String layout;                                      // the engine's device layout, e.g. RRA[1, 1]
     private final Role role;
     private final BpeTokenizer tokenizer;
     private final String executorId;
@@ -93,6 +94,7 @@ public final class ExecutorRunner implements AutoCloseable {
     private ExecutorRunner(StepEngine engine, BpeTokenizer tokenizer, Schedule schedule, Role role, String executorId,
                            int attempt, Admission.Mode admission, RunnerClock clock, boolean ownThread) {
         this.engine = engine;
+        this.layout = engine instanceof Engine e ? e.engineConfig().layout().toString() : "";
         this.clock = clock;
         this.ownThread = ownThread;
         this.admission = new Admission(admission);
@@ -411,7 +413,7 @@ public final class ExecutorRunner implements AutoCloseable {
             numInFlight.decrementAndGet();
             try {
                 f.handedOver.accept(new Handover(f.request, state, f.encodeStartEpochMs, f.encodeEndEpochMs,
-                        f.firstTokenEpochMs, f.encodeBatchSize, schedule));
+                        f.firstTokenEpochMs, f.encodeBatchSize, schedule, layout));
             } catch (RuntimeException e) {
                 LOG.warn("executor {}: handing over {} failed", executorId, f.request.requestId(), e);
             }
@@ -513,12 +515,12 @@ public final class ExecutorRunner implements AutoCloseable {
         double meanDecodeBatch = f.numDecodeIterations == 0 ? 0 : (double) f.decodeBatchSizeSum / f.numDecodeIterations;
         InferenceResult result = Results.finished(f.request, timeline, output, tokenizer.decode(output),
                 eos ? FinishReason.EOS : FinishReason.MAX_TOKENS, new Results.Batching(f.encodeBatchSize, meanDecodeBatch),
-                provenance());
+                provenance(f));
         complete(f, result);
     }
 
     private void answerUnfinished(InFlight f, FinishReason reason, String message) {
-        complete(f, Results.unfinished(f.request, clock.nowEpochMs(), reason, message, provenance()));
+        complete(f, Results.unfinished(f.request, clock.nowEpochMs(), reason, message, provenance(f)));
     }
 
     private void complete(InFlight f, InferenceResult result) {
@@ -530,8 +532,18 @@ public final class ExecutorRunner implements AutoCloseable {
         }
     }
 
-    private Provenance provenance() {
-        return new Provenance(schedule.getScheduleId(), schedule.getVersion(), executorId, attempt);
+    /** The layout that ran a request: this group's, and under WAA the encoder group's before it. */
+    private String executedLayout(Handover handover) {
+        return switch (role) {
+            case FULL -> layout;
+            case ENCODER -> "enc " + layout;
+            case DECODER -> "enc " + (handover == null || handover.encoderLayout() == null ? "?" : handover.encoderLayout())
+                    + " + dec " + layout;
+        };
+    }
+
+    private Provenance provenance(InFlight f) {
+        return new Provenance(schedule.getScheduleId(), schedule.getVersion(), executorId, attempt, executedLayout(f.handover));
     }
 
     /** One request on its way through the engine; touched only by the engine thread after submission. */

@@ -16,6 +16,7 @@ import dev.exegpt.operators.core.ValidRequest;
  * @param encodeBatchSize    requests in its encode step
  * @param schedule           the schedule the encoder group ran it under: the decoder group adopts it too, so a
  *                           schedule published at run time reaches both sides of a replica
+ * @param encoderLayout      the encoder group's device layout, for the result's executed layout
  */
 public record Handover(ValidRequest request, byte[] state, double encodeStartEpochMs, double encodeEndEpochMs,
-                       double firstTokenEpochMs, int encodeBatchSize, Schedule schedule) {}
+                       double firstTokenEpochMs, int encodeBatchSize, Schedule schedule, String encoderLayout) {}

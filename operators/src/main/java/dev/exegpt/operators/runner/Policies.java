@@ -31,9 +31,29 @@ public final class Policies {
      * remaining device (the layout {@code ExecutorEngines} builds the engine with).
      */
     public static int[] stageDegrees(Schedule s) {
-        int numDevices = Math.max(1, s.getNumDevices());
+        return stageDegrees(s, Role.FULL);
+    }
+
+    /**
+     * The stages of the group that plays {@code role}: the whole group for FULL; under WAA and DISAGGREGATED the
+     * schedule's encoder or decoder devices, TP devices going to the decoder group first, then to the encoder group,
+     * as the simulator lays them out ({@code XSimulator.layout}).
+     */
+    public static int[] stageDegrees(Schedule s, Role role) {
         int tp = Math.max(1, s.getTpDegree());
-        int numTpStages = Math.min(numDevices, Math.max(0, s.getNumTpDevices())) / tp;
+        int numTp = Math.max(0, s.getNumTpDevices());
+        if (role == Role.FULL) {
+            return stages(Math.max(1, s.getNumDevices()), tp, numTp);
+        }
+        int numDecoder = Math.max(1, s.getNumDecoderDevices());
+        int numEncoder = Math.max(1, s.getNumEncoderDevices());
+        int tpDecoder = Math.min(numTp, numDecoder / tp * tp);
+        int tpEncoder = Math.min(numTp - tpDecoder, numEncoder / tp * tp);
+        return role == Role.DECODER ? stages(numDecoder, tp, tpDecoder) : stages(numEncoder, tp, tpEncoder);
+    }
+
+    private static int[] stages(int numDevices, int tp, int numTpDevices) {
+        int numTpStages = Math.min(numDevices, numTpDevices) / tp;
         int numSingle = numDevices - numTpStages * tp;
         int[] degrees = new int[numTpStages + numSingle];
         for (int i = 0; i < degrees.length; i++) {
