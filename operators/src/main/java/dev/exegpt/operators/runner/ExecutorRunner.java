@@ -57,7 +57,9 @@ public final class ExecutorRunner implements AutoCloseable {
     private final List<InFlight> arrived = new ArrayList<>();
     private final ExecutorCore<InFlight> core;                  // queue, active set, held members, step bookkeeping
     private final AtomicInteger numInFlight = new AtomicInteger();
-    private volatile int numWaitingOnThread;                        // waiting.size(), published by the engine thread
+    private volatile int numWaitingOnThread;
+    private volatile int numActiveOnThread;                         // core.numActive(), published by the engine thread
+    private volatile java.util.function.IntSupplier decoderBacklog;                        // waiting.size(), published by the engine thread
     private final Thread thread;
     private volatile Schedule pendingSchedule;
     private volatile boolean running = true;
@@ -248,6 +250,7 @@ public final class ExecutorRunner implements AutoCloseable {
         };
         core.endStep(completed);
         numWaitingOnThread = core.numWaiting();
+        numActiveOnThread = core.numActive();
         return plan;
     }
 
@@ -264,7 +267,26 @@ public final class ExecutorRunner implements AutoCloseable {
      * otherwise).
      */
     private int downstreamBacklog() {
-        return role == Role.ENCODER ? schedule.getDecodeBatchSize() : 0;
+        if (role != Role.ENCODER) {
+            return 0;
+        }
+        java.util.function.IntSupplier decoder = decoderBacklog;
+        return decoder != null ? decoder.getAsInt() : schedule.getDecodeBatchSize();
+    }
+
+    /**
+     * An ENCODER steers by the decoder group's real backlog from now on (PAPER.md §7's rule): {@code backlog} counts
+     * the decoder's active and waiting requests, as {@link #numBacklog()} of the decoder's runner does. Without it the
+     * encoder takes the decoder to be on plan. Where both groups run in one process (a test, the simulator-equality
+     * harness) the decoder's runner can be asked directly.
+     */
+    public void observeDecoderBacklog(java.util.function.IntSupplier backlog) {
+        this.decoderBacklog = backlog;
+    }
+
+    /** Requests this executor holds: decoding (held members of a static batch included) and waiting. Thread-safe. */
+    public int numBacklog() {
+        return numActiveOnThread + numWaiting();
     }
 
     private int idle() throws InterruptedException {

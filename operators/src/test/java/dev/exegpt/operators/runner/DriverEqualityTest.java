@@ -51,8 +51,13 @@ import dev.exegpt.schemas.Schedule;
  */
 class DriverEqualityTest {
 
-    private static final XSimulator X = new XSimulator(new Scenario(
-            new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40), 1, 8, Workloads.byName("S"), SimOptions.DEFAULTS));
+    private static final XSimulator X = xsim(1);
+
+    /** T5-11B's roofline on {@code numDevices} A40s, task S. */
+    private static XSimulator xsim(int numDevices) {
+        return new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40), numDevices, 8,
+                Workloads.byName("S"), SimOptions.DEFAULTS));
+    }
     private static final double TOLERANCE_MS = 1e-6;
 
     static List<Arguments> plans() {
@@ -98,6 +103,124 @@ class DriverEqualityTest {
             assertEquals(s.firstTokenMs(), arrived + r.getLatency().getTtftMs(), TOLERANCE_MS, at + ": first token");
             assertEquals(s.finishMs(), arrived + r.getLatency().getEndToEndMs(), TOLERANCE_MS, at + ": finish");
             assertEquals(requests.get(i).numOutputTokens(), r.getNumOutputTokens(), at);
+        }
+    }
+
+    static List<Arguments> splitPlans() {
+        List<Arguments> out = new ArrayList<>();
+        for (boolean bulk : List.of(true, false)) {
+            out.add(Arguments.of(Candidate.waa(Policy.WAA_C, 2, 4, 0, 1, 0), bulk));
+            out.add(Arguments.of(new Candidate(Policy.WAA_M, 3, 6, 1, 3, 1, 0, 1), bulk));
+            out.add(Arguments.of(new Candidate(Policy.DISAGGREGATED, 2, 4, 1, 0, 1, 0, 1), bulk));
+        }
+        return out;
+    }
+
+    /**
+     * WAA and DISAGGREGATED: an encoder group hands its encoded requests over to a decoder group, and the encoder
+     * steers by the decoder's backlog (PAPER.md §7). The two stepped runners share one timeline: every event (an
+     * arrival, a hand-over reaching the decoder after the encoder's pass and the state transfer, a step's end) is
+     * taken in time order, as the simulator takes it, and a free runner decides once everything due by then is in.
+     * The decoder's backlog, as the encoder sees it, changes when its step ends, as in the simulator.
+     */
+    @ParameterizedTest(name = "{0}, bulk {1}")
+    @MethodSource("splitPlans")
+    void encoderAndDecoderRunnersShouldTakeTheStepsTheSimulatorTakes(Candidate plan, boolean bulk) throws Exception {
+        XSimulator x = xsim(plan.numDevices());
+        List<EventSimulator.GivenRequest> requests = requests(48, bulk, 7);
+        EventSimulator.Run simulated = new EventSimulator(x).run(plan, requests);
+        Schedule schedule = ScheduleCodec.fromEstimate(x.estimate(plan),
+                new ScheduleCodec.Origin("equality", "a40", "S", 0), Double.POSITIVE_INFINITY, Map.of());
+        XSimulator.Layout layout = x.layout(plan);
+        StepCost encoderCost = new StepCost(layout.encoder());
+        VirtualClock[] clocks = {new VirtualClock(), new VirtualClock()};
+        Map<String, GenerationRequest> inTransit = new HashMap<>();
+        Map<String, InferenceResult> results = new HashMap<>();
+        List<Object[]> steps = new ArrayList<>();                   // executor, kind, start, end
+        List<Handover> handedOver = new ArrayList<>();
+        BpeTokenizer tokenizer = new BpeTokenizer(ModelSize.TINY.config(Architecture.T5));
+        try (ExecutorRunner encoder = ExecutorRunner.stepped(new ClockedEngine(clocks[0], encoderCost, 0, inTransit), tokenizer,
+                     schedule, Role.ENCODER, "enc-0", clocks[0]);
+             ExecutorRunner decoder = ExecutorRunner.stepped(new ClockedEngine(clocks[1], new StepCost(layout.decoder()),
+                     layout.microBatch(), inTransit), tokenizer, schedule, Role.DECODER, "dec-0", clocks[1])) {
+            int[] retiredInStep = {0};                               // what the decoder's step in progress will retire
+            encoder.observeDecoderBacklog(() -> decoder.numBacklog() + retiredInStep[0]);
+            ExecutorRunner[] runners = {encoder, decoder};
+            java.util.PriorityQueue<double[]> events = new java.util.PriorityQueue<>(
+                    java.util.Comparator.<double[]>comparingDouble(e -> e[0]).thenComparingDouble(e -> e[1]).thenComparingDouble(e -> e[2]));
+            Map<Long, List<Handover>> deliveries = new HashMap<>();
+            long seq = 0;
+            for (int i = 0; i < requests.size(); i++) {
+                events.add(new double[] {requests.get(i).arrivedMs(), 0, seq++, i});          // arrival of request i
+            }
+            boolean[] busy = new boolean[2];
+            while (!events.isEmpty()) {
+                double now = events.peek()[0];
+                while (!events.isEmpty() && events.peek()[0] == now) {
+                    double[] e = events.poll();
+                    if (e[1] == 0) {
+                        encoder.submit(request((int) e[3], requests.get((int) e[3])), r -> results.put(r.getRequestId(), r),
+                                handedOver::add);
+                    } else if (e[1] == 1) {
+                        for (Handover h : deliveries.remove((long) e[2])) {
+                            decoder.submit(h, r -> results.put(r.getRequestId(), r));
+                        }
+                    } else {
+                        busy[(int) e[3]] = false;
+                        if (e[3] == 1) {
+                            retiredInStep[0] = 0;
+                        }
+                    }
+                }
+                for (int i = 0; i < 2; i++) {
+                    if (busy[i]) {
+                        continue;
+                    }
+                    clocks[i].set(now);
+                    int backlogBefore = decoder.numBacklog();
+                    StepPlan step = runners[i].runOneStep();
+                    if (step.kind() == StepPlan.Kind.IDLE) {
+                        continue;
+                    }
+                    busy[i] = true;
+                    events.add(new double[] {clocks[i].nowEpochMs(), 2, seq++, i});
+                    steps.add(new Object[] {i, step.kind().name(), now, clocks[i].nowEpochMs()});
+                    if (i == 0 && !handedOver.isEmpty()) {
+                        int[] lengths = handedOver.stream().mapToInt(h -> h.request().numInputTokens()).toArray();
+                        double ready = now + encoderCost.encodePassMs(lengths) + encoderCost.handoverTransferMs(lengths);
+                        deliveries.put(seq, new ArrayList<>(handedOver));
+                        events.add(new double[] {ready, 1, seq++, 1});
+                        handedOver.clear();
+                    }
+                    if (i == 1) {
+                        retiredInStep[0] = Math.max(0, backlogBefore - decoder.numBacklog());
+                    }
+                }
+            }
+        }
+        List<SimResult.TimelineStep> simSteps = simulated.result().timeline();
+        System.out.printf("%s, bulk %s: %d steps over two groups, last request done at %.1f ms in both drivers%n",
+                plan.describe(), bulk, simSteps.size(), simSteps.get(simSteps.size() - 1).endMs());
+        for (int i = 0; i < Math.min(simSteps.size(), steps.size()); i++) {
+            SimResult.TimelineStep s = simSteps.get(i);
+            Object[] e = steps.get(i);
+            String at = "step " + i + ": simulated " + s + ", executed " + java.util.Arrays.toString(e);
+            assertEquals(s.executor(), (int) e[0], at);
+            assertEquals(s.kind(), e[1], at);
+            assertEquals(s.startMs(), (double) e[2], TOLERANCE_MS, at);
+            assertEquals(s.endMs(), (double) e[3], TOLERANCE_MS, at);
+        }
+        assertEquals(simSteps.size(), steps.size(), "number of steps");
+        assertEquals(requests.size(), results.size(), "every request answered");
+        for (int i = 0; i < requests.size(); i++) {
+            EventSimulator.RequestTimes s = simulated.requests().get(i);
+            InferenceResult r = results.get("q" + i);
+            double arrived = r.getLatency().getArrivedEpochMs();
+            String at = "request " + i + " " + requests.get(i);
+            assertEquals(s.encodeStartMs(), arrived + r.getLatency().getQueueMs(), TOLERANCE_MS, at + ": encode start");
+            assertEquals(s.firstTokenMs(), arrived + r.getLatency().getTtftMs(), TOLERANCE_MS, at + ": first token");
+            assertEquals(s.finishMs(), arrived + r.getLatency().getEndToEndMs(), TOLERANCE_MS, at + ": finish");
+            assertEquals("dec-0", r.getExecutorId(), at);
         }
     }
 
@@ -185,10 +308,18 @@ class DriverEqualityTest {
     static final class ClockedEngine implements StepEngine {
         private final VirtualClock clock;
         private final StepCost cost;
+        private final int microBatch;                              // 0: one per stage
+        private final Map<String, GenerationRequest> exported;      // what a decoder group's engine imports from
 
         ClockedEngine(VirtualClock clock, StepCost cost) {
+            this(clock, cost, 0, new HashMap<>());
+        }
+
+        ClockedEngine(VirtualClock clock, StepCost cost, int microBatch, Map<String, GenerationRequest> exported) {
             this.clock = clock;
             this.cost = cost;
+            this.microBatch = microBatch;
+            this.exported = exported;
         }
 
         @Override
@@ -211,7 +342,7 @@ class DriverEqualityTest {
                 context += s.promptTokens().length + s.numGenerated();
             }
             int meanContext = (int) (context / Math.max(1, n));
-            clock.advance(cost.decodeMs(n, meanContext, cost.decodeMicroBatch(n)));
+            clock.advance(cost.decodeMs(n, meanContext, microBatch > 0 ? microBatch : cost.decodeMicroBatch(n)));
             int[] tokens = new int[n];
             for (int i = 0; i < n; i++) {
                 active.get(i).record(7, -1);
@@ -223,14 +354,17 @@ class DriverEqualityTest {
         @Override
         public void release(Sequence s) {}
 
+        /** An encoder-decoder sequence has no token after its encode: its request is all the state there is. */
         @Override
         public byte[] exportState(Sequence s) {
-            throw new UnsupportedOperationException("the clocked engine runs one group");
+            exported.put(s.requestId(), s.request());
+            return s.requestId().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
 
         @Override
         public Sequence importState(byte[] bytes) {
-            throw new UnsupportedOperationException("the clocked engine runs one group");
+            GenerationRequest r = exported.remove(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+            return Sequence.detached(r, r.promptTokens());
         }
     }
 }

@@ -165,12 +165,11 @@ public final class EventSimulator {
             int b = batch.size();
             busy[0] += overLengths(batch, len -> p.deviceBusyMs(Phase.ENCODE, b, len, Math.max(1, b / stages)));
             if (splitEncoder) {
-                ModelSpec m = sc.model();
-                long kv = (long) b * meanInput(batch) * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
-                double ready = now + overLengths(batch, len -> p.passMs(Phase.ENCODE, b, len)) + sc.cost().stateTransferMs(kv);
+                int[] lengths = lengths(batch);
+                double ready = now + me.cost.encodePassMs(lengths) + me.cost.handoverTransferMs(lengths);
                 queue.add(new Event.HandoverArrived(ready, seq[0]++, batch));
                 inFlight[0] += b;
-                return overLengths(batch, len -> p.bottleneckMs(Phase.ENCODE, b, len));   // the encoder pipeline takes the next batch
+                return me.cost.encodeBottleneckMs(lengths);   // the encoder pipeline takes the next batch
             }
             me.encoding = batch;
             me.afterEncode = true;

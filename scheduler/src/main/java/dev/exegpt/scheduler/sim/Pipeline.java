@@ -15,6 +15,11 @@ import java.util.List;
  */
 public final class Pipeline {
     private final CostModel cost;
+
+    /** The cost model the pipeline's stages are priced by. */
+    public CostModel cost() {
+        return cost;
+    }
     private final List<Stage> stages;
 
     /** Distinct stages (tpDegree, layers) and how many there are: identical stages are timed once. */

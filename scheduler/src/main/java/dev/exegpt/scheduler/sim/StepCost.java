@@ -1,5 +1,6 @@
 package dev.exegpt.scheduler.sim;
 
+import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 
 /**
@@ -29,6 +30,32 @@ public final class StepCost {
         double sum = 0;
         for (int len : promptLengths) sum += pipeline.makespanMs(Phase.ENCODE, b, Math.max(1, len), stages);
         return sum / Math.max(1, b);
+    }
+
+    /** One encode batch's pass through an encoder pipeline: when its last micro-batch leaves the last stage. */
+    public double encodePassMs(int[] promptLengths) {
+        int b = promptLengths.length;
+        double sum = 0;
+        for (int len : promptLengths) sum += pipeline.passMs(Phase.ENCODE, b, Math.max(1, len));
+        return sum / Math.max(1, b);
+    }
+
+    /** How long an encoder pipeline is busy with one batch before it takes the next: its slowest stage. */
+    public double encodeBottleneckMs(int[] promptLengths) {
+        int b = promptLengths.length;
+        double sum = 0;
+        for (int len : promptLengths) sum += pipeline.bottleneckMs(Phase.ENCODE, b, Math.max(1, len));
+        return sum / Math.max(1, b);
+    }
+
+    /** Moving an encoded batch's state (the decoder's KV for the prompts) to the decoder group (PAPER.md §5.2). */
+    public double handoverTransferMs(int[] promptLengths) {
+        ModelSpec m = pipeline.cost().model();
+        long sum = 0;
+        for (int len : promptLengths) sum += len;
+        int meanInput = (int) Math.max(1, sum / Math.max(1, promptLengths.length));
+        long kv = (long) promptLengths.length * meanInput * m.numDecoderLayers() * m.kvBytesPerTokenPerLayer();
+        return pipeline.cost().stateTransferMs(kv);
     }
 
     /** The micro-batch of a decode iteration of n sequences: one per stage. */
