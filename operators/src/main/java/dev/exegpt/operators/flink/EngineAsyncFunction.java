@@ -46,6 +46,8 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
     protected transient ExecutorMetrics metrics;
     private transient java.io.PrintWriter stepLog;
     private transient int attempt;
+    private transient String backlogKey;
+    private transient java.util.function.IntSupplier backlogSupplier;
     private transient ListState<Integer> attemptState;
 
     EngineAsyncFunction(ExecutorSpec spec, Schedule initial, Role role) {
@@ -87,6 +89,14 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         getRuntimeContext().getMetricGroup().gauge("requestsRefusedByAdmission", (Gauge<Long>) runner::numRefusedByAdmission);
         getRuntimeContext().getMetricGroup().gauge("kvCacheBytesInUse", (Gauge<Long>) engine::stateBytesInUse);
         metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup(), runner::numWaiting);
+        backlogKey = DecoderBacklogs.key(getRuntimeContext().getJobInfo().getJobId().toString(), task.getIndexOfThisSubtask());
+        if (role == Role.DECODER) {
+            backlogSupplier = runner::numBacklog;
+            DecoderBacklogs.register(backlogKey, backlogSupplier);
+        } else if (role == Role.ENCODER) {
+            String key = backlogKey;
+            runner.observeDecoderBacklog(() -> DecoderBacklogs.backlogOf(key));
+        }
     }
 
     /** Fails the request (and so the task, which restarts) if the engine thread died; true if it did. */
@@ -133,6 +143,9 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
 
     @Override
     public void close() {
+        if (backlogSupplier != null) {
+            DecoderBacklogs.unregister(backlogKey, backlogSupplier);
+        }
         if (runner != null) {
             runner.close();
         }

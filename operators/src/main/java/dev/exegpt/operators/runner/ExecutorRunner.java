@@ -271,14 +271,16 @@ public final class ExecutorRunner implements AutoCloseable {
             return 0;
         }
         java.util.function.IntSupplier decoder = decoderBacklog;
-        return decoder != null ? decoder.getAsInt() : schedule.getDecodeBatchSize();
+        int backlog = decoder != null ? decoder.getAsInt() : -1;
+        return backlog >= 0 ? backlog : schedule.getDecodeBatchSize();
     }
 
     /**
      * An ENCODER steers by the decoder group's real backlog from now on (PAPER.md §7's rule): {@code backlog} counts
      * the decoder's active and waiting requests, as {@link #numBacklog()} of the decoder's runner does. Without it the
-     * encoder takes the decoder to be on plan. Where both groups run in one process (a test, the simulator-equality
-     * harness) the decoder's runner can be asked directly.
+     * encoder takes the decoder to be on plan, as it does while {@code backlog} answers a negative number (the decoder
+     * is not known yet). Where both groups run in one process (the embedded job, a test) the decoder's runner can be
+     * asked directly.
      */
     public void observeDecoderBacklog(java.util.function.IntSupplier backlog) {
         this.decoderBacklog = backlog;
