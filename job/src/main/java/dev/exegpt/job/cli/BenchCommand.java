@@ -251,7 +251,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         try (java.util.stream.Stream<Path> logs = Files.list(stepsDir)) {
             for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
                 for (String line : Files.readAllLines(log)) {
-                    if (line.isBlank() || line.equals(EngineStepCsv.HEADER)) continue;
+                    if (EngineStepCsv.isNotAStep(line)) continue;
                     EngineStep s = EngineStepCsv.parse(line);
                     if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s);
                 }

@@ -80,6 +80,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
             java.nio.file.Path file = java.nio.file.Files.createDirectories(java.nio.file.Path.of(spec.stepLogDir()))
                     .resolve("steps-" + ExecutorEngines.executorId(initial, side, task) + "-attempt" + attempt() + ".csv");
             stepLog = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(file), true);
+            stepLog.println(EngineStepCsv.layoutLine(engine.engineConfig().layout().toString()));
             stepLog.println(EngineStepCsv.HEADER);
             java.io.PrintWriter log = stepLog;
             runner.observeSteps(step -> log.println(EngineStepCsv.line(step)));     // the engine thread; flushed per line

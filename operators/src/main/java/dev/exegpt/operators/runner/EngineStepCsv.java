@@ -14,6 +14,16 @@ public final class EngineStepCsv {
 
     private EngineStepCsv() {}
 
+    /** The first line of a step log: the device layout that ran the steps (a comment, which readers skip). */
+    public static String layoutLine(String layout) {
+        return "# layout " + layout;
+    }
+
+    /** Whether a line of a step log carries no step: blank, the header, or a comment such as the layout line. */
+    public static boolean isNotAStep(String line) {
+        return line.isBlank() || line.equals(HEADER) || line.startsWith("#");
+    }
+
     public static String line(EngineStep s) {
         StringBuilder lengths = new StringBuilder();
         for (int len : s.inputTokens()) {

@@ -2,6 +2,7 @@ package dev.exegpt.operators.runner;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,5 +29,13 @@ class EngineStepCsvTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EngineStepCsv.parse(EngineStepCsv.HEADER));
         assertTrue(e.getMessage().contains("not an engine step line") && e.getMessage().contains("'kind,start_epoch_ms"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EngineStepCsv.parse("ENCODE,1,2,3"));
+    }
+
+    @Test
+    void theLayoutLineAndTheHeaderShouldNotBeReadAsSteps() {
+        assertTrue(EngineStepCsv.isNotAStep(EngineStepCsv.layoutLine("RRA[1, 1]")));
+        assertTrue(EngineStepCsv.isNotAStep(EngineStepCsv.HEADER));
+        assertTrue(EngineStepCsv.isNotAStep(" "));
+        assertFalse(EngineStepCsv.isNotAStep(EngineStepCsv.line(new EngineStep(EngineStep.Kind.DECODE, 1, 2, new int[] {3}, 4))));
     }
 }
