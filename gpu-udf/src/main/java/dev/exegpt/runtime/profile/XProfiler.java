@@ -419,7 +419,14 @@ public final class XProfiler {
                     if (layer == null || head == null) continue;
                     double stepMs = engineDecodeStepMs(engine, batch, len);
                     double predicted = c.numDecoderLayers() * layer + head;
-                    decodeRatios.add((stepMs - head) / (c.numDecoderLayers() * layer));
+                    if (stepMs > head) {
+                        decodeRatios.add((stepMs - head) / (c.numDecoderLayers() * layer));
+                    } else {
+                        // A disturbed moment: the head alone measured longer than the whole step. A ratio from it
+                        // would be negative and could turn every decode entry negative.
+                        log.printf("[xprofiler] calibration: decode step of %d at %d keys (%.2f ms) not above its head "
+                                + "(%.2f ms): point left out%n", batch, len, stepMs, head);
+                    }
                     log.printf("[xprofiler] calibration: engine decode step of %d at %d keys: %.2f ms, layers + head %.2f ms (x%.2f)%n",
                             batch, (t5 ? 2 : 1) * len, stepMs, predicted, stepMs / predicted);
                 }
