@@ -102,7 +102,7 @@ public final class Oversize {
     }
 
     /** A text cut to at most {@code maxChars} characters (never inside a surrogate pair), marked when cut. */
-    static String cut(String text, int maxChars) {
+    public static String cut(String text, int maxChars) {
         if (text == null || text.length() <= maxChars) {
             return text;
         }

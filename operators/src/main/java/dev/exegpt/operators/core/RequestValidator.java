@@ -68,8 +68,8 @@ public final class RequestValidator {
                     + "expected printable UTF-8 text", printable(id), null);
         }
         if (!hasVisibleCharacter(id)) {
-            return reject(STAGE_VALIDATE, "requestId '" + escaped(id) + "' has no visible character (only spaces, format or "
-                    + "filler characters): expected an id a person can read", escaped(id), null);
+            return reject(STAGE_VALIDATE, "requestId '" + printable(id) + "' has no visible character (only spaces, format or "
+                    + "filler characters): expected an id a person can read", printable(id), null);
         }
         if (!limits.knownTasks().contains(r.getTask())) {
             return reject(STAGE_VALIDATE, "task '" + r.getTask() + "' is unknown: expected one of "
@@ -130,7 +130,11 @@ public final class RequestValidator {
      * combining marks alone, variation selectors and fillers (Hangul fillers, the braille blank) do not count.
      */
     static boolean hasVisibleCharacter(String id) {
-        return id.codePoints().anyMatch(c -> switch (Character.getType(c)) {
+        return id.codePoints().anyMatch(RequestValidator::isVisible);
+    }
+
+    private static boolean isVisible(int c) {
+        return switch (Character.getType(c)) {
             case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
                  Character.MODIFIER_LETTER, Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER,
                  Character.LETTER_NUMBER, Character.OTHER_NUMBER, Character.CONNECTOR_PUNCTUATION,
@@ -139,36 +143,26 @@ public final class RequestValidator {
                  Character.MATH_SYMBOL, Character.CURRENCY_SYMBOL, Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL ->
                     !BLANK_FILLERS.contains(c);
             default -> false;
-        });
+        };
     }
 
     /** Letters and symbols that render as blank space (Unicode's Default_Ignorable fillers and the braille blank). */
     private static final java.util.Set<Integer> BLANK_FILLERS = java.util.Set.of(0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x17B4, 0x17B5);
 
-    /** The id with every character that is not visible ASCII or a letter escaped, cut to 64 code points. */
-    private static String escaped(String id) {
-        StringBuilder out = new StringBuilder();
-        id.codePoints().limit(64).forEach(c -> {
-            if (c > 0x20 && c < 0x7f || Character.isLetterOrDigit(c)) {
-                out.appendCodePoint(c);
-            } else {
-                out.append(c > 0xFFFF ? String.format("\\U%08x", c) : String.format("\\u%04x", c));
-            }
-        });
-        return out.toString();
-    }
-
     /** What Avro (like every Java decoder) makes of bytes that are not UTF-8. */
     private static final char REPLACEMENT_CHAR = '\uFFFD';
 
-    /** The id with control characters escaped, cut to 64 characters, for a reason and a dead letter's key. */
+    /**
+     * The id as a reason and a dead letter's key show it: cut to 64 code points, every character a person could not
+     * see (controls, format and filler characters, spaces other than U+0020) escaped as \\uXXXX.
+     */
     private static String printable(String id) {
         StringBuilder out = new StringBuilder();
         id.codePoints().limit(64).forEach(c -> {
-            if (Character.isISOControl(c)) {
-                out.append(String.format("\\u%04x", c));
-            } else {
+            if (c == ' ' || isVisible(c)) {
                 out.appendCodePoint(c);
+            } else {
+                out.append(c > 0xFFFF ? String.format("\\U%08x", c) : String.format("\\u%04x", c));
             }
         });
         return out.toString();

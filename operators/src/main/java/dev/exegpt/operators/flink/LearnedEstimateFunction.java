@@ -7,6 +7,7 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 import dev.exegpt.operators.core.OutputLengthStats;
+import dev.exegpt.operators.core.Oversize;
 import dev.exegpt.operators.core.RequestLimits;
 import dev.exegpt.operators.core.ValidRequest;
 import dev.exegpt.schemas.FinishReason;
@@ -51,7 +52,7 @@ public class LearnedEstimateFunction extends KeyedCoProcessFunction<String, Vali
         if (!couldBeOurs(result)) {
             if (numIgnored++ % 1000 == 0) {
                 LOG.warn("not learning from a result on the results topic that no request of this job could produce "
-                        + "(task '{}', {} input and {} output tokens); {} such so far", shortened(result.getTask()),
+                        + "(task '{}', {} input and {} output tokens); {} such so far", Oversize.cut(result.getTask(), 64),
                         result.getNumInputTokens(), result.getNumOutputTokens(), numIgnored);
             }
             return;
@@ -68,11 +69,6 @@ public class LearnedEstimateFunction extends KeyedCoProcessFunction<String, Vali
         return limits.knownTasks().contains(r.getTask()) && r.getNumInputTokens() >= 1
                 && r.getNumInputTokens() <= limits.maxPromptTokens() && r.getNumOutputTokens() >= 0
                 && r.getNumOutputTokens() <= limits.maxNewTokensLimit();
-    }
-
-    /** A task name cut for a log line. */
-    private static String shortened(String text) {
-        return text == null || text.length() <= 64 ? text : text.substring(0, 64) + "...";
     }
 
     private OutputLengthStats current(String task) throws Exception {

@@ -9,7 +9,6 @@ import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.schemas.Schedule;
 import java.util.Map;
 
-import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.policy.BatchingPolicy;
 import dev.exegpt.scheduler.policy.StepPlan;
@@ -233,12 +232,6 @@ public final class EventSimulator {
         double sum = 0;
         for (SimRequest r : batch) sum += cost.applyAsDouble(Math.max(1, r.numInputTokens));
         return sum / Math.max(1, batch.size());
-    }
-
-    private static int meanInput(List<SimRequest> batch) {
-        long sum = 0;
-        for (SimRequest r : batch) sum += r.numInputTokens;
-        return (int) Math.max(1, sum / Math.max(1, batch.size()));
     }
 
     private SimResult summarise(List<SimRequest> all, List<double[]> batches, double busyDeviceMs,
