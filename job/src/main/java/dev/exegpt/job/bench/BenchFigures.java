@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +29,7 @@ import dev.exegpt.schemas.InferenceResult;
  * @param boundLengthServiceMs worst latency from encode start among requests with at least the task's bound output
  *                             length minus 2 tokens; NaN when no round had one
  */
-record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double throughput10to90, double completionsPerSecond,
+public record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double throughput10to90, double completionsPerSecond,
                     double p99EndToEndMs, double boundLengthServiceMs) {
 
     /**
@@ -38,7 +38,7 @@ record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double 
      * @param boundOutputTokens   the task's latency-defining (p99) output length
      * @param clock               the verdict's clock: {@link SloClock#ENCODE_START} for bulk arrivals, else arrival
      */
-    static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens, SloClock clock) {
+    public static BenchFigures of(List<List<InferenceResult>> rounds, int numRequestsPerRound, int boundOutputTokens, SloClock clock) {
         if (rounds.isEmpty()) throw new IllegalArgumentException("no rounds");
         List<InferenceResult> all = new ArrayList<>();
         double[] throughput = new double[rounds.size()];
@@ -66,7 +66,7 @@ record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double 
     }
 
     /** Requests/s between the 10th and 90th percentile of completion times (ms), as EventSimulator's summary counts them. */
-    static double throughput10to90(double[] finishMs) {
+    public static double throughput10to90(double[] finishMs) {
         int n = finishMs.length;
         double[] f = finishMs.clone();
         Arrays.sort(f);
@@ -74,42 +74,42 @@ record BenchFigures(RunFigures figures, SloClock clock, int numRequests, double 
         return hi > lo ? (0.8 * n) * 1000 / (hi - lo) : n * 1000 / Math.max(1, f[n - 1]);
     }
 
-    static double median(double[] v) {
+    public static double median(double[] v) {
         return FidelityRun.median(v);
     }
 
     /** The audit of every round's results over the span of the rounds. */
-    AuditWindow pooled() {
+    public AuditWindow pooled() {
         return figures.pooled();
     }
 
     /** The span of the rounds, ms. */
-    double spanMs() {
+    public double spanMs() {
         return figures.spanMs();
     }
 
-    int numAnswered() {
+    public int numAnswered() {
         return (int) figures.numRequests();
     }
 
     /** Requests within their SLO on the verdict's clock. */
-    long numSloMet() {
+    public long numSloMet() {
         return figures.on(clock).numMet();
     }
 
     /** Share of the requests with an SLO that met it on the verdict's clock (0 when none had one). */
-    double attainment() {
+    public double attainment() {
         Double a = figures.on(clock).attainment();
         return a == null ? 0 : a;
     }
 
     /** Requests within the SLO on the verdict's clock per second of the span. */
-    double goodputPerSecond() {
+    public double goodputPerSecond() {
         return figures.goodputPerSecond(clock);
     }
 
     /** Error of a prediction in percent of the measured value; NaN when either is missing. */
-    static double errorPercent(double predicted, double measured) {
+    public static double errorPercent(double predicted, double measured) {
         if (Double.isNaN(predicted) || Double.isNaN(measured) || measured == 0) return Double.NaN;
         return 100 * (predicted / measured - 1);
     }

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
 import dev.exegpt.runtime.bench.DecodeBench;
 import dev.exegpt.runtime.engine.DeviceLayout;
@@ -15,10 +15,10 @@ import java.util.List;
  * thread): one device with every core, TP over all cores, a pipeline with one micro-batch per stage, and partial
  * TP; printed as the ratio to the one-device engine of the same run.
  */
-final class BenchLayouts {
+public final class BenchLayouts {
     private BenchLayouts() {}
 
-    static void run(String arch, String size, int batch, int context, int steps) {
+    public static void run(String arch, String size, int batch, int context, int steps) {
         ModelConfig c = ModelSize.parse(size).config(Architecture.parse(arch));
         String name = arch.toLowerCase() + "-" + size.toLowerCase();
         List<Object[]> layouts = List.of(

@@ -1,4 +1,8 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
+
+import dev.exegpt.scheduler.plan.Policy;
+
+import dev.exegpt.scheduler.plan.Candidate;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -32,19 +36,19 @@ import dev.exegpt.schemas.Schedule;
  * worst latency from encode start among requests within 2 tokens of the bound length that complete in the 10-90
  * window).
  */
-final class FidelityRun {
+public final class FidelityRun {
 
     /** One request's lengths, in the order the event simulator samples them. */
-    record Lengths(int numInputTokens, int numOutputTokens) {}
+    public record Lengths(int numInputTokens, int numOutputTokens) {}
 
     /** One request as the event simulator draws it: arrival (ms from the start) and lengths. */
-    record Drawn(double arrivalMs, Lengths lengths) {}
+    public record Drawn(double arrivalMs, Lengths lengths) {}
 
     /**
      * One bulk run as measured. {@code steps}: every engine step the runner ran, in order, to compare step by step
      * with the cost model ({@link StepFit}); {@code spanMs}: first encode start to last completion.
      */
-    record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
+    public record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
                     double meanEncodeMs, double wallMs, List<EngineStep> steps, double spanMs, double completionsPerSecond) {}
 
     private final Engine engine;
@@ -52,19 +56,19 @@ final class FidelityRun {
     private final PrintStream out;
     private int runNumber;
 
-    FidelityRun(Engine engine, PrintStream out) {
+    public FidelityRun(Engine engine, PrintStream out) {
         this.engine = engine;
         this.tokenizer = new BpeTokenizer(engine.modelConfig());
         this.out = out;
     }
 
     /** The lengths EventSimulator.run(c, n, seed, bulk) samples: the same generator, the same order of draws. */
-    static List<Lengths> sampleLikeEventSimulator(Workload w, int n, long seed) {
+    public static List<Lengths> sampleLikeEventSimulator(Workload w, int n, long seed) {
         return drawLikeEventSimulator(w, n, seed, new ArrivalProcess.Bulk()).stream().map(Drawn::lengths).toList();
     }
 
     /** The arrivals and lengths EventSimulator.run(c, n, seed, arrivals) draws: the same generator, the same order of draws. */
-    static List<Drawn> drawLikeEventSimulator(Workload w, int n, long seed, ArrivalProcess arrivals) {
+    public static List<Drawn> drawLikeEventSimulator(Workload w, int n, long seed, ArrivalProcess arrivals) {
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
         double[] at = arrivals.arrivalsMs(n, rng);
         List<Drawn> out = new ArrayList<>(n);
@@ -76,13 +80,13 @@ final class FidelityRun {
     }
 
     /** Untimed generation ({@link Engine#warmUp}) so that the JIT has compiled encode and decode before anything is measured. */
-    void warmUp(long ms) {
+    public void warmUp(long ms) {
         long t0 = System.nanoTime();
         int n = engine.warmUp(ms);
         out.printf("  warm-up: %d requests in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
     }
 
-    Measured measure(Schedule schedule, List<Lengths> lengths, int bound) throws InterruptedException {
+    public Measured measure(Schedule schedule, List<Lengths> lengths, int bound) throws InterruptedException {
         int n = lengths.size();
         List<InferenceResult> results = Collections.synchronizedList(new ArrayList<>(n));
         CountDownLatch done = new CountDownLatch(n);
@@ -144,20 +148,36 @@ final class FidelityRun {
     }
 
     /** A prompt of {@code length} token ids from the BPE range, seeded by the request's index. */
-    static int[] prompt(int length, long index) {
+    /** A one-device schedule from its short form: rra:B_E:N_D, static:B or continuous. */
+    public static Candidate candidate(String spec) {
+        String[] p = spec.split(":");
+        String expected = "schedule " + spec + ": expected rra:B_E:N_D, static:B or continuous";
+        try {
+            return switch (p[0]) {
+                case "rra" -> Candidate.rra(1, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 1, 0);
+                case "static" -> new Candidate(Policy.STATIC, 1, Integer.parseInt(p[1]), 1, 0, 1, 0, 0);
+                case "continuous" -> new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0);
+                default -> throw new IllegalArgumentException(expected);
+            };
+        } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException(expected);
+        }
+    }
+
+    public static int[] prompt(int length, long index) {
         RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(1000 + index);
         int[] ids = new int[Math.max(1, length)];
         for (int i = 0; i < ids.length; i++) ids[i] = 3 + rng.nextInt(BpeTokenizer.BPE_VOCAB_SIZE - 3);
         return ids;
     }
 
-    static List<Integer> toList(int[] ids) {
+    public static List<Integer> toList(int[] ids) {
         List<Integer> l = new ArrayList<>(ids.length);
         for (int id : ids) l.add(id);
         return l;
     }
 
-    static double median(double[] v) {
+    public static double median(double[] v) {
         if (v.length == 0) return Double.NaN;
         double[] s = v.clone();
         Arrays.sort(s);

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
 import java.util.List;
 import java.util.Locale;
@@ -30,16 +30,16 @@ import dev.exegpt.schemas.Schedule;
  * {@link StepFit#decodeFactor}). The requests are drawn with their own seed: the fit is not judged on the requests it was
  * fitted to.
  */
-final class ServingFit {
+public final class ServingFit {
 
     /** How a fitted profile's device name begins its note. */
-    static final String NOTE_PREFIX = "fitted to serving";
+    public static final String NOTE_PREFIX = "fitted to serving";
 
     /** What one fitting run measured, and the factors it gives. */
-    record Factors(double encode, double decode, StepFit fit, String scheduleSpec, String task, int numRequests, long seed) {
+    public record Factors(double encode, double decode, StepFit fit, String scheduleSpec, String task, int numRequests, long seed) {
 
         /** For the profile's device name and the logs. */
-        String note() {
+        public String note() {
             return String.format(Locale.ROOT, NOTE_PREFIX + ": encode x%.2f, decode x%.2f (%d requests of task %s under %s, seed %d)",
                     encode, decode, numRequests, task, scheduleSpec, seed);
         }
@@ -51,14 +51,14 @@ final class ServingFit {
      * Runs {@code numRequests} requests of {@code workload} in bulk under {@code scheduleSpec} (rra:B_E:N_D, static:B or
      * continuous) through {@code run}'s engine and fits {@code table} to what the steps took.
      */
-    static Factors measure(FidelityRun run, ProfileTable table, Workload workload, String scheduleSpec, int numRequests,
+    public static Factors measure(FidelityRun run, ProfileTable table, Workload workload, String scheduleSpec, int numRequests,
                            long seed) throws InterruptedException {
         XSimulator xsim = new XSimulator(new Scenario(new ProfiledCostModel(table, DeviceSpec.A100_80GB), 1, 1, workload,
                 SimOptions.DEFAULTS));
-        Candidate c = FidelityCommand.candidate(scheduleSpec);
+        Candidate c = FidelityRun.candidate(scheduleSpec);
         Estimate est = xsim.estimate(c);
         if (!est.feasible()) {
-            throw new CliErrors.UserError("fit schedule " + scheduleSpec + " is infeasible: " + est.infeasibleReason());
+            throw new IllegalArgumentException("fit schedule " + scheduleSpec + " is infeasible: " + est.infeasibleReason());
         }
         Schedule s = ScheduleCodec.fromEstimate(est, new ScheduleCodec.Origin(table.model().name(), "cpu:1", workload.name(),
                 System.currentTimeMillis()), Double.POSITIVE_INFINITY, Map.of("fit", scheduleSpec));

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
 import java.util.Arrays;
 import java.util.List;
@@ -28,11 +28,11 @@ import dev.exegpt.scheduler.sim.Pipeline;
  * @param spanMs              first step start to last step end
  * @param outsideStepsMs      span minus the steps
  */
-record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs, double medianEncodeRatio,
+public record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs, double medianEncodeRatio,
                int numDecodes, double measuredDecodeMs, double predictedDecodeMs, double medianDecodeRatio,
                double spanMs, double outsideStepsMs) {
 
-    static StepFit of(List<EngineStep> steps, Pipeline p) {
+    public static StepFit of(List<EngineStep> steps, Pipeline p) {
         int ne = 0, nd = 0;
         double me = 0, pe = 0, md = 0, pd = 0, busy = 0;
         double[] re = new double[steps.size()], rd = new double[steps.size()];
@@ -62,7 +62,7 @@ record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs
     }
 
     /** The cost model's time for one step, as the event simulator prices it (one device, no micro-batches). */
-    static double predictedMs(EngineStep s, Pipeline p) {
+    public static double predictedMs(EngineStep s, Pipeline p) {
         int b = s.batchSize();
         if (s.kind() == EngineStep.Kind.ENCODE) {
             double sum = 0;
@@ -74,16 +74,16 @@ record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs
     }
 
     /** A profile scale factor is held within these (a fit outside them says more about the run than the engine). */
-    static final double MIN_FACTOR = 0.5;
-    static final double MAX_FACTOR = 3;
+    public static final double MIN_FACTOR = 0.5;
+    public static final double MAX_FACTOR = 3;
 
     /** What to scale the profile's encode entries by: {@link #encodeRatio}, 1 without encodes, held in [0.5, 3]. */
-    double encodeFactor() {
+    public double encodeFactor() {
         return factor(encodeRatio());
     }
 
     /** What to scale the profile's decode entries by: {@link #decodeRatio}, 1 without decodes, held in [0.5, 3]. */
-    double decodeFactor() {
+    public double decodeFactor() {
         return factor(decodeRatio());
     }
 
@@ -92,12 +92,12 @@ record StepFit(int numEncodes, double measuredEncodeMs, double predictedEncodeMs
     }
 
     /** Measured / predicted over the encodes, summed; NaN without any. */
-    double encodeRatio() {
+    public double encodeRatio() {
         return predictedEncodeMs == 0 ? Double.NaN : measuredEncodeMs / predictedEncodeMs;
     }
 
     /** Measured / predicted over the other decode iterations, summed; NaN without any. */
-    double decodeRatio() {
+    public double decodeRatio() {
         return predictedDecodeMs == 0 ? Double.NaN : measuredDecodeMs / predictedDecodeMs;
     }
 

@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.report.AuditSummary;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;

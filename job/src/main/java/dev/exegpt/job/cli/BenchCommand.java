@@ -1,5 +1,10 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.bench.BenchFigures;
+import dev.exegpt.job.bench.FidelityRun;
+import dev.exegpt.job.bench.StepFit;
+import dev.exegpt.job.bench.ServingFit;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

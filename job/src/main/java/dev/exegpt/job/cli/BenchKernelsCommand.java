@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.bench.BenchLayouts;
+
 import dev.exegpt.runtime.bench.DecodeBench;
 import dev.exegpt.runtime.bench.MatmulBench;
 import dev.exegpt.runtime.bench.PeakProbe;

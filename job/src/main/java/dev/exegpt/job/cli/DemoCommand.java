@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.report.AuditSummary;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,9 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.bench.FidelityRun;
+import dev.exegpt.job.bench.StepFit;
+import dev.exegpt.job.bench.ServingFit;
+
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -183,16 +187,10 @@ final class FidelityCommand implements Callable<Integer> {
     private record Fitted(Estimate analytic, SimResult event) {}
 
     static Candidate candidate(String spec) {
-        String[] p = spec.split(":");
         try {
-            return switch (p[0]) {
-                case "rra" -> Candidate.rra(1, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 1, 0);
-                case "static" -> new Candidate(Policy.STATIC, 1, Integer.parseInt(p[1]), 1, 0, 1, 0, 0);
-                case "continuous" -> new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0);
-                default -> throw new UserError("schedule " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
-            };
-        } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
-            throw new UserError("schedule " + spec + ": expected rra:B_E:N_D, static:B or continuous", CliErrors.EXIT_USAGE);
+            return FidelityRun.candidate(spec);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), CliErrors.EXIT_USAGE);
         }
     }
 

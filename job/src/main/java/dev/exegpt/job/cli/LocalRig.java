@@ -1,5 +1,8 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.bench.FidelityRun;
+import dev.exegpt.job.bench.ServingFit;
+
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

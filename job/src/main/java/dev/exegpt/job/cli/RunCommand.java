@@ -1,5 +1,8 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.report.AuditSummary;
+import dev.exegpt.job.pipeline.JsonLines;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;

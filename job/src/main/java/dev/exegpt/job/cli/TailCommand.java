@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.pipeline.JsonLines;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;

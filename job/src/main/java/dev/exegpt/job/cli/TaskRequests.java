@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.kafka.SyntheticPrompts;
+
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.random.RandomGenerator;

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.kafka;
 
 import java.util.List;
 import java.util.random.RandomGenerator;
@@ -8,10 +8,10 @@ import java.util.random.RandomGenerator;
  * token each (with their leading space), so that a prompt of n words is n tokens. The words are drawn once into a
  * pool; a prompt is a word-aligned slice of it, which keeps generation cheap enough for bulk sends.
  */
-final class SyntheticPrompts {
+public final class SyntheticPrompts {
 
     /** Every entry encodes to exactly one GPT-2 BPE token, leading space included (checked by a test). */
-    static final List<String> WORDS = List.of(
+    public static final List<String> WORDS = List.of(
             "the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on",
             "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "had", "they",
             "you", "were", "their", "one", "all", "we", "can", "her", "has", "there", "been", "if", "more", "when",
@@ -29,7 +29,7 @@ final class SyntheticPrompts {
     private final String pool;
     private final int[] wordStarts;   // (POOL_WORDS + 1) char offsets; wordStarts[i] is where word i begins (its space)
 
-    SyntheticPrompts(RandomGenerator random) {
+    public SyntheticPrompts(RandomGenerator random) {
         StringBuilder text = new StringBuilder(POOL_WORDS * 6);
         wordStarts = new int[POOL_WORDS + 1];
         for (int i = 0; i < POOL_WORDS; i++) {
@@ -41,7 +41,7 @@ final class SyntheticPrompts {
     }
 
     /** About {@code numTokens} GPT-2 tokens of text (exactly, for lengths up to the pool size of 65,536 words). */
-    String text(int numTokens, RandomGenerator random) {
+    public String text(int numTokens, RandomGenerator random) {
         if (numTokens <= 0) {
             return "";
         }

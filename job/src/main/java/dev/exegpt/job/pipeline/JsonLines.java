@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.pipeline;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,17 +10,17 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /** Avro's JSON encoding of one record per line. */
-final class JsonLines {
+public final class JsonLines {
     private final SpecificDatumWriter<SpecificRecord> writer;
     private final Schema schema;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 
-    JsonLines(Schema schema) {
+    public JsonLines(Schema schema) {
         this.schema = schema;
         this.writer = new SpecificDatumWriter<>(schema);
     }
 
-    String encode(SpecificRecord record) throws IOException {
+    public String encode(SpecificRecord record) throws IOException {
         buffer.reset();
         JsonEncoder encoder = EncoderFactory.get().jsonEncoder(schema, buffer, false);
         writer.write(record, encoder);

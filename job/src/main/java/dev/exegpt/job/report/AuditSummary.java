@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.report;
 
 import java.io.PrintStream;
 
@@ -11,12 +11,12 @@ import dev.exegpt.schemas.AuditWindow;
  * The audit of a run as a few lines a person reads at the end of {@code run --input}, {@code demo} or {@code audit};
  * every latency and attainment names its clock, and the verdict's is marked.
  */
-final class AuditSummary {
+public final class AuditSummary {
 
     private AuditSummary() {}
 
     /** The figures of a run ({@link RunFigures}, as the report and the bench show them), the verdict per {@code arrivals}. */
-    static void print(PrintStream out, RunFigures f, Arrivals arrivals) {
+    public static void print(PrintStream out, RunFigures f, Arrivals arrivals) {
         AuditWindow w = f.pooled();
         out.printf("audit: %,d requests in a span of %.1f s (%d part(s)): %.2f requests/s, %.1f output tokens/s%n", f.numRequests(),
                 f.spanMs() / 1000.0, f.numSpans(), f.requestsPerSecond(), f.outputTokensPerSecond());
@@ -41,7 +41,7 @@ final class AuditSummary {
     }
 
     /** The job's own audit window (from arrival, its {@code sloMet} verdict). */
-    static void print(PrintStream out, AuditWindow w) {
+    public static void print(PrintStream out, AuditWindow w) {
         out.printf("audit: %,d requests in %.1f s: %.2f requests/s, %.1f output tokens/s%n", w.getNumRequests(),
                 (w.getWindowEndEpochMs() - w.getWindowStartEpochMs()) / 1000.0, w.getRequestsPerSecond(), w.getOutputTokensPerSecond());
         out.printf("  latency from arrival p50 %.0f ms, p90 %.0f ms, p99 %.0f ms%n",

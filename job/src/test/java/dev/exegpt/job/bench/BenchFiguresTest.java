@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

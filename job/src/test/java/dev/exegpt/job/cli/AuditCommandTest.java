@@ -1,5 +1,7 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.pipeline.JsonLines;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
