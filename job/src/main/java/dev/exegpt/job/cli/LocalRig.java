@@ -100,7 +100,7 @@ final class LocalRig {
         if (!Files.exists(fitted) || Files.getLastModifiedTime(fitted).compareTo(Files.getLastModifiedTime(profile)) < 0) {
             try {
                 fitToServing(out, model, profile, fitted, fitTo);
-            } catch (IllegalStateException | UserError e) {
+            } catch (IllegalStateException | IllegalArgumentException e) {
                 out.printf("  no fit to serving (%s): planning from the profile as measured%n", e.getMessage());
                 return new ModelFiles(model, profile);
             }
