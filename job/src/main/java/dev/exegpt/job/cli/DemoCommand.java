@@ -75,15 +75,19 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         if (!(load > 0 && load <= 4)) {
             throw new UserError("--load " + load + ": expected a fraction of the planned throughput in (0, 4]", CliErrors.EXIT_USAGE);
         }
+        LocalRig.deviceChoices(devices);     // a wrong --devices fails before anything is made
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         Path scheduleFile = dir.resolve("schedule-" + arch + "-" + size + "-" + task + ".json");
         step(out, 1, "model and profile", dir);
-        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null);
+        ScenarioOptions forTask = new ScenarioOptions();
+        forTask.task = task;
+        int numDevices = LocalRig.chooseDevices(out, devices, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), forTask, sloMs);
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null, numDevices);
         Path model = files.model();
         Path profile = files.profile();
         step(out, 2, "plan", scheduleFile);
-        Planned planned = plan(out, profile, scheduleFile);
+        Planned planned = plan(out, profile, scheduleFile, numDevices);
 
         step(out, 3, "kafka", dir.resolve("kafka"));
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))))) {
@@ -104,7 +108,7 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             if (baseline.equals("static")) {
                 Schedule fixed = Schedule.newBuilder(planned.schedule()).setScheduleId("static-b" + planned.schedule().getDecodeBatchSize())
                         .setPolicy(SchedulePolicy.STATIC).setEncodeBatchSize(Math.max(1, planned.schedule().getDecodeBatchSize()))
-                        .build();
+                        .setNumEncoderDevices(0).setNumDecoderDevices(0).setDecodeMicroBatchSize(0).build();
                 Path staticFile = dir.resolve("schedule-static.json");
                 ScheduleCodec.write(fixed, staticFile);
                 step(out, 5, String.format("the same requests under STATIC (FasterTransformer-style, batch %d = the plan's decode batch)",
@@ -121,31 +125,31 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
 
     private record Planned(Schedule schedule, long sloMs) {}
 
-    private Planned plan(PrintStream out, Path profile, Path scheduleFile) throws Exception {
+    private Planned plan(PrintStream out, Path profile, Path scheduleFile, int numDevices) throws Exception {
         ScenarioOptions options = new ScenarioOptions();
         options.profile = profile;
+        options.profileDevices = numDevices;
         options.task = task;
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         XScheduler scheduler = new XScheduler(new XSimulator(scenario));
         long slo;
         if (sloMs.equals("auto")) {
-            slo = LocalRig.autoSloMs(out, scheduler, task);
+            slo = LocalRig.autoSloMs(out, scheduler, task, LocalRig.policiesFor(numDevices));
         } else {
             slo = (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
         }
-        // The Flink executors run single-engine schedules: RRA (WAA needs two device groups, which one CPU lacks).
-        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));
+        Plan plan = scheduler.plan(slo, LocalRig.policiesFor(numDevices));
         if (!plan.feasible()) {
             throw new UserError("no schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
         }
-        Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "").replace(".json", ""), "cpu:1",
-                task, System.currentTimeMillis()));
+        Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "")
+                .replace(".json", ""), "cpu:" + numDevices, task, System.currentTimeMillis()));
         ScheduleCodec.write(schedule, scheduleFile);
-        out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d); predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
+        out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d) on %s; predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeIterationsPerEncode(),
-                schedule.getDecodeBatchSize(), schedule.getPredictedSequencesPerSecond(), schedule.getPredictedLatencyMs(),
-                plan.numSimulated(), plan.searchTimeMs());
+                schedule.getDecodeBatchSize(), LocalRig.plannedLayout(schedule), schedule.getPredictedSequencesPerSecond(),
+                schedule.getPredictedLatencyMs(), plan.numSimulated(), plan.searchTimeMs());
         return new Planned(schedule, slo);
     }
 
