@@ -2,7 +2,6 @@ package dev.exegpt.job.cli;
 
 import dev.exegpt.job.bench.BenchFigures;
 import dev.exegpt.job.bench.FidelityRun;
-import dev.exegpt.job.bench.StepFit;
 import dev.exegpt.job.bench.ServingFit;
 
 import java.io.PrintStream;
@@ -27,6 +26,7 @@ import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.report.Arrivals;
 import dev.exegpt.job.report.SloClock;
 import dev.exegpt.operators.runner.EngineStep;
+import dev.exegpt.scheduler.cost.fit.MeasuredStep;
 import dev.exegpt.operators.runner.EngineStepCsv;
 import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.scheduler.avro.ProfileCodec;
@@ -45,6 +45,8 @@ import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
  * {@code exegpt bench}: one workload through the real job (real broker, Flink MiniCluster, real engine) under the
@@ -302,13 +304,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         long t0 = System.currentTimeMillis();
         runRound(job, planned, 0, drawn, idPrefix, task);
         long t1 = System.currentTimeMillis();
-        List<EngineStep> steps = new ArrayList<>();
+        List<MeasuredStep> steps = new ArrayList<>();
         try (java.util.stream.Stream<Path> logs = Files.list(stepsDir)) {
             for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
                 for (String line : Files.readAllLines(log)) {
                     if (EngineStepCsv.isNotAStep(line)) continue;
                     EngineStep s = EngineStepCsv.parse(line);
-                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s);
+                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s.measured());
                 }
             }
         }
@@ -322,7 +324,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         String note = String.format(java.util.Locale.ROOT, "fitted in the job: encode x%.2f, decode x%.2f (%d steps of a round of %d"
                 + " requests under %s)", encode, decode, steps.size(), drawn.size(), planned.label());
         Path fitted = files.profile().resolveSibling(files.profile().getFileName().toString().replaceFirst("\\.json$", "") + "-job.json");
-        Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
+        Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
         out.printf("  fit round under %s (not measured): %.0f s; %s%n  plan and predict again on %s:%n", planned.name,
                 (t1 - t0) / 1e3, note, fitted);
         return new LocalRig.ModelFiles(files.model(), fitted);

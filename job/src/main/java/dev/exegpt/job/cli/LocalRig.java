@@ -46,6 +46,7 @@ import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 
 /**
  * What {@code demo} and {@code bench} share: a seeded model and its XProfiler profile made once under a folder,
@@ -141,7 +142,7 @@ final class LocalRig {
             FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
             run.warmUp(5_000);
             ServingFit.Factors f = ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, 1);
-            Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(p, f.encode(), f.decode(), f.note())));
+            Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(p, f.encode(), f.decode(), f.note())));
             out.printf("  %s: %s, in %.0f s%n", fitted, f.note(), (System.nanoTime() - t0) / 1e9);
         }
     }
