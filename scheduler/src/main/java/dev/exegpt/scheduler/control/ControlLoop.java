@@ -91,6 +91,7 @@ public final class ControlLoop {
     private double lastSwitchMs = Double.NEGATIVE_INFINITY;
     private double encodeFactor = 1;
     private double decodeFactor = 1;
+    private String lastCheck = "not checked yet";
 
     /**
      * @param base     the profile the running schedule was planned on (XProfiler's, or a fitted one)
@@ -122,6 +123,11 @@ public final class ControlLoop {
     /** The schedule in force changed outside the loop (a schedule published by hand): price from it from now on. */
     public void adopted(Candidate c) {
         running = c;
+    }
+
+    /** What the last decision point measured and predicted for the running schedule, for the job's log. */
+    public String lastCheck() {
+        return lastCheck;
     }
 
     public double encodeFactor() {
@@ -194,6 +200,12 @@ public final class ControlLoop {
             why = "the output lengths drifted: " + d.reason();
         }
         Choice best = choose(fitted, sim, rate);
+        lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
+                        + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
+                decodeFactor, ratios.get(Phase.ENCODE).size(), ratios.get(Phase.DECODE).size(), rate, running.describe(),
+                now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.estimate.candidate().describe()
+                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate.sequencesPerSecond(),
+                        best.p99E2eMs));
         if (why == null && best != null && best.estimate.sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
             why = String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
                     now.sequencesPerSecond(), best.estimate.sequencesPerSecond());
