@@ -18,7 +18,9 @@ import dev.exegpt.scheduler.drift.DriftDetector;
 import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.scheduler.plan.Role;
+import dev.exegpt.scheduler.search.BranchAndBound;
 import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.SearchSpace;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
@@ -81,6 +83,7 @@ public final class ControlLoop {
     private final double sloMs;
     private final List<Policy> policies;
     private final Settings settings;
+    private final boolean fixedLayout;
     private final XSimulator baseSimulator;
     private final Map<Phase, ArrayDeque<Double>> ratios = new EnumMap<>(Phase.class);
     private final ArrayDeque<Double> arrivals = new ArrayDeque<>();
@@ -102,6 +105,17 @@ public final class ControlLoop {
      */
     public ControlLoop(Profile base, DeviceSpec device, Scenario scenario, double sloMs, List<Policy> policies, Candidate running,
                        Settings settings) {
+        this(base, device, scenario, sloMs, policies, running, settings, false);
+    }
+
+    /**
+     * @param fixedLayout search only schedules the running engines can run without being opened again (a running
+     *                    job's executors fix their device groups when they open): the running policy, TP degree, TP
+     *                    devices and encoder/decoder split, other batch sizes
+     */
+    public ControlLoop(Profile base, DeviceSpec device, Scenario scenario, double sloMs, List<Policy> policies, Candidate running,
+                       Settings settings, boolean fixedLayout) {
+        this.fixedLayout = fixedLayout;
         this.base = base;
         this.device = device;
         this.scenario = scenario;
@@ -227,21 +241,45 @@ public final class ControlLoop {
      * SLO; the fastest schedule when none meets the bound (admission control then answers what cannot make it).
      */
     private Choice choose(Scenario fitted, XSimulator sim, double rate) {
-        XScheduler scheduler = new XScheduler(sim);
         double bound = sloMs;
         Choice fallback = null;
         for (int attempt = 0; attempt < 5; attempt++, bound *= 0.85) {
-            Plan plan = scheduler.plan(bound, policies);
-            if (!plan.feasible()) break;
-            if (Double.isNaN(rate)) return new Choice(plan.best(), bound, Double.NaN);
-            double e2e = p99E2e(fitted, sim, plan.best().candidate(), rate);
-            Choice c = new Choice(plan.best(), bound, e2e);
+            Estimate best = search(sim, bound)[0];
+            if (best == null) break;
+            if (Double.isNaN(rate)) return new Choice(best, bound, Double.NaN);
+            double e2e = p99E2e(fitted, sim, best.candidate(), rate);
+            Choice c = new Choice(best, bound, e2e);
             if (e2e <= sloMs) return c;
             if (fallback == null || e2e < fallback.p99E2eMs) fallback = c;
         }
         if (fallback != null) return fallback;
-        Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, policies).fastest();
-        return fastest == null ? null : new Choice(fastest, Double.POSITIVE_INFINITY, Double.NaN);
+        Estimate fastest = search(sim, Double.POSITIVE_INFINITY)[1];
+        return fastest == null || !fastest.feasible() ? null : new Choice(fastest, Double.POSITIVE_INFINITY, Double.NaN);
+    }
+
+    /**
+     * The highest-throughput schedule within {@code boundMs} and the fastest one (either null). With
+     * {@code fixedLayout}, only schedules the running engines can run: the running policy at its TP degree and TP
+     * devices (branch and bound over its batch sizes, as XScheduler searches one run) and, under WAA, the same split of
+     * encoder and decoder devices; RRA then adapts through B_E and N_D alone (PAPER.md §4.4).
+     */
+    private Estimate[] search(XSimulator sim, double boundMs) {
+        XScheduler scheduler = new XScheduler(sim);
+        if (!fixedLayout) {
+            Plan plan = scheduler.plan(boundMs, policies);
+            return new Estimate[] {plan.feasible() ? plan.best() : null, plan.fastest()};
+        }
+        Policy policy = running.policy();
+        SearchSpace space = scheduler.space(policy, running.tpDegree(), running.numTpDevices());
+        int encoderDevices = sim.estimate(running).numEncoderDevices();
+        int boundTokens = scenario.workload().boundOutputTokens();
+        BranchAndBound.Result r = new BranchAndBound(space, idx -> {
+            Candidate c = space.candidate(idx);
+            Estimate e = sim.estimate(c);
+            return !policy.isWaa() || e.numEncoderDevices() == encoderDevices ? e
+                    : Estimate.infeasible(c, "another split of encoder and decoder devices than the running engines'", boundTokens);
+        }, boundMs, XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
+        return new Estimate[] {r.best(), r.fastest()};
     }
 
     private static final int E2E_REQUESTS = 200;

@@ -82,6 +82,24 @@ class ControlLoopTest {
     }
 
     @Test
+    void inARunningJobTheLoopKeepsTheEnginesLayoutAndChangesTheBatches() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS, true);
+        double t = run(loop, planned.candidate(), 1.5, 0, 1600);
+        ControlLoop.Decision d = loop.decide(t).orElseThrow();
+        Candidate before = planned.candidate(), after = d.candidate();
+        assertEquals(before.policy(), after.policy(), d.describe());
+        assertEquals(before.numDevices(), after.numDevices());
+        assertEquals(before.tpDegree(), after.tpDegree());
+        assertEquals(before.numTpDevices(), after.numTpDevices());
+        assertNotEquals(before, after);
+        assertTrue(d.predicted().meets(slo), d.describe());
+    }
+
+    @Test
     void atAnObservedRateThePlanIsJudgedFromArrivalAndStaysWhileItsQueueMeetsTheSlo() {
         XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
         double fastest = planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
