@@ -376,7 +376,8 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             Path scheduleFile = stepsRoot.resolveSibling("schedule-" + label + ".json");
             ScheduleCodec.write(first.schedule, scheduleFile);
             LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), scheduleFile, task, slo, label,
-                    Map.of("executor.step.log.dir", steps.toString(), "executor.warmup.ms", Long.toString(warmUpMs)));
+                    Map.of("executor.step.log.dir", steps.toString(), "executor.warmup.ms", Long.toString(warmUpMs),
+                            "control.enabled", "false"));     // the bench measures fixed schedules
             ArmJob j = new ArmJob(first.jobKey(), label, steps, job, first.schedule.getVersion());
             j.arms.add(first);
             byKey.put(first.jobKey(), j);

@@ -60,6 +60,9 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             description = "Offered load as a fraction of the planned throughput (Poisson arrivals). Default: ${DEFAULT-VALUE}.")
     double load;
 
+    @Option(names = "--no-control", description = "Run the planned schedule as it is: no control loop re-planning it while the job runs.")
+    boolean noControl;
+
     @Option(names = "--baseline", defaultValue = "none",
             description = "none, or static: run the same requests again under a STATIC schedule and compare. Default: ${DEFAULT-VALUE}.")
     String baseline;
@@ -99,7 +102,7 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             step(out, 4, String.format("flink job with the planned schedule; %d requests of task %s, Poisson at %.2f requests/s"
                     + " (%.0f%% of the planned %.2f)", numRequests, task, rate, 100 * load,
                     planned.schedule().getPredictedSequencesPerSecond()), null);
-            RunFigures exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt");
+            RunFigures exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt", profile);
             out.println();
             AuditSummary.print(out, exegpt, Arrivals.OPEN);
             out.printf("  planned: %.2f requests/s at saturation, %.0f ms from encode start for a %d-token output (SLO %d ms)%n",
@@ -113,7 +116,8 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                 ScheduleCodec.write(fixed, staticFile);
                 step(out, 5, String.format("the same requests under STATIC (FasterTransformer-style, batch %d = the plan's decode batch)",
                         fixed.getEncodeBatchSize()), null);
-                RunFigures baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static");
+                RunFigures baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static",
+                        null);
                 out.println();
                 AuditSummary.print(out, baselineAudit, Arrivals.OPEN);
                 printComparison(out, exegpt, baselineAudit);
@@ -153,11 +157,19 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         return new Planned(schedule, slo);
     }
 
-    /** Runs the job with one schedule on topics of its own, sends the requests, and audits their results. */
+    /**
+     * Runs the job with one schedule on topics of its own, sends the requests, and audits their results. With
+     * {@code controlProfile}, the job's control loop keeps the schedule fitted to the engine as it runs (each change
+     * printed as it is seen); without, the schedule stays as planned (a baseline).
+     */
     private RunFigures runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
-                                    double rate, String label) throws Exception {
+                                    double rate, String label, Path controlProfile) throws Exception {
+        Map<String, String> control = controlProfile == null || noControl ? Map.of("control.enabled", "false")
+                : Map.of("control.profile", controlProfile.toString());
+        out.printf("  control loop %s%n", controlProfile == null ? "off (a baseline runs as planned)" : noControl ? "off (--no-control)"
+                : "on: the schedule follows the engine as it runs (profile " + controlProfile + ")");
         try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, model, scheduleFile, task, planned.sloMs(), "demo-" + label,
-                Map.of())) {
+                control)) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
             return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());

@@ -304,6 +304,7 @@ final class LocalRig {
         private final AvroBinary<InferenceRequest> requests = new AvroBinary<>(InferenceRequest.getClassSchema());
         private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
         private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
+        private final java.util.Set<Integer> decided = new java.util.TreeSet<>();
 
         private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
             this.bootstrap = bootstrap;
@@ -314,7 +315,7 @@ final class LocalRig {
             this.deadLetterTopic = topics.get(2);
             this.job = job;
             this.consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-rig-" + resultsTopic));
-            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic));
+            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic, schedulesTopic));
             this.producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-rig-" + requestsTopic));
         }
 
@@ -327,7 +328,8 @@ final class LocalRig {
         static RunningJob start(LocalKafkaBroker broker, Path model, Path scheduleFile, String task, long sloMs, String label,
                                 Map<String, String> extra) throws Exception {
             List<String> topics = List.of(Topics.REQUESTS + "." + label, Topics.RESULTS + "." + label,
-                    Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label);
+                    Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label,
+                    Topics.STEPS + "." + label);
             try (Admin admin = broker.admin()) {
                 Topics.create(admin, topics, Topics.DEFAULT_PARTITIONS);
             }
@@ -339,6 +341,7 @@ final class LocalRig {
                     Map.entry("topic.deadletter", topics.get(2)),
                     Map.entry("topic.audit", topics.get(3)),
                     Map.entry("topic.schedules", topics.get(4)),
+                    Map.entry("topic.steps", topics.get(5)),
                     Map.entry("model.dir", model.toString()),
                     Map.entry("model.backend", "cpu"),
                     Map.entry("schedule.file", scheduleFile.toString()),
@@ -406,6 +409,16 @@ final class LocalRig {
             long lastProgress = System.nanoTime();
             while (found.size() < count && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.topic().equals(schedulesTopic)) {
+                        Schedule s = schedules.decode(record.value());
+                        String reason = s.getNotes().get("control.reason");
+                        if (reason != null && decided.add(s.getVersion()) && out != null) {
+                            out.printf("  control loop: schedule v%d %s: %s (fit %s; planned in %s ms)%n", s.getVersion(),
+                                    s.getNotes().getOrDefault("schedule", describe(s)), reason, s.getNotes().get("control.fit"),
+                                    s.getNotes().get("control.planMs"));
+                        }
+                        continue;
+                    }
                     if (record.topic().equals(deadLetterTopic)) {
                         DeadLetter d = deadLetters.decode(record.value());
                         String id = d.getRequestId() == null ? "" : d.getRequestId();
@@ -425,6 +438,16 @@ final class LocalRig {
                 }
             }
             return found;
+        }
+
+        /** Schedule versions the job's control loop decided, as seen on the schedules topic so far. */
+        java.util.Set<Integer> controlDecisions() {
+            return java.util.Collections.unmodifiableSet(decided);
+        }
+
+        private static String describe(Schedule s) {
+            return String.format(java.util.Locale.ROOT, "%s B_E=%d N_D=%d B_D=%d", s.getPolicy(), s.getEncodeBatchSize(),
+                    s.getDecodeIterationsPerEncode(), s.getDecodeBatchSize());
         }
 
         @Override

@@ -113,9 +113,7 @@ final class ScenarioOptions {
     }
 
     private static String deviceKind(String deviceName) {
-        String d = deviceName.toLowerCase(Locale.ROOT);
-        for (DeviceSpec s : DeviceSpec.all()) if (d.contains(s.name())) return s.name();
-        return DeviceSpec.A100_80GB.name();
+        return DeviceSpec.forDeviceName(deviceName).name();
     }
 
     /** Parses --slo-ms: a positive number of ms, or inf / none for no bound. */

@@ -139,6 +139,11 @@ public final class ControlLoop {
         running = c;
     }
 
+    /** The latency bound the loop plans for. */
+    public double sloMs() {
+        return sloMs;
+    }
+
     /** What the last decision point measured and predicted for the running schedule, for the job's log. */
     public String lastCheck() {
         return lastCheck;
