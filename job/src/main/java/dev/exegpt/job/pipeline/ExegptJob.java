@@ -145,7 +145,7 @@ public final class ExegptJob {
                 .returns(TypeInformation.of(Schedule.class))
                 .sinkTo(KafkaIo.sink(config.bootstrap(), topics.schedules(), Schedule.getClassSchema(), Schedule::getScheduleId,
                         false, config.groupId() + "-control", config.kafkaClient()))
-                .setParallelism(1).name("kafka-schedules").uid("kafka-schedules");
+                .setParallelism(1).name("kafka-control-schedules").uid("kafka-control-schedules");
     }
 
     /** The record size limit of a sink's topic, read from the broker when the job is built, and logged. */

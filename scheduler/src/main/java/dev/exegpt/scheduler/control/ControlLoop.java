@@ -61,7 +61,7 @@ public final class ControlLoop {
      * @param driftWindow    output lengths the drift detector compares (at least DriftDetector.MIN_SAMPLES)
      */
     public record Settings(long intervalMs, long minDwellMs, int minSteps, int windowSteps, double trim, double gainToSwitch,
-                           long rateWindowMs, int driftWindow) {
+                           long rateWindowMs, int driftWindow) implements java.io.Serializable {
         public static final Settings DEFAULTS = new Settings(5_000, 15_000, 20, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES);
     }
 
@@ -287,7 +287,7 @@ public final class ControlLoop {
         return new Estimate[] {r.best(), r.fastest()};
     }
 
-    private static final int E2E_REQUESTS = 200;
+    private static final int E2E_REQUESTS = 120;
 
     private double p99E2e(Scenario fitted, XSimulator sim, Candidate c, double rate) {
         SimResult r = new EventSimulator(sim).run(c, E2E_REQUESTS, 7, new ArrivalProcess.Poisson(rate));
