@@ -55,6 +55,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--schedule", description = "Schedule file from 'exegpt plan' (overrides schedule.file).")
     Path schedule;
 
+    @Option(names = "--profile", description = {"The profile the schedule was planned on (overrides control.profile): the job's control",
+            "loop fits it to the engine's steps as the job runs and re-plans the schedule when it would miss the SLO."})
+    Path profile;
+
     @Option(names = "--model", description = "Checkpoint folder (overrides model.dir).")
     Path model;
 
@@ -178,6 +182,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (model != null) {
             overrides.put("model.dir", model.toString());
+        }
+        if (profile != null) {
+            overrides.put("control.profile", profile.toAbsolutePath().toString());
         }
         if (bootstrap != null) {
             overrides.put("kafka.bootstrap", bootstrap);
