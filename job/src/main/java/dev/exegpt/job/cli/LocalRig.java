@@ -217,6 +217,7 @@ final class LocalRig {
         if (choices.size() == 1) {
             return choices.get(0);
         }
+        if (options.batchFormula == null) options.batchFormula = "little";
         Map<Integer, XScheduler> schedulers = new java.util.LinkedHashMap<>();
         double fastestMs = Double.POSITIVE_INFINITY;
         for (int n : choices) {
