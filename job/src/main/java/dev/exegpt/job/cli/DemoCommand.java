@@ -164,14 +164,17 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
      */
     private RunFigures runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
                                     double rate, String label, Path controlProfile) throws Exception {
+        // With the loop on, admission control answers at once what can no longer make its SLO, so that an overload makes
+        // a few requests refused rather than every request late.
         Map<String, String> control = controlProfile == null || noControl ? Map.of("control.enabled", "false")
-                : Map.of("control.profile", controlProfile.toString());
+                : Map.of("control.profile", controlProfile.toString(), "admission.mode", "reject-late");
         out.printf("  control loop %s%n", controlProfile == null ? "off (a baseline runs as planned)" : noControl ? "off (--no-control)"
-                : "on: the schedule follows the engine as it runs (profile " + controlProfile + ")");
+                : "on: the schedule follows the engine as it runs (profile " + controlProfile + "), admission control reject-late");
         try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, model, scheduleFile, task, planned.sloMs(), "demo-" + label,
                 control)) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
+            AuditSummary.printPerVersion(out, answered);
             return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
         }
     }
