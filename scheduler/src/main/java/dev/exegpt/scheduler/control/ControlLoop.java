@@ -62,7 +62,7 @@ public final class ControlLoop {
      */
     public record Settings(long intervalMs, long minDwellMs, int minSteps, int windowSteps, double trim, double gainToSwitch,
                            long rateWindowMs, int driftWindow) implements java.io.Serializable {
-        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 20, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES);
+        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES);
     }
 
     /** A schedule decided, and why: what was measured, what the fitted model predicts, what the search cost. */
