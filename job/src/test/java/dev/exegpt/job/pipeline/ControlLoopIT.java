@@ -64,18 +64,13 @@ class ControlLoopIT {
     @Test
     void aScheduleThatMissesOnTheMachineAsItIsIsReplacedWhileTheJobRuns(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "control-loop-it"));
-        Path model = dir.resolve("model");
-        CheckpointWriter.writeRandom(model, ModelSize.TINY.config(Architecture.T5), 23);
-        ProfileGrid grid = new ProfileGrid(List.of(1), List.of(1, 4, 16), List.of(16, 64, 128), 2048, List.of(1, 8, 32),
-                List.of(16, 64, 128), 1, 3, 500, 1);
-        Profile measured = new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run();
+        Path model = model(dir);
+        Profile measured = profile(model);
         Profile optimistic = ProfileScaling.scaled(measured, 1 / OPTIMISM, 1 / OPTIMISM, "as if 3x faster");
         Path profile = dir.resolve("profile-optimistic.json");
         Files.writeString(profile, ProfileCodec.toJson(optimistic));
 
-        Scenario scenario = new Scenario(new ProfiledCostModel(ProfileCodec.toTable(optimistic), DeviceSpec.A100_80GB), 1,
-                DeviceSpec.A100_80GB.devicesPerNode(), Workloads.byName("S"), SimOptions.DEFAULTS);
-        XScheduler planner = new XScheduler(new XSimulator(scenario));
+        XScheduler planner = planner(optimistic);
         double slo = 4 * planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest().latencyMs();
         Plan plan = planner.plan(slo, List.of(Policy.RRA));
         Schedule planned = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin("control-it", "cpu:1", "S", System.currentTimeMillis()));
@@ -83,34 +78,20 @@ class ControlLoopIT {
         ScheduleCodec.write(planned, scheduleFile);
 
         Map<String, String> topics = new HashMap<>();
-        for (String t : Topics.all()) {
-            topics.put(t, broker.freshTopic(t));
-        }
-        Map<String, String> settings = JobIt.settings(broker, topics, model);
-        settings.put("schedule.file", scheduleFile.toString());
-        settings.put("control.profile", profile.toString());
-        settings.put("control.interval.ms", "1000");
-        settings.put("control.dwell.ms", "5000");
-        settings.put("task.slo.ms.S", Long.toString((long) Math.ceil(slo)));
-        JobConfig config = JobConfig.load(null, settings);
-        Configuration flink = ExegptJob.flinkConfiguration(Path.of("..", "flink-conf"));
-        flink.setString("execution.checkpointing.interval", "1s");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
-        ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
-        JobClient job = env.executeAsync("control-loop-it");
+        JobClient job = start(broker, topics, model, scheduleFile, profile, slo);
         AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         List<InferenceResult> results;
         List<Schedule> decided;
         long t0 = System.currentTimeMillis();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "control-it"))) {
             for (int i = 0; i < NUM_REQUESTS / 2; i++) {
-                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i)));
+                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 8 + i % 16)));
             }
             // The loop decides within a bounded time of the steps it needs: a second per flush, per tick and per interval.
             decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
                     l -> l.stream().anyMatch(s -> s.getNotes().containsKey("control.reason")));
             for (int i = NUM_REQUESTS / 2; i < NUM_REQUESTS; i++) {
-                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i)));
+                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 8 + i % 16)));
             }
             results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), NUM_REQUESTS);
         } finally {
@@ -140,12 +121,108 @@ class ControlLoopIT {
                 NUM_REQUESTS, v2.getVersion());
     }
 
-    private static InferenceRequest request(int i) {
+    /**
+     * The paper's distribution shift (§7.6): the job was planned for task S (outputs of mean 32 tokens) and its requests
+     * come with outputs of twice that; after enough finished requests the drift detector fires, the loop re-plans for
+     * the observed lengths, and the requests after it are answered under the new version; none is lost or repeated.
+     */
+    @Test
+    void outputLengthsThatDriftFromThePlannedTaskMakeTheLoopPlanAgain(KafkaBroker broker) throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "control-loop-it-drift"));
+        Path model = model(dir);
+        Profile measured = profile(model);
+        Path profile = dir.resolve("profile.json");
+        Files.writeString(profile, ProfileCodec.toJson(measured));
+        XScheduler planner = planner(measured);
+        // A loose bound: the schedule may also be re-planned for the engine as it runs; the drift is one reason of a decision.
+        double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest().latencyMs();
+        Schedule planned = ScheduleCodec.fromPlan(planner.plan(slo, List.of(Policy.RRA)),
+                new ScheduleCodec.Origin("drift-it", "cpu:1", "S", System.currentTimeMillis()));
+        Path scheduleFile = dir.resolve("schedule.json");
+        ScheduleCodec.write(planned, scheduleFile);
+        Map<String, String> topics = new HashMap<>();
+        JobClient job = start(broker, topics, model, scheduleFile, profile, slo);
+        AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
+        int first = 260, second = 60;
+        List<InferenceResult> results;
+        List<Schedule> decided;
+        long t0 = System.currentTimeMillis();
+        long decidedAt;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "drift-it"))) {
+            for (int i = 0; i < first; i++) {
+                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 56 + i % 24)));   // mean 67.5 vs 32
+            }
+            decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
+                    l -> l.stream().anyMatch(s -> s.getNotes().getOrDefault("control.reason", "").contains("drifted")));
+            decidedAt = System.currentTimeMillis();
+            for (int i = first; i < first + second; i++) {
+                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 56 + i % 24)));
+            }
+            results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), first + second);
+        } finally {
+            job.cancel().get();
+        }
+        Set<String> ids = new HashSet<>();
+        for (InferenceResult r : results) {
+            assertTrue(ids.add(r.getRequestId()), "answered once: " + r.getRequestId());
+        }
+        assertEquals(first + second, ids.size(), "none lost");
+        Schedule v2 = decided.stream().filter(s -> s.getNotes().getOrDefault("control.reason", "").contains("drifted")).findFirst()
+                .orElseThrow(() -> new AssertionError("the drift detector did not fire: " + decided));
+        long underNew = results.stream().filter(r -> r.getScheduleVersion() >= v2.getVersion()).count();
+        long inFlight = results.stream().filter(r -> r.getLatency().getArrivedEpochMs() <= decidedAt
+                && r.getLatency().getCompletedEpochMs() >= decidedAt).count();
+        assertTrue(underNew >= second, "the requests after the re-plan ran under it: " + underNew);
+        System.out.printf("drift: v%d after %.0f s: %s; planned in %s ms; %d requests in flight at the switch, %d under v%d%n",
+                v2.getVersion(), (decidedAt - t0) / 1000.0, v2.getNotes().get("control.reason"), v2.getNotes().get("control.planMs"),
+                inFlight, underNew, v2.getVersion());
+    }
+
+    private static Path model(Path dir) throws Exception {
+        Path model = dir.resolve("model");
+        CheckpointWriter.writeRandom(model, ModelSize.TINY.config(Architecture.T5), 23);
+        return model;
+    }
+
+    /** The tiny model's profile on this machine, on a small grid (a device of one kernel thread, as the job runs it). */
+    private static Profile profile(Path model) throws Exception {
+        ProfileGrid grid = new ProfileGrid(List.of(1), List.of(1, 4, 16), List.of(16, 64, 128), 2048, List.of(1, 8, 32),
+                List.of(16, 64, 128), 1, 3, 500, 1);
+        return new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run();
+    }
+
+    private static XScheduler planner(Profile profile) {
+        Scenario scenario = new Scenario(new ProfiledCostModel(ProfileCodec.toTable(profile), DeviceSpec.A100_80GB), 1,
+                DeviceSpec.A100_80GB.devicesPerNode(), Workloads.byName("S"), SimOptions.DEFAULTS);
+        return new XScheduler(new XSimulator(scenario));
+    }
+
+    /** The streaming job on fresh topics (filled into {@code topics}) with the control loop on {@code profile}. */
+    private static JobClient start(KafkaBroker broker, Map<String, String> topics, Path model, Path scheduleFile, Path profile,
+                                   double slo) throws Exception {
+        for (String t : Topics.all()) {
+            topics.put(t, broker.freshTopic(t));
+        }
+        Map<String, String> settings = JobIt.settings(broker, topics, model);
+        settings.put("schedule.file", scheduleFile.toString());
+        settings.put("control.profile", profile.toString());
+        settings.put("control.interval.ms", "1000");
+        settings.put("control.dwell.ms", "5000");
+        settings.put("task.slo.ms.S", Long.toString((long) Math.ceil(slo)));
+        JobConfig config = JobConfig.load(null, settings);
+        Configuration flink = ExegptJob.flinkConfiguration(Path.of("..", "flink-conf"));
+        flink.setString("execution.checkpointing.interval", "1s");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
+        ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
+        return env.executeAsync("control-loop-it");
+    }
+
+    private static InferenceRequest request(int i, int outputTokens) {
         List<Integer> prompt = new ArrayList<>();
         for (int t = 0; t < 24 + i % 40; t++) {
             prompt.add(100 + 31 * i + t);
         }
         return InferenceRequest.newBuilder().setRequestId("c" + i).setTask("S").setPromptTokenIds(prompt)
-                .setMaxNewTokens(8 + i % 16).setIgnoreEos(true).build();
+                .setMaxNewTokens(outputTokens).setIgnoreEos(true).build();
     }
 }

@@ -208,15 +208,16 @@ public final class ControlLoop {
         double rate = arrivalsPerSecond(nowMs);
         Estimate now = sim.estimate(running);
         double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(fitted, sim, running, rate);
-        String why = null;
+        List<String> reasons = new java.util.ArrayList<>();
         if (!now.meets(sloMs)) {
-            why = String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
-                    running.describe(), now.latencyMs(), sloMs);
+            reasons.add(String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
+                    running.describe(), now.latencyMs(), sloMs));
         } else if (nowE2e > sloMs) {
-            why = String.format(Locale.ROOT, "at %.2f arrivals/s the running %s is predicted at p99 %.0f ms from arrival, over the SLO of %.0f ms",
-                    rate, running.describe(), nowE2e, sloMs);
-        } else if (drifted) {
-            why = "the output lengths drifted: " + d.reason();
+            reasons.add(String.format(Locale.ROOT, "at %.2f arrivals/s the running %s is predicted at p99 %.0f ms from arrival, over the SLO of %.0f ms",
+                    rate, running.describe(), nowE2e, sloMs));
+        }
+        if (drifted) {
+            reasons.add("the output lengths drifted: " + d.reason());
         }
         Choice best = choose(fitted, sim, rate);
         lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
@@ -225,11 +226,12 @@ public final class ControlLoop {
                 now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.estimate.candidate().describe()
                         + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate.sequencesPerSecond(),
                         best.p99E2eMs));
-        if (why == null && best != null && best.estimate.sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
-            why = String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
-                    now.sequencesPerSecond(), best.estimate.sequencesPerSecond());
+        if (reasons.isEmpty() && best != null && best.estimate.sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
+            reasons.add(String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
+                    now.sequencesPerSecond(), best.estimate.sequencesPerSecond()));
         }
-        if (why == null || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
+        String why = String.join("; ", reasons);
+        if (reasons.isEmpty() || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
         }
         running = best.estimate.candidate();
