@@ -106,7 +106,7 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
         ExecutorSteps s;
         try {
             s = steps.decode(record.value());
-        } catch (RuntimeException e) {
+        } catch (java.io.IOException | RuntimeException e) {
             if (skipped++ == 0) LOG.warn("control loop: a steps record at {} does not decode ({}); skipped", record.position(), e.toString());
             return;
         }
