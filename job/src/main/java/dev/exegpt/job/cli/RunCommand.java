@@ -144,7 +144,8 @@ final class RunCommand implements Callable<Integer> {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
                 Math.max(1, config.numExecutors()), flink);
-        return input != null ? runBatch(env, pipeline) : runStreaming(env, config, pipeline);
+        // Batch mode reads and writes files: no Kafka to close a control loop through (the plan is made from the file).
+        return input != null ? runBatch(env, pipeline.withoutControl()) : runStreaming(env, config, pipeline);
     }
 
     private int submit(ClusterSubmission.Address cluster, Configuration flink, JobConfig config, PipelineSettings pipeline)

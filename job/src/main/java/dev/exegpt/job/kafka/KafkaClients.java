@@ -165,6 +165,31 @@ public final class KafkaClients {
         return limit;
     }
 
+    /**
+     * Whether {@code topic} exists at {@code bootstrap}, creating it with {@code partitions} when it does not (a
+     * deployment made before the topic was added); false, with a WARN line, when neither can be done in time.
+     */
+    public static boolean ensureTopic(String bootstrap, String topic, int partitions, Properties client, long timeoutMs) {
+        try (Admin admin = Admin.create(admin(bootstrap, timeoutMs, client))) {
+            if (admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS).contains(topic)) {
+                return true;
+            }
+            admin.createTopics(java.util.List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) 1)))
+                    .all().get(timeoutMs, TimeUnit.MILLISECONDS);
+            LOG.info("created topic {} ({} partitions)", topic, partitions);
+            return true;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+                return true;
+            }
+            LOG.warn("topic {} at {} neither exists nor could be created ({})", topic, bootstrap, e.toString());
+            return false;
+        }
+    }
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaClients.class);
 
     /** Admin client settings with short timeouts, with the user's client settings applied last. */

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.exegpt.job.config.JobConfig;
 import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.operators.core.RawRecord;
 import dev.exegpt.operators.core.RequestLimits;
 import dev.exegpt.operators.core.ScheduleValidator;
@@ -123,7 +124,12 @@ public final class ExegptJob {
                         auditMax, null))
                 .name("kafka-audit").uid("kafka-audit");
         if (settings.control() != null) {
-            addControlLoop(env, config, settings, feedback);
+            if (KafkaClients.ensureTopic(config.bootstrap(), topics.steps(), Topics.DEFAULT_PARTITIONS, config.kafkaClient(), 10_000)) {
+                addControlLoop(env, config, settings, feedback);
+            } else {
+                LOG.warn("control loop off: no steps topic {} (create it with 'exegpt kafka create'); the schedule stays as planned",
+                        topics.steps());
+            }
         }
     }
 

@@ -44,6 +44,14 @@ public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLa
         }
     }
 
+    /** The same settings without the control loop (and without executors publishing their steps): batch mode. */
+    public PipelineSettings withoutControl() {
+        ExecutorSpec e = executor;
+        ExecutorSpec quiet = new ExecutorSpec(e.modelDir(), e.backend(), e.threadsPerDevice(), e.kvCacheCapacityBytes(),
+                e.requestTimeoutMs(), e.warmUpMs(), e.gpuIndexes(), e.admission(), e.stepLogDir(), null);
+        return new PipelineSettings(limits, taskSloLatencyMs, quiet, schedule, numExecutors, auditWindowMs, dedupRememberMs, null);
+    }
+
     /**
      * Requests one executor may hold at once (the async operator's capacity): enough for a full decode batch and the
      * next encode batches waiting behind it, so the schedule, not the operator, decides the batch sizes.
