@@ -107,8 +107,12 @@ public final class BatchPlanner {
                         : String.format(Locale.ROOT, "bound %.0f ms for a p99-length output, predicted %.0f ms", latencyBoundMs,
                         plan.best().latencyMs()), plan.best().sequencesPerSecond(), plan.numSimulated(), plan.searchTimeMs());
         if (fixed != null) {
-            out.printf(Locale.ROOT, "  best STATIC batch for the same bound: %s, predicted %.2f requests/s (ExeGPT %.2fx)%n",
-                    fixed.candidate().describe(), fixed.sequencesPerSecond(), plan.best().sequencesPerSecond() / fixed.sequencesPerSecond());
+            Path staticFile = stateDir.resolve("schedule-batch-" + safe(workload.name()) + "-static.json");
+            ScheduleCodec.write(ScheduleCodec.fromEstimate(fixed, new ScheduleCodec.Origin(modelDir.getFileName().toString(), "cpu:1",
+                    workload.name(), System.currentTimeMillis()), latencyBoundMs, java.util.Map.of("baseline", "STATIC")), staticFile);
+            out.printf(Locale.ROOT, "  best STATIC batch for the same bound: %s, predicted %.2f requests/s (ExeGPT %.2fx; to compare,"
+                            + " run it with --schedule %s)%n", fixed.candidate().describe(), fixed.sequencesPerSecond(),
+                    plan.best().sequencesPerSecond() / fixed.sequencesPerSecond(), staticFile);
         }
         return new Planned(schedule, scheduleFile, profileFile, workload, inputs.size(), unreadable, fixed);
     }
