@@ -5,15 +5,19 @@ import static dev.exegpt.scheduler.Require.require;
 /**
  * One point of a schedule search space (PAPER.md §2.1): the control variables of a policy.
  *
- * @param encodeBatchSize           B_E (STATIC: the fixed batch; CONTINUOUS: ignored, one prefill per iteration)
+ * @param encodeBatchSize           B_E (STATIC: the fixed batch; CONTINUOUS: ignored, one prefill per iteration;
+ *                                  VLLM_V0 / VLLM_V1: max_num_seqs, the most requests running at once)
  * @param decodeIterationsPerEncode N_D under RRA (1 elsewhere)
  * @param decodeMicroBatchSize      B_m under WAA; 0 = the decode batch is not split
  * @param tpDegree                  degree of the tensor-parallel stages (1 = none)
  * @param numTpDevices              devices in tensor-parallel stages (partial TP, PAPER.md §6); a multiple of tpDegree
  * @param numEncoderDevices         WAA / DISAGGREGATED: devices for encoding; 0 = chosen by the policy's rule
+ * @param maxNumBatchedTokens       VLLM_V0 / VLLM_V1: the token budget of one step (vLLM's max_num_batched_tokens);
+ *                                  0 elsewhere
  */
 public record Candidate(Policy policy, int numDevices, int encodeBatchSize, int decodeIterationsPerEncode,
-                        int decodeMicroBatchSize, int tpDegree, int numTpDevices, int numEncoderDevices) {
+                        int decodeMicroBatchSize, int tpDegree, int numTpDevices, int numEncoderDevices,
+                        int maxNumBatchedTokens) {
     public Candidate {
         require(numDevices >= 1, "numDevices must be >= 1, got %s", numDevices);
         require(encodeBatchSize >= 1, "encodeBatchSize must be >= 1, got %s", encodeBatchSize);
@@ -24,6 +28,28 @@ public record Candidate(Policy policy, int numDevices, int encodeBatchSize, int 
                 "numTpDevices must be a multiple of tpDegree %s in 0..%s, got %s", tpDegree, numDevices, numTpDevices);
         require(numEncoderDevices >= 0 && numEncoderDevices < Math.max(2, numDevices),
                 "numEncoderDevices must be in 0..%s, got %s", numDevices - 1, numEncoderDevices);
+        require(policy.isVllm() ? maxNumBatchedTokens >= encodeBatchSize : maxNumBatchedTokens == 0,
+                "maxNumBatchedTokens must be >= max_num_seqs %s under vLLM (as vLLM requires) and 0 elsewhere, got %s",
+                encodeBatchSize, maxNumBatchedTokens);
+    }
+
+    /** A policy without a token budget (every policy but vLLM's). */
+    public Candidate(Policy policy, int numDevices, int encodeBatchSize, int decodeIterationsPerEncode,
+                     int decodeMicroBatchSize, int tpDegree, int numTpDevices, int numEncoderDevices) {
+        this(policy, numDevices, encodeBatchSize, decodeIterationsPerEncode, decodeMicroBatchSize, tpDegree, numTpDevices,
+                numEncoderDevices, 0);
+    }
+
+    /**
+     * vLLM (VLLM_V0 or VLLM_V1) with a sequence cap and a per-step token budget, on stages of the given TP degree.
+     *
+     * @param maxNumSeqs          max_num_seqs
+     * @param maxNumBatchedTokens max_num_batched_tokens
+     */
+    public static Candidate vllm(Policy policy, int numDevices, int maxNumSeqs, int maxNumBatchedTokens, int tpDegree,
+                                 int numTpDevices) {
+        require(policy.isVllm(), "not a vLLM policy: %s", policy);
+        return new Candidate(policy, numDevices, maxNumSeqs, 1, 0, tpDegree, numTpDevices, 0, maxNumBatchedTokens);
     }
 
     public static Candidate rra(int numDevices, int encodeBatchSize, int decodeIterationsPerEncode, int tpDegree, int numTpDevices) {
@@ -44,6 +70,9 @@ public record Candidate(Policy policy, int numDevices, int encodeBatchSize, int 
             case CONTINUOUS -> "CONTINUOUS TP=%d PP=%d".formatted(tpDegree, numDevices / tpDegree);
             case DISAGGREGATED -> "DISAGGREGATED B_E=%d prefill=%d decode=%d".formatted(encodeBatchSize, numEncoderDevices,
                     numDevices - numEncoderDevices);
+            case VLLM_V0, VLLM_V1 -> "%s max_num_seqs=%d max_num_batched_tokens=%d TP=%dx%d".formatted(
+                    policy.name().replace("_", "-"), encodeBatchSize, maxNumBatchedTokens, tpDegree,
+                    numTpDevices / tpDegree);
         };
     }
 }

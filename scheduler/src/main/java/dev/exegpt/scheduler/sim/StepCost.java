@@ -86,4 +86,33 @@ public final class StepCost {
         return Math.max(pipeline.passMs(Phase.DECODE, microBatch, meanContextTokens) + pass,
                 m * (pipeline.bottleneckMs(Phase.DECODE, microBatch, meanContextTokens) + bottleneck));
     }
+
+    /**
+     * A vLLM V1 step (chunked prefill): {@code n} decode tokens over {@code meanContextTokens} on average, then prompt
+     * chunks, chunk i computing {@code chunkTokens[i]} prompt tokens after the {@code chunkComputedTokens[i]} its
+     * earlier chunks computed. The approximation: the decode iteration (which streams the weights once) plus each
+     * chunk's marginal prefill cost ({@link #marginalPrefillMs}); a step without decode tokens pays a one-token
+     * prefill for the weights instead. Exact where the cost is linear in the tokens (the matmuls) and for causal
+     * attention (the chunk's tokens attend to everything before them); on a weight-bound roofline a small chunk costs
+     * little more than its share of the compute, which is what fusing it into the decode pass gives. On a pipeline of
+     * several stages the chunks are charged once through every stage, not overlapped.
+     */
+    public double mixedStepMs(int n, int meanContextTokens, int microBatch, int[] chunkComputedTokens, int[] chunkTokens) {
+        double ms = n > 0 ? decodeMs(n, meanContextTokens, microBatch) : pipeline.passMs(Phase.ENCODE, 1, 1);
+        for (int i = 0; i < chunkTokens.length; i++) {
+            ms += marginalPrefillMs(pipeline, chunkComputedTokens[i], chunkTokens[i]);
+        }
+        return ms;
+    }
+
+    /**
+     * What prefilling {@code numTokens} more prompt tokens after {@code numComputedTokens} adds to a step:
+     * prefill(c + k) - prefill(max(1, c)) for one sequence through the pipeline. Over all the chunks of a prompt of
+     * L tokens it adds up to prefill(L) - prefill(1), however the prompt is chunked.
+     */
+    static double marginalPrefillMs(Pipeline p, int numComputedTokens, int numTokens) {
+        double after = p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens);
+        double before = p.passMs(Phase.ENCODE, 1, Math.max(1, numComputedTokens));
+        return Math.max(0, after - before);
+    }
 }
