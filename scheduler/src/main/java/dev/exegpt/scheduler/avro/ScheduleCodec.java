@@ -49,6 +49,7 @@ public final class ScheduleCodec {
         if (!p.feasible()) throw new IllegalArgumentException("an infeasible plan has no schedule: " + p.runnerUpNote());
         Map<String, String> notes = new LinkedHashMap<>();
         notes.put("runnerUp", p.runnerUpNote());
+        notes.put("family", p.familyNote());
         notes.put("schedule", p.best().candidate().describe());
         notes.put("peakMemoryGiB", "%.1f".formatted(p.best().peakMemoryBytes() / 1073741824.0));
         Schedule s = fromEstimate(p.best(), o, p.latencyBoundMs(), notes);
