@@ -88,31 +88,64 @@ public final class StepCost {
     }
 
     /**
-     * A vLLM V1 step (chunked prefill): {@code n} decode tokens over {@code meanContextTokens} on average, then prompt
+     * A vLLM V1 step (chunked prefill): {@code n} decode tokens over {@code meanContextTokens} on average, and prompt
      * chunks, chunk i computing {@code chunkTokens[i]} prompt tokens after the {@code chunkComputedTokens[i]} its
-     * earlier chunks computed. The approximation: the decode iteration (which streams the weights once) plus each
-     * chunk's marginal prefill cost ({@link #marginalPrefillMs}); a step without decode tokens pays a one-token
-     * prefill for the weights instead. Exact where the cost is linear in the tokens (the matmuls) and for causal
-     * attention (the chunk's tokens attend to everything before them); on a weight-bound roofline a small chunk costs
-     * little more than its share of the compute, which is what fusing it into the decode pass gives. On a pipeline of
-     * several stages the chunks are charged once through every stage, not overlapped.
+     * earlier chunks computed. vLLM runs them as one forward pass over all the step's tokens, so the approximation is:
+     * <ul>
+     *   <li>the weights and the token-wise work (projections, FFN) of all T = n + sum(chunks) tokens as one prefill of
+     *   T tokens ({@link #tokenPassMs}), read once: weight-bound when T is small, compute-bound when it is large, as
+     *   the roofline or the profile says;</li>
+     *   <li>plus the decode tokens' attention over their contexts: the decode iteration at the mean context minus the
+     *   same iteration at a one-token context, and their model head (one row each);</li>
+     *   <li>plus each continuing chunk's attention to the prompt tokens before it ({@link #chunkContextMs}).</li>
+     * </ul>
+     * The prefill of T tokens prices attention as if the T tokens were one sequence, which overstates it by a few
+     * percent at T of a few thousand (attention is 3-13% of a 13B layer there); the attention between a chunk's own
+     * tokens is inside it. On a pipeline of several stages the T tokens go through as one micro-batch per stage
+     * (vLLM's pipeline parallelism keeps one batch in flight per stage).
      */
     public double mixedStepMs(int n, int meanContextTokens, int microBatch, int[] chunkComputedTokens, int[] chunkTokens) {
-        double ms = n > 0 ? decodeMs(n, meanContextTokens, microBatch) : pipeline.passMs(Phase.ENCODE, 1, 1);
+        long tokens = n;
+        for (int t : chunkTokens) tokens += t;
+        double ms = tokenPassMs(pipeline, (int) Math.min(Integer.MAX_VALUE, Math.max(1, tokens)));
+        if (n > 0) {
+            ms += Math.max(0, decodeMs(n, meanContextTokens, microBatch) - decodeMs(n, 1, microBatch));
+            ms += pipeline.headMs(Phase.DECODE, n);
+        }
         for (int i = 0; i < chunkTokens.length; i++) {
-            ms += marginalPrefillMs(pipeline, chunkComputedTokens[i], chunkTokens[i]);
+            ms += chunkContextMs(pipeline, chunkComputedTokens[i], chunkTokens[i]);
         }
         return ms;
     }
 
     /**
-     * What prefilling {@code numTokens} more prompt tokens after {@code numComputedTokens} adds to a step:
-     * prefill(c + k) - prefill(max(1, c)) for one sequence through the pipeline. Over all the chunks of a prompt of
-     * L tokens it adds up to prefill(L) - prefill(1), however the prompt is chunked.
+     * The token-wise work of a step of {@code tokens} tokens, weights read once: a prefill of that many tokens, split
+     * into one micro-batch per stage on a pipeline of several stages, which then takes max(pass, M x bottleneck).
      */
-    static double marginalPrefillMs(Pipeline p, int numComputedTokens, int numTokens) {
-        double after = p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens);
-        double before = p.passMs(Phase.ENCODE, 1, Math.max(1, numComputedTokens));
-        return Math.max(0, after - before);
+    static double tokenPassMs(Pipeline p, int tokens) {
+        int m = p.stages().size();
+        if (m <= 1) return p.passMs(Phase.ENCODE, 1, tokens);
+        int per = (tokens + m - 1) / m;
+        return Math.max(p.passMs(Phase.ENCODE, 1, per), m * p.bottleneckMs(Phase.ENCODE, 1, per));
+    }
+
+    /**
+     * A continuing chunk's attention to the {@code numComputedTokens} prompt tokens before it: what a prefill of c + k
+     * tokens costs beyond prefills of c and of k tokens (the cross term of attention; the token-wise work cancels),
+     * with one token's prefill added back for the weights the difference subtracted twice. 0 for a first chunk.
+     */
+    static double chunkContextMs(Pipeline p, int numComputedTokens, int numTokens) {
+        if (numComputedTokens <= 0) return 0;
+        return Math.max(0, p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens) - p.passMs(Phase.ENCODE, 1, numComputedTokens)
+                - p.passMs(Phase.ENCODE, 1, numTokens) + p.passMs(Phase.ENCODE, 1, 1));
+    }
+
+    /** The context terms of a prompt of {@code promptTokens} prefilled in chunks of {@code chunkTokens}. */
+    static double promptContextMs(Pipeline p, int promptTokens, int chunkTokens) {
+        double ms = 0;
+        for (int done = 0; done < promptTokens; done += chunkTokens) {
+            ms += chunkContextMs(p, done, Math.min(chunkTokens, promptTokens - done));
+        }
+        return ms;
     }
 }

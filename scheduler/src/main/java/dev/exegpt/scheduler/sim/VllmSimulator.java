@@ -55,10 +55,10 @@ final class VllmSimulator {
      * V1: each step decodes n = lambda x E[S] running requests and prefills lambda x E[I] prompt tokens in chunks,
      * lambda being the requests a step admits (and retires) at steady state: the budget bounds it by B / (E[I] + E[S]),
      * the sequence cap by S / (E[S] + k), k the steps a prompt's prefill spans (its chunks get what the decodes leave
-     * of the budget). A step is priced by {@link StepCost#mixedStepMs}: the decode iteration plus each chunk's
-     * marginal prefill cost, which over a prompt's chunks adds up to prefill(L) - prefill(1), so per step the prompts
-     * cost lambda x E[prefill(L) - prefill(1)]. The bound-length request pays the steps of its prefill and then one
-     * step per token.
+     * of the budget). A step is priced by {@link StepCost#mixedStepMs} at its mean composition: n decode tokens and
+     * lambda x E[I] prompt tokens in one pass, the decodes' attention, and the attention of a prompt's later chunks
+     * to its earlier ones (chunks of what the decodes leave of the budget). The bound-length request pays the steps
+     * of its prefill and then one step per token.
      */
     Estimate v1(Candidate c) {
         int bound = sc.workload().boundOutputTokens();
@@ -80,16 +80,20 @@ final class VllmSimulator {
             lambda = Math.min(budget / (meanIn + meanOut), seqs / (meanOut + prefillSpan));
         }
         int decoding = (int) Math.ceil(lambda * meanOut);
+        int chunk = Math.max(1, budget - decoding);
         int mb = Math.max(1, (decoding + stages - 1) / stages);
-        double promptMs = x.overInputs(len -> StepCost.marginalPrefillMs(p, 0, Math.max(1, len)));
-        double iterMs = p.decodeIterationMs(decoding, ctx, mb);
-        double stepMs = iterMs + lambda * promptMs;
+        StepCost cost = new StepCost(p);
+        double contextMs = lambda * x.overInputs(len -> StepCost.promptContextMs(p, len, chunk));
+        double stepMs = cost.mixedStepMs(decoding, ctx, mb, new int[] {0}, new int[] {(int) Math.max(1, Math.round(lambda * meanIn))})
+                + contextMs;
         double seqPerSec = lambda * 1000 / stepMs;
-        int ownPrefillSteps = (int) Math.ceil(meanIn / Math.max(1, budget - decoding));
+        int ownPrefillSteps = (int) Math.ceil(meanIn / chunk);
         double latency = (ownPrefillSteps + bound) * stepMs;
         int running = (int) Math.ceil(lambda * (meanOut + prefillSpan));
         long mem = Memory.peakBytes(p, sc.model(), true, (double) running * ctx);
-        double busy = p.deviceBusyMs(Phase.DECODE, decoding, ctx, mb) + lambda * promptMs * c.numDevices();
+        double busy = p.deviceBusyMs(Phase.DECODE, decoding, ctx, mb)
+                + x.overInputs(len -> p.deviceBusyMs(Phase.ENCODE, 1, len, 1)) * lambda;
+        double promptMs = stepMs - p.decodeIterationMs(decoding, ctx, mb);
         return x.finish(c, latency, seqPerSec, decoding, 0, 0, promptMs, stepMs, mem, busy / (c.numDevices() * stepMs));
     }
 }
