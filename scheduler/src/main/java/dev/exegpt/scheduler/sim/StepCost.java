@@ -136,15 +136,24 @@ public final class StepCost {
      */
     static double chunkContextMs(Pipeline p, int numComputedTokens, int numTokens) {
         if (numComputedTokens <= 0) return 0;
-        return Math.max(0, p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens) - p.passMs(Phase.ENCODE, 1, numComputedTokens)
-                - p.passMs(Phase.ENCODE, 1, numTokens) + p.passMs(Phase.ENCODE, 1, 1));
+        double crossMs = p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens) - p.passMs(Phase.ENCODE, 1, numComputedTokens)
+                - p.passMs(Phase.ENCODE, 1, numTokens) + p.passMs(Phase.ENCODE, 1, 1);
+        return Math.max(0, crossMs) / p.stages().size();   // spread over the stages' micro-batches, as the tokens are
     }
 
-    /** The context terms of a prompt of {@code promptTokens} prefilled in chunks of {@code chunkTokens}. */
-    static double promptContextMs(Pipeline p, int promptTokens, int chunkTokens) {
+    /**
+     * The expected context terms of a prompt of {@code promptTokens} prefilled where a step has {@code roomTokens}
+     * of budget for prompts: cut into chunks of the room when longer; when shorter, cut once (at its middle, on
+     * average) when the budget runs out inside it, which happens with probability length / room.
+     */
+    static double promptContextMs(Pipeline p, int promptTokens, int roomTokens) {
+        if (promptTokens <= roomTokens) {
+            int half = promptTokens / 2;
+            return half < 1 ? 0 : (double) promptTokens / roomTokens * chunkContextMs(p, half, promptTokens - half);
+        }
         double ms = 0;
-        for (int done = 0; done < promptTokens; done += chunkTokens) {
-            ms += chunkContextMs(p, done, Math.min(chunkTokens, promptTokens - done));
+        for (int done = 0; done < promptTokens; done += roomTokens) {
+            ms += chunkContextMs(p, done, Math.min(roomTokens, promptTokens - done));
         }
         return ms;
     }

@@ -26,12 +26,15 @@ class AnalyticVsEventTest {
     @ParameterizedTest(name = "task {0}, {1}")
     @CsvSource({"S, RRA", "S, WAA_C", "S, WAA_M", "T, RRA", "T, WAA_C", "C1, WAA_C", "C1, RRA", "S, STATIC", "T, CONTINUOUS",
             "T, DISAGGREGATED", "S, DISAGGREGATED", "S, VLLM_V0", "T, VLLM_V0", "C1, VLLM_V0", "S, VLLM_V1", "T, VLLM_V1",
-            "C1, VLLM_V1", "wmt, VLLM_V1", "cnn_dailymail, VLLM_V1", "conversation, VLLM_V1", "wmt, VLLM_V0"})
-    void plannerAndDiscreteEventRunAgree(String task, Policy policy) {
+            "C1, VLLM_V1", "wmt, VLLM_V1", "cnn_dailymail, VLLM_V1", "conversation, VLLM_V1", "wmt, VLLM_V0",
+            "S, VLLM_V1@planner", "wmt, VLLM_V1@planner", "cnn_dailymail, VLLM_V1@planner"})
+    void plannerAndDiscreteEventRunAgree(String task, String policyName) {
+        Policy policy = Policy.parse(policyName.split("@")[0]);
+        String searchedBy = policyName.contains("@") ? policyName.split("@")[1] : "";
         XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
                 Workloads.byName(task), SimOptions.DEFAULTS));
         Estimate e;
-        if (policy.isExegpt()) {
+        if (policy.isExegpt() || "planner".equals(searchedBy)) {   // the planner's chunked-prefill family: any TP layout
             Plan p = new XScheduler(x).plan(Double.POSITIVE_INFINITY, List.of(policy));
             e = p.best();
         } else {
