@@ -61,6 +61,27 @@ public record Candidate(Policy policy, int numDevices, int encodeBatchSize, int 
         return new Candidate(policy, numDevices, encodeBatchSize, 1, decodeMicroBatchSize, tpDegree, numTpDevices, 0);
     }
 
+    /**
+     * A one-device schedule from its short form, as the CLI's fidelity and bench arms name them: rra:B_E:N_D, static:B,
+     * continuous (or orca), vllm-v0:MAX_NUM_SEQS:MAX_NUM_BATCHED_TOKENS, vllm-v1:MAX_NUM_SEQS:MAX_NUM_BATCHED_TOKENS.
+     */
+    public static Candidate parse(String spec) {
+        String[] p = spec.trim().toLowerCase(java.util.Locale.ROOT).split(":");
+        String expected = "schedule " + spec + ": expected rra:B_E:N_D, static:B, continuous (orca), "
+                + "vllm-v0:SEQS:TOKENS or vllm-v1:SEQS:TOKENS";
+        try {
+            return switch (p[0]) {
+                case "rra" -> rra(1, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 1, 0);
+                case "static" -> new Candidate(Policy.STATIC, 1, Integer.parseInt(p[1]), 1, 0, 1, 0, 0);
+                case "continuous", "orca" -> new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0);
+                case "vllm-v0", "vllm-v1" -> vllm(Policy.parse(p[0]), 1, Integer.parseInt(p[1]), Integer.parseInt(p[2]), 1, 0);
+                default -> throw new IllegalArgumentException(expected);
+            };
+        } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException(expected);
+        }
+    }
+
     public String describe() {
         return switch (policy) {
             case RRA -> "RRA B_E=%d N_D=%d TP=%dx%d".formatted(encodeBatchSize, decodeIterationsPerEncode, tpDegree, numTpDevices / tpDegree);

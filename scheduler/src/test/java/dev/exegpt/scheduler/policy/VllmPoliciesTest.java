@@ -2,6 +2,7 @@ package dev.exegpt.scheduler.policy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -56,5 +57,20 @@ class VllmPoliciesTest {
         assertEquals(0, core.numPrefilling());
         assertEquals(1, core.numActive());
         assertEquals(StepPlan.DECODE, core.decide(0, 0));
+    }
+
+    @Test
+    void shortFormsNameEveryOneDevicePolicy() {
+        assertEquals(dev.exegpt.scheduler.plan.Candidate.vllm(dev.exegpt.scheduler.plan.Policy.VLLM_V0, 1, 16, 2048, 1, 0),
+                dev.exegpt.scheduler.plan.Candidate.parse("vllm-v0:16:2048"));
+        assertEquals(2048, dev.exegpt.scheduler.plan.Candidate.parse("VLLM-V1:64:2048").maxNumBatchedTokens());
+        assertEquals(dev.exegpt.scheduler.plan.Policy.CONTINUOUS, dev.exegpt.scheduler.plan.Candidate.parse("orca").policy());
+        assertEquals(dev.exegpt.scheduler.plan.Policy.CONTINUOUS, dev.exegpt.scheduler.plan.Policy.parse("orca"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.exegpt.scheduler.plan.Candidate.parse("vllm-v1:64"));
+        assertTrue(e.getMessage().contains("vllm-v1:SEQS:TOKENS"), e.getMessage());
+        // vLLM requires the budget to hold the cap.
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.exegpt.scheduler.plan.Candidate.parse("vllm-v1:64:32"));
     }
 }
