@@ -93,7 +93,8 @@ final class VllmSimulator {
         int mb = Math.max(1, (decoding + stages - 1) / stages);
         StepCost cost = new StepCost(p);
         double contextMs = lambda * x.overInputs(len -> StepCost.promptContextMs(p, len, chunk));
-        double stepMs = cost.mixedStepMs(decoding, ctx, mb, new int[] {0}, new int[] {(int) Math.max(1, Math.round(lambda * meanIn))})
+        double stepMs = meanTokenPassMs(p, decoding, lambda, meanIn, chunk)
+                + cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding))
                 + contextMs;
         double seqPerSec = lambda * 1000 / stepMs;
         int ownPrefillSteps = (int) Math.ceil(meanIn / chunk);
@@ -102,7 +103,36 @@ final class VllmSimulator {
         long mem = Memory.peakBytes(p, sc.model(), true, (double) running * ctx);
         double busy = p.deviceBusyMs(Phase.DECODE, decoding, ctx, mb)
                 + x.overInputs(len -> p.deviceBusyMs(Phase.ENCODE, 1, len, 1)) * lambda;
-        double promptMs = stepMs - p.decodeIterationMs(decoding, ctx, mb);
+        double promptMs = Math.max(0, stepMs - p.decodeIterationMs(decoding, ctx, mb));
         return x.finish(c, latency, seqPerSec, decoding, 0, 0, promptMs, stepMs, mem, busy / (c.numDevices() * stepMs));
+    }
+
+    /**
+     * The token-wise part of a step. Where the prompts per step are far below the budget the decodes leave, they come
+     * whole and lumpy: a step holds k of them with probability Poisson(lambda) (one of a random length, or k at the
+     * mean length), and since the cost is convex in the step's tokens (weight-bound below the roofline's ridge,
+     * compute-bound above it) pricing the mean step underestimated it by up to 13%. Where they fill the budget, chunking
+     * spreads them evenly and the mean step is right. Between the two, a blend by the budget's share left free with
+     * one more prompt of mean length in the step (where it is not, the lumpy steps would spill into the next ones).
+     */
+    private double meanTokenPassMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens) {
+        double meanPrompt = lambda * meanIn;
+        double even = StepCost.tokenPassMs(p, Math.max(1, decoding + (int) Math.min(roomTokens, Math.round(meanPrompt))));
+        double free = Math.max(0, Math.min(1, 1 - (meanPrompt + meanIn) / roomTokens));   // room for one more prompt
+        return free * lumpyTokenPassMs(p, decoding, lambda, meanIn, roomTokens) + (1 - free) * even;
+    }
+
+    private double lumpyTokenPassMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens) {
+        double sum = 0, mass = 0, pk = Math.exp(-lambda);
+        for (int k = 0; k <= 64 && (k <= lambda || pk > 1e-4); k++) {
+            final int numPrompts = k;
+            double ms = k == 0 ? StepCost.tokenPassMs(p, Math.max(1, decoding))
+                    : k == 1 ? x.overInputs(len -> StepCost.tokenPassMs(p, decoding + Math.min(len, roomTokens)))
+                    : StepCost.tokenPassMs(p, decoding + (int) Math.min(roomTokens, Math.round(numPrompts * meanIn)));
+            sum += pk * ms;
+            mass += pk;
+            pk *= lambda / (k + 1);
+        }
+        return sum / mass;
     }
 }
