@@ -30,7 +30,7 @@ class SchemaCompatibilityTest {
 
     /** The records that cross a process boundary (DESIGN.md §4); nested types are covered through them. */
     static List<Schema> topLevelSchemas() {
-        return List.of(InferenceRequest.getClassSchema(), InferenceResult.getClassSchema(),
+        return List.of(InferenceRequest.getClassSchema(), InferenceResult.getClassSchema(), ExecutorSteps.getClassSchema(),
                 RequestLatency.getClassSchema(), DeadLetter.getClassSchema(), Schedule.getClassSchema(),
                 Profile.getClassSchema(), AuditWindow.getClassSchema());
     }

@@ -388,7 +388,7 @@ public final class XProfiler {
      * times one layer over and over, where its weights and its batch's keys and values can stay in the CPU's caches,
      * while the engine's step goes through every layer's weights and every sequence's keys and values.
      *
-     * <p>So a one-device engine (with the kernel threads it would have by default) runs encode steps of 1 x each grid
+     * <p>So a one-device engine (with the kernel threads of the grid's devices) runs encode steps of 1 x each grid
      * length, and decode steps of each grid batch over fresh sequences at each grid context. Encode entries are
      * scaled by the median ratio of engine to layers, DECODE LAYER and NON_ATTENTION entries by the median ratio of
      * engine (less the head) to layers. One step per point is noisy on a small machine (T5-small, two cores: 0.85x
@@ -401,7 +401,7 @@ public final class XProfiler {
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
         List<Double> decodeRatios = new ArrayList<>();                   // engine step less head / layers, per grid point
-        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
+        try (Engine engine = new Engine(c, weights, oneDevice())) {
             for (int len : encodeLengths()) {
                 Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
                 if (layer == null) continue;
@@ -478,6 +478,14 @@ public final class XProfiler {
         return null;
     }
 
+    /**
+     * A one-device engine with the kernel threads the grid's devices have at TP 1: a profile of a machine split into
+     * devices of one core each must be calibrated against an engine of one core, not one that runs on all of them.
+     */
+    private EngineConfig oneDevice() {
+        return EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE).withThreadsPerDevice(grid.threadsPerDevice());
+    }
+
     /** Median of the values; {@code none} when there are none. */
     private static double median(List<Double> v, double none) {
         if (v.isEmpty()) return none;
@@ -489,7 +497,7 @@ public final class XProfiler {
 
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
     private void profileStateTransfer() throws Exception {
-        try (Engine engine = new Engine(c, weights, EngineConfig.DEFAULTS.withLayout(DeviceLayout.SINGLE))) {
+        try (Engine engine = new Engine(c, weights, oneDevice())) {
             for (int p : encodeLengths()) {
                 Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);
                 byte[][] bytes = new byte[1][];

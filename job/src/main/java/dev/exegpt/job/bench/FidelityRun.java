@@ -16,7 +16,7 @@ import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
 import dev.exegpt.operators.core.ValidRequest;
-import dev.exegpt.operators.runner.EngineStep;
+import dev.exegpt.scheduler.cost.fit.MeasuredStep;
 import dev.exegpt.operators.runner.ExecutorRunner;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.GenerationRequest;
@@ -49,7 +49,7 @@ public final class FidelityRun {
      * with the cost model ({@link StepFit}); {@code spanMs}: first encode start to last completion.
      */
     public record Measured(double sequencesPerSecond, double boundLengthLatencyMs, double meanTpotMs, double meanDecodeBatch,
-                    double meanEncodeMs, double wallMs, List<EngineStep> steps, double spanMs, double completionsPerSecond) {}
+                    double meanEncodeMs, double wallMs, List<MeasuredStep> steps, double spanMs, double completionsPerSecond) {}
 
     private final Engine engine;
     private final BpeTokenizer tokenizer;
@@ -92,9 +92,9 @@ public final class FidelityRun {
         CountDownLatch done = new CountDownLatch(n);
         long t0 = System.nanoTime();
         String prefix = "fid" + (++runNumber) + "-";
-        List<EngineStep> steps = new ArrayList<>();
+        List<MeasuredStep> steps = new ArrayList<>();
         try (ExecutorRunner runner = new ExecutorRunner(engine, tokenizer, schedule, "fidelity", 1)) {
-            runner.observeSteps(steps::add);                   // the engine thread only; read after the latch
+            runner.observeSteps(s -> steps.add(s.measured()));                   // the engine thread only; read after the latch
             long arrived = System.currentTimeMillis();
             for (int i = 0; i < n; i++) {
                 Lengths l = lengths.get(i);

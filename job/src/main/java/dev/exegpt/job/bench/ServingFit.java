@@ -15,6 +15,7 @@ import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
  * Fits a profile to its engine under serving. XProfiler times each entry as the median of a few repeats of one step,

@@ -2,7 +2,6 @@ package dev.exegpt.job.cli;
 
 import dev.exegpt.job.bench.BenchFigures;
 import dev.exegpt.job.bench.FidelityRun;
-import dev.exegpt.job.bench.StepFit;
 import dev.exegpt.job.bench.ServingFit;
 
 import java.io.PrintStream;
@@ -27,7 +26,9 @@ import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.report.Arrivals;
 import dev.exegpt.job.report.SloClock;
 import dev.exegpt.operators.runner.EngineStep;
+import dev.exegpt.scheduler.cost.fit.MeasuredStep;
 import dev.exegpt.operators.runner.EngineStepCsv;
+import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.search.Baselines;
@@ -44,6 +45,8 @@ import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
  * {@code exegpt bench}: one workload through the real job (real broker, Flink MiniCluster, real engine) under the
@@ -126,6 +129,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         final SimResult event;
         final XSimulator xsim;                     // the profile the arm was planned on
         final List<List<InferenceResult>> rounds = new ArrayList<>();
+        final String plannedLayout;
         double offeredRate;
         BenchFigures measured;
 
@@ -135,6 +139,27 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             this.schedule = schedule;
             this.event = event;
             this.xsim = xsim;
+            this.plannedLayout = LocalRig.plannedLayout(schedule);
+        }
+
+        /** The layouts its results name (executedLayout), in order of first appearance; the planned one when none ran yet. */
+        List<String> executedLayouts() {
+            List<String> seen = rounds.stream().flatMap(List::stream).map(InferenceResult::getExecutedLayout)
+                    .filter(l -> l != null && !l.isEmpty()).distinct().toList();
+            return seen;
+        }
+
+        /** The label with the layout that ran, as the table shows it. */
+        String tableLabel() {
+            List<String> ran = executedLayouts();
+            return label() + " ran " + (ran.isEmpty() ? "?" : String.join(" / ", ran));
+        }
+
+        /** The engines it needs: arms with the same key share a job (the layout is fixed when an executor opens). */
+        String jobKey() {
+            int bm = schedule.getDecodeMicroBatchSize();
+            int microBatches = bm > 0 && schedule.getDecodeBatchSize() > 0 ? (schedule.getDecodeBatchSize() + bm - 1) / bm : 0;
+            return plannedLayout + (Policies.splitsEncodeAndDecode(schedule) ? " micro-batches " + microBatches : "");
         }
 
         String label() {
@@ -157,6 +182,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             default -> throw new UserError("--arrival " + arrivalKind + ": expected bulk or poisson", CliErrors.EXIT_USAGE);
         };
         Double givenRate = parseRate(rate);
+        LocalRig.deviceChoices(devices);     // a wrong --devices fails before anything is made
         if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
@@ -165,16 +191,20 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         ScenarioOptions options = new ScenarioOptions();
         options.task = workloadFile == null ? task : null;
         options.workload = workloadFile;
-        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs, noFit ? null : options.workload());
+        int numDevices = LocalRig.chooseDevices(out, devices, dir, arch, size, warmUpMs, options, sloMs);
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs, noFit ? null : options.workload(),
+                numDevices);
 
         out.println("[2] plan and predict");
         options.profile = files.profile();
+        options.profileDevices = numDevices;
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
         XScheduler firstScheduler = new XScheduler(new XSimulator(scenario));
-        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name()) : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
-        List<Arm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate);
+        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
+                : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        List<Arm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
         double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
@@ -182,52 +212,75 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
 
         List<FidelityRun.Drawn> drawn = FidelityRun.drawLikeEventSimulator(workload, n, seed, arrival);
-        Path firstSchedule = dir.resolve("schedule-bench-exegpt.json");
-        ScheduleCodec.write(arms.get(0).schedule, firstSchedule);
-        out.println("[3] kafka broker and flink job");
+        out.println("[3] kafka broker and flink job" + (distinctJobs(arms) > 1 ? "s (one per engine layout: an executor's layout is"
+                + " fixed when it opens)" : ""));
         Path stepsDir = LocalRig.freshDir(dir.resolve("steps"));
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))))) {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))));
+             Jobs jobs = new Jobs()) {
             try (Admin admin = broker.admin()) {
                 Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
             }
-            try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), firstSchedule, workload.name(), slo,
-                    "bench", Map.of("executor.warmup.ms", Long.toString(warmUpMs), "executor.step.log.dir", stepsDir.toString()))) {
-                out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
-                int version = arms.get(0).schedule.getVersion();
-                String stamp = Long.toString(System.currentTimeMillis(), 36);
-                if (warmUpRound) {
-                    // The first round after the start ran up to 2x slower than later ones (code paths the engine's
-                    // warm-up does not reach: larger decode batches, the runner, Kafka and Flink's network stack).
+            for (Arm a : arms) {
+                if (jobs.of(a) == null) jobs.start(broker, a, files, workload.name(), slo, stepsDir, warmUpMs);
+            }
+            for (ArmJob j : jobs.all()) {
+                out.printf("  job %s (%s) ready (engine warmed up) after %.1f s%n", j.label, j.key, j.job.awaitProbe(0, 300_000));
+            }
+            String stamp = Long.toString(System.currentTimeMillis(), 36);
+            if (warmUpRound) {
+                // The first round after the start ran up to 2x slower than later ones (code paths the engine's
+                // warm-up does not reach: larger decode batches, the runner, Kafka and Flink's network stack).
+                for (ArmJob j : jobs.all()) {
+                    Arm first = j.arms.get(0);
                     long t0 = System.nanoTime();
-                    runRound(job, arms.get(0), 0, drawn, "bench-" + stamp + "-warm-up-", workload.name());
-                    out.printf("  warm-up round under %s (not measured): %.0f s%n", arms.get(0).name, (System.nanoTime() - t0) / 1e9);
+                    runRound(j.job, first, 0, drawn, "bench-" + stamp + "-warm-up-" + j.label + "-", workload.name());
+                    out.printf("  warm-up round under %s (not measured): %.0f s%n", first.name, (System.nanoTime() - t0) / 1e9);
                 }
-                if (!noFit && fitInJob) {
-                    files = fitInJob(out, job, arms, drawn, stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
-                    options.profile = files.profile();
-                    List<Arm> again = planArms(out, options.scenario(), slo, n, files, bulk, bulk ? null : offered);
-                    arms.clear();
-                    arms.addAll(again);
-                }
-                for (int round = 1; round <= numRounds; round++) {
-                    // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
-                    // policy has the same mean position, so a load that drifts steadily favours none.
-                    List<Arm> order = new ArrayList<>(arms);
-                    if (round % 2 == 0) java.util.Collections.reverse(order);
-                    for (Arm a : order) {
-                        version++;
-                        job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
-                        double switchS = job.awaitProbe(version, 120_000);
-                        long t0 = System.nanoTime();
-                        List<InferenceResult> results = runRound(job, a, round, drawn, "bench-" + stamp + "-r" + round + "-" + a.name + "-",
-                                workload.name());
-                        a.rounds.add(results);
-                        BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), verdict);
-                        out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s; switch %.1f s)%n",
-                                round, a.name, f.figures().requestsPerSecond(), f.figures().fromArrival().p99Ms(), 100 * f.attainment(),
-                                verdict.label(), (System.nanoTime() - t0) / 1e9, switchS);
+            }
+            if (!noFit && fitInJob) {
+                Arm fitArm = arms.stream().filter(a -> !Policies.splitsEncodeAndDecode(a.schedule)).findFirst().orElseThrow();
+                ArmJob fitJob = jobs.of(fitArm);
+                files = fitInJob(out, fitJob.job, fitArm, drawn, fitJob.stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
+                options.profile = files.profile();
+                List<Arm> again = new ArrayList<>();
+                for (Arm a : planArms(out, options.scenario(), slo, n, files, bulk, bulk ? null : offered, numDevices)) {
+                    if (jobs.of(a) != null) {
+                        again.add(a);
+                        continue;
                     }
+                    // The plan on the fitted profile needs engines no running job has: keep the arm's first plan.
+                    Arm kept = arms.stream().filter(b -> b.name.equals(a.name)).findFirst().orElse(null);
+                    out.printf("  %s: the fitted plan %s needs a layout no running job has; %s%n", a.name, a.label(),
+                            kept == null ? "the arm is left out" : "it keeps " + kept.label());
+                    if (kept != null) again.add(kept);
                 }
+                arms.clear();
+                arms.addAll(again);
+            }
+            for (int round = 1; round <= numRounds; round++) {
+                // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
+                // policy has the same mean position, so a load that drifts steadily favours none.
+                List<Arm> order = new ArrayList<>(arms);
+                if (round % 2 == 0) java.util.Collections.reverse(order);
+                for (Arm a : order) {
+                    ArmJob j = jobs.of(a);
+                    int version = ++j.version;
+                    j.job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
+                    double switchS = j.job.awaitProbe(version, 120_000);
+                    long t0 = System.nanoTime();
+                    List<InferenceResult> results = runRound(j.job, a, round, drawn, "bench-" + stamp + "-r" + round + "-" + a.name + "-",
+                            workload.name());
+                    a.rounds.add(results);
+                    BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), verdict);
+                    out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s; switch %.1f s)%n",
+                            round, a.name, f.figures().requestsPerSecond(), f.figures().fromArrival().p99Ms(), 100 * f.attainment(),
+                            verdict.label(), (System.nanoTime() - t0) / 1e9, switchS);
+                }
+            }
+        }
+        for (Arm a : arms) {
+            if (!a.executedLayouts().equals(List.of(a.plannedLayout))) {
+                out.printf("  %s was planned as %s and ran as %s%n", a.name, a.plannedLayout, a.executedLayouts());
             }
         }
         for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), verdict);
@@ -246,19 +299,18 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
      * written beside it with "-job" in its name, which is returned. The job, its broker and the engine share the
      * machine here, as in the measured rounds: what a fit made outside the job cannot see.
      */
-    private static LocalRig.ModelFiles fitInJob(PrintStream out, LocalRig.RunningJob job, List<Arm> arms, List<FidelityRun.Drawn> drawn,
+    private static LocalRig.ModelFiles fitInJob(PrintStream out, LocalRig.RunningJob job, Arm planned, List<FidelityRun.Drawn> drawn,
                                                 Path stepsDir, String idPrefix, String task, LocalRig.ModelFiles files) throws Exception {
-        Arm planned = arms.get(0);
         long t0 = System.currentTimeMillis();
         runRound(job, planned, 0, drawn, idPrefix, task);
         long t1 = System.currentTimeMillis();
-        List<EngineStep> steps = new ArrayList<>();
+        List<MeasuredStep> steps = new ArrayList<>();
         try (java.util.stream.Stream<Path> logs = Files.list(stepsDir)) {
             for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
                 for (String line : Files.readAllLines(log)) {
                     if (EngineStepCsv.isNotAStep(line)) continue;
                     EngineStep s = EngineStepCsv.parse(line);
-                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s);
+                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s.measured());
                 }
             }
         }
@@ -272,39 +324,118 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         String note = String.format(java.util.Locale.ROOT, "fitted in the job: encode x%.2f, decode x%.2f (%d steps of a round of %d"
                 + " requests under %s)", encode, decode, steps.size(), drawn.size(), planned.label());
         Path fitted = files.profile().resolveSibling(files.profile().getFileName().toString().replaceFirst("\\.json$", "") + "-job.json");
-        Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
+        Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
         out.printf("  fit round under %s (not measured): %.0f s; %s%n  plan and predict again on %s:%n", planned.name,
                 (t1 - t0) / 1e3, note, fitted);
         return new LocalRig.ModelFiles(files.model(), fitted);
     }
 
+    private static long distinctJobs(List<Arm> arms) {
+        return arms.stream().map(Arm::jobKey).distinct().count();
+    }
+
+    /** A running job and the arms whose engines it has; versions of the schedules published to it. */
+    private static final class ArmJob {
+        final String key;
+        final String label;
+        final Path stepsDir;
+        final LocalRig.RunningJob job;
+        final List<Arm> arms = new ArrayList<>();
+        int version;
+
+        ArmJob(String key, String label, Path stepsDir, LocalRig.RunningJob job, int version) {
+            this.key = key;
+            this.label = label;
+            this.stepsDir = stepsDir;
+            this.job = job;
+            this.version = version;
+        }
+    }
+
     /**
-     * The three arms on {@code scenario}'s profile: ExeGPT (RRA as XScheduler plans it for the SLO), the best STATIC
-     * batch for the SLO (batch 1 if none meets it) and CONTINUOUS, each with its schedule and the event simulator's run
-     * of the requests; their predictions printed. The Poisson rate, when not given, is {@code load} x ExeGPT's plan.
+     * The bench's jobs, one per engine layout its arms need, on one broker with topics of their own. A job whose arm is
+     * not being measured idles (its executors poll an empty queue), so the one measured has the cores to itself.
+     */
+    private static final class Jobs implements AutoCloseable {
+        private final Map<String, ArmJob> byKey = new LinkedHashMap<>();
+
+        ArmJob of(Arm a) {
+            ArmJob j = byKey.get(a.jobKey());
+            if (j != null && !j.arms.contains(a)) j.arms.add(a);
+            return j;
+        }
+
+        Iterable<ArmJob> all() {
+            return byKey.values();
+        }
+
+        void start(LocalKafkaBroker broker, Arm first, LocalRig.ModelFiles files, String task, long slo, Path stepsRoot,
+                   long warmUpMs) throws Exception {
+            String label = byKey.isEmpty() ? "bench" : "bench-" + (byKey.size() + 1);
+            Path steps = Files.createDirectories(stepsRoot.resolve(label));
+            Path scheduleFile = stepsRoot.resolveSibling("schedule-" + label + ".json");
+            ScheduleCodec.write(first.schedule, scheduleFile);
+            LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), scheduleFile, task, slo, label,
+                    Map.of("executor.step.log.dir", steps.toString(), "executor.warmup.ms", Long.toString(warmUpMs),
+                            "control.enabled", "false"));     // the bench measures fixed schedules
+            ArmJob j = new ArmJob(first.jobKey(), label, steps, job, first.schedule.getVersion());
+            j.arms.add(first);
+            byKey.put(first.jobKey(), j);
+        }
+
+        @Override
+        public void close() throws Exception {
+            Exception failed = null;
+            for (ArmJob j : byKey.values()) {
+                try {
+                    j.job.close();
+                } catch (Exception e) {
+                    if (failed == null) failed = e; else failed.addSuppressed(e);
+                }
+            }
+            if (failed != null) throw failed;
+        }
+    }
+
+    /**
+     * The arms on {@code scenario}'s profile: ExeGPT (what XScheduler plans for the SLO over {@link LocalRig#policiesFor}
+     * the devices), on two or more devices the best plan of the other family too (ExeGPT-RRA beside a WAA pick,
+     * ExeGPT-WAA beside an RRA pick, when one meets the SLO), the best STATIC batch for the SLO (batch 1 if none meets
+     * it) and CONTINUOUS, each with its schedule and the event simulator's run of the requests; their predictions
+     * printed. The Poisson rate, when not given, is {@code load} x ExeGPT's plan.
      */
     private List<Arm> planArms(PrintStream out, Scenario scenario, long slo, int n, LocalRig.ModelFiles files, boolean bulk,
-                               Double givenRate) {
+                               Double givenRate, int numDevices) {
         Workload workload = scenario.workload();
         XSimulator xsim = new XSimulator(scenario);
         XScheduler scheduler = new XScheduler(xsim);
-        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));   // one device group: WAA needs two (DemoCommand says why)
+        Plan plan = scheduler.plan(slo, LocalRig.policiesFor(numDevices));
         if (!plan.feasible()) throw new UserError("no ExeGPT schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
+        List<Map.Entry<String, Estimate>> planned = new ArrayList<>();
+        planned.add(Map.entry("ExeGPT", plan.best()));
+        if (numDevices > 1) {
+            boolean pickedWaa = plan.best().candidate().policy() != Policy.RRA;
+            Plan other = scheduler.plan(slo, pickedWaa ? List.of(Policy.RRA) : List.of(Policy.WAA_C, Policy.WAA_M));
+            if (other.feasible()) {
+                planned.add(Map.entry(pickedWaa ? "ExeGPT-RRA" : "ExeGPT-WAA", other.best()));
+            } else {
+                out.printf("  no %s schedule meets %d ms: no second ExeGPT arm%n", pickedWaa ? "RRA" : "WAA", slo);
+            }
+        }
         Estimate fixed = Baselines.best(xsim, Policy.STATIC, slo);
         if (fixed == null) {
             fixed = xsim.estimate(Baselines.staticCandidate(xsim, 1));
             out.printf("  no STATIC batch meets %d ms; STATIC runs batch 1%n", slo);
         }
-        Estimate continuous = xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0));
+        planned.add(Map.entry("STATIC", fixed));
+        planned.add(Map.entry("CONTINUOUS", xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0))));
         double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
-        SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
         EventSimulator events = new EventSimulator(xsim);
-        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:1", workload.name(),
-                System.currentTimeMillis());
+        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:" + numDevices,
+                workload.name(), System.currentTimeMillis());
         List<Arm> arms = new ArrayList<>();
-        for (Map.Entry<String, Estimate> e : List.of(Map.entry("ExeGPT", plan.best()), Map.entry("STATIC", fixed),
-                Map.entry("CONTINUOUS", continuous))) {
+        for (Map.Entry<String, Estimate> e : planned) {
             Estimate est = e.getValue();
             Schedule sched = ScheduleCodec.fromEstimate(est, origin, slo, Map.of("bench", e.getKey()));
             Arm arm = new Arm(e.getKey(), est, sched, events.run(est.candidate(), n, seed, arrival), xsim);
@@ -312,9 +443,9 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             arms.add(arm);
         }
         for (Arm a : arms) {
-            out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s%n", a.label(),
+            out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s; layout %s%n", a.label(),
                     a.estimate.sequencesPerSecond(), a.estimate.latencyMs(), a.estimate.boundOutputTokens(),
-                    a.estimate.meets(slo) ? "" : " (over the SLO)");
+                    a.estimate.meets(slo) ? "" : " (over the SLO)", a.plannedLayout);
         }
         return arms;
     }

@@ -71,7 +71,7 @@ final class BenchOutput {
 
     /** One run per policy, every round of it. */
     List<ReportInput.Run> runs() {
-        return arms.stream().map(a -> new ReportInput.Run(a.label(), a.rounds.stream().flatMap(List::stream).toList())).toList();
+        return arms.stream().map(a -> new ReportInput.Run(a.tableLabel(), a.rounds.stream().flatMap(List::stream).toList())).toList();
     }
 
     /** The bench's table: the same on the console and in bench.html. */
@@ -98,8 +98,10 @@ final class BenchOutput {
 
     String benchCaption() {
         return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (verdict %s), %d requests x %d rounds per policy, %s,"
-                        + " interleaved in one job", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
-                bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond));
+                        + " interleaved in %s", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
+                bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond),
+                arms.stream().map(BenchCommand.Arm::jobKey).distinct().count() == 1 ? "one job"
+                        : arms.stream().map(BenchCommand.Arm::jobKey).distinct().count() + " jobs (one per engine layout)");
     }
 
     static final String FIDELITY_CAPTION = "simulators from the engine's own profile vs measured; err = predicted / measured - 1;"
@@ -179,6 +181,8 @@ final class BenchOutput {
             AuditWindow w = a.measured.pooled();
             p.put("policy", a.name);
             p.put("label", a.label());
+            p.put("plannedLayout", a.plannedLayout);
+            p.put("executedLayouts", a.executedLayouts());
             p.put("schedule", json.readTree(ScheduleCodec.toJson(a.schedule)));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("requestsSent", a.measured.numRequests());
@@ -237,7 +241,7 @@ final class BenchOutput {
         Map<String, Object> ratios = new LinkedHashMap<>();
         for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
             BenchFigures o = other.measured;
-            String name = other.name.charAt(0) + other.name.substring(1).toLowerCase(Locale.ROOT);
+            String name = other.name.charAt(0) + other.name.substring(1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
             ratios.put("exegptOver" + name + "Goodput", o.goodputPerSecond() > 0 ? e.goodputPerSecond() / o.goodputPerSecond() : null);
             ratios.put("exegptOver" + name + "Throughput", e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond());
         }

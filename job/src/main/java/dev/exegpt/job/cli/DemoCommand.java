@@ -60,6 +60,9 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             description = "Offered load as a fraction of the planned throughput (Poisson arrivals). Default: ${DEFAULT-VALUE}.")
     double load;
 
+    @Option(names = "--no-control", description = "Run the planned schedule as it is: no control loop re-planning it while the job runs.")
+    boolean noControl;
+
     @Option(names = "--baseline", defaultValue = "none",
             description = "none, or static: run the same requests again under a STATIC schedule and compare. Default: ${DEFAULT-VALUE}.")
     String baseline;
@@ -75,15 +78,19 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         if (!(load > 0 && load <= 4)) {
             throw new UserError("--load " + load + ": expected a fraction of the planned throughput in (0, 4]", CliErrors.EXIT_USAGE);
         }
+        LocalRig.deviceChoices(devices);     // a wrong --devices fails before anything is made
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         Path scheduleFile = dir.resolve("schedule-" + arch + "-" + size + "-" + task + ".json");
         step(out, 1, "model and profile", dir);
-        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null);
+        ScenarioOptions forTask = new ScenarioOptions();
+        forTask.task = task;
+        int numDevices = LocalRig.chooseDevices(out, devices, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), forTask, sloMs);
+        LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null, numDevices);
         Path model = files.model();
         Path profile = files.profile();
         step(out, 2, "plan", scheduleFile);
-        Planned planned = plan(out, profile, scheduleFile);
+        Planned planned = plan(out, profile, scheduleFile, numDevices);
 
         step(out, 3, "kafka", dir.resolve("kafka"));
         try (LocalKafkaBroker broker = LocalKafkaBroker.start(BrokerOptions.ephemeral(LocalRig.freshDir(dir.resolve("kafka"))))) {
@@ -95,7 +102,7 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             step(out, 4, String.format("flink job with the planned schedule; %d requests of task %s, Poisson at %.2f requests/s"
                     + " (%.0f%% of the planned %.2f)", numRequests, task, rate, 100 * load,
                     planned.schedule().getPredictedSequencesPerSecond()), null);
-            RunFigures exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt");
+            RunFigures exegpt = runSchedule(out, broker, model, scheduleFile, planned, rate, "exegpt", profile);
             out.println();
             AuditSummary.print(out, exegpt, Arrivals.OPEN);
             out.printf("  planned: %.2f requests/s at saturation, %.0f ms from encode start for a %d-token output (SLO %d ms)%n",
@@ -104,12 +111,13 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             if (baseline.equals("static")) {
                 Schedule fixed = Schedule.newBuilder(planned.schedule()).setScheduleId("static-b" + planned.schedule().getDecodeBatchSize())
                         .setPolicy(SchedulePolicy.STATIC).setEncodeBatchSize(Math.max(1, planned.schedule().getDecodeBatchSize()))
-                        .build();
+                        .setNumEncoderDevices(0).setNumDecoderDevices(0).setDecodeMicroBatchSize(0).build();
                 Path staticFile = dir.resolve("schedule-static.json");
                 ScheduleCodec.write(fixed, staticFile);
                 step(out, 5, String.format("the same requests under STATIC (FasterTransformer-style, batch %d = the plan's decode batch)",
                         fixed.getEncodeBatchSize()), null);
-                RunFigures baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static");
+                RunFigures baselineAudit = runSchedule(out, broker, model, staticFile, new Planned(fixed, planned.sloMs()), rate, "static",
+                        null);
                 out.println();
                 AuditSummary.print(out, baselineAudit, Arrivals.OPEN);
                 printComparison(out, exegpt, baselineAudit);
@@ -121,41 +129,52 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
 
     private record Planned(Schedule schedule, long sloMs) {}
 
-    private Planned plan(PrintStream out, Path profile, Path scheduleFile) throws Exception {
+    private Planned plan(PrintStream out, Path profile, Path scheduleFile, int numDevices) throws Exception {
         ScenarioOptions options = new ScenarioOptions();
         options.profile = profile;
+        options.profileDevices = numDevices;
         options.task = task;
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
         XScheduler scheduler = new XScheduler(new XSimulator(scenario));
         long slo;
         if (sloMs.equals("auto")) {
-            slo = LocalRig.autoSloMs(out, scheduler, task);
+            slo = LocalRig.autoSloMs(out, scheduler, task, LocalRig.policiesFor(numDevices));
         } else {
             slo = (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
         }
-        // The Flink executors run single-engine schedules: RRA (WAA needs two device groups, which one CPU lacks).
-        Plan plan = scheduler.plan(slo, List.of(Policy.RRA));
+        Plan plan = scheduler.plan(slo, LocalRig.policiesFor(numDevices));
         if (!plan.feasible()) {
             throw new UserError("no schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
         }
-        Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "").replace(".json", ""), "cpu:1",
-                task, System.currentTimeMillis()));
+        Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "")
+                .replace(".json", ""), "cpu:" + numDevices, task, System.currentTimeMillis()));
         ScheduleCodec.write(schedule, scheduleFile);
-        out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d); predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
+        out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d) on %s; predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeIterationsPerEncode(),
-                schedule.getDecodeBatchSize(), schedule.getPredictedSequencesPerSecond(), schedule.getPredictedLatencyMs(),
-                plan.numSimulated(), plan.searchTimeMs());
+                schedule.getDecodeBatchSize(), LocalRig.plannedLayout(schedule), schedule.getPredictedSequencesPerSecond(),
+                schedule.getPredictedLatencyMs(), plan.numSimulated(), plan.searchTimeMs());
         return new Planned(schedule, slo);
     }
 
-    /** Runs the job with one schedule on topics of its own, sends the requests, and audits their results. */
+    /**
+     * Runs the job with one schedule on topics of its own, sends the requests, and audits their results. With
+     * {@code controlProfile}, the job's control loop keeps the schedule fitted to the engine as it runs (each change
+     * printed as it is seen); without, the schedule stays as planned (a baseline).
+     */
     private RunFigures runSchedule(PrintStream out, LocalKafkaBroker broker, Path model, Path scheduleFile, Planned planned,
-                                    double rate, String label) throws Exception {
+                                    double rate, String label, Path controlProfile) throws Exception {
+        // With the loop on, admission control answers at once what can no longer make its SLO, so that an overload makes
+        // a few requests refused rather than every request late.
+        Map<String, String> control = controlProfile == null || noControl ? Map.of("control.enabled", "false")
+                : Map.of("control.profile", controlProfile.toString(), "admission.mode", "reject-late");
+        out.printf("  control loop %s%n", controlProfile == null ? "off (a baseline runs as planned)" : noControl ? "off (--no-control)"
+                : "on: the schedule follows the engine as it runs (profile " + controlProfile + "), admission control reject-late");
         try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, model, scheduleFile, task, planned.sloMs(), "demo-" + label,
-                Map.of())) {
+                control)) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
+            AuditSummary.printPerVersion(out, answered);
             return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
         }
     }

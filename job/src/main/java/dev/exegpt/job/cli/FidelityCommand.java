@@ -1,7 +1,6 @@
 package dev.exegpt.job.cli;
 
 import dev.exegpt.job.bench.FidelityRun;
-import dev.exegpt.job.bench.StepFit;
 import dev.exegpt.job.bench.ServingFit;
 
 import java.io.OutputStream;
@@ -39,6 +38,8 @@ import dev.exegpt.scheduler.workload.ArrivalProcess;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
  * {@code exegpt fidelity}: simulator fidelity (issue 8). For each schedule, in one run: the analytic XSimulator's and
@@ -140,7 +141,7 @@ final class FidelityCommand implements Callable<Integer> {
                 ServingFit.Factors f = ServingFit.measure(run, table, workload, fitSchedule.trim().toLowerCase(Locale.ROOT),
                         fitRequests, seed + 1);
                 out.printf("  %s%n", f.note());
-                ProfileTable fitted = ProfileCodec.toTable(ProfileCodec.scaled(ProfileCodec.readProfile(profile), f.encode(),
+                ProfileTable fitted = ProfileCodec.toTable(ProfileScaling.scaled(ProfileCodec.readProfile(profile), f.encode(),
                         f.decode(), f.note()));
                 XSimulator xfit = new XSimulator(new Scenario(new ProfiledCostModel(fitted, DeviceSpec.A100_80GB), 1, 1,
                         workload, SimOptions.DEFAULTS));
@@ -269,12 +270,12 @@ final class FidelityCommand implements Callable<Integer> {
             w.println("schedule,round,kind,start_ms,duration_ms,batch,prompt_tokens,max_prompt_tokens,context_tokens,predicted_ms");
             for (Row r : rows) {
                 for (int round = 0; round < r.measured().size(); round++) {
-                    List<dev.exegpt.operators.runner.EngineStep> steps = r.measured().get(round).steps();
+                    List<dev.exegpt.scheduler.cost.fit.MeasuredStep> steps = r.measured().get(round).steps();
                     double t0 = steps.isEmpty() ? 0 : steps.get(0).startEpochMs();
-                    for (dev.exegpt.operators.runner.EngineStep s : steps) {
+                    for (dev.exegpt.scheduler.cost.fit.MeasuredStep s : steps) {
                         int sum = 0, max = 0;
                         for (int len : s.inputTokens()) { sum += len; max = Math.max(max, len); }
-                        w.printf(Locale.ROOT, "%s,%d,%s,%.3f,%.3f,%d,%d,%d,%d,%.3f%n", r.spec(), round + 1, s.kind(),
+                        w.printf(Locale.ROOT, "%s,%d,%s,%.3f,%.3f,%d,%d,%d,%d,%.3f%n", r.spec(), round + 1, s.phase(),
                                 s.startEpochMs() - t0, s.durationMs(), s.batchSize(), sum, max, s.numContextTokens(),
                                 StepFit.predictedMs(s, r.pipeline()));
                     }

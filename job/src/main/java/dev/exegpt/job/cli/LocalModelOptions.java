@@ -13,4 +13,11 @@ abstract class LocalModelOptions {
 
     @Option(names = "--task", defaultValue = "S", description = "Workload task (S: the paper's summarization). Default: ${DEFAULT-VALUE}.")
     String task;
+
+    @Option(names = "--devices", defaultValue = "auto", paramLabel = "N|auto",
+            description = {"Devices to plan and run on: N worker threads, each with its share of the cores (a device is at",
+                    "least one core); auto: one device with every core, or one device per core, whichever the planner",
+                    "serves more requests/s with at the SLO. Over 2+ devices the planner searches RRA (pipelines, TP),",
+                    "WAA-C and WAA-M. Default: ${DEFAULT-VALUE}."})
+    String devices;
 }

@@ -30,6 +30,7 @@ import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.pipeline.ExegptJob;
 import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.profile.ProfileGrid;
@@ -38,12 +39,14 @@ import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.scheduler.plan.Role;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 
 /**
  * What {@code demo} and {@code bench} share: a seeded model and its XProfiler profile made once under a folder,
@@ -77,8 +80,20 @@ final class LocalRig {
      */
     static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
                                       Workload fitTo) throws Exception {
+        return modelAndProfile(out, dir, arch, size, jitWarmUpMs, fitTo, 1);
+    }
+
+    /**
+     * As {@link #modelAndProfile(PrintStream, Path, String, String, long, Workload)} for a machine split into
+     * {@code devices} devices: above one, the profile is {@code profile-ARCH-SIZE-dN.json}, measured with each device's
+     * share of the cores ({@link #threadsPerDevice}) at the TP degrees N devices can form, and the fit to serving runs
+     * the engine with as many kernel threads.
+     */
+    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
+                                      Workload fitTo, int devices) throws Exception {
         Path model = dir.resolve("model-" + arch + "-" + size);
-        Path profile = dir.resolve("profile-" + arch + "-" + size + ".json");
+        String base = "profile-" + arch + "-" + size + (devices > 1 ? "-d" + devices : "");
+        Path profile = dir.resolve(base + ".json");
         out.printf("  model %s%n", model);
         if (!Files.exists(model.resolve("model.safetensors"))) {
             int code = Exegpt.run("model", "init", "--arch", arch, "--size", size, "--seed", "42", "--out", model.toString());
@@ -89,17 +104,19 @@ final class LocalRig {
         out.printf("  profile %s%n", profile);
         if (!Files.exists(profile)) {
             ProfileGrid d = ProfileGrid.DEFAULTS;
-            ProfileGrid grid = new ProfileGrid(List.of(1), d.encodeBatchSizes(), d.encodeSeqLengths(), d.maxEncodeTokens(),
-                    d.decodeBatchSizes(), d.decodeContextLengths(), 1, 3, jitWarmUpMs);
+            List<Integer> degrees = new ArrayList<>();
+            for (int tp = 1; tp <= devices; tp *= 2) degrees.add(tp);
+            ProfileGrid grid = new ProfileGrid(degrees, d.encodeBatchSizes(), d.encodeSeqLengths(), d.maxEncodeTokens(),
+                    d.decodeBatchSizes(), d.decodeContextLengths(), 1, 3, jitWarmUpMs, devices > 1 ? threadsPerDevice(devices) : 0);
             long t0 = System.nanoTime();
             XProfiler.write(new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run(), profile);
             out.printf("  profiled in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
         if (fitTo == null) return new ModelFiles(model, profile);
-        Path fitted = dir.resolve("profile-" + arch + "-" + size + "-fitted-" + fitTo.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".json");
+        Path fitted = dir.resolve(base + "-fitted-" + fitTo.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".json");
         if (!Files.exists(fitted) || Files.getLastModifiedTime(fitted).compareTo(Files.getLastModifiedTime(profile)) < 0) {
             try {
-                fitToServing(out, model, profile, fitted, fitTo);
+                fitToServing(out, model, profile, fitted, fitTo, devices);
             } catch (IllegalStateException | IllegalArgumentException e) {
                 out.printf("  no fit to serving (%s): planning from the profile as measured%n", e.getMessage());
                 return new ModelFiles(model, profile);
@@ -116,28 +133,133 @@ final class LocalRig {
     static final String FIT_SCHEDULE = "static:8";
 
     /** {@link ServingFit}: the profile fitted to the engine under a bulk of the workload's requests, written to {@code fitted}. */
-    private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload) throws Exception {
+    private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload, int devices)
+            throws Exception {
         Profile p = ProfileCodec.readProfile(profile);
         long t0 = System.nanoTime();
-        try (Engine engine = Engine.load(model, EngineConfig.DEFAULTS)) {
+        EngineConfig config = devices > 1 ? EngineConfig.DEFAULTS.withThreadsPerDevice(threadsPerDevice(devices)) : EngineConfig.DEFAULTS;
+        try (Engine engine = Engine.load(model, config)) {
             FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
             run.warmUp(5_000);
             ServingFit.Factors f = ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, 1);
-            Files.writeString(fitted, ProfileCodec.toJson(ProfileCodec.scaled(p, f.encode(), f.decode(), f.note())));
+            Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(p, f.encode(), f.decode(), f.note())));
             out.printf("  %s: %s, in %.0f s%n", fitted, f.note(), (System.nanoTime() - t0) / 1e9);
         }
     }
 
-    /** {@link #SLO_HEADROOM} times the latency of the fastest RRA schedule for a bound-length request, rounded up to 100 ms. */
-    static long autoSloMs(PrintStream out, XScheduler scheduler, String task) {
-        Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest();
+    /**
+     * {@link #SLO_HEADROOM} times the latency of the fastest schedule of {@code policies} for a bound-length request,
+     * rounded up to 100 ms.
+     */
+    static long autoSloMs(PrintStream out, XScheduler scheduler, String task, List<Policy> policies) {
+        Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, policies).fastest();
         if (fastest == null) {
-            throw new UserError("no RRA schedule fits this machine for task " + task);
+            throw new UserError("no schedule fits this machine for task " + task);
         }
-        long slo = (long) Math.ceil(SLO_HEADROOM * fastest.latencyMs() / 100.0) * 100;
+        long slo = roundedSloMs(fastest.latencyMs());
         out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to %.0fx that: %d ms%n",
                 fastest.latencyMs(), SLO_HEADROOM, slo);
         return slo;
+    }
+
+
+    private static long roundedSloMs(double fastestMs) {
+        return (long) Math.ceil(SLO_HEADROOM * fastestMs / 100.0) * 100;
+    }
+
+    /** The machine's cores: the CPU backend's devices are worker threads that share them. */
+    static int cores() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Kernel threads of each of {@code devices} devices: its share of the cores, at least one. */
+    static int threadsPerDevice(int devices) {
+        return Math.max(1, cores() / devices);
+    }
+
+    /**
+     * What the planner searches on {@code devices} devices: RRA alone on one (WAA needs an encoder and a decoder group),
+     * RRA (pipelines, partial TP), WAA-C and WAA-M on two or more.
+     */
+    static List<Policy> policiesFor(int devices) {
+        return devices == 1 ? List.of(Policy.RRA) : List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
+    }
+
+    /** The device counts {@code --devices} asks to plan for: N, or for auto one device and one per core. */
+    static List<Integer> deviceChoices(String flag) {
+        if (flag.equals("auto")) {
+            return cores() == 1 ? List.of(1) : List.of(1, cores());
+        }
+        try {
+            int n = Integer.parseInt(flag.trim());
+            if (n >= 1 && n <= cores()) return List.of(n);
+            if (n > cores()) {
+                throw new UserError("--devices " + n + ": this machine has " + cores() + " cores, and a CPU device is at least one"
+                        + " core; expected 1.." + cores() + " or auto", CliErrors.EXIT_USAGE);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UserError("--devices " + flag + ": expected a number of devices (1.." + cores() + ") or auto", CliErrors.EXIT_USAGE);
+    }
+
+    /**
+     * The device count to run on. For {@code --devices auto}, profiles the model as one device with every core and as
+     * one device per core (each made once under {@code dir}), plans each over {@link #policiesFor} at the same SLO
+     * ({@code --slo-ms}, or {@link #SLO_HEADROOM} times the fastest latency either reaches), prints both plans, and
+     * picks the one that serves more requests/s (the fewer devices on a tie, or when neither meets the SLO).
+     *
+     * @param options the workload to plan for (its profile and device count are set here)
+     */
+    static int chooseDevices(PrintStream out, String flag, Path dir, String arch, String size, long jitWarmUpMs,
+                             ScenarioOptions options, String sloFlag) throws Exception {
+        List<Integer> choices = deviceChoices(flag);
+        if (choices.size() == 1) {
+            return choices.get(0);
+        }
+        if (options.batchFormula == null) options.batchFormula = "little";
+        Map<Integer, XScheduler> schedulers = new java.util.LinkedHashMap<>();
+        double fastestMs = Double.POSITIVE_INFINITY;
+        for (int n : choices) {
+            ModelFiles f = modelAndProfile(out, dir, arch, size, jitWarmUpMs, null, n);
+            options.profile = f.profile();
+            options.profileDevices = n;
+            XScheduler s = new XScheduler(new dev.exegpt.scheduler.sim.XSimulator(options.scenario()));
+            schedulers.put(n, s);
+            Estimate fastest = s.plan(Double.POSITIVE_INFINITY, policiesFor(n)).fastest();
+            if (fastest != null) fastestMs = Math.min(fastestMs, fastest.latencyMs());
+        }
+        double slo = !sloFlag.equals("auto") ? ScenarioOptions.latencyBoundMs("--slo-ms", sloFlag)
+                : Double.isInfinite(fastestMs) ? Double.POSITIVE_INFINITY : roundedSloMs(fastestMs);
+        int chosen = choices.get(0);
+        double best = 0;
+        for (Map.Entry<Integer, XScheduler> e : schedulers.entrySet()) {
+            int n = e.getKey();
+            dev.exegpt.scheduler.search.Plan plan = e.getValue().plan(slo, policiesFor(n));
+            String what = plan.feasible()
+                    ? String.format(java.util.Locale.ROOT, "%s, %.2f requests/s", plan.best().candidate().describe(),
+                            plan.best().sequencesPerSecond())
+                    : "no schedule meets it";
+            out.printf("  %d device(s) of %d kernel thread(s), SLO %.0f ms: %s%n", n, n == 1 ? cores() : threadsPerDevice(n), slo, what);
+            if (plan.feasible() && plan.best().sequencesPerSecond() > best * 1.0001) {
+                best = plan.best().sequencesPerSecond();
+                chosen = n;
+            }
+        }
+        out.printf("  --devices auto: %d device(s)%n", chosen);
+        return chosen;
+    }
+
+    /**
+     * The device groups a schedule's executors run, as a result's executedLayout names them: "RRA[1, 1]" for one group
+     * of two single-device stages, "enc RRA[1] + dec RRA[1]" for WAA's encoder and decoder groups.
+     */
+    static String plannedLayout(Schedule s) {
+        if (!Policies.splitsEncodeAndDecode(s)) {
+            return "RRA" + java.util.Arrays.toString(Policies.stageDegrees(s, Role.FULL));
+        }
+        return "enc RRA" + java.util.Arrays.toString(Policies.stageDegrees(s, Role.ENCODER)) + " + dec RRA"
+                + java.util.Arrays.toString(Policies.stageDegrees(s, Role.DECODER));
     }
 
     /**
@@ -183,6 +305,7 @@ final class LocalRig {
         private final AvroBinary<InferenceRequest> requests = new AvroBinary<>(InferenceRequest.getClassSchema());
         private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
         private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
+        private final java.util.Set<Integer> decided = new java.util.TreeSet<>();
 
         private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
             this.bootstrap = bootstrap;
@@ -193,7 +316,7 @@ final class LocalRig {
             this.deadLetterTopic = topics.get(2);
             this.job = job;
             this.consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-rig-" + resultsTopic));
-            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic));
+            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic, schedulesTopic));
             this.producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-rig-" + requestsTopic));
         }
 
@@ -206,7 +329,8 @@ final class LocalRig {
         static RunningJob start(LocalKafkaBroker broker, Path model, Path scheduleFile, String task, long sloMs, String label,
                                 Map<String, String> extra) throws Exception {
             List<String> topics = List.of(Topics.REQUESTS + "." + label, Topics.RESULTS + "." + label,
-                    Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label);
+                    Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label,
+                    Topics.STEPS + "." + label);
             try (Admin admin = broker.admin()) {
                 Topics.create(admin, topics, Topics.DEFAULT_PARTITIONS);
             }
@@ -218,6 +342,7 @@ final class LocalRig {
                     Map.entry("topic.deadletter", topics.get(2)),
                     Map.entry("topic.audit", topics.get(3)),
                     Map.entry("topic.schedules", topics.get(4)),
+                    Map.entry("topic.steps", topics.get(5)),
                     Map.entry("model.dir", model.toString()),
                     Map.entry("model.backend", "cpu"),
                     Map.entry("schedule.file", scheduleFile.toString()),
@@ -285,6 +410,16 @@ final class LocalRig {
             long lastProgress = System.nanoTime();
             while (found.size() < count && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.topic().equals(schedulesTopic)) {
+                        Schedule s = schedules.decode(record.value());
+                        String reason = s.getNotes().get("control.reason");
+                        if (reason != null && decided.add(s.getVersion()) && out != null) {
+                            out.printf("  control loop: schedule v%d %s: %s (fit %s; planned in %s ms)%n", s.getVersion(),
+                                    s.getNotes().getOrDefault("schedule", describe(s)), reason, s.getNotes().get("control.fit"),
+                                    s.getNotes().get("control.planMs"));
+                        }
+                        continue;
+                    }
                     if (record.topic().equals(deadLetterTopic)) {
                         DeadLetter d = deadLetters.decode(record.value());
                         String id = d.getRequestId() == null ? "" : d.getRequestId();
@@ -304,6 +439,16 @@ final class LocalRig {
                 }
             }
             return found;
+        }
+
+        /** Schedule versions the job's control loop decided, as seen on the schedules topic so far. */
+        java.util.Set<Integer> controlDecisions() {
+            return java.util.Collections.unmodifiableSet(decided);
+        }
+
+        private static String describe(Schedule s) {
+            return String.format(java.util.Locale.ROOT, "%s B_E=%d N_D=%d B_D=%d", s.getPolicy(), s.getEncodeBatchSize(),
+                    s.getDecodeIterationsPerEncode(), s.getDecodeBatchSize());
         }
 
         @Override

@@ -27,6 +27,7 @@ import dev.exegpt.job.cluster.FlinkJars;
 import dev.exegpt.job.config.JobConfig;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.pipeline.BatchJob;
+import dev.exegpt.job.pipeline.BatchPlanner;
 import dev.exegpt.job.pipeline.ExegptJob;
 import dev.exegpt.job.pipeline.JobOutput;
 import dev.exegpt.job.pipeline.JobFailures;
@@ -54,6 +55,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--schedule", description = "Schedule file from 'exegpt plan' (overrides schedule.file).")
     Path schedule;
+
+    @Option(names = "--profile", description = {"The profile the schedule was planned on (overrides control.profile): the job's control",
+            "loop fits it to the engine's steps as the job runs and re-plans the schedule when it would miss the SLO."})
+    Path profile;
 
     @Option(names = "--model", description = "Checkpoint folder (overrides model.dir).")
     Path model;
@@ -89,6 +94,11 @@ final class RunCommand implements Callable<Integer> {
 
     private String clusterVersion;
 
+    @Option(names = "--slo-ms", defaultValue = "none",
+            description = {"Batch mode without a schedule: the latency bound of a p99-length output the plan must meet;",
+                    "none: the highest throughput (the file finishes soonest). Default: ${DEFAULT-VALUE}."})
+    String sloMs;
+
     @Option(names = "--jar", description = "With --jobmanager: the shaded job jar to send. Default: the running jar, else job/target/exegpt.jar.")
     Path jobJar;
 
@@ -115,6 +125,9 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         JobConfig config = loadConfig();
+        if (input != null && config.scheduleFile() == null) {
+            config = planBatch(config);
+        }
         PipelineSettings pipeline;
         try {
             pipeline = ExegptJob.settings(config);
@@ -157,6 +170,29 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Batch mode with no schedule: plans one from the file and the model's profile ({@link BatchPlanner}: --profile, or
+     * the one cached under --state-dir, made once), prints it, and runs under it.
+     */
+    private JobConfig planBatch(JobConfig config) throws Exception {
+        if (!Files.isRegularFile(input)) {
+            throw new UserError("--input " + input + ": no such file", CliErrors.EXIT_USAGE);
+        }
+        double bound = ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+        BatchPlanner.Planned planned;
+        try {
+            planned = BatchPlanner.plan(input, Path.of(config.modelDir()), stateDir.resolve("batch"), profile, bound,
+                    config.kvCacheMib() << 20, List.of(dev.exegpt.scheduler.plan.Policy.RRA), System.out);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        System.out.printf("  schedule %s (run it again with --schedule %s)%n", planned.scheduleFile(), planned.scheduleFile());
+        planFile = planned.scheduleFile();
+        return loadConfig();
+    }
+
+    private Path planFile;
+
     private JobConfig loadConfig() throws IOException {
         Path file = configFile;
         String home = System.getenv("EXEGPT_HOME");
@@ -175,9 +211,14 @@ final class RunCommand implements Callable<Integer> {
         }
         if (schedule != null) {
             overrides.put("schedule.file", schedule.toString());
+        } else if (planFile != null) {
+            overrides.put("schedule.file", planFile.toString());
         }
         if (model != null) {
             overrides.put("model.dir", model.toString());
+        }
+        if (profile != null) {
+            overrides.put("control.profile", profile.toAbsolutePath().toString());
         }
         if (bootstrap != null) {
             overrides.put("kafka.bootstrap", bootstrap);

@@ -39,6 +39,9 @@ final class ScenarioOptions {
             description = "RRA/WAA decode batch: Little's law (default) or the paper's formula read literally (PAPER.md §8.4).")
     String batchFormula;
 
+    /** With --profile and no --hardware: the devices the profiled device is replicated into (a CPU's worker threads). */
+    int profileDevices = 1;
+
     boolean anyGiven() {
         return profile != null || modelSpec != null || hardware != null || task != null || workload != null;
     }
@@ -89,7 +92,7 @@ final class ScenarioOptions {
         if (profile != null) {
             if (!Files.isRegularFile(profile)) throw new CliErrors.UserError("--profile=%s: no such file".formatted(profile), 2);
             ProfileTable table = ProfileCodec.read(profile);
-            cluster = cluster(deviceKind(table.deviceName()) + ":1");
+            cluster = cluster(deviceKind(table.deviceName()) + ":" + profileDevices);
             cost = new ProfiledCostModel(table, cluster.device());
         } else {
             if (hardware == null) throw new CliErrors.UserError("--model-spec needs --hardware KIND:N (e.g. a40:4)", 2);
@@ -110,9 +113,7 @@ final class ScenarioOptions {
     }
 
     private static String deviceKind(String deviceName) {
-        String d = deviceName.toLowerCase(Locale.ROOT);
-        for (DeviceSpec s : DeviceSpec.all()) if (d.contains(s.name())) return s.name();
-        return DeviceSpec.A100_80GB.name();
+        return DeviceSpec.forDeviceName(deviceName).name();
     }
 
     /** Parses --slo-ms: a positive number of ms, or inf / none for no bound. */

@@ -23,10 +23,24 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
                         long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
-                        List<Integer> gpuIndexes, Admission.Mode admission, String stepLogDir) {
+                        List<Integer> gpuIndexes, Admission.Mode admission, String stepLogDir, Control control) {
 
-    /** The five topics. */
-    public record Topics(String requests, String results, String deadLetter, String audit, String schedules) {}
+    /** The six topics. */
+    public record Topics(String requests, String results, String deadLetter, String audit, String schedules, String steps) {}
+
+    /**
+     * The control loop (measure, fit, re-plan while the job runs).
+     *
+     * @param enabled    {@code control.enabled}
+     * @param profile    {@code control.profile}: the profile the schedule was planned on; empty: the loop cannot run
+     * @param intervalMs {@code control.interval.ms}: least time between two decisions
+     * @param dwellMs    {@code control.dwell.ms}: least time a decided schedule stays
+     */
+    public record Control(boolean enabled, String profile, long intervalMs, long dwellMs) {
+        public boolean runs() {
+            return enabled && !profile.isEmpty();
+        }
+    }
 
     /** A schedule given by hand, used when no schedule file is configured. */
     public record ManualSchedule(String policy, int encodeBatchSize, int decodeIterationsPerEncode, int decodeBatchSize) {}
@@ -49,7 +63,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         Keys r = new Keys(p);
         Topics topics = new Topics(r.string("topic.requests", "exegpt.requests"), r.string("topic.results", "exegpt.results"),
                 r.string("topic.deadletter", "exegpt.deadletter"), r.string("topic.audit", "exegpt.audit"),
-                r.string("topic.schedules", "exegpt.schedules"));
+                r.string("topic.schedules", "exegpt.schedules"), r.string("topic.steps", "exegpt.steps"));
         String scheduleFile = r.string("schedule.file", "");
         ManualSchedule manual = new ManualSchedule(r.oneOf("schedule.policy", "rra", List.of("rra", "static", "continuous")),
                 r.integer("schedule.encode.batch", 8, 1, 4096), r.integer("schedule.decode.iterations", 8, 1, 4096),
@@ -87,7 +101,9 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 client,
                 GpuAssignment.parseList(r.string("executor.gpu.indexes", "")),
                 Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))),
-                r.string("executor.step.log.dir", ""));
+                r.string("executor.step.log.dir", ""),
+                new Control(r.oneOf("control.enabled", "true", List.of("true", "false")).equals("true"), r.string("control.profile", ""),
+                        r.longValue("control.interval.ms", 5_000, 100, 3_600_000), r.longValue("control.dwell.ms", 15_000, 0, 24L * 3600 * 1000)));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -102,6 +118,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
         out.put("admission.mode", admission.text());
         if (!stepLogDir.isEmpty()) out.put("executor.step.log.dir", stepLogDir);
+        out.put("control", !control.enabled() ? "off (control.enabled=false)" : control.profile().isEmpty()
+                ? "off (no control.profile: the profile the schedule was planned on)" : "on, profile " + control.profile());
         out.put("task.slo.ms", taskSloLatencyMs.toString());
         KafkaClients.describe(kafkaClient).forEach((key, value) -> out.put("kafka.client." + key, value));
         return out;

@@ -14,6 +14,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.DeadLetter;
+import dev.exegpt.schemas.ExecutorSteps;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
@@ -29,6 +30,7 @@ public final class Topics {
     public static final String DEAD_LETTER = "exegpt.deadletter";
     public static final String AUDIT = "exegpt.audit";
     public static final String SCHEDULES = "exegpt.schedules";
+    public static final String STEPS = "exegpt.steps";
 
     /** Partitions of the data topics: they carry the job's source and sink parallelism. */
     public static final int DEFAULT_PARTITIONS = 4;
@@ -38,13 +40,14 @@ public final class Topics {
             RESULTS, InferenceResult.getClassSchema(),
             DEAD_LETTER, DeadLetter.getClassSchema(),
             AUDIT, AuditWindow.getClassSchema(),
-            SCHEDULES, Schedule.getClassSchema());
+            SCHEDULES, Schedule.getClassSchema(),
+            STEPS, ExecutorSteps.getClassSchema());
 
     private Topics() {}
 
     /** The standard topics, in the order they are created. */
     public static List<String> all() {
-        return List.of(REQUESTS, RESULTS, DEAD_LETTER, AUDIT, SCHEDULES);
+        return List.of(REQUESTS, RESULTS, DEAD_LETTER, AUDIT, SCHEDULES, STEPS);
     }
 
     /**

@@ -1,10 +1,14 @@
 package dev.exegpt.job.pipeline;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Properties;
 import java.util.Set;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
@@ -19,7 +23,9 @@ import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.operators.core.RawRecord;
 import dev.exegpt.operators.core.RequestLimits;
 import dev.exegpt.operators.core.ScheduleValidator;
+import dev.exegpt.operators.flink.ControlLoopFunction;
 import dev.exegpt.operators.flink.ExecutorSpec;
+import dev.exegpt.operators.flink.StepTopic;
 import dev.exegpt.operators.flink.ValidateRequestFunction;
 import dev.exegpt.operators.flink.ValidateScheduleFunction;
 import dev.exegpt.operators.runner.Policies;
@@ -27,6 +33,7 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.control.ControlLoop;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.AuditWindow;
 import dev.exegpt.schemas.DeadLetter;
@@ -115,6 +122,30 @@ public final class ExegptJob {
                         a -> a.getTask() + "|" + a.getScheduleId(), config.exactlyOnce(), prefix + "-audit", config.kafkaClient(),
                         auditMax, null))
                 .name("kafka-audit").uid("kafka-audit");
+        if (settings.control() != null) {
+            addControlLoop(env, config, settings, feedback);
+        }
+    }
+
+    /**
+     * The control loop: the executors' steps (their own topic) and the results read back go to one planner subtask,
+     * whose schedules go to the schedules topic, which the job reads (validates, broadcasts, adopts). Flink has no
+     * iterations in the DataStream API: the loop closes through Kafka, and every decision is on the record.
+     */
+    private static void addControlLoop(StreamExecutionEnvironment env, JobConfig config, PipelineSettings settings,
+                                       DataStream<InferenceResult> feedback) {
+        JobConfig.Topics topics = config.topics();
+        DataStream<RawRecord> steps = env.fromSource(
+                        KafkaIo.steps(config.bootstrap(), topics.steps(), config.groupId() + "-control", config.kafkaClient()),
+                        WatermarkStrategy.noWatermarks(), "kafka-steps").uid("kafka-steps").setParallelism(1);
+        steps.keyBy(r -> 0, Types.INT)
+                .connect(feedback.keyBy(r -> 0, Types.INT))
+                .process(new ControlLoopFunction(settings.control(), settings.schedule()))
+                .setParallelism(1).name("control-loop").uid("control-loop")
+                .returns(TypeInformation.of(Schedule.class))
+                .sinkTo(KafkaIo.sink(config.bootstrap(), topics.schedules(), Schedule.getClassSchema(), Schedule::getScheduleId,
+                        false, config.groupId() + "-control", config.kafkaClient()))
+                .setParallelism(1).name("kafka-control-schedules").uid("kafka-control-schedules");
     }
 
     /** The record size limit of a sink's topic, read from the broker when the job is built, and logged. */
@@ -157,11 +188,50 @@ public final class ExegptJob {
         LOG.info("schedule {} v{}: {} B_E={} B_D={} N_D={} on {} executor(s)", schedule.getScheduleId(), schedule.getVersion(),
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),
                 schedule.getDecodeIterationsPerEncode(), config.numExecutors());
+        ControlLoopFunction.Spec control = controlSpec(config, schedule);
+        StepTopic steps = null;
+        if (control != null) {
+            Properties producer = new Properties();
+            producer.putAll(config.kafkaClient());
+            producer.setProperty("bootstrap.servers", config.bootstrap());
+            steps = new StepTopic(config.topics().steps(), producer);
+        }
         ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
                 config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.gpuIndexes(),
-                config.admission(), config.stepLogDir());
+                config.admission(), config.stepLogDir(), steps);
         return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
-                config.auditWindowMs(), config.dedupRememberMs());
+                config.auditWindowMs(), config.dedupRememberMs(), control);
+    }
+
+    /**
+     * The control loop's settings, or null (with a log line that says why) when it does not run: switched off, no
+     * profile, or a schedule it cannot plan for.
+     */
+    static ControlLoopFunction.Spec controlSpec(JobConfig config, Schedule schedule) {
+        JobConfig.Control c = config.control();
+        if (!c.enabled()) {
+            LOG.info("control loop off (control.enabled=false): the schedule stays as planned");
+            return null;
+        }
+        if (c.profile().isEmpty()) {
+            LOG.info("control loop off: no control.profile (the profile the schedule was planned on, from 'exegpt profile');"
+                    + " the schedule stays as planned");
+            return null;
+        }
+        if (!Files.isRegularFile(Path.of(c.profile()))) {
+            throw new IllegalArgumentException("control.profile=" + c.profile() + ": no such file (expected the profile the"
+                    + " schedule was planned on, from 'exegpt profile')");
+        }
+        Long taskSlo = config.taskSloLatencyMs().get(schedule.getTask());
+        double slo = taskSlo == null ? Double.NaN : taskSlo;
+        java.util.Optional<String> cannot = ControlLoopFunction.cannotControl(schedule, slo);
+        if (cannot.isPresent()) {
+            LOG.warn("control loop off: {}", cannot.get());
+            return null;
+        }
+        ControlLoop.Settings d = ControlLoop.Settings.DEFAULTS;
+        return new ControlLoopFunction.Spec(c.profile(), slo, new ControlLoop.Settings(c.intervalMs(), c.dwellMs(), d.minSteps(),
+                d.windowSteps(), d.trim(), d.gainToSwitch(), d.rateWindowMs(), d.driftWindow()));
     }
 
     /** What the engine accepts for this model (the engine checks the same limits again). */

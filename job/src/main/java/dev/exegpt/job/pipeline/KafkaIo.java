@@ -78,6 +78,21 @@ public final class KafkaIo {
     }
 
     /**
+     * The executors' engine steps for the control loop, from the newest (old steps say nothing about the machine now);
+     * raw, so that a record that does not decode is skipped by the loop rather than failing the source.
+     */
+    public static KafkaSource<RawRecord> steps(String bootstrap, String topic, String groupId, Properties security) {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(bootstrap)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.latest())
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(security)
+                .build();
+    }
+
+    /**
      * The job's own results read back (committed ones only), from which the length estimator learns each task's
      * observed output lengths.
      */

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Map;
 
 import dev.exegpt.operators.core.RequestLimits;
+import dev.exegpt.operators.flink.ControlLoopFunction;
 import dev.exegpt.operators.flink.ExecutorSpec;
 import dev.exegpt.schemas.Schedule;
 
@@ -17,10 +18,18 @@ import dev.exegpt.schemas.Schedule;
  * @param numExecutors     executor parallelism: the number of device groups (replicas)
  * @param auditWindowMs    length of the SLO audit windows, ms
  * @param dedupRememberMs  how long request ids are remembered for deduplication, ms
+ * @param control          the control loop's settings; null: the schedule stays as planned
  */
 public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLatencyMs, ExecutorSpec executor,
-                               Schedule schedule, int numExecutors, long auditWindowMs, long dedupRememberMs)
+                               Schedule schedule, int numExecutors, long auditWindowMs, long dedupRememberMs,
+                               ControlLoopFunction.Spec control)
         implements Serializable {
+
+    /** Without a control loop. */
+    public PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLatencyMs, ExecutorSpec executor,
+                            Schedule schedule, int numExecutors, long auditWindowMs, long dedupRememberMs) {
+        this(limits, taskSloLatencyMs, executor, schedule, numExecutors, auditWindowMs, dedupRememberMs, null);
+    }
 
     public PipelineSettings {
         taskSloLatencyMs = Map.copyOf(taskSloLatencyMs);

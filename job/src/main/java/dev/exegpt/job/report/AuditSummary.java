@@ -1,11 +1,16 @@
 package dev.exegpt.job.report;
 
 import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import dev.exegpt.job.report.Arrivals;
 import dev.exegpt.job.report.RunFigures;
 import dev.exegpt.job.report.SloClock;
 import dev.exegpt.schemas.AuditWindow;
+import dev.exegpt.schemas.FinishReason;
+import dev.exegpt.schemas.InferenceResult;
 
 /**
  * The audit of a run as a few lines a person reads at the end of {@code run --input}, {@code demo} or {@code audit};
@@ -57,5 +62,26 @@ public final class AuditSummary {
         }
         out.printf("  mean batch: encode %.1f, decode %.1f; schedule %s v%d%n", w.getMeanEncodeBatchSize(),
                 w.getMeanDecodeBatchSize(), w.getScheduleId(), w.getScheduleVersion());
+    }
+
+    /**
+     * One line per schedule version the results ran under (a control loop's changes): requests, those admission control
+     * answered early (finish reason DEADLINE: refused before they were encoded), and the SLO attainment from arrival and
+     * the p99 latency of the requests it accepted.
+     */
+    public static void printPerVersion(PrintStream out, List<InferenceResult> results) {
+        Map<Integer, List<InferenceResult>> byVersion = new TreeMap<>();
+        for (InferenceResult r : results) byVersion.computeIfAbsent(r.getScheduleVersion(), v -> new java.util.ArrayList<>()).add(r);
+        for (Map.Entry<Integer, List<InferenceResult>> e : byVersion.entrySet()) {
+            List<InferenceResult> all = e.getValue();
+            List<InferenceResult> accepted = all.stream().filter(r -> r.getFinishReason() != FinishReason.DEADLINE).toList();
+            long met = accepted.stream().filter(r -> Boolean.TRUE.equals(r.getSloMet())).count();
+            long withSlo = accepted.stream().filter(r -> r.getSloMet() != null).count();
+            double[] e2e = accepted.stream().mapToDouble(r -> r.getLatency().getEndToEndMs()).sorted().toArray();
+            double p99 = e2e.length == 0 ? Double.NaN : e2e[Math.min(e2e.length - 1, (int) Math.ceil(0.99 * e2e.length) - 1)];
+            out.printf("  schedule v%d: %,d requests, %,d refused by admission control; accepted: SLO attainment from arrival %s,"
+                            + " p99 %.0f ms%n", e.getKey(), all.size(), all.size() - accepted.size(),
+                    withSlo == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f%% (%d of %d)", 100.0 * met / withSlo, met, withSlo), p99);
+        }
     }
 }

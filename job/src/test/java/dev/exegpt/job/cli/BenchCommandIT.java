@@ -2,6 +2,7 @@ package dev.exegpt.job.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,13 +25,10 @@ class BenchCommandIT {
     void shouldRunEveryPolicyInOneJobAndReportConsistentFigures() throws Exception {
         Path dir = Path.of("target", "bench-it");
         LocalRig.freshDir(dir);
-        // Prompts within the tiny T5's 128 positions, short outputs: the shape of task S, scaled down.
-        Path workload = dir.resolve("bench-it.properties");
-        Files.writeString(workload, String.join("\n", "name = bench-it", "input.kind = truncnormal", "input.mean = 48",
-                "input.std = 30", "input.max = 100", "output.kind = truncnormal", "output.mean = 12", "output.std = 6",
-                "output.max = 24", "output.p99 = 22", "correlation.spearman = 0", ""));
+        Path workload = workload(dir);
         StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "t5", "--size", "tiny", "--workload",
-                workload.toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "1", "--warm-up-ms", "300");
+                workload.toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "1", "--warm-up-ms", "300",
+                "--devices", "1");
         assertEquals(0, run.exitCode(), run.err() + run.out());
         for (String policy : List.of("ExeGPT", "STATIC", "CONTINUOUS")) {
             assertTrue(run.out().lines().anyMatch(l -> l.startsWith(policy + " ")), policy + " missing from the table:\n" + run.out());
@@ -44,7 +42,7 @@ class BenchCommandIT {
         Path fittedInJob = dir.resolve("profile-t5-tiny-fitted-bench-it-job.json");
         assertTrue(Files.isRegularFile(fittedInJob) && run.out().contains("fitted in the job: encode x"), run.out());
         assertTrue(Files.readString(fittedInJob).contains("fitted to serving") && Files.readString(fittedInJob).contains("fitted in the job"));
-        try (var logs = Files.list(dir.resolve("steps"))) {
+        try (var logs = Files.walk(dir.resolve("steps"))) {
             assertTrue(logs.anyMatch(f -> f.getFileName().toString().startsWith("steps-rra-0-attempt1")), "the executor's step log");
         }
 
@@ -81,6 +79,60 @@ class BenchCommandIT {
         }
         String html = Files.readString(dir.resolve("bench.html"));
         assertTrue(html.contains("CONTINUOUS") && html.contains("<table>"), html);
+    }
+
+    /**
+     * Two devices (one core each): the planner searches RRA, WAA-C and WAA-M; the bench runs a WAA arm and an RRA arm
+     * beside STATIC and CONTINUOUS, in one job per engine layout, and every arm's results name the layout it was
+     * planned with.
+     */
+    @Test
+    void shouldRunAWaaArmAndAnRraArmOnTwoDevicesAsPlanned() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "two devices need two cores");
+        Path dir = Path.of("target", "bench-it-2");
+        LocalRig.freshDir(dir);
+        StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "t5", "--size", "tiny", "--workload",
+                workload(dir).toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "1", "--warm-up-ms", "300",
+                "--devices", "2", "--no-fit", "--no-warm-up-round");
+        assertEquals(0, run.exitCode(), run.err() + run.out());
+        assertTrue(Files.isRegularFile(dir.resolve("profile-t5-tiny-d2.json")), "the 2-device profile");
+        JsonNode policies = new ObjectMapper().readTree(dir.resolve("bench.json").toFile()).get("policies");
+        assertEquals(4, policies.size(), run.out());
+        boolean waa = false, rra = false;
+        for (JsonNode p : policies) {
+            String name = p.get("policy").asText();
+            String planned = p.get("plannedLayout").asText();
+            assertEquals(List.of(planned), readList(p.get("executedLayouts")), name + " ran as planned");
+            assertEquals(REQUESTS, p.at("/measured/requestsAnswered").asInt(), name);
+            assertTrue(run.out().lines().anyMatch(l -> l.startsWith(name + " ") && l.contains(" ran " + planned)),
+                    name + " with its executed layout in the table:\n" + run.out());
+            String policy = p.at("/schedule/policy").asText();
+            if (name.startsWith("ExeGPT")) {
+                waa |= policy.startsWith("WAA");
+                rra |= policy.equals("RRA");
+                assertEquals(2, p.at("/schedule/numDevices").asInt(), name);
+            }
+            if (policy.startsWith("WAA")) {
+                assertTrue(planned.startsWith("enc RRA[") && planned.contains(" + dec RRA["), planned);
+            }
+        }
+        assertTrue(waa && rra, "a WAA arm and an RRA arm:\n" + run.out());
+        assertTrue(run.out().contains("2 jobs (one per engine layout)") || run.out().contains("3 jobs (one per engine layout)"), run.out());
+    }
+
+    private static Path workload(Path dir) throws java.io.IOException {
+        // Prompts within the tiny T5's 128 positions, short outputs: the shape of task S, scaled down.
+        Path workload = dir.resolve("bench-it.properties");
+        Files.writeString(workload, String.join("\n", "name = bench-it", "input.kind = truncnormal", "input.mean = 48",
+                "input.std = 30", "input.max = 100", "output.kind = truncnormal", "output.mean = 12", "output.std = 6",
+                "output.max = 24", "output.p99 = 22", "correlation.spearman = 0", ""));
+        return workload;
+    }
+
+    private static List<String> readList(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
     }
 
     private static JsonNode readTree(String json) {

@@ -3,7 +3,12 @@ package dev.exegpt.job.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
+
+import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.schemas.Schedule;
+import dev.exegpt.schemas.SchedulePolicy;
 
 /** Wrong flags of {@code exegpt bench} end in one line that says what is expected, before anything is made or started. */
 class BenchCommandTest {
@@ -26,5 +31,37 @@ class BenchCommandTest {
 
         StdStreams rounds = StdStreams.run("bench", "--quick", "--rounds", "0");
         assertTrue(rounds.err().contains("--rounds 0: at least 1"), rounds.err());
+
+        int cores = Runtime.getRuntime().availableProcessors();
+        StdStreams tooMany = StdStreams.run("bench", "--devices", Integer.toString(cores + 1));
+        assertEquals(2, tooMany.exitCode());
+        assertEquals("bench: --devices " + (cores + 1) + ": this machine has " + cores + " cores, and a CPU device is at least one core;"
+                + " expected 1.." + cores + " or auto", tooMany.err().strip());
+        StdStreams word = StdStreams.run("demo", "--devices", "many");
+        assertEquals(2, word.exitCode());
+        assertEquals("demo: --devices many: expected a number of devices (1.." + cores + ") or auto", word.err().strip());
+    }
+
+    @Test
+    void devicesAreOneWithEveryCoreOrOnePerCoreAndPoliciesFollowThem() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertEquals(cores == 1 ? List.of(1) : List.of(1, cores), LocalRig.deviceChoices("auto"));
+        assertEquals(List.of(1), LocalRig.deviceChoices("1"));
+        assertEquals(List.of(Policy.RRA), LocalRig.policiesFor(1));
+        assertEquals(List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M), LocalRig.policiesFor(2));
+        assertEquals(Math.max(1, cores / 2), LocalRig.threadsPerDevice(2));
+    }
+
+    @Test
+    void plannedLayoutNamesTheGroupsAsTheResultsDo() {
+        Schedule.Builder s = Schedule.newBuilder().setScheduleId("x").setVersion(1).setTask("S").setEncodeBatchSize(2)
+                .setDecodeBatchSize(8).setDecodeIterationsPerEncode(4);
+        assertEquals("RRA[1]", LocalRig.plannedLayout(s.setPolicy(SchedulePolicy.RRA).setNumDevices(1).build()));
+        assertEquals("RRA[1, 1]", LocalRig.plannedLayout(s.setPolicy(SchedulePolicy.RRA).setNumDevices(2).build()));
+        assertEquals("RRA[2]", LocalRig.plannedLayout(s.setPolicy(SchedulePolicy.RRA).setNumDevices(2).setTpDegree(2).setNumTpDevices(2).build()));
+        assertEquals("enc RRA[1] + dec RRA[1]", LocalRig.plannedLayout(s.setPolicy(SchedulePolicy.WAA_C).setNumDevices(2).setTpDegree(1)
+                .setNumTpDevices(0).setNumEncoderDevices(1).setNumDecoderDevices(1).build()));
+        assertEquals("enc RRA[1] + dec RRA[1, 1]", LocalRig.plannedLayout(s.setPolicy(SchedulePolicy.WAA_M).setNumDevices(3)
+                .setNumEncoderDevices(1).setNumDecoderDevices(2).build()));
     }
 }

@@ -35,6 +35,7 @@ final class JobIt {
         p.put("topic.deadletter", topics.get(Topics.DEAD_LETTER));
         p.put("topic.audit", topics.get(Topics.AUDIT));
         p.put("topic.schedules", topics.get(Topics.SCHEDULES));
+        p.put("topic.steps", topics.get(Topics.STEPS));
         p.put("model.dir", model.toString());
         p.put("model.backend", "cpu");
         p.put("executor.threads.per.device", "1");

@@ -17,6 +17,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import dev.exegpt.operators.core.Results;
 import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.operators.runner.EngineStep;
 import dev.exegpt.operators.runner.EngineStepCsv;
 import dev.exegpt.operators.runner.ExecutorRunner;
 import dev.exegpt.scheduler.plan.Role;
@@ -45,6 +46,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
     protected transient ExecutorRunner runner;
     protected transient ExecutorMetrics metrics;
     private transient java.io.PrintWriter stepLog;
+    private transient StepPublisher stepPublisher;
     private transient int attempt;
     private transient String backlogKey;
     private transient java.util.function.IntSupplier backlogSupplier;
@@ -76,15 +78,26 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         };
         runner = new ExecutorRunner(engine, BpeTokenizer.load(java.nio.file.Path.of(spec.modelDir())), initial, role,
                 ExecutorEngines.executorId(initial, side, task), attempt(), spec.admission());
+        java.util.function.Consumer<EngineStep> observers = step -> {};
+        String executorId = ExecutorEngines.executorId(initial, side, task);
         if (!spec.stepLogDir().isEmpty()) {
             java.nio.file.Path file = java.nio.file.Files.createDirectories(java.nio.file.Path.of(spec.stepLogDir()))
-                    .resolve("steps-" + ExecutorEngines.executorId(initial, side, task) + "-attempt" + attempt() + ".csv");
+                    .resolve("steps-" + executorId + "-attempt" + attempt() + ".csv");
             stepLog = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(file), true);
             stepLog.println(EngineStepCsv.layoutLine(engine.engineConfig().layout().toString()));
             stepLog.println(EngineStepCsv.HEADER);
             java.io.PrintWriter log = stepLog;
-            runner.observeSteps(step -> log.println(EngineStepCsv.line(step)));     // the engine thread; flushed per line
+            observers = observers.andThen(step -> log.println(EngineStepCsv.line(step)));     // the engine thread; flushed per line
             LOG.info("{} engine steps to {}", role, file);
+        }
+        if (spec.steps() != null) {
+            stepPublisher = new StepPublisher(spec.steps(), executorId, role.name(), engine.engineConfig().layout().toString(),
+                    attempt(), runner::schedule);
+            observers = observers.andThen(stepPublisher);
+            LOG.info("{} engine steps published to {}", role, spec.steps().topic());
+        }
+        if (!spec.stepLogDir().isEmpty() || spec.steps() != null) {
+            runner.observeSteps(observers);
         }
         getRuntimeContext().getMetricGroup().gauge("requestsInFlight", (Gauge<Integer>) runner::numInFlight);
         getRuntimeContext().getMetricGroup().gauge("requestsRefusedByAdmission", (Gauge<Long>) runner::numRefusedByAdmission);
@@ -152,6 +165,9 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         }
         if (stepLog != null) {
             stepLog.close();
+        }
+        if (stepPublisher != null) {
+            stepPublisher.close();
         }
         if (engine != null) {
             engine.close();

@@ -25,10 +25,7 @@ final class ExecutorEngines {
 
     private ExecutorEngines() {}
 
-    /**
-     * @param numGroupsPerReplica device groups one replica runs on this machine (1 for RRA, 2 for WAA's encoder and
-     *                            decoder groups): the cores are divided among them unless the spec fixes the threads
-     */
+    /** An engine for the device group of {@code role}; the cores are divided among the replica's devices unless the spec fixes the threads. */
     static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, Role role) throws IOException {
         return open(spec, schedule, task, role, List.of());
     }
@@ -39,11 +36,10 @@ final class ExecutorEngines {
      */
     static Engine open(ExecutorSpec spec, Schedule schedule, TaskInfo task, Role role, List<String> externalGpuIndexes)
             throws IOException {
-        int numGroupsPerReplica = role == Role.FULL ? 1 : 2;
         DeviceLayout layout = layoutOf(schedule, role);
         int threads = spec.threadsPerDevice() > 0 ? spec.threadsPerDevice()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / task.getNumberOfParallelSubtasks()
-                        / numGroupsPerReplica / layout.numDevices());
+                        / devicesPerReplica(schedule, role));
         Backend backend = Backend.parse(spec.backend());
         int gpu = 0;
         if (backend != Backend.CPU) {
@@ -56,6 +52,17 @@ final class ExecutorEngines {
         LOG.info("executor subtask {} ({}): engine layout {}, {} kernel thread(s) per device", task.getIndexOfThisSubtask(), role,
                 layout, threads);
         return Engine.load(Path.of(spec.modelDir()), config);
+    }
+
+    /**
+     * Devices one replica runs on this machine, its cores divided among them: the group's for FULL, the encoder's and
+     * the decoder's together under WAA and DISAGGREGATED (a 1 + 3 split of four cores gives each device one core).
+     */
+    static int devicesPerReplica(Schedule schedule, Role role) {
+        if (role == Role.FULL) {
+            return layoutOf(schedule, role).numDevices();
+        }
+        return layoutOf(schedule, Role.ENCODER).numDevices() + layoutOf(schedule, Role.DECODER).numDevices();
     }
 
     /**

@@ -19,11 +19,20 @@ import dev.exegpt.operators.runner.Admission;
  * @param admission            whether a request that can no longer meet its deadline is answered before it runs
  * @param stepLogDir           where each executor writes every engine step it runs as CSV ({@code EngineStepCsv},
  *                             one file per executor and attempt); empty: no log
+ * @param steps                where each executor publishes its engine steps for the control loop; null: nowhere
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
                            long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission,
-                           String stepLogDir)
+                           String stepLogDir, StepTopic steps)
         implements Serializable {
+
+    /** Without publishing the steps. */
+    public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
+                        long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission,
+                        String stepLogDir) {
+        this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, gpuIndexes, admission,
+                stepLogDir, null);
+    }
 
     /** With no configured GPU indexes, admission control off and no step log. */
     public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,

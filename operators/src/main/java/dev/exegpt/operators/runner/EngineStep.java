@@ -1,5 +1,8 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.scheduler.cost.Phase;
+import dev.exegpt.scheduler.cost.fit.MeasuredStep;
+
 /**
  * One engine step as an {@link ExecutorRunner} ran it, for whoever compares the engine with its cost model (the
  * simulator's fidelity check) or draws its timeline.
@@ -27,5 +30,11 @@ public record EngineStep(Kind kind, double startEpochMs, double endEpochMs, int[
 
     public int batchSize() {
         return inputTokens.length;
+    }
+
+    /** The step as the cost model's fits read it. */
+    public MeasuredStep measured() {
+        return new MeasuredStep(kind == Kind.ENCODE ? Phase.ENCODE : Phase.DECODE, startEpochMs, endEpochMs, inputTokens,
+                numContextTokens);
     }
 }

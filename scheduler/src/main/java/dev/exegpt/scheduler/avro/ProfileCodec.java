@@ -22,30 +22,9 @@ public final class ProfileCodec {
         return toTable(readProfile(json));
     }
 
-    /** The Avro record itself, every field kept (to rewrite it: {@link #scaled}, {@link #toJson}). */
+    /** The Avro record itself, every field kept (to rewrite it: {@code ProfileScaling.scaled}, {@link #toJson}). */
     public static Profile readProfile(Path json) {
         return AvroJson.read(AvroJson.readFile(json), Profile.class, Profile.getClassSchema(), json.toString());
-    }
-
-    /**
-     * The profile with its compute entries scaled by phase: ENCODE LAYER, ATTENTION and NON_ATTENTION entries by
-     * {@code encodeFactor}; the DECODE ones and the model head (paid at every decode step) by {@code decodeFactor}.
-     * Communication entries are kept. {@code note} is appended to the device name, so that the file says it was fitted.
-     */
-    public static Profile scaled(Profile p, double encodeFactor, double decodeFactor, String note) {
-        if (!(encodeFactor > 0 && decodeFactor > 0)) {
-            throw new IllegalArgumentException("scale factors must be > 0, got encode %s, decode %s".formatted(encodeFactor, decodeFactor));
-        }
-        List<ProfileEntry> entries = new ArrayList<>(p.getEntries().size());
-        for (ProfileEntry e : p.getEntries()) {
-            ProfileOperation op = e.getOperation();
-            boolean compute = op == ProfileOperation.LAYER || op == ProfileOperation.ATTENTION || op == ProfileOperation.NON_ATTENTION;
-            double f = op == ProfileOperation.HEAD ? decodeFactor
-                    : !compute ? 1 : e.getPhase() == ProfilePhase.ENCODE ? encodeFactor : decodeFactor;
-            entries.add(f == 1 ? e : ProfileEntry.newBuilder(e).setMedianMs(e.getMedianMs() * f).setMinMs(e.getMinMs() * f)
-                    .setMaxMs(e.getMaxMs() * f).build());
-        }
-        return Profile.newBuilder(p).setEntries(entries).setDeviceName(p.getDeviceName() + "; " + note).build();
     }
 
     public static String toJson(Profile profile) {

@@ -39,4 +39,14 @@ public record DeviceSpec(String name, double peakTflops, double memoryBandwidthG
         }
         throw new IllegalArgumentException("unknown device '%s': expected one of a100, a40, h100".formatted(name));
     }
+
+    /**
+     * The device whose links a profile's cost model falls back to: the one a profile's device name mentions (e.g.
+     * "a40 ..."), A100 otherwise (a CPU profile measures its own links).
+     */
+    public static DeviceSpec forDeviceName(String deviceName) {
+        String d = deviceName == null ? "" : deviceName.toLowerCase(Locale.ROOT);
+        for (DeviceSpec s : all()) if (d.contains(s.name())) return s;
+        return A100_80GB;
+    }
 }

@@ -17,6 +17,22 @@ public record EmpiricalQuantiles(int[] percentiles) implements LengthDistributio
         percentiles = percentiles.clone();
     }
 
+    /**
+     * The distribution of a sample of lengths (each at least 1): its percentiles 0..100 by the nearest rank, as
+     * datasets/derive.py derives a task's from a trace.
+     */
+    public static EmpiricalQuantiles of(int[] samples) {
+        require(samples.length > 0, "no lengths to derive a distribution from");
+        int[] sorted = samples.clone();
+        java.util.Arrays.sort(sorted);
+        int[] p = new int[101];
+        for (int i = 0; i <= 100; i++) {
+            int rank = (int) Math.round(i / 100.0 * (sorted.length - 1));
+            p[i] = Math.max(1, sorted[rank]);
+        }
+        return new EmpiricalQuantiles(p);
+    }
+
     /** A copy: the distribution is shared (task files are cached) and must not change under its users. */
     @Override
     public int[] percentiles() {

@@ -116,4 +116,15 @@ public final class Workloads {
             throw new IllegalArgumentException("%s: %s=%s: expected a number".formatted(origin, key, v));
         }
     }
+
+    /**
+     * The workload of a known set of requests (a batch file): the prompts' lengths and the outputs' caps (maxNewTokens,
+     * what the requests may generate; the bound length is their p99), lengths taken as independent.
+     */
+    public static Workload fromSamples(String name, int[] inputTokens, int[] outputTokens) {
+        EmpiricalQuantiles in = EmpiricalQuantiles.of(inputTokens);
+        EmpiricalQuantiles out = EmpiricalQuantiles.of(outputTokens);
+        int bound = Math.max(1, Math.min(out.max(), out.quantile(0.99)));
+        return new Workload(name, "the requests of " + name, "measured from the file", in, out, 0, bound);
+    }
 }

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 
 class CodecTest {
 
@@ -47,7 +48,7 @@ class CodecTest {
         RooflineCostModel roofline = new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40);
         Path file = dir.resolve("profile.json");
         Files.writeString(file, ProfileCodec.toJson(ProfileCodec.fromTable(ProfileTable.tabulate(roofline, "a40"), "analytic")));
-        dev.exegpt.schemas.Profile scaled = ProfileCodec.scaled(ProfileCodec.readProfile(file), 1.25, 1.5, "fitted");
+        dev.exegpt.schemas.Profile scaled = ProfileScaling.scaled(ProfileCodec.readProfile(file), 1.25, 1.5, "fitted");
         assertEquals("a40; fitted", scaled.getDeviceName());
         ProfiledCostModel before = new ProfiledCostModel(ProfileCodec.read(file), DeviceSpec.A40);
         ProfiledCostModel after = new ProfiledCostModel(ProfileCodec.toTable(scaled), DeviceSpec.A40);
@@ -55,7 +56,7 @@ class CodecTest {
         assertEquals(1.5 * before.layerMs(Phase.DECODE, 48, 300, 1), after.layerMs(Phase.DECODE, 48, 300, 1), 1e-9);
         assertEquals(1.5 * before.headMs(16, 1), after.headMs(16, 1), 1e-9);
         assertEquals(before.stateTransferMs(1 << 20), after.stateTransferMs(1 << 20), 1e-12);
-        assertThrows(IllegalArgumentException.class, () -> ProfileCodec.scaled(scaled, 0, 1, "x"));
+        assertThrows(IllegalArgumentException.class, () -> ProfileScaling.scaled(scaled, 0, 1, "x"));
     }
 
     @Test

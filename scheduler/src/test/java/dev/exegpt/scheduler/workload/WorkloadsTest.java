@@ -109,4 +109,20 @@ class WorkloadsTest {
         double[] t = new ArrivalProcess.Poisson(5.5).arrivalsMs(20_000, rng());
         assertEquals(5.5, 20_000 / (t[t.length - 1] / 1000), 0.2);
     }
+
+    @Test
+    void aBatchFileIsAWorkloadOfItsOwnLengthsWithItsP99CapAsTheBound() {
+        int[] inputs = new int[200], outputs = new int[200];
+        for (int i = 0; i < 200; i++) {
+            inputs[i] = 10 + i;          // 10..209
+            outputs[i] = i < 196 ? 32 : 128;
+        }
+        Workload w = Workloads.fromSamples("docs.jsonl", inputs, outputs);
+        org.junit.jupiter.api.Assertions.assertEquals(209, w.input().max());
+        org.junit.jupiter.api.Assertions.assertEquals(109.5, w.meanInputTokens(), 1.0);
+        org.junit.jupiter.api.Assertions.assertEquals(128, w.maxOutputTokens());
+        org.junit.jupiter.api.Assertions.assertEquals(128, w.boundOutputTokens(), "2% of the caps are 128: the p99 is");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Workloads.fromSamples("empty", new int[0], new int[0]));
+    }
 }

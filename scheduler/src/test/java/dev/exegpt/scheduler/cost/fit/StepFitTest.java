@@ -1,11 +1,10 @@
-package dev.exegpt.job.bench;
+package dev.exegpt.scheduler.cost.fit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-import dev.exegpt.operators.runner.EngineStep;
 import dev.exegpt.scheduler.cost.DeviceSpec;
 import dev.exegpt.scheduler.cost.ModelSpec;
 import dev.exegpt.scheduler.cost.ModelSpecs;
@@ -22,29 +21,29 @@ class StepFitTest {
 
     @Test
     void anEncodeIsPricedAtTheMeanOverItsOwnPromptLengthsAndADecodeAtItsMeanContext() {
-        EngineStep encode = new EngineStep(EngineStep.Kind.ENCODE, 0, 10, new int[] {100, 300}, 400);
+        MeasuredStep encode = new MeasuredStep(Phase.ENCODE, 0, 10, new int[] {100, 300}, 400);
         double expected = (ONE_DEVICE.passMs(Phase.ENCODE, 2, 100) + ONE_DEVICE.passMs(Phase.ENCODE, 2, 300)) / 2;
         assertEquals(expected, StepFit.predictedMs(encode, ONE_DEVICE), 1e-9);
-        EngineStep decode = new EngineStep(EngineStep.Kind.DECODE, 10, 15, new int[] {100, 300, 200}, 630);
+        MeasuredStep decode = new MeasuredStep(Phase.DECODE, 10, 15, new int[] {100, 300, 200}, 630);
         assertEquals(ONE_DEVICE.decodeIterationMs(3, 210, 3), StepFit.predictedMs(decode, ONE_DEVICE), 1e-9);
     }
 
     @Test
     void theFitShouldSplitTheRunIntoEncodeDecodeAndTheTimeOutsideSteps() {
-        EngineStep e = new EngineStep(EngineStep.Kind.ENCODE, 0, 0, new int[] {128}, 128);
-        EngineStep d = new EngineStep(EngineStep.Kind.DECODE, 0, 0, new int[] {128}, 129);
+        MeasuredStep e = new MeasuredStep(Phase.ENCODE, 0, 0, new int[] {128}, 128);
+        MeasuredStep d = new MeasuredStep(Phase.DECODE, 0, 0, new int[] {128}, 129);
         double pe = StepFit.predictedMs(e, ONE_DEVICE);
         double pd = StepFit.predictedMs(d, ONE_DEVICE);
         // An encode at 2x its price, a 1 ms gap, the first decode (with the encode: T5's cross keys and values) at
         // 2x, two decodes at 1.5x and 0.5x theirs, a 2 ms gap, one more at 1x.
         double t = 0;
-        EngineStep e1 = new EngineStep(EngineStep.Kind.ENCODE, t, t += 2 * pe, new int[] {128}, 128);
+        MeasuredStep e1 = new MeasuredStep(Phase.ENCODE, t, t += 2 * pe, new int[] {128}, 128);
         t += 1;
-        EngineStep d0 = new EngineStep(EngineStep.Kind.DECODE, t, t += 2 * pd, new int[] {128}, 129);
-        EngineStep d1 = new EngineStep(EngineStep.Kind.DECODE, t, t += 1.5 * pd, new int[] {128}, 129);
-        EngineStep d2 = new EngineStep(EngineStep.Kind.DECODE, t, t += 0.5 * pd, new int[] {128}, 129);
+        MeasuredStep d0 = new MeasuredStep(Phase.DECODE, t, t += 2 * pd, new int[] {128}, 129);
+        MeasuredStep d1 = new MeasuredStep(Phase.DECODE, t, t += 1.5 * pd, new int[] {128}, 129);
+        MeasuredStep d2 = new MeasuredStep(Phase.DECODE, t, t += 0.5 * pd, new int[] {128}, 129);
         t += 2;
-        EngineStep d3 = new EngineStep(EngineStep.Kind.DECODE, t, t += pd, new int[] {128}, 129);
+        MeasuredStep d3 = new MeasuredStep(Phase.DECODE, t, t += pd, new int[] {128}, 129);
         StepFit f = StepFit.of(List.of(e1, d0, d1, d2, d3), ONE_DEVICE);
         assertEquals(1, f.numEncodes());
         assertEquals(3, f.numDecodes());
@@ -57,7 +56,7 @@ class StepFitTest {
         assertEquals(2.0, f.encodeFactor(), 1e-9);
         assertEquals(1.0, f.decodeFactor(), 1e-9);
         // A fit is held within [0.5, 3], and without steps of a phase leaves it alone.
-        StepFit slow = StepFit.of(List.of(new EngineStep(EngineStep.Kind.ENCODE, 0, 10 * pe, new int[] {128}, 128)), ONE_DEVICE);
+        StepFit slow = StepFit.of(List.of(new MeasuredStep(Phase.ENCODE, 0, 10 * pe, new int[] {128}, 128)), ONE_DEVICE);
         assertEquals(3.0, slow.encodeFactor(), 1e-9);
         assertEquals(1.0, slow.decodeFactor(), 1e-9);
         assertEquals(t, f.spanMs(), 1e-9);

@@ -1,9 +1,8 @@
-package dev.exegpt.job.bench;
+package dev.exegpt.scheduler.cost.fit;
 
 import java.util.Arrays;
 import java.util.List;
 
-import dev.exegpt.operators.runner.EngineStep;
 import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.sim.Pipeline;
 
@@ -32,18 +31,18 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
                int numDecodes, double measuredDecodeMs, double predictedDecodeMs, double medianDecodeRatio,
                double spanMs, double outsideStepsMs) {
 
-    public static StepFit of(List<EngineStep> steps, Pipeline p) {
+    public static StepFit of(List<MeasuredStep> steps, Pipeline p) {
         int ne = 0, nd = 0;
         double me = 0, pe = 0, md = 0, pd = 0, busy = 0;
         double[] re = new double[steps.size()], rd = new double[steps.size()];
         for (int i = 0; i < steps.size(); i++) {
-            EngineStep s = steps.get(i);
+            MeasuredStep s = steps.get(i);
             double measured = s.durationMs();
             double predicted = predictedMs(s, p);
             busy += measured;
-            if (s.kind() == EngineStep.Kind.ENCODE) {
-                if (i + 1 < steps.size() && steps.get(i + 1).kind() == EngineStep.Kind.DECODE) {
-                    EngineStep next = steps.get(++i);
+            if (s.phase() == Phase.ENCODE) {
+                if (i + 1 < steps.size() && steps.get(i + 1).phase() == Phase.DECODE) {
+                    MeasuredStep next = steps.get(++i);
                     measured += next.durationMs();
                     predicted += predictedMs(next, p);
                     busy += next.durationMs();
@@ -62,9 +61,9 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
     }
 
     /** The cost model's time for one step, as the event simulator prices it (one device, no micro-batches). */
-    public static double predictedMs(EngineStep s, Pipeline p) {
+    public static double predictedMs(MeasuredStep s, Pipeline p) {
         int b = s.batchSize();
-        if (s.kind() == EngineStep.Kind.ENCODE) {
+        if (s.phase() == Phase.ENCODE) {
             double sum = 0;
             for (int len : s.inputTokens()) sum += p.passMs(Phase.ENCODE, b, Math.max(1, len));
             return sum / b;
@@ -74,8 +73,8 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
     }
 
     /** A profile scale factor is held within these (a fit outside them says more about the run than the engine). */
-    public static final double MIN_FACTOR = 0.5;
-    public static final double MAX_FACTOR = 3;
+    public static final double MIN_FACTOR = ProfileScaling.MIN_FACTOR;
+    public static final double MAX_FACTOR = ProfileScaling.MAX_FACTOR;
 
     /** What to scale the profile's encode entries by: {@link #encodeRatio}, 1 without encodes, held in [0.5, 3]. */
     public double encodeFactor() {
@@ -88,7 +87,7 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
     }
 
     private static double factor(double ratio) {
-        return Double.isNaN(ratio) ? 1 : Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, ratio));
+        return ProfileScaling.clamp(ratio);
     }
 
     /** Measured / predicted over the encodes, summed; NaN without any. */
@@ -102,6 +101,6 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
     }
 
     private static double median(double[] v, int n) {
-        return n == 0 ? Double.NaN : FidelityRun.median(Arrays.copyOf(v, n));
+        return n == 0 ? Double.NaN : ProfileScaling.median(Arrays.copyOf(v, n));
     }
 }

@@ -1,0 +1,315 @@
+package dev.exegpt.scheduler.control;
+
+import java.util.ArrayDeque;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import dev.exegpt.scheduler.avro.ProfileCodec;
+import dev.exegpt.scheduler.cost.DeviceSpec;
+import dev.exegpt.scheduler.cost.Phase;
+import dev.exegpt.scheduler.cost.ProfiledCostModel;
+import dev.exegpt.scheduler.cost.fit.MeasuredStep;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.cost.fit.StepFit;
+import dev.exegpt.scheduler.drift.DriftDetector;
+import dev.exegpt.scheduler.plan.Candidate;
+import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.scheduler.plan.Role;
+import dev.exegpt.scheduler.search.BranchAndBound;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.SearchSpace;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.scheduler.sim.Estimate;
+import dev.exegpt.scheduler.sim.EventSimulator;
+import dev.exegpt.scheduler.sim.Pipeline;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimResult;
+import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.scheduler.workload.ArrivalProcess;
+import dev.exegpt.scheduler.workload.Workload;
+import dev.exegpt.schemas.Profile;
+
+/**
+ * The running job's planner (measure, fit, decide): it is told every engine step the executors ran, every arrival
+ * and every finished request's output length, keeps the profile fitted to the engine as it runs now (a trimmed mean
+ * over a sliding window of measured / predicted per phase, {@link ProfileScaling}), and decides at most every
+ * {@code intervalMs} whether the schedule in force should change:
+ * <ul>
+ *   <li><b>miss</b>: on the fitted profile the running schedule no longer meets the bound (or, with a known arrival
+ *       rate, the event simulator's p99 end-to-end latency at that rate misses the SLO);</li>
+ *   <li><b>unused</b>: another schedule serves at least {@code gainToSwitch} more requests/s within the bound;</li>
+ *   <li><b>drift</b>: the output lengths moved away from the planned distribution ({@link DriftDetector}).</li>
+ * </ul>
+ * A streaming plan counts the wait in the queue: at an observed arrival rate the candidate must keep the event
+ * simulator's p99 end-to-end latency within the SLO, so the service bound the search uses is tightened step by step
+ * until it does. Hysteresis: a new schedule is decided only {@code minDwellMs} after the last one, and only when it
+ * differs. Pure and single-threaded: the Flink wrapper calls it from one subtask.
+ */
+public final class ControlLoop {
+
+    /**
+     * @param intervalMs     least time between two decisions
+     * @param minDwellMs     least time a decided schedule stays before the next change
+     * @param minSteps       steps of a phase before its factor counts (fewer: the factor stays as it was)
+     * @param windowSteps    the sliding window of each phase's step ratios
+     * @param trim           cut at each end of the window before the mean (0.2: the middle 60%)
+     * @param gainToSwitch   "unused": the best schedule's requests/s over the running one's must exceed 1 + this
+     * @param rateWindowMs   arrivals counted over this window for the rate
+     * @param driftWindow    output lengths the drift detector compares (at least DriftDetector.MIN_SAMPLES)
+     */
+    public record Settings(long intervalMs, long minDwellMs, int minSteps, int windowSteps, double trim, double gainToSwitch,
+                           long rateWindowMs, int driftWindow) implements java.io.Serializable {
+        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES);
+    }
+
+    /** A schedule decided, and why: what was measured, what the fitted model predicts, what the search cost. */
+    public record Decision(Candidate candidate, Estimate predicted, String reason, double encodeFactor, double decodeFactor,
+                           double arrivalsPerSecond, double serviceBoundMs, double planMs, double predictedP99E2eMs) {
+        public String describe() {
+            return String.format(Locale.ROOT, "%s: %s (fit encode x%.2f, decode x%.2f; arrivals %.2f/s; predicted %.2f requests/s,"
+                            + " %.0f ms for a bound-length output%s; planned in %.0f ms)", candidate.describe(), reason, encodeFactor,
+                    decodeFactor, arrivalsPerSecond, predicted.sequencesPerSecond(), predicted.latencyMs(),
+                    Double.isNaN(predictedP99E2eMs) ? "" : String.format(Locale.ROOT, ", p99 %.0f ms from arrival", predictedP99E2eMs),
+                    planMs);
+        }
+    }
+
+    private final Profile base;
+    private final DeviceSpec device;
+    private final Scenario scenario;
+    private final double sloMs;
+    private final List<Policy> policies;
+    private final Settings settings;
+    private final boolean fixedLayout;
+    private final XSimulator baseSimulator;
+    private final Map<Phase, ArrayDeque<Double>> ratios = new EnumMap<>(Phase.class);
+    private final ArrayDeque<Double> arrivals = new ArrayDeque<>();
+    private final DriftDetector drift;
+    private final Map<Role, Boolean> lastWasEncode = new EnumMap<>(Role.class);
+    private Candidate running;
+    private double lastDecisionMs = Double.NEGATIVE_INFINITY;
+    private double lastSwitchMs = Double.NEGATIVE_INFINITY;
+    private double encodeFactor = 1;
+    private double decodeFactor = 1;
+    private String lastCheck = "not checked yet";
+
+    /**
+     * @param base     the profile the running schedule was planned on (XProfiler's, or a fitted one)
+     * @param device   the device the profile's cost model falls back to for links
+     * @param scenario the planned scenario (devices, workload, options), its cost model built from {@code base}
+     * @param sloMs    the latency bound, and every request's end-to-end SLO when arrivals are seen
+     * @param running  the schedule in force
+     */
+    public ControlLoop(Profile base, DeviceSpec device, Scenario scenario, double sloMs, List<Policy> policies, Candidate running,
+                       Settings settings) {
+        this(base, device, scenario, sloMs, policies, running, settings, false);
+    }
+
+    /**
+     * @param fixedLayout search only schedules the running engines can run without being opened again (a running
+     *                    job's executors fix their device groups when they open): the running policy, TP degree, TP
+     *                    devices and encoder/decoder split, other batch sizes
+     */
+    public ControlLoop(Profile base, DeviceSpec device, Scenario scenario, double sloMs, List<Policy> policies, Candidate running,
+                       Settings settings, boolean fixedLayout) {
+        this.fixedLayout = fixedLayout;
+        this.base = base;
+        this.device = device;
+        this.scenario = scenario;
+        this.sloMs = sloMs;
+        this.policies = List.copyOf(policies);
+        this.running = running;
+        this.settings = settings;
+        this.baseSimulator = new XSimulator(scenario);
+        Workload w = scenario.workload();
+        this.drift = new DriftDetector(w.output(), w.boundOutputTokens(), Math.max(DriftDetector.MIN_SAMPLES, settings.driftWindow()));
+        for (Phase p : Phase.values()) ratios.put(p, new ArrayDeque<>());
+    }
+
+    /** The schedule in force (the last one decided, or the one given). */
+    public Candidate running() {
+        return running;
+    }
+
+    /** The schedule in force changed outside the loop (a schedule published by hand): price from it from now on. */
+    public void adopted(Candidate c) {
+        running = c;
+    }
+
+    /** The latency bound the loop plans for. */
+    public double sloMs() {
+        return sloMs;
+    }
+
+    /** What the last decision point measured and predicted for the running schedule, for the job's log. */
+    public String lastCheck() {
+        return lastCheck;
+    }
+
+    public double encodeFactor() {
+        return encodeFactor;
+    }
+
+    public double decodeFactor() {
+        return decodeFactor;
+    }
+
+    /**
+     * One engine step an executor of {@code role} ran under the schedule in force, priced on the base profile. A FULL
+     * executor's decode iteration right after an encode is left out (for T5 it computes the new sequences' cross keys
+     * and values, which the profile charges to the encode).
+     */
+    public void observe(MeasuredStep step, Role role) {
+        boolean afterEncode = lastWasEncode.getOrDefault(role, false);
+        lastWasEncode.put(role, step.phase() == Phase.ENCODE);
+        if (step.phase() == Phase.DECODE && afterEncode && role == Role.FULL) return;
+        XSimulator.Layout layout = baseSimulator.layout(running);
+        Pipeline p = role == Role.DECODER ? layout.decoder() : layout.encoder();
+        double predicted = StepFit.predictedMs(step, p);
+        if (!(predicted > 0) || Double.isInfinite(predicted)) return;
+        ArrayDeque<Double> window = ratios.get(step.phase());
+        window.addLast(step.durationMs() / predicted);
+        while (window.size() > settings.windowSteps()) window.removeFirst();
+    }
+
+    /** A request arrived (its Kafka timestamp). */
+    public void arrived(double epochMs) {
+        arrivals.addLast(epochMs);
+        while (arrivals.size() > 1 && arrivals.peekLast() - arrivals.peekFirst() > settings.rateWindowMs()) arrivals.removeFirst();
+    }
+
+    /** A request finished with this many output tokens. */
+    public void finished(int numOutputTokens) {
+        drift.observe(Math.max(1, numOutputTokens));
+    }
+
+    /** Arrivals per second over the window ending at {@code nowMs}; NaN with fewer than 10 arrivals seen. */
+    public double arrivalsPerSecond(double nowMs) {
+        while (!arrivals.isEmpty() && nowMs - arrivals.peekFirst() > settings.rateWindowMs()) arrivals.removeFirst();
+        if (arrivals.size() < 10) return Double.NaN;
+        double span = Math.max(nowMs - arrivals.peekFirst(), 1);
+        return arrivals.size() * 1000.0 / span;
+    }
+
+    /** A new schedule, when one is due at {@code nowMs}; empty otherwise (too soon, too few measurements, or no reason). */
+    public Optional<Decision> decide(double nowMs) {
+        if (nowMs - lastDecisionMs < settings.intervalMs()) return Optional.empty();
+        lastDecisionMs = nowMs;
+        long t0 = System.nanoTime();
+        encodeFactor = factor(Phase.ENCODE, encodeFactor);
+        decodeFactor = factor(Phase.DECODE, decodeFactor);
+        DriftDetector.Verdict d = drift.numSamples() >= DriftDetector.MIN_SAMPLES ? drift.check() : null;
+        boolean drifted = d != null && d.drifted();
+        Scenario fitted = fittedScenario(drifted);
+        XSimulator sim = new XSimulator(fitted);
+        double rate = arrivalsPerSecond(nowMs);
+        Estimate now = sim.estimate(running);
+        double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(fitted, sim, running, rate);
+        String why = null;
+        if (!now.meets(sloMs)) {
+            why = String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
+                    running.describe(), now.latencyMs(), sloMs);
+        } else if (nowE2e > sloMs) {
+            why = String.format(Locale.ROOT, "at %.2f arrivals/s the running %s is predicted at p99 %.0f ms from arrival, over the SLO of %.0f ms",
+                    rate, running.describe(), nowE2e, sloMs);
+        } else if (drifted) {
+            why = "the output lengths drifted: " + d.reason();
+        }
+        Choice best = choose(fitted, sim, rate);
+        lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
+                        + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
+                decodeFactor, ratios.get(Phase.ENCODE).size(), ratios.get(Phase.DECODE).size(), rate, running.describe(),
+                now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.estimate.candidate().describe()
+                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate.sequencesPerSecond(),
+                        best.p99E2eMs));
+        if (why == null && best != null && best.estimate.sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
+            why = String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
+                    now.sequencesPerSecond(), best.estimate.sequencesPerSecond());
+        }
+        if (why == null || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
+            return Optional.empty();
+        }
+        running = best.estimate.candidate();
+        lastSwitchMs = nowMs;
+        double planMs = (System.nanoTime() - t0) / 1e6;
+        return Optional.of(new Decision(running, best.estimate, why, encodeFactor, decodeFactor, rate, best.boundMs, planMs, best.p99E2eMs));
+    }
+
+    private record Choice(Estimate estimate, double boundMs, double p99E2eMs) {}
+
+    /**
+     * The highest-throughput schedule within the bound; with a known arrival rate, the service bound is tightened
+     * (x0.85 per try, five tries) until the event simulator puts its p99 end-to-end latency at that rate within the
+     * SLO; the fastest schedule when none meets the bound (admission control then answers what cannot make it).
+     */
+    private Choice choose(Scenario fitted, XSimulator sim, double rate) {
+        double bound = sloMs;
+        Choice fallback = null;
+        for (int attempt = 0; attempt < 5; attempt++, bound *= 0.85) {
+            Estimate best = search(sim, bound)[0];
+            if (best == null) break;
+            if (Double.isNaN(rate)) return new Choice(best, bound, Double.NaN);
+            double e2e = p99E2e(fitted, sim, best.candidate(), rate);
+            Choice c = new Choice(best, bound, e2e);
+            if (e2e <= sloMs) return c;
+            if (fallback == null || e2e < fallback.p99E2eMs) fallback = c;
+        }
+        if (fallback != null) return fallback;
+        Estimate fastest = search(sim, Double.POSITIVE_INFINITY)[1];
+        return fastest == null || !fastest.feasible() ? null : new Choice(fastest, Double.POSITIVE_INFINITY, Double.NaN);
+    }
+
+    /**
+     * The highest-throughput schedule within {@code boundMs} and the fastest one (either null). With
+     * {@code fixedLayout}, only schedules the running engines can run: the running policy at its TP degree and TP
+     * devices (branch and bound over its batch sizes, as XScheduler searches one run) and, under WAA, the same split of
+     * encoder and decoder devices; RRA then adapts through B_E and N_D alone (PAPER.md §4.4).
+     */
+    private Estimate[] search(XSimulator sim, double boundMs) {
+        XScheduler scheduler = new XScheduler(sim);
+        if (!fixedLayout) {
+            Plan plan = scheduler.plan(boundMs, policies);
+            return new Estimate[] {plan.feasible() ? plan.best() : null, plan.fastest()};
+        }
+        Policy policy = running.policy();
+        SearchSpace space = scheduler.space(policy, running.tpDegree(), running.numTpDevices());
+        int encoderDevices = sim.estimate(running).numEncoderDevices();
+        int boundTokens = scenario.workload().boundOutputTokens();
+        BranchAndBound.Result r = new BranchAndBound(space, idx -> {
+            Candidate c = space.candidate(idx);
+            Estimate e = sim.estimate(c);
+            return !policy.isWaa() || e.numEncoderDevices() == encoderDevices ? e
+                    : Estimate.infeasible(c, "another split of encoder and decoder devices than the running engines'", boundTokens);
+        }, boundMs, XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
+        return new Estimate[] {r.best(), r.fastest()};
+    }
+
+    private static final int E2E_REQUESTS = 120;
+
+    private double p99E2e(Scenario fitted, XSimulator sim, Candidate c, double rate) {
+        SimResult r = new EventSimulator(sim).run(c, E2E_REQUESTS, 7, new ArrivalProcess.Poisson(rate));
+        return r.p99E2eMs();
+    }
+
+    private double factor(Phase phase, double current) {
+        ArrayDeque<Double> window = ratios.get(phase);
+        if (window.size() < settings.minSteps()) return current;
+        double[] v = new double[window.size()];
+        int i = 0;
+        for (double r : window) v[i++] = r;
+        return ProfileScaling.clamp(ProfileScaling.trimmedMean(v, settings.trim()));
+    }
+
+    private Scenario fittedScenario(boolean drifted) {
+        Profile scaled = encodeFactor == 1 && decodeFactor == 1 ? base
+                : ProfileScaling.scaled(base, encodeFactor, decodeFactor, String.format(Locale.ROOT,
+                        "fitted in the job: encode x%.2f, decode x%.2f", encodeFactor, decodeFactor));
+        Workload w = scenario.workload();
+        if (drifted) w = w.withOutput(drift.observed(), w.name() + "-observed");
+        return new Scenario(new ProfiledCostModel(ProfileCodec.toTable(scaled), device), scenario.numDevices(),
+                scenario.devicesPerNode(), w, scenario.options());
+    }
+}
