@@ -33,7 +33,9 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--slo-ms", required = true, paramLabel = "MS", description = "Latency bound L_B for a request of the task's p99 output length, ms (or inf).")
     String sloMs;
 
-    @Option(names = "--policy", defaultValue = "auto", paramLabel = "auto|rra|waa-c|waa-m", description = "Policies to search (default: all three).")
+    @Option(names = {"--policies", "--policy"}, defaultValue = "auto", paramLabel = "auto|LIST",
+            description = "Policies to search, comma-separated: rra, waa (both sizings), waa-c, waa-m, chunked (vLLM V1's "
+                    + "chunked prefill: token budget and sequence cap); paper = rra,waa, the paper's space; auto (default) = all.")
     String policy;
 
     @Option(names = "--tolerance", defaultValue = "0.05", paramLabel = "F", description = "ε_T and ε_L of the branch-and-bound, as fractions (default 0.05).")
@@ -69,14 +71,21 @@ final class PlanCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     static List<Policy> policies(String flag) {
-        return switch (flag.trim().toLowerCase(Locale.ROOT)) {
-            case "auto" -> List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
-            case "rra" -> List.of(Policy.RRA);
-            case "waa-c", "waa_c" -> List.of(Policy.WAA_C);
-            case "waa-m", "waa_m" -> List.of(Policy.WAA_M);
-            case "waa" -> List.of(Policy.WAA_C, Policy.WAA_M);
-            default -> throw new CliErrors.UserError("--policy=%s: expected auto, rra, waa-c or waa-m".formatted(flag), 2);
-        };
+        java.util.LinkedHashSet<Policy> out = new java.util.LinkedHashSet<>();
+        for (String part : flag.split(",")) {
+            out.addAll(switch (part.trim().toLowerCase(Locale.ROOT)) {
+                case "auto", "all" -> XScheduler.ALL_POLICIES;
+                case "paper" -> XScheduler.PAPER_POLICIES;
+                case "rra" -> List.of(Policy.RRA);
+                case "waa-c", "waa_c" -> List.of(Policy.WAA_C);
+                case "waa-m", "waa_m" -> List.of(Policy.WAA_M);
+                case "waa" -> List.of(Policy.WAA_C, Policy.WAA_M);
+                case "chunked", "chunked-prefill", "vllm-v1", "vllm_v1" -> List.of(Policy.VLLM_V1);
+                default -> throw new CliErrors.UserError(("--policies=%s: expected auto, paper or a comma-separated list of "
+                        + "rra, waa, waa-c, waa-m, chunked").formatted(flag), 2);
+            });
+        }
+        return List.copyOf(out);
     }
 
     @Override
@@ -107,6 +116,11 @@ final class PlanCommand implements Callable<Integer> {
                 b.numEncoderDevices() > 0 ? ", %d encoder + %d decoder devices".formatted(b.numEncoderDevices(), b.numDecoderDevices()) : "");
         w.printf("search: %d candidates simulated in %.0f ms; binding constraint: %s%n", p.numSimulated(), p.searchTimeMs(), p.bindingConstraint());
         w.printf("%s%n", p.runnerUpNote());
+        w.printf("%s%n", p.familyNote());
+        if (b.candidate().policy() == Policy.VLLM_V1) {
+            w.printf("note: the job cannot run VLLM_V1 yet (its engine prefills whole prompts only); plan with --policies "
+                    + "rra,waa for a schedule it runs%n");
+        }
         if (checkRequests != null) {
             if (checkRequests < 100) throw new CliErrors.UserError("--check=%d: expected at least 100 requests".formatted(checkRequests), 2);
             SimResult r = new EventSimulator(new XSimulator(sc)).run(b.candidate(), checkRequests, 42, new ArrivalProcess.Bulk());

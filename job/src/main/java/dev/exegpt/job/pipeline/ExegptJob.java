@@ -188,6 +188,9 @@ public final class ExegptJob {
         if (schedule.getNumReplicas() != config.numExecutors()) {
             schedule = Schedule.newBuilder(schedule).setNumReplicas(config.numExecutors()).build();
         }
+        if (schedule.getPolicy() == SchedulePolicy.VLLM_V1) {      // refused before the job starts, not by a failing task
+            throw new IllegalArgumentException("schedule " + schedule.getScheduleId() + ": " + Policies.CHUNKED_PREFILL_REFUSAL);
+        }
         LOG.info("schedule {} v{}: {} B_E={} B_D={} N_D={} on {} executor(s)", schedule.getScheduleId(), schedule.getVersion(),
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),
                 schedule.getDecodeIterationsPerEncode(), config.numExecutors());

@@ -34,10 +34,11 @@ class PlannerCommandsTest {
     void planWritesAScheduleThatSimulateReads(@TempDir Path dir) throws Exception {
         Path schedule = dir.resolve("schedule.json");
         Run plan = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "S", "--slo-ms", "5900",
-                "--out", schedule.toString(), "--check", "1000");
+                "--out", schedule.toString(), "--check", "1000", "--policies", "rra,waa");
         assertEquals(0, plan.code(), plan.err());
         assertTrue(plan.out().contains("schedule: "), plan.out());
         assertTrue(plan.out().contains("runner-up"), plan.out());
+        assertTrue(plan.out().contains("family ") && !plan.out().contains("chunked prefill"), "the paper's space: " + plan.out());
         assertTrue(plan.out().contains("check (discrete-event, 1000 requests)"), plan.out());
         assertTrue(Files.readString(schedule).contains("\"predictedSequencesPerSecond\""));
         Path timeline = dir.resolve("timeline.csv");
@@ -52,7 +53,37 @@ class PlannerCommandsTest {
     void compareShowsEveryBaseline() {
         Run r = run("compare", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "T", "--slo-ms", "inf");
         assertEquals(0, r.code(), r.err());
-        for (String s : new String[] {"ExeGPT", "STATIC", "CONTINUOUS", "DISAGGREGATED"}) assertTrue(r.out().contains(s), r.out());
+        for (String s : new String[] {"ExeGPT", "STATIC", "ORCA", "CONTINUOUS", "DISAGGREGATED", "vLLM-V0", "vLLM-V1",
+                "VLLM-V1 max_num_seqs=", "ExeGPT+chunked", "extended planner: family "}) {
+            assertTrue(r.out().contains(s), s + " in " + r.out());
+        }
+    }
+
+    /**
+     * The default search holds the chunked-prefill family and says which family won by how much; the paper's space
+     * (--policies rra,waa) never returns it; a VLLM_V1 schedule simulates with its chunked steps.
+     */
+    @Test
+    void planSearchesTheChunkedPrefillFamilyByDefault(@TempDir Path dir) throws Exception {
+        Path schedule = dir.resolve("chunked.json");
+        Run all = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "wmt", "--slo-ms", "inf",
+                "--out", schedule.toString());
+        assertEquals(0, all.code(), all.err());
+        assertTrue(all.out().contains("schedule: VLLM-V1 max_num_seqs="), all.out());
+        assertTrue(all.out().matches("(?s).*family chunked prefill won \\([0-9.]+ seq/s\\); [0-9.]+x the best of RRA.*"), all.out());
+        assertTrue(all.out().contains("the job cannot run VLLM_V1 yet"), all.out());
+        Path timeline = dir.resolve("timeline.csv");
+        Run sim = run("simulate", "--schedule", schedule.toString(), "--requests", "1000", "--timeline", timeline.toString());
+        assertEquals(0, sim.code(), sim.err());
+        assertTrue(Files.readAllLines(timeline).stream().anyMatch(l -> l.contains(",MIXED,")), "chunked steps in the timeline");
+        Run paper = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "wmt", "--slo-ms", "inf",
+                "--policies", "rra,waa");
+        assertEquals(0, paper.code(), paper.err());
+        assertTrue(!paper.out().contains("VLLM-V1") && paper.out().contains("family WAA won"), paper.out());
+        Run bad = run("plan", "--model-spec", "opt-13b", "--hardware", "a40:4", "--task", "wmt", "--slo-ms", "inf",
+                "--policies", "rra,orca");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--policies=rra,orca: expected auto, paper or a comma-separated list"), bad.err());
     }
 
     @Test

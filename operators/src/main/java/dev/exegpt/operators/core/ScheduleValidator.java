@@ -86,12 +86,20 @@ public final class ScheduleValidator {
         SchedulePolicy policy = s.getPolicy();
         if (policy == null || policy == SchedulePolicy.UNKNOWN) {
             return name + "policy " + policy + " is not one the executors run: expected one of RRA, WAA_C, WAA_M, STATIC, "
-                    + "CONTINUOUS, DISAGGREGATED";
+                    + "CONTINUOUS, DISAGGREGATED, VLLM_V0";
+        }
+        if (policy == SchedulePolicy.VLLM_V1) {
+            return name + Policies.CHUNKED_PREFILL_REFUSAL;
+        }
+        if (policy == SchedulePolicy.VLLM_V0 && (s.getMaxNumBatchedTokens() < 1
+                || s.getMaxNumSeqs() < 0 || s.getMaxNumSeqs() > limits.maxSequences())) {
+            return name + "VLLM_V0 needs maxNumBatchedTokens >= 1 and maxNumSeqs in 0.." + limits.maxSequences()
+                    + " (0 = encodeBatchSize), got " + s.getMaxNumBatchedTokens() + " and " + s.getMaxNumSeqs();
         }
         if (Policies.splitsEncodeAndDecode(s) != limits.splitsEncodeAndDecode()) {
             return name + "policy " + policy + (limits.splitsEncodeAndDecode()
                     ? " runs encode and decode on one group, but this job runs separate encoder and decoder groups (WAA_C, WAA_M, DISAGGREGATED)"
-                    : " needs separate encoder and decoder groups, but this job runs one group per replica (RRA, STATIC, CONTINUOUS)")
+                    : " needs separate encoder and decoder groups, but this job runs one group per replica (RRA, STATIC, CONTINUOUS, VLLM_V0)")
                     + ": switching between the two needs a restart with the new schedule";
         }
         if (s.getEncodeBatchSize() < 1 || s.getEncodeBatchSize() > limits.maxSequences()) {

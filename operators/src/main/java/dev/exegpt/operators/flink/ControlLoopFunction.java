@@ -89,6 +89,10 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
 
     /** Whether a schedule's task has a length distribution and its bound is known: what the loop needs to run. */
     public static Optional<String> cannotControl(Schedule s, double sloMs) {
+        if (s.getPolicy() == dev.exegpt.schemas.SchedulePolicy.VLLM_V0 || s.getPolicy() == dev.exegpt.schemas.SchedulePolicy.VLLM_V1) {
+            return Optional.of("a vLLM schedule (" + s.getPolicy() + ") keeps its token budget and sequence cap: the loop "
+                    + "re-plans the batch sizes of ExeGPT's policies and the paper's baselines only");
+        }
         try {
             Workloads.byName(s.getTask());
         } catch (RuntimeException e) {

@@ -105,6 +105,11 @@ public final class ExecutorRunner implements AutoCloseable {
         this.executorId = executorId;
         this.attempt = attempt;
         this.schedule = schedule;
+        String refusal = Policies.refusal(schedule, engine);
+        if (refusal != null) {
+            throw new IllegalArgumentException("executor " + executorId + " cannot run schedule " + schedule.getScheduleId()
+                    + ": " + refusal);
+        }
         this.core = new ExecutorCore<>(Policies.forRole(schedule, role), f -> f.request.numInputTokens(),
                 f -> f.sequence != null && f.sequence.isFinished(), ExecutorCore.HEAD_LENGTHS);
         this.thread = ownThread ? new Thread(this::loop, "exegpt-executor-" + executorId) : null;
@@ -160,6 +165,10 @@ public final class ExecutorRunner implements AutoCloseable {
                     return;
                 }
                 Policies.forRole(newer, role);
+                String refusal = Policies.refusal(newer, engine);
+                if (refusal != null) {
+                    throw new IllegalArgumentException(refusal);
+                }
             } catch (RuntimeException e) {
                 // The job validates schedules before they reach an executor; this keeps one that slipped through from
                 // failing the task: the schedule in force stays.
@@ -246,11 +255,12 @@ public final class ExecutorRunner implements AutoCloseable {
         int completed = switch (plan.kind()) {
             case ENCODE -> encode(plan.numToEncode());
             case DECODE -> role == Role.DECODER ? admitHandovers() + decode() : encode(plan.numToEncode()) + decode();
+            case MIXED -> mixed();
             case IDLE -> idle();
         };
         core.endStep(completed);
         numWaitingOnThread = core.numWaiting();
-        numActiveOnThread = core.numActive();
+        numActiveOnThread = core.numActive() + core.numPrefilling();
         return plan;
     }
 
@@ -464,6 +474,70 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         core.admit(imported);
         return 0;
+    }
+
+    /**
+     * vLLM V1's step (chunked prefill): a decode token for every active request and the plan's prompt chunks, in one
+     * engine step; a request whose prompt the step completes decodes from the next step on.
+     */
+    private int mixed() {
+        List<ExecutorCore.Chunk<InFlight>> chunks = core.takeChunks();
+        numWaitingOnThread = core.numWaiting();
+        List<InFlight> active = core.active();
+        List<Sequence> decoding = new ArrayList<>(active.size());
+        for (InFlight f : active) {
+            decoding.add(f.sequence);
+        }
+        List<ChunkedPrefillEngine.PromptChunk> prompts = new ArrayList<>(chunks.size());
+        for (ExecutorCore.Chunk<InFlight> c : chunks) {
+            ValidRequest r = c.request().request;
+            prompts.add(new ChunkedPrefillEngine.PromptChunk(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                    r.request().getMaxNewTokens(), r.request().getIgnoreEos()), c.request().sequence,
+                    c.numComputedTokens(), c.numTokens()));
+        }
+        double start = clock.nowEpochMs();
+        List<Sequence> after;
+        try {
+            after = ((ChunkedPrefillEngine) engine).step(decoding, prompts);
+        } catch (RuntimeException e) {
+            return decodeFailed(e);
+        }
+        double end = clock.nowEpochMs();
+        Consumer<EngineStep> observer = stepObserver;
+        if (observer != null) {
+            int[] lengths = new int[chunks.size()];
+            long tokens = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                lengths[i] = chunks.get(i).numTokens();
+                tokens += lengths[i];
+            }
+            observer.accept(new EngineStep(EngineStep.Kind.ENCODE, start, end, lengths, tokens));
+        }
+        for (InFlight f : active) {
+            f.decodeBatchSizeSum += active.size();
+            f.numDecodeIterations++;
+            if (Double.isNaN(f.firstTokenEpochMs)) {
+                f.firstTokenEpochMs = end;
+            }
+        }
+        for (int i = 0; i < chunks.size(); i++) {
+            ExecutorCore.Chunk<InFlight> c = chunks.get(i);
+            InFlight f = c.request();
+            f.sequence = after.get(i);
+            if (c.numComputedTokens() == 0) {
+                f.encodeStartEpochMs = start;
+            }
+            if (c.completesPrompt()) {
+                f.encodeEndEpochMs = end;
+                f.encodeBatchSize = chunks.size();
+                if (f.sequence.numGenerated() > 0) {
+                    f.firstTokenEpochMs = end;        // a decoder-only prefill yields the first token
+                }
+            }
+        }
+        int finished = retireFinished(end);
+        core.finishChunks(chunks);
+        return finished + retireFinished(end);
     }
 
     /** One decode iteration of the active set. */

@@ -1,5 +1,6 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.runtime.engine.StepEngine;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.plan.PolicyRegistry;
 import dev.exegpt.scheduler.plan.Role;
@@ -20,6 +21,22 @@ public final class Policies {
     public static BatchingPolicy forRole(Schedule s, Role role) {
         return PolicyRegistry.policy(ScheduleCodec.planArgs(s, numStages(s), meanInputTokens(s.getTask())), role);
     }
+
+    /**
+     * Why an executor cannot run the schedule on this engine, or null: VLLM_V1 prefills prompts in chunks on top of
+     * the KV cache of their earlier chunks, which needs a {@link ChunkedPrefillEngine}.
+     */
+    public static String refusal(Schedule s, StepEngine engine) {
+        if (PolicyRegistry.chunksPrefills(ScheduleCodec.policyOf(s)) && !(engine instanceof ChunkedPrefillEngine)) {
+            return CHUNKED_PREFILL_REFUSAL;
+        }
+        return null;
+    }
+
+    /** The one-line reason the job refuses VLLM_V1. */
+    public static final String CHUNKED_PREFILL_REFUSAL = "VLLM_V1 prefills prompts in chunks on top of the KV cache of "
+            + "their earlier chunks, which the engine (gpu-udf) cannot do yet: run VLLM_V0 (budgeted prompt batching, "
+            + "T5 and OPT) in the job, and VLLM_V1 in the simulators";
 
     /** The role layout a schedule needs: separate encoder and decoder groups for WAA and DISAGGREGATED. */
     public static boolean splitsEncodeAndDecode(Schedule s) {

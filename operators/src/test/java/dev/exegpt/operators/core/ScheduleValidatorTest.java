@@ -36,6 +36,8 @@ class ScheduleValidatorTest {
         assertNull(ONE_GROUP.check(bytes(rra().setPolicy(SchedulePolicy.STATIC)), 2).reason());
         assertNull(ONE_GROUP.check(bytes(rra().setPolicy(SchedulePolicy.CONTINUOUS).setDecodeIterationsPerEncode(0)), 2).reason());
         assertNull(SPLIT.check(bytes(rra().setPolicy(SchedulePolicy.WAA_M).setDecodeMicroBatchSize(4)), 2).reason());
+        assertNull(ONE_GROUP.check(bytes(rra().setPolicy(SchedulePolicy.VLLM_V0).setMaxNumSeqs(64).setMaxNumBatchedTokens(2048)),
+                2).reason());
     }
 
     static Stream<Arguments> refused() {
@@ -43,6 +45,9 @@ class ScheduleValidatorTest {
                 Arguments.of(rra().setPolicy(SchedulePolicy.UNKNOWN), "policy UNKNOWN is not one the executors run"),
                 Arguments.of(rra().setPolicy(SchedulePolicy.WAA_C), "needs separate encoder and decoder groups"),
                 Arguments.of(rra().setPolicy(SchedulePolicy.DISAGGREGATED), "needs a restart with the new schedule"),
+                Arguments.of(rra().setPolicy(SchedulePolicy.VLLM_V1).setMaxNumSeqs(64).setMaxNumBatchedTokens(2048),
+                        "VLLM_V1 prefills prompts in chunks on top of the KV cache of their earlier chunks, which the engine"),
+                Arguments.of(rra().setPolicy(SchedulePolicy.VLLM_V0).setMaxNumBatchedTokens(0), "VLLM_V0 needs maxNumBatchedTokens >= 1"),
                 Arguments.of(rra().setEncodeBatchSize(0), "encodeBatchSize is 0: expected 1..500"),
                 Arguments.of(rra().setEncodeBatchSize(-4), "encodeBatchSize is -4"),
                 Arguments.of(rra().setEncodeBatchSize(1_000_000), "encodeBatchSize is 1000000: expected 1..500"),

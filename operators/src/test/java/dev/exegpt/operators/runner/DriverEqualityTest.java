@@ -52,11 +52,18 @@ import dev.exegpt.schemas.Schedule;
 class DriverEqualityTest {
 
     private static final XSimulator X = xsim(1);
+    /** vLLM V1 serves decoder-only models: its plans run on OPT-13B's roofline, one A40, task S. */
+    private static final XSimulator X_DECODER_ONLY = new XSimulator(new Scenario(
+            new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 1, 8, Workloads.byName("S"), SimOptions.DEFAULTS));
 
     /** T5-11B's roofline on {@code numDevices} A40s, task S. */
     private static XSimulator xsim(int numDevices) {
         return new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("t5-11b"), DeviceSpec.A40), numDevices, 8,
                 Workloads.byName("S"), SimOptions.DEFAULTS));
+    }
+
+    private static XSimulator xsimFor(Candidate plan) {
+        return plan.policy() == Policy.VLLM_V1 ? X_DECODER_ONLY : X;
     }
     private static final double TOLERANCE_MS = 1e-6;
 
@@ -67,6 +74,11 @@ class DriverEqualityTest {
             out.add(Arguments.of(Candidate.rra(1, 8, 1, 1, 0), bulk));
             out.add(Arguments.of(new Candidate(Policy.STATIC, 1, 6, 1, 0, 1, 0, 0), bulk));
             out.add(Arguments.of(new Candidate(Policy.CONTINUOUS, 1, 1, 1, 0, 1, 0, 0), bulk));
+            // vLLM V0: prompt-only steps bounded by the budget (some prompts do not fit with others) and the cap.
+            out.add(Arguments.of(Candidate.vllm(Policy.VLLM_V0, 1, 8, 512, 1, 0), bulk));
+            // vLLM V1: a budget below most prompts, so that they are prefilled in chunks across steps, beside decodes.
+            out.add(Arguments.of(Candidate.vllm(Policy.VLLM_V1, 1, 6, 64, 1, 0), bulk));
+            out.add(Arguments.of(Candidate.vllm(Policy.VLLM_V1, 1, 16, 512, 1, 0), bulk));
         }
         return out;
     }
@@ -75,12 +87,13 @@ class DriverEqualityTest {
     @MethodSource("plans")
     void theRunnerShouldTakeTheStepsTheSimulatorTakes(Candidate plan, boolean bulk) throws Exception {
         List<EventSimulator.GivenRequest> requests = requests(48, bulk, 7);
-        EventSimulator.Run simulated = new EventSimulator(X).run(plan, requests);
+        EventSimulator.Run simulated = new EventSimulator(xsimFor(plan)).run(plan, requests);
         Executed executed = execute(plan, requests);
 
         List<SimResult.TimelineStep> simSteps = simulated.result().timeline();
         System.out.printf("%s, bulk %s: %d steps, last request done at %.1f ms in both drivers%n", plan.describe(), bulk,
                 simSteps.size(), simSteps.get(simSteps.size() - 1).endMs());
+        int mixedSteps = 0;
         for (int i = 0; i < Math.min(simSteps.size(), executed.steps.size()); i++) {
             SimResult.TimelineStep s = simSteps.get(i);
             Step e = executed.steps.get(i);
@@ -91,8 +104,12 @@ class DriverEqualityTest {
             if (e.kind == StepPlan.Kind.ENCODE) {
                 assertEquals(s.batchSize(), e.numToEncode, at);
             }
+            if (e.kind == StepPlan.Kind.MIXED) {
+                mixedSteps++;
+            }
         }
         assertEquals(simSteps.size(), executed.steps.size(), "number of steps");
+        assertEquals(plan.policy() == Policy.VLLM_V1, mixedSteps > 0, "chunked-prefill steps exactly under VLLM_V1");
         for (int i = 0; i < requests.size(); i++) {
             EventSimulator.RequestTimes s = simulated.requests().get(i);
             InferenceResult r = executed.results.get("q" + i);
@@ -245,10 +262,11 @@ class DriverEqualityTest {
 
     /** The plan as the job would run it (its schedule, the registry's policy), on the clocked engine. */
     private static Executed execute(Candidate plan, List<EventSimulator.GivenRequest> requests) throws Exception {
-        Schedule schedule = ScheduleCodec.fromEstimate(X.estimate(plan),
+        XSimulator x = xsimFor(plan);
+        Schedule schedule = ScheduleCodec.fromEstimate(x.estimate(plan),
                 new ScheduleCodec.Origin("equality", "a40:1", "S", 0), Double.POSITIVE_INFINITY, Map.of());
         VirtualClock clock = new VirtualClock();
-        ClockedEngine engine = new ClockedEngine(clock, new StepCost(X.layout(plan).encoder()));
+        ClockedEngine engine = new ClockedEngine(clock, new StepCost(x.layout(plan).encoder()));
         Map<String, InferenceResult> results = Collections.synchronizedMap(new HashMap<>());
         List<Step> steps = new ArrayList<>();
         try (ExecutorRunner runner = ExecutorRunner.stepped(engine, new BpeTokenizer(ModelSize.TINY.config(Architecture.T5)),
@@ -303,9 +321,10 @@ class DriverEqualityTest {
     /**
      * An engine whose steps take what {@link StepCost} says, on the virtual clock: an encode computes no token (an
      * encoder-decoder model), each decode iteration gives every sequence one token (id 7, never EOS), so a request
-     * with {@code ignoreEos} ends at exactly its maxNewTokens.
+     * with {@code ignoreEos} ends at exactly its maxNewTokens. A vLLM V1 step is charged
+     * {@link StepCost#mixedStepMs}; a chunk computes no token either, the sequence it starts is the request's.
      */
-    static final class ClockedEngine implements StepEngine {
+    static final class ClockedEngine implements ChunkedPrefillEngine {
         private final VirtualClock clock;
         private final StepCost cost;
         private final int microBatch;                              // 0: one per stage
@@ -349,6 +368,29 @@ class DriverEqualityTest {
                 tokens[i] = 7;
             }
             return tokens;
+        }
+
+        @Override
+        public List<Sequence> step(List<Sequence> decoding, List<PromptChunk> chunks) {
+            int n = decoding.size();
+            long context = 0;
+            for (Sequence s : decoding) {
+                context += s.promptTokens().length + s.numGenerated();
+            }
+            int[] computed = new int[chunks.size()];
+            int[] tokens = new int[chunks.size()];
+            List<Sequence> out = new ArrayList<>(chunks.size());
+            for (int i = 0; i < tokens.length; i++) {
+                PromptChunk c = chunks.get(i);
+                computed[i] = c.numComputedTokens();
+                tokens[i] = c.numTokens();
+                out.add(c.sequence() != null ? c.sequence() : Sequence.detached(c.request(), c.request().promptTokens()));
+            }
+            clock.advance(cost.mixedStepMs(n, (int) (context / Math.max(1, n)), cost.decodeMicroBatch(n), computed, tokens));
+            for (Sequence s : decoding) {
+                s.record(7, -1);
+            }
+            return out;
         }
 
         @Override

@@ -195,6 +195,47 @@ class ExecutorRunnerTest {
         }
     }
 
+    /**
+     * vLLM V0 runs on the real engine, T5 and OPT: prompt-only steps within the budget (6 prompt tokens here: one or
+     * two prompts a step) and the cap (3 running), with the tokens each request would get alone.
+     */
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void vllmV0ShouldRunOnTheEngineWithinItsBudgetAndCap(Architecture arch) throws Exception {
+        Engine engine = ENGINES.get(arch);
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            requests.add(request(i, 1 + (i * 5) % 9, now));
+        }
+        Schedule v0 = Schedule.newBuilder(schedule(SchedulePolicy.VLLM_V0, 1, 3, 0)).setMaxNumSeqs(3).setMaxNumBatchedTokens(8).build();
+        List<InferenceResult> results;
+        try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), v0, "vllm-v0-0", 1)) {
+            results = runAll(runner, requests);
+        }
+        assertEquals(9, results.size());
+        for (InferenceResult result : results) {
+            ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
+            int[] expected = engine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                    r.request().getMaxNewTokens(), true))).admitted().get(0).generatedTokens();
+            assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray());
+            // Prompts are 3-9 tokens: a second one joins a step only while the two stay within 8 tokens.
+            assertTrue(result.getEncodeBatchSize() >= 1 && result.getEncodeBatchSize() <= 2, "budget caps the prompt step");
+            assertTrue(result.getMeanDecodeBatchSize() <= 3.0 + 1e-9, "max_num_seqs caps the running batch");
+        }
+        assertEquals(0, engine.numSequences());
+    }
+
+    @Test
+    void vllmV1ShouldBeRefusedByAnEngineThatCannotPrefillInChunks() {
+        Engine engine = ENGINES.get(Architecture.OPT);
+        Schedule v1 = Schedule.newBuilder(schedule(SchedulePolicy.VLLM_V1, 1, 3, 0)).setMaxNumSeqs(3).setMaxNumBatchedTokens(64).build();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), v1, "vllm-v1-0", 1));
+        assertTrue(e.getMessage().contains("cannot do yet: run VLLM_V0"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), "one line");
+    }
+
     @Test
     void staticBatchingShouldReturnABatchTogether() throws Exception {
         Engine engine = ENGINES.get(Architecture.OPT);

@@ -32,6 +32,8 @@ public final class ScheduleCodec {
                 .setDecodeMicroBatchSize(c.decodeMicroBatchSize())
                 .setDecodeBacklogLimit(PolicyRegistry.splitsEncodeAndDecode(c.policy()) ? e.decodeBacklogLimit() : 0)
                 .setDecodeIterationsPerEncode(c.policy() == Policy.RRA ? c.decodeIterationsPerEncode() : 0)
+                .setMaxNumBatchedTokens(c.maxNumBatchedTokens())
+                .setMaxNumSeqs(c.policy().isVllm() ? c.encodeBatchSize() : 0)
                 .setTpDegree(c.tpDegree()).setNumTpDevices(c.numTpDevices()).setNumDevices(c.numDevices())
                 .setNumEncoderDevices(e.numEncoderDevices()).setNumDecoderDevices(e.numDecoderDevices())
                 .setNumReplicas(1)
@@ -47,6 +49,7 @@ public final class ScheduleCodec {
         if (!p.feasible()) throw new IllegalArgumentException("an infeasible plan has no schedule: " + p.runnerUpNote());
         Map<String, String> notes = new LinkedHashMap<>();
         notes.put("runnerUp", p.runnerUpNote());
+        notes.put("family", p.familyNote());
         notes.put("schedule", p.best().candidate().describe());
         notes.put("peakMemoryGiB", "%.1f".formatted(p.best().peakMemoryBytes() / 1073741824.0));
         Schedule s = fromEstimate(p.best(), o, p.latencyBoundMs(), notes);
@@ -76,17 +79,25 @@ public final class ScheduleCodec {
     public static PlanArgs planArgs(Schedule s, int numStages, double meanInputTokens) {
         Policy policy = policyOf(s);
         int backlog = s.getDecodeBacklogLimit() > 0 ? s.getDecodeBacklogLimit() : s.getDecodeBatchSize();
+        int maxActive = policy.isVllm() ? maxNumSeqs(s)
+                : s.getDecodeBatchSize() > 0 ? s.getDecodeBatchSize() : Integer.MAX_VALUE;
         return new PlanArgs(policy, Math.max(1, s.getEncodeBatchSize()), Math.max(1, s.getDecodeIterationsPerEncode()),
-                Math.max(1, backlog), s.getDecodeBatchSize() > 0 ? s.getDecodeBatchSize() : Integer.MAX_VALUE,
-                Math.max(1, numStages), meanInputTokens);
+                Math.max(1, backlog), maxActive, Math.max(1, numStages), meanInputTokens,
+                policy.isVllm() ? s.getMaxNumBatchedTokens() : 0);
+    }
+
+    /** vLLM's max_num_seqs: the schedule's field, or its encode batch when the field is unset (0). */
+    private static int maxNumSeqs(Schedule s) {
+        return Math.max(1, s.getMaxNumSeqs() > 0 ? s.getMaxNumSeqs() : s.getEncodeBatchSize());
     }
 
     /** The control variables of a schedule; WAA and DISAGGREGATED keep their encoder/decoder split. */
     public static Candidate toCandidate(Schedule s) {
         Policy policy = policyOf(s);
         int encoderDevices = policy.isWaa() || policy == Policy.DISAGGREGATED ? s.getNumEncoderDevices() : 0;
-        return new Candidate(policy, s.getNumDevices(), s.getEncodeBatchSize(), Math.max(1, s.getDecodeIterationsPerEncode()),
-                s.getDecodeMicroBatchSize(), s.getTpDegree(), s.getNumTpDevices(), encoderDevices);
+        return new Candidate(policy, s.getNumDevices(), policy.isVllm() ? maxNumSeqs(s) : s.getEncodeBatchSize(),
+                Math.max(1, s.getDecodeIterationsPerEncode()), s.getDecodeMicroBatchSize(), s.getTpDegree(), s.getNumTpDevices(),
+                encoderDevices, policy.isVllm() ? s.getMaxNumBatchedTokens() : 0);
     }
 
     public static String toJson(Schedule s) {

@@ -3,8 +3,10 @@ package dev.exegpt.scheduler.plan;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -23,7 +25,10 @@ import dev.exegpt.scheduler.policy.StepPlan;
  * <p>A step: {@link #decide} asks the policy; {@link #take} removes the requests to encode (an ENCODE step, or the
  * prefills a DECODE step admits) from the queue; the driver runs the step and {@link #admit}s the encoded ones;
  * after a decode iteration (or an encode that finished a request) {@link #retire} moves finished members out;
- * {@link #endStep} tells the policy how many completed. Not thread-safe: one driver thread.
+ * {@link #endStep} tells the policy how many completed. A MIXED step (vLLM V1's chunked prefill) instead
+ * {@link #takeChunks} its prompt chunks (new requests leave the queue with their first chunk and stay
+ * <em>prefilling</em> until their last); after the step, {@link #finishChunks} records the chunks and moves the
+ * requests whose prompt is complete into the active set. Not thread-safe: one driver thread.
  *
  * @param <R> the driver's request type
  */
@@ -37,6 +42,9 @@ public final class ExecutorCore<R> {
     private final ArrayDeque<R> waiting = new ArrayDeque<>();
     private final List<R> active = new ArrayList<>();
     private final List<R> held = new ArrayList<>();
+    /** Requests whose prompt is being prefilled in chunks, in admission order, and the prompt tokens each has computed. */
+    private final List<R> prefilling = new ArrayList<>();
+    private final Map<R, Integer> numComputedTokens = new IdentityHashMap<>();
     private BatchingPolicy policy;
     private StepPlan plan = StepPlan.IDLE;
     private final int maxHeadLengths;
@@ -77,8 +85,81 @@ public final class ExecutorCore<R> {
         for (int i = 0; i < head.length; i++) {
             head[i] = inputTokens.applyAsInt(it.next());
         }
-        plan = policy.next(new ExecutorView(waiting.size(), numActive(), downstreamBacklog, nowMs, head));
+        int[] remaining = new int[prefilling.size()];
+        for (int i = 0; i < remaining.length; i++) {
+            R r = prefilling.get(i);
+            remaining[i] = promptTokens(r) - numComputedTokens.get(r);
+        }
+        plan = policy.next(new ExecutorView(waiting.size(), numActive(), downstreamBacklog, nowMs, head, remaining));
         return plan;
+    }
+
+    private int promptTokens(R r) {
+        return Math.max(1, inputTokens.applyAsInt(r));
+    }
+
+    /**
+     * One prompt chunk of a MIXED step: {@code numTokens} prompt tokens of {@code request} after the
+     * {@code numComputedTokens} its earlier chunks computed.
+     *
+     * @param completesPrompt whether the chunk reaches the end of the prompt (the request decodes from the next step)
+     */
+    public record Chunk<R>(R request, int numComputedTokens, int numTokens, boolean completesPrompt) {}
+
+    /**
+     * The prompt chunks of the MIXED step in progress, in the plan's order: the prefills under way first, then the
+     * newly admitted requests, which leave the queue now.
+     */
+    public List<Chunk<R>> takeChunks() {
+        int[] tokens = plan.chunkTokens();
+        int numContinuing = plan.numContinuingChunks();
+        if (numContinuing > prefilling.size()) {
+            throw new IllegalStateException("plan continues " + numContinuing + " prefills, " + prefilling.size() + " under way");
+        }
+        List<Chunk<R>> out = new ArrayList<>(tokens.length);
+        for (int i = 0; i < numContinuing; i++) {
+            R r = prefilling.get(i);
+            int done = numComputedTokens.get(r);
+            out.add(new Chunk<>(r, done, tokens[i], done + tokens[i] >= promptTokens(r)));
+        }
+        List<R> admitted = take(plan.numToEncode());
+        for (int j = 0; j < admitted.size(); j++) {
+            R r = admitted.get(j);
+            int t = tokens[numContinuing + j];
+            prefilling.add(r);
+            numComputedTokens.put(r, 0);
+            out.add(new Chunk<>(r, 0, t, t >= promptTokens(r)));
+        }
+        return out;
+    }
+
+    /**
+     * The step ran these chunks: each request's progress is recorded, and those whose prompt is now complete leave
+     * the prefilling set for the active set, after its members (they decode from the next step on). Returns them.
+     */
+    public List<R> finishChunks(List<Chunk<R>> chunks) {
+        List<R> complete = new ArrayList<>();
+        for (Chunk<R> c : chunks) {
+            if (c.completesPrompt()) {
+                prefilling.removeIf(r -> r == c.request());
+                numComputedTokens.remove(c.request());
+                complete.add(c.request());
+            } else {
+                numComputedTokens.put(c.request(), c.numComputedTokens() + c.numTokens());
+            }
+        }
+        active.addAll(complete);
+        return complete;
+    }
+
+    /** Requests whose prompt is being prefilled in chunks (running, not yet decoding). */
+    public int numPrefilling() {
+        return prefilling.size();
+    }
+
+    /** Requests whose prefill is under way, in admission order (for drivers that answer them on shutdown). */
+    public List<R> prefilling() {
+        return prefilling;
     }
 
     /** The plan of the step in progress. */

@@ -11,12 +11,14 @@ import static dev.exegpt.scheduler.Require.require;
  * @param decodeIterationsPerEncode N_D under RRA (1 elsewhere)
  * @param decodeBacklogLimit        WAA and DISAGGREGATED: the decoder backlog the encoder side steers by (the planned
  *                                  decode batch, or its peak when the encoder is the slower side); 1 elsewhere
- * @param maxActive                 CONTINUOUS: most requests in the running batch (the plan's decode batch)
+ * @param maxActive                 CONTINUOUS: most requests in the running batch (the plan's decode batch);
+ *                                  VLLM_V0 / VLLM_V1: max_num_seqs
  * @param admitPerIteration         CONTINUOUS: prefills admitted per iteration (one per pipeline stage)
  * @param meanInputTokens           the workload's mean input length, which sizes WAA's encoder batches by tokens
+ * @param maxNumBatchedTokens       VLLM_V0 / VLLM_V1: the token budget of one step; 0 elsewhere
  */
 public record PlanArgs(Policy policy, int encodeBatchSize, int decodeIterationsPerEncode, int decodeBacklogLimit,
-                       int maxActive, int admitPerIteration, double meanInputTokens) {
+                       int maxActive, int admitPerIteration, double meanInputTokens, int maxNumBatchedTokens) {
     public PlanArgs {
         require(policy != null, "policy must be set");
         require(encodeBatchSize >= 1, "encodeBatchSize must be >= 1, got %s", encodeBatchSize);
@@ -25,5 +27,7 @@ public record PlanArgs(Policy policy, int encodeBatchSize, int decodeIterationsP
         require(maxActive >= 1, "maxActive must be >= 1, got %s", maxActive);
         require(admitPerIteration >= 1, "admitPerIteration must be >= 1, got %s", admitPerIteration);
         require(meanInputTokens > 0, "meanInputTokens must be > 0, got %s", meanInputTokens);
+        require(!policy.isVllm() || maxNumBatchedTokens >= 1, "maxNumBatchedTokens must be >= 1 under %s, got %s", policy,
+                maxNumBatchedTokens);
     }
 }

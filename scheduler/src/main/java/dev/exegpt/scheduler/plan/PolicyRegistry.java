@@ -3,6 +3,8 @@ package dev.exegpt.scheduler.plan;
 import java.util.List;
 
 import dev.exegpt.scheduler.policy.BatchingPolicy;
+import dev.exegpt.scheduler.policy.BudgetedPromptBatching;
+import dev.exegpt.scheduler.policy.ChunkedPrefillBatching;
 import dev.exegpt.scheduler.policy.ContinuousBatching;
 import dev.exegpt.scheduler.policy.RoundRobinAllocation;
 import dev.exegpt.scheduler.policy.StaticBatching;
@@ -22,8 +24,19 @@ public final class PolicyRegistry {
     /** The executor roles of a plan, in hand-over order. */
     public static List<Role> roles(Policy policy) {
         return switch (policy) {
-            case RRA, STATIC, CONTINUOUS -> List.of(Role.FULL);
+            case RRA, STATIC, CONTINUOUS, VLLM_V0, VLLM_V1 -> List.of(Role.FULL);
             case WAA_C, WAA_M, DISAGGREGATED -> List.of(Role.ENCODER, Role.DECODER);
+        };
+    }
+
+    /**
+     * Whether the plan's steps prefill prompts in chunks on top of the KV cache of their earlier chunks (vLLM V1): an
+     * engine must be able to, and an encoder-decoder model cannot (vLLM V1 serves decoder-only models).
+     */
+    public static boolean chunksPrefills(Policy policy) {
+        return switch (policy) {
+            case VLLM_V1 -> true;
+            case RRA, WAA_C, WAA_M, STATIC, CONTINUOUS, DISAGGREGATED, VLLM_V0 -> false;
         };
     }
 
@@ -41,6 +54,8 @@ public final class PolicyRegistry {
             case RRA -> new RoundRobinAllocation(a.encodeBatchSize(), a.decodeIterationsPerEncode());
             case STATIC -> new StaticBatching(a.encodeBatchSize());
             case CONTINUOUS -> new ContinuousBatching(a.admitPerIteration(), a.maxActive());
+            case VLLM_V0 -> new BudgetedPromptBatching(a.maxActive(), a.maxNumBatchedTokens());
+            case VLLM_V1 -> new ChunkedPrefillBatching(a.maxActive(), a.maxNumBatchedTokens());
             case WAA_C, WAA_M, DISAGGREGATED -> role == Role.ENCODER
                     ? WorkloadAwareAllocation.encoderSide(a.encodeBatchSize(), a.decodeBacklogLimit(), a.meanInputTokens())
                     : WorkloadAwareAllocation.decoderSide();

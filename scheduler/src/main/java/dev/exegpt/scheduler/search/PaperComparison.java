@@ -43,12 +43,36 @@ public final class PaperComparison {
             new Setup("opt-13b", "a40:4", List.of("wmt", "cnn_dailymail", "conversation"), false),
             new Setup("gpt3-39b", "a40:16", List.of("wmt", "cnn_dailymail", "conversation"), false));
 
-    /** One scenario at one bound; baselines null where nothing meets the bound. */
+    /**
+     * One scenario at one bound; baselines null where nothing meets the bound. {@code exegpt} searched the paper's
+     * space (RRA, WAA); {@code extended} searched it with the chunked-prefill family too. vLLM V1 is null for
+     * encoder-decoder models (it serves decoder-only ones; V0 is their peer).
+     */
     public record Row(Setup setup, String task, String boundLabel, double boundMs, Plan exegpt, Estimate staticBest,
-                      Estimate continuousBest, Estimate disaggregatedBest) {
+                      Estimate continuousBest, Estimate disaggregatedBest, Estimate vllmV0Best, Estimate vllmV1Best,
+                      Plan extended) {
         public double ratio() {
             return exegpt.feasible() && staticBest != null
                     ? exegpt.best().sequencesPerSecond() / staticBest.sequencesPerSecond() : Double.NaN;
+        }
+
+        /** ExeGPT (the paper's space) over the best vLLM of the two (V1 where it applies); NaN where either has none. */
+        public double ratioOverVllm() {
+            Estimate v = bestVllm();
+            return exegpt.feasible() && v != null ? exegpt.best().sequencesPerSecond() / v.sequencesPerSecond() : Double.NaN;
+        }
+
+        /** The stronger vLLM peer at this bound: V1 (chunked prefill) or V0, whichever serves more. */
+        public Estimate bestVllm() {
+            if (vllmV1Best == null) return vllmV0Best;
+            if (vllmV0Best == null) return vllmV1Best;
+            return vllmV1Best.sequencesPerSecond() >= vllmV0Best.sequencesPerSecond() ? vllmV1Best : vllmV0Best;
+        }
+
+        /** The extended planner's pick over the paper's; 1 where the paper's space already holds the best. */
+        public double extendedGain() {
+            return exegpt.feasible() && extended.feasible()
+                    ? extended.best().sequencesPerSecond() / exegpt.best().sequencesPerSecond() : Double.NaN;
         }
     }
 
@@ -94,13 +118,14 @@ public final class PaperComparison {
                 }
                 bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
                 labels[bounds.length - 1] = "inf";
-                List<Policy> policies = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
                 for (int i = 0; i < bounds.length; i++) {
                     double b = bounds[i];
-                    Plan p = new XScheduler(x).plan(b, policies);
+                    Plan p = new XScheduler(x).plan(b, XScheduler.PAPER_POLICIES);
+                    Plan extended = new XScheduler(x).plan(b, XScheduler.ALL_POLICIES);
                     rows.add(new Row(s, task, labels[i], b, p,
                             Baselines.best(x, Policy.STATIC, b), Baselines.best(x, Policy.CONTINUOUS, b),
-                            Baselines.best(x, Policy.DISAGGREGATED, b)));
+                            Baselines.best(x, Policy.DISAGGREGATED, b), Baselines.best(x, Policy.VLLM_V0, b),
+                            Baselines.best(x, Policy.VLLM_V1, b), extended));
                 }
             }
         }
@@ -113,6 +138,22 @@ public final class PaperComparison {
         double[] large = rows.stream().filter(r -> r.setup().large()).mapToDouble(Row::ratio).filter(v -> !Double.isNaN(v)).toArray();
         double[] all = rows.stream().mapToDouble(Row::ratio).filter(v -> !Double.isNaN(v)).toArray();
         return new double[] {mean(small), mean(large), mean(all), Arrays.stream(all).max().orElse(Double.NaN)};
+    }
+
+    /**
+     * {mean, min, max} of ExeGPT (paper's space) over the stronger vLLM, of the extended planner over the paper's,
+     * and the share of cells where the extended planner picked the chunked-prefill family; over the cells where both
+     * sides have a schedule.
+     */
+    public static double[] vllmSummary(List<Row> rows) {
+        double[] overVllm = rows.stream().mapToDouble(Row::ratioOverVllm).filter(v -> !Double.isNaN(v)).toArray();
+        double[] gain = rows.stream().mapToDouble(Row::extendedGain).filter(v -> !Double.isNaN(v)).toArray();
+        long chunked = rows.stream().filter(r -> r.extended().feasible() && r.extended().best().candidate().policy() == Policy.VLLM_V1)
+                .count();
+        long planned = rows.stream().filter(r -> r.extended().feasible()).count();
+        return new double[] {mean(overVllm), Arrays.stream(overVllm).min().orElse(Double.NaN),
+                Arrays.stream(overVllm).max().orElse(Double.NaN), mean(gain), Arrays.stream(gain).max().orElse(Double.NaN),
+                chunked, planned};
     }
 
     private static double mean(double[] v) {

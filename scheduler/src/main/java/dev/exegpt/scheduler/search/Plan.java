@@ -10,10 +10,11 @@ import java.util.List;
  * @param runs              one line per (policy, TP degree) run: its best, or why it found nothing
  * @param bindingConstraint what stops the optimum from going further: latency, memory, search-space edge, none
  * @param runnerUpNote      why the best schedule of the next-best run lost
+ * @param familyNote        which family won (RRA, WAA, chunked prefill) and by how much over each other one searched
  */
 public record Plan(Estimate best, Estimate runnerUp, Estimate fastest, double latencyBoundMs, int numSimulated,
                    double searchTimeMs, String bindingConstraint, String runnerUpNote, List<RunSummary> runs,
-                   double throughputTolerance, double latencyTolerance) {
+                   double throughputTolerance, double latencyTolerance, String familyNote) {
 
     public boolean feasible() {
         return best != null;

@@ -64,17 +64,45 @@ public final class XScheduler {
         return out;
     }
 
+    /** The paper's search space (PAPER.md §5.1): RRA and both WAA sizings. */
+    public static final List<Policy> PAPER_POLICIES = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
+
+    /**
+     * The extended space: the paper's, plus the chunked-prefill family (vLLM V1's mechanism: a token budget and a
+     * sequence cap, over the same TP layouts), so that the planned schedule is never worse than that peer tuned.
+     */
+    public static final List<Policy> ALL_POLICIES = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M, Policy.VLLM_V1);
+
+    /** The family a searched policy belongs to, as the plan reports the winner: RRA, WAA, or chunked prefill. */
+    public static String family(Policy policy) {
+        return switch (policy) {
+            case RRA -> "RRA";
+            case WAA_C, WAA_M -> "WAA";
+            case VLLM_V1 -> "chunked prefill";
+            case STATIC, CONTINUOUS, DISAGGREGATED, VLLM_V0 -> policy.cliName();
+        };
+    }
+
     /**
      * @param latencyBoundMs L_B for the bound-length request; {@code Double.POSITIVE_INFINITY} for none
-     * @param policies       which of RRA, WAA_C, WAA_M to search
+     * @param policies       which of RRA, WAA_C, WAA_M and VLLM_V1 (the chunked-prefill family) to search
      */
     public Plan plan(double latencyBoundMs, List<Policy> policies) {
         long start = System.nanoTime();
         List<Plan.RunSummary> runs = new ArrayList<>();
         int simulated = 0;
         for (Policy policy : policies) {
-            require(policy.isExegpt(), "XScheduler searches RRA, WAA_C and WAA_M, got %s", policy);
+            require(policy.isExegpt() || policy == Policy.VLLM_V1, "XScheduler searches RRA, WAA_C, WAA_M and VLLM_V1, got %s",
+                    policy);
             if (policy.isWaa() && sim.scenario().numDevices() < 2) continue;
+            if (policy == Policy.VLLM_V1) {
+                for (int d : tpDegrees()) {
+                    Plan.RunSummary run = chunkedPrefillRun(d, latencyBoundMs);
+                    simulated += run.numSimulated();
+                    runs.add(run);
+                }
+                continue;
+            }
             for (int d : tpDegrees()) {
                 // One branch-and-bound per TP-device count: see SearchSpace on why the count is not a dimension.
                 Estimate best = null, fastest = null;
@@ -105,7 +133,7 @@ public final class XScheduler {
                     : "infeasible: the tightest latency any schedule reaches is %.0f ms (%s) > bound %.0f ms"
                             .formatted(fastest.latencyMs(), fastest.candidate().describe(), latencyBoundMs);
             return new Plan(null, null, fastest, latencyBoundMs, simulated, ms, "latency", why, runs,
-                    throughputTolerance, latencyTolerance);
+                    throughputTolerance, latencyTolerance, "no family meets the bound");
         }
         Estimate best = ok.get(0).best();
         // The runner-up is the best run of another policy; failing that, the best different schedule.
@@ -115,7 +143,57 @@ public final class XScheduler {
                         .max(rank).orElse(null));
         return new Plan(best, second == null ? null : second.best(), fastest, latencyBoundMs, simulated, ms,
                 bindingConstraint(best, latencyBoundMs), runnerUpNote(best, second, latencyBoundMs), runs,
-                throughputTolerance, latencyTolerance);
+                throughputTolerance, latencyTolerance, familyNote(best, runs, latencyBoundMs));
+    }
+
+    /**
+     * The chunked-prefill family at one TP degree: every (max_num_seqs, max_num_batched_tokens) of the baseline's
+     * grid on every count of TP devices, simulated exhaustively (48 points a layout; the budget is not monotone in
+     * latency, so branch-and-bound's pruning would not be sound).
+     */
+    private Plan.RunSummary chunkedPrefillRun(int tpDegree, double latencyBoundMs) {
+        Estimate best = null, fastest = null;
+        int count = 0;
+        for (int numTp : space(Policy.RRA, tpDegree).tpCounts()) {
+            if (tpDegree > 1 && numTp == 0) continue;                     // the same layout as TP degree 1
+            for (var c : Baselines.vllmCandidates(sim, Policy.VLLM_V1, tpDegree, numTp)) {
+                Estimate e = sim.estimate(c);
+                count++;
+                fastest = faster(fastest, e);
+                if (e.meets(latencyBoundMs) && (best == null || e.sequencesPerSecond() > best.sequencesPerSecond())) best = e;
+            }
+        }
+        return new Plan.RunSummary(Policy.VLLM_V1.cliName(), tpDegree, best, fastest, count);
+    }
+
+    /** Which family won, and by how much over the best schedule of each other family searched. */
+    private static String familyNote(Estimate best, List<Plan.RunSummary> runs, double boundMs) {
+        String won = family(best.candidate().policy());
+        java.util.Map<String, Estimate> bestOf = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Estimate> fastestOf = new java.util.LinkedHashMap<>();
+        for (Plan.RunSummary r : runs) {
+            String f = family(Policy.parse(r.policy()));
+            if (r.best() != null && (bestOf.get(f) == null || r.best().sequencesPerSecond() > bestOf.get(f).sequencesPerSecond())) {
+                bestOf.put(f, r.best());
+            }
+            if (r.fastest() != null) fastestOf.merge(f, r.fastest(), XScheduler::faster);
+            bestOf.putIfAbsent(f, null);
+        }
+        StringBuilder sb = new StringBuilder("family %s won (%.2f seq/s)".formatted(won, best.sequencesPerSecond()));
+        for (var e : bestOf.entrySet()) {
+            if (e.getKey().equals(won)) continue;
+            Estimate o = e.getValue();
+            if (o == null) {
+                Estimate f = fastestOf.get(e.getKey());
+                sb.append("; %s meets no bound here (%s)".formatted(e.getKey(), f == null ? "nothing simulated"
+                        : !f.feasible() ? f.infeasibleReason()
+                        : "its fastest schedule takes %.0f ms, over the %.0f ms bound".formatted(f.latencyMs(), boundMs)));
+            } else {
+                sb.append("; %.2fx the best of %s (%s, %.2f seq/s)".formatted(best.sequencesPerSecond() / o.sequencesPerSecond(),
+                        e.getKey(), o.candidate().describe(), o.sequencesPerSecond()));
+            }
+        }
+        return sb.toString();
     }
 
     private String runnerUpNote(Estimate best, Plan.RunSummary second, double boundMs) {
@@ -136,6 +214,7 @@ public final class XScheduler {
 
     /** Steps each variable of the winner one grid point "up" and says what stops it. */
     private String bindingConstraint(Estimate best, double boundMs) {
+        if (best.candidate().policy().isVllm()) return vllmBindingConstraint(best, boundMs);
         SearchSpace space = space(best.candidate().policy(), best.candidate().tpDegree());
         int[] idx = indexOf(space, best);
         if (idx == null) return "none";
@@ -146,6 +225,29 @@ public final class XScheduler {
             int[] up = idx.clone();
             up[d]++;
             Estimate e = sim.estimate(space.candidate(up));
+            if (!e.feasible() && e.infeasibleReason().startsWith("memory")) memory = true;
+            else if (e.feasible() && e.latencyMs() >= boundMs) latency = true;
+        }
+        if (latency) return "latency";
+        if (memory) return "memory";
+        return edge ? "search-space edge" : "none (throughput peaks inside the space)";
+    }
+
+    /** The chunked-prefill family's knobs stepped one grid point up: the next sequence cap, the next budget. */
+    private String vllmBindingConstraint(Estimate best, double boundMs) {
+        var c = best.candidate();
+        boolean latency = false, memory = false, edge = true;
+        int[][] grids = {Baselines.VLLM_MAX_NUM_SEQS, Baselines.VLLM_MAX_NUM_BATCHED_TOKENS};
+        int[] values = {c.encodeBatchSize(), c.maxNumBatchedTokens()};
+        for (int d = 0; d < 2; d++) {
+            int next = -1;
+            for (int v : grids[d]) if (v > values[d]) { next = v; break; }
+            if (next < 0) continue;
+            edge = false;
+            int seqs = d == 0 ? next : values[0], budget = d == 1 ? next : values[1];
+            if (budget < seqs) continue;
+            Estimate e = sim.estimate(dev.exegpt.scheduler.plan.Candidate.vllm(c.policy(), c.numDevices(), seqs, budget,
+                    c.tpDegree(), c.numTpDevices()));
             if (!e.feasible() && e.infeasibleReason().startsWith("memory")) memory = true;
             else if (e.feasible() && e.latencyMs() >= boundMs) latency = true;
         }

@@ -43,6 +43,7 @@ public final class EventSimulator {
         final Pipeline pipeline;
         final StepCost cost;
         List<SimRequest> encoding = List.of();
+        List<ExecutorCore.Chunk<SimRequest>> chunks = List.of();       // a MIXED step's prompt chunks
         boolean busy;
         boolean afterEncode;
 
@@ -177,8 +178,16 @@ public final class EventSimulator {
         if (layout.split() && me.pipeline == layout.decoder()) {
             me.core.admit(me.core.takeAll());   // WAA: merge handed-over requests at the iteration boundary (§5.2)
         }
-        List<SimRequest> admitted = started(me.core.take(plan.numToEncode()), now);
-        me.core.admit(admitted);
+        List<SimRequest> admitted = List.of();
+        if (plan.kind() == StepPlan.Kind.MIXED) {
+            me.chunks = me.core.takeChunks();
+            for (ExecutorCore.Chunk<SimRequest> ch : me.chunks) {
+                if (ch.numComputedTokens() == 0) ch.request().encodeStartMs = now;   // its first chunk
+            }
+        } else {
+            admitted = started(me.core.take(plan.numToEncode()), now);
+            me.core.admit(admitted);
+        }
         // The sequences still generating, as the engine decodes them: a static batch's finished members wait, held,
         // without being computed.
         List<SimRequest> members = me.core.active();
@@ -190,6 +199,14 @@ public final class EventSimulator {
         batches.add(new double[] {now, n, me.afterEncode ? 1 : 0});
         me.afterEncode = false;
         busy[0] += p.deviceBusyMs(Phase.DECODE, n, meanCtx, mb);
+        if (plan.kind() == StepPlan.Kind.MIXED) {
+            int[] computed = new int[me.chunks.size()], tokens = new int[me.chunks.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                computed[i] = me.chunks.get(i).numComputedTokens();
+                tokens[i] = me.chunks.get(i).numTokens();
+            }
+            return me.cost.mixedStepMs(n, meanCtx, mb, computed, tokens);
+        }
         return me.cost.decodeWithPrefillsMs(n, meanCtx, mb, lengths(admitted));
     }
 
@@ -206,6 +223,10 @@ public final class EventSimulator {
             List<SimRequest> retired = me.core.retire();
             for (SimRequest r : retired) r.finishMs = now;   // static batching returns the batch together
             completed = retired.size();
+            if (me.core.plan().kind() == StepPlan.Kind.MIXED) {
+                me.core.finishChunks(me.chunks);             // complete prompts decode from the next step on
+                me.chunks = List.of();
+            }
         }
         me.core.endStep(completed);
         me.busy = false;

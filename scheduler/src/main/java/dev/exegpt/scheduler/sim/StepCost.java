@@ -86,4 +86,75 @@ public final class StepCost {
         return Math.max(pipeline.passMs(Phase.DECODE, microBatch, meanContextTokens) + pass,
                 m * (pipeline.bottleneckMs(Phase.DECODE, microBatch, meanContextTokens) + bottleneck));
     }
+
+    /**
+     * A vLLM V1 step (chunked prefill): {@code n} decode tokens over {@code meanContextTokens} on average, and prompt
+     * chunks, chunk i computing {@code chunkTokens[i]} prompt tokens after the {@code chunkComputedTokens[i]} its
+     * earlier chunks computed. vLLM runs them as one forward pass over all the step's tokens, so the approximation is:
+     * <ul>
+     *   <li>the weights and the token-wise work (projections, FFN) of all T = n + sum(chunks) tokens as one prefill of
+     *   T tokens ({@link #tokenPassMs}), read once: weight-bound when T is small, compute-bound when it is large, as
+     *   the roofline or the profile says;</li>
+     *   <li>plus the decode tokens' attention over their contexts: the decode iteration at the mean context minus the
+     *   same iteration at a one-token context, and their model head (one row each);</li>
+     *   <li>plus each continuing chunk's attention to the prompt tokens before it ({@link #chunkContextMs}).</li>
+     * </ul>
+     * The prefill of T tokens prices attention as if the T tokens were one sequence, which overstates it by a few
+     * percent at T of a few thousand (attention is 3-13% of a 13B layer there); the attention between a chunk's own
+     * tokens is inside it. On a pipeline of several stages the T tokens go through as one micro-batch per stage
+     * (vLLM's pipeline parallelism keeps one batch in flight per stage).
+     */
+    public double mixedStepMs(int n, int meanContextTokens, int microBatch, int[] chunkComputedTokens, int[] chunkTokens) {
+        long tokens = n;
+        for (int t : chunkTokens) tokens += t;
+        double ms = tokenPassMs(pipeline, (int) Math.min(Integer.MAX_VALUE, Math.max(1, tokens)));
+        if (n > 0) {
+            ms += Math.max(0, decodeMs(n, meanContextTokens, microBatch) - decodeMs(n, 1, microBatch));
+            ms += pipeline.headMs(Phase.DECODE, n);
+        }
+        for (int i = 0; i < chunkTokens.length; i++) {
+            ms += chunkContextMs(pipeline, chunkComputedTokens[i], chunkTokens[i]);
+        }
+        return ms;
+    }
+
+    /**
+     * The token-wise work of a step of {@code tokens} tokens, weights read once: a prefill of that many tokens, split
+     * into one micro-batch per stage on a pipeline of several stages, which then takes max(pass, M x bottleneck).
+     */
+    static double tokenPassMs(Pipeline p, int tokens) {
+        int m = p.stages().size();
+        if (m <= 1) return p.passMs(Phase.ENCODE, 1, tokens);
+        int per = (tokens + m - 1) / m;
+        return Math.max(p.passMs(Phase.ENCODE, 1, per), m * p.bottleneckMs(Phase.ENCODE, 1, per));
+    }
+
+    /**
+     * A continuing chunk's attention to the {@code numComputedTokens} prompt tokens before it: what a prefill of c + k
+     * tokens costs beyond prefills of c and of k tokens (the cross term of attention; the token-wise work cancels),
+     * with one token's prefill added back for the weights the difference subtracted twice. 0 for a first chunk.
+     */
+    static double chunkContextMs(Pipeline p, int numComputedTokens, int numTokens) {
+        if (numComputedTokens <= 0) return 0;
+        double crossMs = p.passMs(Phase.ENCODE, 1, numComputedTokens + numTokens) - p.passMs(Phase.ENCODE, 1, numComputedTokens)
+                - p.passMs(Phase.ENCODE, 1, numTokens) + p.passMs(Phase.ENCODE, 1, 1);
+        return Math.max(0, crossMs) / p.stages().size();   // spread over the stages' micro-batches, as the tokens are
+    }
+
+    /**
+     * The expected context terms of a prompt of {@code promptTokens} prefilled where a step has {@code roomTokens}
+     * of budget for prompts: cut into chunks of the room when longer; when shorter, cut once (at its middle, on
+     * average) when the budget runs out inside it, which happens with probability length / room.
+     */
+    static double promptContextMs(Pipeline p, int promptTokens, int roomTokens) {
+        if (promptTokens <= roomTokens) {
+            int half = promptTokens / 2;
+            return half < 1 ? 0 : (double) promptTokens / roomTokens * chunkContextMs(p, half, promptTokens - half);
+        }
+        double ms = 0;
+        for (int done = 0; done < promptTokens; done += roomTokens) {
+            ms += chunkContextMs(p, done, Math.min(roomTokens, promptTokens - done));
+        }
+        return ms;
+    }
 }

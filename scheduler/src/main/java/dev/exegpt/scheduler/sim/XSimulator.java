@@ -20,6 +20,7 @@ import java.util.function.IntToDoubleFunction;
 public final class XSimulator {
     private final Scenario sc;
     private final BaselineSimulator baselines;
+    private final VllmSimulator vllm;
     /** Derived once: the search asks for them on every candidate. */
     private final int meanInputTokens;
     private final int meanDecodeContextTokens;
@@ -37,6 +38,7 @@ public final class XSimulator {
         this.meanOutputTokens = scenario.workload().meanOutputTokens();
         this.inputPoints = inputPoints(scenario.workload().input().pmf(), INPUT_POINTS, meanInputTokens);
         this.baselines = new BaselineSimulator(this);
+        this.vllm = new VllmSimulator(this);
     }
 
     int meanInputTokens() {
@@ -140,6 +142,8 @@ public final class XSimulator {
             case STATIC -> baselines.staticBatching(c);
             case CONTINUOUS -> baselines.continuous(c);
             case DISAGGREGATED -> baselines.disaggregated(c);
+            case VLLM_V0 -> vllm.v0(c);
+            case VLLM_V1 -> vllm.v1(c);
         };
     }
 
@@ -256,7 +260,7 @@ public final class XSimulator {
 
     public Layout layout(Candidate c) {
         return switch (c.policy()) {
-            case RRA -> {
+            case RRA, VLLM_V0, VLLM_V1 -> {
                 Pipeline p = rraPipeline(c);
                 yield p == null ? null : new Layout(p, p, 0);
             }

@@ -76,6 +76,25 @@ class CodecTest {
         }
     }
 
+    /** A chunked-prefill plan keeps its token budget and sequence cap through the file, and its executors get them. */
+    @Test
+    void aChunkedPrefillPlanKeepsItsBudgetAndCap(@TempDir Path dir) throws Exception {
+        XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
+                Workloads.byName("wmt"), SimOptions.DEFAULTS));
+        Plan p = new XScheduler(x).plan(Double.POSITIVE_INFINITY, List.of(Policy.VLLM_V1));
+        Schedule s = ScheduleCodec.fromPlan(p, new ScheduleCodec.Origin("opt-13b", "a40:4", "wmt", 1));
+        Path file = dir.resolve("chunked.json");
+        ScheduleCodec.write(s, file);
+        Schedule back = ScheduleCodec.read(file);
+        assertEquals(p.best().candidate(), ScheduleCodec.toCandidate(back));
+        assertEquals(p.best().candidate().maxNumBatchedTokens(), back.getMaxNumBatchedTokens());
+        assertEquals(p.best().candidate().encodeBatchSize(), back.getMaxNumSeqs());
+        var args = ScheduleCodec.planArgs(back, 1, 30);
+        assertEquals(back.getMaxNumSeqs(), args.maxActive());
+        assertEquals(back.getMaxNumBatchedTokens(), args.maxNumBatchedTokens());
+        assertTrue(back.getNotes().get("family").startsWith("family chunked prefill won"), back.getNotes().toString());
+    }
+
     @Test
     void aFileThatIsNotAScheduleSaysSo(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("bad.json");

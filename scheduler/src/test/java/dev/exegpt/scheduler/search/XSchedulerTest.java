@@ -100,4 +100,27 @@ class XSchedulerTest {
             if (r.fastest() != null && r.fastest().feasible()) assertTrue(r.fastest().latencyMs() >= p.fastest().latencyMs());
         }
     }
+
+    /**
+     * The extended search space holds the chunked-prefill family: its plan is never below the tuned vLLM V1 peer (nor
+     * below the paper's space), and it says which family won; the paper's space never returns a VLLM_V1 schedule.
+     */
+    @ParameterizedTest(name = "{0} {1} {2} L_B={3} ms")
+    @CsvSource({"opt-13b, a40:4, wmt, inf", "opt-13b, a40:4, S, 12000", "opt-13b, a40:4, cnn_dailymail, inf",
+            "t5-11b, a40:8, S, inf"})
+    void theExtendedPlannerIsNeverBelowTheChunkedPrefillPeer(String model, String hardware, String task, String bound) {
+        XSimulator x = sim(model, hardware, task);
+        double b = bound.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound);
+        Plan extended = new XScheduler(x).plan(b, XScheduler.ALL_POLICIES);
+        Plan paper = new XScheduler(x).plan(b, XScheduler.PAPER_POLICIES);
+        Estimate peer = Baselines.best(x, Policy.VLLM_V1, b);
+        System.out.printf("%s %s %s: %s%n", model, task, bound, extended.familyNote());
+        assertTrue(extended.feasible());
+        assertTrue(extended.best().sequencesPerSecond() >= paper.best().sequencesPerSecond() - 1e-9);
+        if (peer != null) assertTrue(extended.best().sequencesPerSecond() >= peer.sequencesPerSecond() - 1e-9);
+        else assertTrue(x.scenario().model().encoderDecoder(), "V1 has a schedule for every decoder-only scenario here");
+        assertTrue(extended.familyNote().startsWith("family " + XScheduler.family(extended.best().candidate().policy()) + " won"));
+        assertTrue(paper.runs().stream().noneMatch(r -> r.policy().equals("vllm-v1")));
+        assertTrue(extended.familyNote().contains("chunked prefill"), extended.familyNote());
+    }
 }

@@ -25,13 +25,19 @@ class AnalyticVsEventTest {
 
     @ParameterizedTest(name = "task {0}, {1}")
     @CsvSource({"S, RRA", "S, WAA_C", "S, WAA_M", "T, RRA", "T, WAA_C", "C1, WAA_C", "C1, RRA", "S, STATIC", "T, CONTINUOUS",
-            "T, DISAGGREGATED", "S, DISAGGREGATED"})
-    void plannerAndDiscreteEventRunAgree(String task, Policy policy) {
+            "T, DISAGGREGATED", "S, DISAGGREGATED", "S, VLLM_V0", "T, VLLM_V0", "C1, VLLM_V0", "S, VLLM_V1", "T, VLLM_V1",
+            "C1, VLLM_V1", "wmt, VLLM_V1", "cnn_dailymail, VLLM_V1", "conversation, VLLM_V1", "wmt, VLLM_V0",
+            "S, VLLM_V1@planner", "wmt, VLLM_V1@planner", "cnn_dailymail, VLLM_V1@planner", "S, VLLM_V1@5900",
+            "C1, VLLM_V1@7693", "T, VLLM_V1@11694"})
+    void plannerAndDiscreteEventRunAgree(String task, String policyName) {
+        Policy policy = Policy.parse(policyName.split("@")[0]);
+        String searchedBy = policyName.contains("@") ? policyName.split("@")[1] : "";
         XSimulator x = new XSimulator(new Scenario(new RooflineCostModel(ModelSpecs.byName("opt-13b"), DeviceSpec.A40), 4, 8,
                 Workloads.byName(task), SimOptions.DEFAULTS));
         Estimate e;
-        if (policy.isExegpt()) {
-            Plan p = new XScheduler(x).plan(Double.POSITIVE_INFINITY, List.of(policy));
+        if (policy.isExegpt() || !searchedBy.isEmpty()) {   // the planner's chunked-prefill family: any TP layout, a bound
+            double bound = searchedBy.matches("\\d+") ? Double.parseDouble(searchedBy) : Double.POSITIVE_INFINITY;
+            Plan p = new XScheduler(x).plan(bound, List.of(policy));
             e = p.best();
         } else {
             e = Baselines.best(x, policy, Double.POSITIVE_INFINITY);
