@@ -86,7 +86,7 @@ public final class LlamaFamily implements ModelFamily {
         j.put("head_dim", c.headDim());
         j.put("hidden_act", "silu");
         j.put("max_position_embeddings", c.maxPositions());
-        j.put("rms_norm_eps", (double) c.normEps());
+        j.put("rms_norm_eps", Double.parseDouble(Float.toString(c.normEps())));   // 1e-05, not its f32 widening
         j.put("rope_theta", c.ropeTheta());
         j.put("attention_bias", false);
         j.put("mlp_bias", false);
