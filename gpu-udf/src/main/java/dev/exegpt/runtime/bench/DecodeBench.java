@@ -4,7 +4,6 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.weights.RandomWeights;
@@ -36,7 +35,7 @@ public final class DecodeBench {
         long inner = c.innerDim();
         long ffn = c.ffnDim();
         long kv = c.kvDim();
-        boolean gated = c.gatedGelu() || c.architecture() == Architecture.LLAMA;
+        boolean gated = c.family().gatedFeedForward(c);
         long layer = 2 * d * inner + 2 * d * kv + (gated ? 3 : 2) * d * ffn              // self q,o; k,v; ffn
                 + (c.encoderDecoder() ? 2 * d * inner : 0);                              // T5 cross q,o
         return layer * c.numDecoderLayers() + (long) c.vocabSize() * d;

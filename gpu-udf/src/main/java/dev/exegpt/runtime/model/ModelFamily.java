@@ -53,6 +53,14 @@ public interface ModelFamily {
         return encoderDecoder() && phase == Phase.ENCODE ? c.numEncoderLayers() : c.numDecoderLayers();
     }
 
+    /** Whether the feed-forward has a gate projection (three matrices: T5 v1.1's gated-GELU, Llama's SwiGLU). */
+    boolean gatedFeedForward(ModelConfig c);
+
+    /** Rows of a learned position table added at the embedding (OPT); 0 for relative or rotary positions. */
+    default int numLearnedPositions(ModelConfig c) {
+        return 0;
+    }
+
     /** Whether prompts start with {@code bos_token_id} (decoder-only families with one). */
     default boolean prependsBos(ModelConfig c) {
         return !encoderDecoder() && c.bosTokenId() >= 0;

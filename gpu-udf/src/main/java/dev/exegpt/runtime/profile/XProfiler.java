@@ -5,7 +5,6 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
@@ -119,7 +118,7 @@ public final class XProfiler {
     public static Profile.Builder header(ModelConfig c, Path modelDir) {
         long embed = (long) c.vocabSize() * c.dModel();
         long head = c.tieWordEmbeddings() ? 0 : embed;
-        long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET) * c.dModel() : 0;
+        long positions = (long) c.family().numLearnedPositions(c) * c.dModel();
         return Profile.newBuilder()
                 .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
                 .setArchitecture(c.architecture().name().toLowerCase())

@@ -155,6 +155,11 @@ public final class LlamaFamily implements ModelFamily {
         if (!c.tieWordEmbeddings()) w.add("lm_head.weight", 0, 0.02, c.vocabSize(), d);
     }
 
+    @Override
+    public boolean gatedFeedForward(ModelConfig c) {
+        return true;
+    }
+
     /** Llama configs carry no pad id; the end-of-text id pads (as transformers' pipelines do for Llama). */
     @Override
     public int padTokenId(ModelConfig c) {

@@ -128,6 +128,16 @@ public final class OptFamily implements ModelFamily {
     }
 
     @Override
+    public boolean gatedFeedForward(ModelConfig c) {
+        return false;
+    }
+
+    @Override
+    public int numLearnedPositions(ModelConfig c) {
+        return c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET;
+    }
+
+    @Override
     public int padTokenId(ModelConfig c) {
         return 1;
     }

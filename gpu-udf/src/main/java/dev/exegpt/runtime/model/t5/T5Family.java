@@ -168,6 +168,11 @@ public final class T5Family implements ModelFamily {
     }
 
     @Override
+    public boolean gatedFeedForward(ModelConfig c) {
+        return c.gatedGelu();
+    }
+
+    @Override
     public int padTokenId(ModelConfig c) {
         return 0;
     }
