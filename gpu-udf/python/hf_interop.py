@@ -21,7 +21,8 @@ import sys
 import torch
 import transformers
 from transformers import (AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM,
-                          OPTConfig, OPTForCausalLM, T5Config, T5ForConditionalGeneration)
+                          MistralConfig, MistralForCausalLM, OPTConfig, OPTForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          T5Config, T5ForConditionalGeneration)
 
 NUM_STEPS = 4
 SOURCE = f"transformers {transformers.__version__}, torch {torch.__version__}"
@@ -71,6 +72,19 @@ def families():
             hidden_act="silu", attention_bias=False, mlp_bias=False, tie_word_embeddings=False, bos_token_id=1,
             eos_token_id=2),
             [[1, 17, 99, 250, 3, 411, 7], [1, 300], [1, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78]]),
+        # Two models built like Llama that the engine runs with the Llama family (vLLM maps them the same way):
+        # Mistral, whose sliding window (here beyond the positions) makes no difference within it, and Qwen2, whose
+        # q, k and v projections carry biases; tied head, rope_theta 1e6 as Qwen2-7B.
+        "hf-mistral": (MistralForCausalLM, MistralConfig(
+            vocab_size=512, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=8,
+            num_key_value_heads=2, head_dim=8, max_position_embeddings=128, sliding_window=4096, rms_norm_eps=1e-5,
+            rope_theta=10000.0, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2),
+            [[1, 17, 99, 250, 3, 411, 7], [1, 300], [1, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78]]),
+        "hf-qwen2": (Qwen2ForCausalLM, Qwen2Config(
+            vocab_size=512, hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=8,
+            num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6, rope_theta=1000000.0,
+            use_sliding_window=False, tie_word_embeddings=True, bos_token_id=1, eos_token_id=2),
+            [[17, 99, 250, 3, 411, 7], [300], [64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78]]),
     }
 
 
@@ -78,10 +92,10 @@ def save(out):
     for name, (cls, config, prompts) in families().items():
         torch.manual_seed(0)
         model = cls(config).eval()
-        for p in model.parameters():           # larger than the default init, so that logits differ visibly
+        for pname, p in model.named_parameters():   # larger than the default init, so logits differ visibly
             p.data.normal_(0.0, 0.3 if p.dim() > 1 else 0.1)
-            if p.dim() == 1:
-                p.data += 1.0                  # norm weights near 1 (the only vectors of T5 and Llama)
+            if "norm" in pname:
+                p.data += 1.0                  # norm weights near 1; biases near 0
         model = model.to(torch.bfloat16)
         d = os.path.join(out, name)
         model.save_pretrained(d, safe_serialization=True, max_shard_size="100KB")

@@ -3,7 +3,9 @@ package dev.exegpt.runtime.model;
 import dev.exegpt.runtime.model.llama.LlamaFamily;
 import dev.exegpt.runtime.model.opt.OptFamily;
 import dev.exegpt.runtime.model.t5.T5Family;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -38,8 +40,20 @@ public enum Architecture {
 
     /** The family whose {@code config.json} carries this {@code model_type}. */
     public static Architecture ofModelType(String modelType) {
-        for (Architecture a : values()) if (a.family.modelType().equals(modelType)) return a;
-        throw new IllegalArgumentException("model_type='" + modelType + "': expected one of " + names());
+        for (Architecture a : values()) {
+            if (a.family.modelType().equals(modelType) || a.family.alsoReads().contains(modelType)) return a;
+        }
+        throw new IllegalArgumentException("model_type='" + modelType + "': expected one of " + modelTypes());
+    }
+
+    /** The model_types of config.json the registry runs. */
+    public static String modelTypes() {
+        List<String> types = new ArrayList<>();
+        for (Architecture a : values()) {
+            types.add(a.family.modelType());
+            types.addAll(a.family.alsoReads());
+        }
+        return String.join(", ", types);
     }
 
     /** The family names, lower case, as the CLI takes them. */

@@ -2,6 +2,7 @@ package dev.exegpt.runtime.model;
 
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.weights.RandomWeights;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +14,15 @@ public interface ModelFamily {
 
     /** The {@code model_type} of its {@code config.json}, e.g. {@code "llama"}. */
     String modelType();
+
+    /**
+     * Other {@code model_type}s whose checkpoints this family runs as they are (vLLM's registry maps
+     * {@code MistralForCausalLM} to its Llama implementation the same way); configs written here use
+     * {@link #modelType}.
+     */
+    default List<String> alsoReads() {
+        return List.of();
+    }
 
     /** Whether prompts go through an encoder (T5), or are prefilled through the decoder layers (decoder-only). */
     boolean encoderDecoder();

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * Hugging Face transformers is the independent reference of every family, both ways, through python/hf_interop.py:
  * <ul>
  *   <li>checkpoints that transformers' {@code save_pretrained} writes (T5ForConditionalGeneration, OPTForCausalLM,
- *       LlamaForCausalLM with grouped-query attention and an untied head; BF16, sharded at 100 KB) give in our engine
- *       the logits and greedy tokens transformers gives;</li>
+ *       LlamaForCausalLM with grouped-query attention and an untied head, and MistralForCausalLM and
+ *       Qwen2ForCausalLM, which the Llama family runs; BF16, sharded at 100 KB) give in our engine the logits and
+ *       greedy tokens transformers gives;</li>
  *   <li>a directory CheckpointWriter writes (what {@code exegpt model init} writes) loads in transformers'
  *       {@code from_pretrained}, model and tokenizer, with our ids, our logits and our greedy tokens.</li>
  * </ul>
@@ -70,7 +71,7 @@ class HfInteropTest {
     @Test
     void shouldGiveTransformersLogitsForItsShardedBf16Checkpoints() throws Exception {
         run(python, "python/hf_interop.py", "save", OUT.toString());
-        for (String name : List.of("hf-t5", "hf-opt", "hf-llama")) {
+        for (String name : List.of("hf-t5", "hf-opt", "hf-llama", "hf-mistral", "hf-qwen2")) {
             Path dir = OUT.resolve(name);
             assertTrue(Files.isRegularFile(dir.resolve("model.safetensors.index.json")), name + " is sharded");
             Map<String, Object> ref = Json.parseObject(Files.readString(dir.resolve("reference.json")));

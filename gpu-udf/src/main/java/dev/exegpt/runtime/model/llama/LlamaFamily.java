@@ -23,7 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The Llama family (Llama 2/3, SmolLM2 and other {@code LlamaForCausalLM} checkpoints) as transformers computes it:
  * RoPE (rotate-half layout, default scaling only), RMSNorm, SwiGLU, grouped-query attention, tied or untied
- * embeddings, no biases.
+ * embeddings. It also runs the checkpoints of two models built the same way: Mistral (its sliding window, when set,
+ * caps the positions, where full attention is exact) and Qwen2 (biases on q, k and v, loaded when the checkpoint
+ * holds them).
  */
 public final class LlamaFamily implements ModelFamily {
     /** One rotary table per shape: every layer and shard of an engine shares it (it is read-only). */
@@ -32,6 +34,11 @@ public final class LlamaFamily implements ModelFamily {
     @Override
     public String modelType() {
         return "llama";
+    }
+
+    @Override
+    public List<String> alsoReads() {
+        return List.of("mistral", "qwen2");
     }
 
     @Override
@@ -45,8 +52,7 @@ public final class LlamaFamily implements ModelFamily {
         int heads = j.num("num_attention_heads", 32);
         String act = j.str("hidden_act", "silu");
         require(act.equals("silu"), "hidden_act=%s: the Llama family supports silu", act);
-        require(!j.bool("attention_bias", false), "attention_bias=true: biased Llama projections are not supported");
-        require(!j.bool("mlp_bias", false), "mlp_bias=true: biased Llama projections are not supported");
+        require(!j.bool("mlp_bias", false), "mlp_bias=true: biased feed-forward projections are not supported");
         double theta = j.dbl("rope_theta", 10000.0);
         String ropeType = "default";
         if (j.map().get("rope_parameters") instanceof Map<?, ?> rp) {            // transformers 5 writes this form
@@ -61,9 +67,21 @@ public final class LlamaFamily implements ModelFamily {
                 ropeType);
         return new ModelConfig(Architecture.LLAMA, hidden, heads, j.num("head_dim", hidden / heads),
                 j.num("intermediate_size", 11008), 0, j.num("num_hidden_layers", 32), j.num("vocab_size", 32000),
-                j.num("max_position_embeddings", 2048), 0, 0, (float) j.dbl("rms_norm_eps", 1e-6), false,
+                maxPositions(j), 0, 0, (float) j.dbl("rms_norm_eps", 1e-6), false,
                 j.bool("tie_word_embeddings", false), j.num("bos_token_id", -1), firstId(j.map().get("eos_token_id"), 2),
                 -1, j.num("num_key_value_heads", heads), theta);
+    }
+
+    /**
+     * max_position_embeddings, capped by an active sliding window (Mistral's {@code sliding_window}; Qwen2's when
+     * {@code use_sliding_window}): within the window, sliding-window attention is full causal attention.
+     */
+    private static int maxPositions(ConfigJson j) {
+        int positions = j.num("max_position_embeddings", 2048);
+        boolean windowed = j.str("model_type", "llama").equals("qwen2") ? j.bool("use_sliding_window", false)
+                : j.has("sliding_window");
+        return windowed && j.num("sliding_window", positions) > 0 ? Math.min(positions, j.num("sliding_window", positions))
+                : positions;
     }
 
     /** Llama 3 lists several EOS ids; the engine stops on one, the first. */
