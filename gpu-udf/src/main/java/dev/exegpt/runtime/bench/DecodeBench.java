@@ -4,7 +4,6 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.weights.RandomWeights;
@@ -35,9 +34,10 @@ public final class DecodeBench {
         long d = c.dModel();
         long inner = c.innerDim();
         long ffn = c.ffnDim();
-        long layer = c.architecture() == Architecture.OPT
-                ? 4 * d * inner + 2 * d * ffn
-                : 4 * d * inner + 2 * d * inner + (c.gatedGelu() ? 3 : 2) * d * ffn;   // self q,k,v,o; cross q,o; ffn
+        long kv = c.kvDim();
+        boolean gated = c.family().gatedFeedForward(c);
+        long layer = 2 * d * inner + 2 * d * kv + (gated ? 3 : 2) * d * ffn              // self q,o; k,v; ffn
+                + (c.encoderDecoder() ? 2 * d * inner : 0);                              // T5 cross q,o
         return layer * c.numDecoderLayers() + (long) c.vocabSize() * d;
     }
 
@@ -92,7 +92,7 @@ public final class DecodeBench {
                 double median = ms[steps / 2];
                 int context = contextTokens + steps / 2;
                 long attentionFlops = 4L * batch * context * c.innerDim() * c.numDecoderLayers()
-                        * (c.architecture() == Architecture.T5 ? 2 : 1);
+                        * (c.encoderDecoder() ? 2 : 1);
                 double flops = 2.0 * params * batch + attentionFlops;
                 Result r = new Result(batch, median, ms[0], batch / (median / 1e3), flops / (median * 1e6),
                         4.0 * params / (median * 1e6));

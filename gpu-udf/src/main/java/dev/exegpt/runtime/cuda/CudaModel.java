@@ -3,7 +3,7 @@ package dev.exegpt.runtime.cuda;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.SequenceState;
-import dev.exegpt.runtime.model.T5RelativeBias;
+import dev.exegpt.runtime.model.t5.T5RelativeBias;
 import dev.exegpt.runtime.model.Weights;
 import java.util.ArrayList;
 import java.util.HashMap;

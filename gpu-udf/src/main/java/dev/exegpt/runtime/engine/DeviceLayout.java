@@ -2,7 +2,7 @@ package dev.exegpt.runtime.engine;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.Phase;
 import dev.exegpt.runtime.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,7 +53,7 @@ public record DeviceLayout(Policy policy, int[] encoderStageDegrees, int[] decod
 
     /** The stages for this model, in pipeline order, with the layers each one runs. */
     public List<StageSpec> stages(ModelConfig c) {
-        int encodeLayers = c.architecture() == Architecture.T5 ? c.numEncoderLayers() : c.numDecoderLayers();
+        int encodeLayers = c.family().numLayers(c, Phase.ENCODE);
         int decodeLayers = c.numDecoderLayers();
         List<StageSpec> stages = new ArrayList<>();
         if (policy == Policy.RRA) {

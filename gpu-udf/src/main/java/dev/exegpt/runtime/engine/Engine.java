@@ -84,6 +84,17 @@ public final class Engine implements StepEngine, AutoCloseable {
             backend = engineConfig.backend().resolve();
         }
         if (backend != Backend.CUDA) return null;
+        // NOTE(issue 14): CudaModel still holds its own copy of T5 and OPT; other families run on the CPU until the
+        // CUDA backend runs the family code over device-resident operations.
+        if (config.architecture() != Architecture.T5 && config.architecture() != Architecture.OPT) {
+            String family = config.architecture().name().toLowerCase();
+            if (engineConfig.backend() == Backend.AUTO) {
+                LOG.info("backend auto: using the CPU backend ({} does not run on the CUDA backend yet)", family);
+                return null;
+            }
+            throw new IllegalArgumentException("backend cuda: the CUDA backend runs t5 and opt so far; " + family
+                    + " runs with --backend cpu or auto");
+        }
         if (engineConfig.layout().numDevices() != 1) {
             throw new IllegalArgumentException("backend cuda: this build runs a device group on one GPU (TP degree"
                     + " 1); layout " + engineConfig.layout() + " asks for " + engineConfig.layout().numDevices()
@@ -159,9 +170,9 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     /** State bytes a request of a model with {@code config} would be charged, without an engine. */
     public static long stateBytesFor(ModelConfig config, int promptLength, int maxNewTokens) {
-        return config.architecture() == Architecture.T5
-                ? SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), maxNewTokens, promptLength, config.dModel())
-                : SequenceState.numBytes(config.numDecoderLayers(), config.innerDim(), promptLength + maxNewTokens - 1, 0, config.dModel());
+        return config.encoderDecoder()
+                ? SequenceState.numBytes(config.numDecoderLayers(), config.kvDim(), maxNewTokens, promptLength, config.dModel())
+                : SequenceState.numBytes(config.numDecoderLayers(), config.kvDim(), promptLength + maxNewTokens - 1, 0, config.dModel());
     }
 
     /** Encoder pass (T5) or prompt prefill (OPT) for a ragged batch; see {@link EncodeResult}. */
@@ -219,7 +230,7 @@ public final class Engine implements StepEngine, AutoCloseable {
     private void finishEncode(List<Sequence> group, Pipeline.Work work) {
         float[] x = await(work);
         StepBatch b = work.batch;
-        if (config.architecture() == Architecture.T5) {
+        if (config.encoderDecoder()) {
             head.finishEncoder(b, x);
             return;
         }
@@ -259,7 +270,7 @@ public final class Engine implements StepEngine, AutoCloseable {
                 states.add(s.state);
                 ones[i] = 1;
                 positions[i] = s.state.length;
-                boolean first = config.architecture() == Architecture.T5 && s.numGenerated() == 0;
+                boolean first = config.encoderDecoder() && s.numGenerated() == 0;
                 tokens[i] = first ? config.decoderStartTokenId() : s.lastToken();
             }
             StepBatch b = new StepBatch(states, ones, positions);
@@ -287,14 +298,14 @@ public final class Engine implements StepEngine, AutoCloseable {
             if (encode) {
                 tokens = s.request().promptTokens();
             } else {
-                boolean first = config.architecture() == Architecture.T5 && s.numGenerated() == 0;
+                boolean first = config.encoderDecoder() && s.numGenerated() == 0;
                 tokens = new int[] {first ? config.decoderStartTokenId() : s.lastToken()};
             }
             rows.add(new CudaModel.Row(s.poolOffsetBytes, layoutOf(s), tokens, encode ? 0 : s.state.length));
         }
         CudaModel.Next next = encode ? cuda.encode(rows, engineConfig.keepLogits())
                 : cuda.decode(rows, engineConfig.keepLogits());
-        if (encode && config.architecture() == Architecture.T5) return new int[0];
+        if (encode && config.encoderDecoder()) return new int[0];
         int[] out = new int[seqs.size()];
         for (int i = 0; i < seqs.size(); i++) {
             Sequence s = seqs.get(i);
@@ -316,7 +327,7 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     /** A host SequenceState with full arrays, of the shape of s's (CUDA: for export and import). */
     private SequenceState hostState(Sequence s) {
-        return new SequenceState(config.numDecoderLayers(), config.innerDim(), s.state.maxPositions,
+        return new SequenceState(config.numDecoderLayers(), config.kvDim(), s.state.maxPositions,
                 s.state.encoderLength, config.dModel());
     }
 
@@ -426,8 +437,8 @@ public final class Engine implements StepEngine, AutoCloseable {
             throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes but only %d of %d"
                     + " are free (%d sequences hold the rest)", bytes, capacity - stateBytesInUse, capacity, numHeld));
         }
-        int maxPositions = config.architecture() == Architecture.T5 ? r.maxNewTokens() : p + r.maxNewTokens() - 1;
-        int encoderLength = config.architecture() == Architecture.T5 ? p : 0;
+        int maxPositions = config.encoderDecoder() ? r.maxNewTokens() : p + r.maxNewTokens() - 1;
+        int encoderLength = config.encoderDecoder() ? p : 0;
         long poolOffset = -1;
         SequenceState state;
         if (cuda != null) {
@@ -440,7 +451,7 @@ public final class Engine implements StepEngine, AutoCloseable {
             }
             state = new SequenceState(0, 0, maxPositions, encoderLength, 0);
         } else {
-            state = new SequenceState(config.numDecoderLayers(), config.innerDim(), maxPositions, encoderLength, config.dModel());
+            state = new SequenceState(config.numDecoderLayers(), config.kvDim(), maxPositions, encoderLength, config.dModel());
         }
         stateBytesInUse += bytes;
         numHeld++;
@@ -463,12 +474,12 @@ public final class Engine implements StepEngine, AutoCloseable {
             }
         }
         int limit = config.maxPositions();
-        if (config.architecture() == Architecture.OPT && p.length + r.maxNewTokens() - 1 > limit) {
+        if (!config.encoderDecoder() && p.length + r.maxNewTokens() - 1 > limit) {
             throw new InvalidRequestException(id, "prompt of " + p.length + " tokens plus maxNewTokens="
                     + r.maxNewTokens() + " needs " + (p.length + r.maxNewTokens() - 1) + " positions; the model has "
                     + limit);
         }
-        if (config.architecture() == Architecture.T5 && (p.length > limit || r.maxNewTokens() > limit)) {
+        if (config.encoderDecoder() && (p.length > limit || r.maxNewTokens() > limit)) {
             throw new InvalidRequestException(id, "prompt of " + p.length + " tokens and maxNewTokens="
                     + r.maxNewTokens() + ": each must be at most the model's " + limit + " positions");
         }

@@ -4,9 +4,7 @@ import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.ReferenceKernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.AllReduce;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.Layer;
-import dev.exegpt.runtime.model.Layers;
 import dev.exegpt.runtime.model.LoopbackAllReduce;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Phase;
@@ -109,19 +107,19 @@ final class Pipeline implements AutoCloseable {
             for (int rank = 0; rank < spec.tpDegree(); rank++) {
                 Kernels k = referenceKernels ? new ReferenceKernels() : new VectorKernels(threadsPerDevice);
                 Device d = new Device(stage, rank, k);
-                ShardLayout shard = new ShardLayout(rank, spec.tpDegree(), c.numHeads(), c.headDim(), c.ffnDim());
+                ShardLayout shard = ShardLayout.of(c, rank, spec.tpDegree());
                 AllReduce ar = stage.allReduce;
                 Map<Integer, Layer> decode = new HashMap<>();
                 List<Layer> decodeLayers = new ArrayList<>();
                 for (int i = spec.decodeFirst(); i < spec.decodeEnd(); i++) {
-                    Layer l = Layers.create(c, w, Phase.DECODE, i, shard, k, ar);
+                    Layer l = c.family().layer(c, w, Phase.DECODE, i, shard, k, ar);
                     decode.put(i, l);
                     decodeLayers.add(l);
                 }
                 List<Layer> encodeLayers = new ArrayList<>();
-                boolean shared = c.architecture() == Architecture.OPT;
+                boolean shared = !c.encoderDecoder();
                 for (int i = spec.encodeFirst(); i < spec.encodeEnd(); i++) {
-                    Layer l = shared && decode.containsKey(i) ? decode.get(i) : Layers.create(c, w, Phase.ENCODE, i, shard, k, ar);
+                    Layer l = shared && decode.containsKey(i) ? decode.get(i) : c.family().layer(c, w, Phase.ENCODE, i, shard, k, ar);
                     encodeLayers.add(l);
                     if (!(shared && decode.containsKey(i))) d.weightBytes += l.weightBytes();
                 }

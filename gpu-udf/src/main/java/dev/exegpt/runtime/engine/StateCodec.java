@@ -31,7 +31,7 @@ final class StateCodec {
         byte[] id = s.requestId().getBytes(StandardCharsets.UTF_8);
         int[] prompt = s.request().promptTokens();
         int[] gen = s.generatedTokens();
-        int inner = c.innerDim();
+        int inner = c.kvDim();
         boolean cross = st.encoderLength > 0 && st.length > 0;
         long floats = (long) st.encoderLength * c.dModel()
                 + (cross ? 2L * c.numDecoderLayers() * st.encoderLength * inner : 0)
@@ -87,10 +87,10 @@ final class StateCodec {
             int d = b.getInt();
             int layers = b.getInt();
             int inner = b.getInt();
-            if (arch != c.architecture().ordinal() || d != c.dModel() || layers != c.numDecoderLayers() || inner != c.innerDim()) {
+            if (arch != c.architecture().ordinal() || d != c.dModel() || layers != c.numDecoderLayers() || inner != c.kvDim()) {
                 throw new IllegalArgumentException("state is for another model (dModel " + d + ", " + layers
                         + " decoder layers, inner " + inner + "); this engine runs dModel " + c.dModel() + ", "
-                        + c.numDecoderLayers() + " layers, inner " + c.innerDim());
+                        + c.numDecoderLayers() + " layers, kv width " + c.kvDim());
             }
             byte[] id = new byte[b.getInt()];
             b.get(id);

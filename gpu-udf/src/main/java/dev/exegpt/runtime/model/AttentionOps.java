@@ -3,25 +3,26 @@ package dev.exegpt.runtime.model;
 import dev.exegpt.runtime.kernel.Kernels;
 
 /**
- * The attention loop shared by the layers: for every row of a step and every local head, one
+ * The attention loop shared by the families: for every row of a step and every local query head, one
  * {@link Kernels#attention} call over the keys that row may see. Rows and heads are independent tasks spread over
- * the kernels' threads.
+ * the kernels' threads. Any number of key/value heads: query head h reads key/value head
+ * {@link ShardLayout#kvHeadOf} (grouped-query attention; multi-head when the counts are equal).
  */
-final class AttentionOps {
+public final class AttentionOps {
     private AttentionOps() {}
 
     /** Where the keys and values of a sequence live. */
-    enum Source {
-        /** The sequence's self-attention cache of this layer: (maxPositions, innerDim); row sees positions [0, pos]. */
+    public enum Source {
+        /** The sequence's self-attention cache of this layer: (maxPositions, kvDim); row sees positions [0, pos]. */
         SELF_CACHE,
-        /** The sequence's cross-attention cache of this layer: (encoderLength, innerDim); row sees all of it. */
+        /** The sequence's cross-attention cache of this layer: (encoderLength, kvDim); row sees all of it. */
         CROSS_CACHE,
-        /** The step's own k and v (numTokens, localInner), bidirectional within the sequence (T5 encoder). */
+        /** The step's own k and v (numTokens, localKvInner), bidirectional within the sequence (T5 encoder). */
         LOCAL
     }
 
     /** Adds a position bias to the scores of one (query position, head); null for none. */
-    interface Bias {
+    public interface Bias {
         /** Fills bias[0, numKeys) for a query at queryPos and local head hl. */
         void fill(float[] bias, int queryPos, int numKeys, int localHead);
     }
@@ -36,12 +37,13 @@ final class AttentionOps {
                                   float[] localKeys, float[] localValues) {
         SequenceState s = b.state(seq);
         int hd = shard.headDim();
-        int inner = shard.numHeads() * hd;
+        int kvHead = shard.kvHeadOf(hl);
+        int kvDim = shard.kvDim();
         return switch (source) {
-            case SELF_CACHE -> new KeyView(s.selfKeys[layer], s.selfValues[layer], shard.innerStart() + hl * hd, inner);
-            case CROSS_CACHE -> new KeyView(s.crossKeys[layer], s.crossValues[layer], shard.innerStart() + hl * hd, inner);
-            case LOCAL -> new KeyView(localKeys, localValues, b.rowStart(seq) * shard.localInner() + hl * hd,
-                    shard.localInner());
+            case SELF_CACHE -> new KeyView(s.selfKeys[layer], s.selfValues[layer], kvHead * hd, kvDim);
+            case CROSS_CACHE -> new KeyView(s.crossKeys[layer], s.crossValues[layer], kvHead * hd, kvDim);
+            case LOCAL -> new KeyView(localKeys, localValues,
+                    b.rowStart(seq) * shard.localKvInner() + (kvHead - shard.kvHeadStart()) * hd, shard.localKvInner());
         };
     }
 
@@ -56,10 +58,10 @@ final class AttentionOps {
 
     /**
      * out (numTokens, localInner) = attention of q (numTokens, localInner) over the keys of source.
-     * localKeys and localValues are used only for {@link Source#LOCAL}. Tasks are (row, head) pairs, or (sequence,
+     * localKeys and localValues (numTokens, localKvInner) are used only for {@link Source#LOCAL}. Tasks are (row, head) pairs, or (sequence,
      * head) blocks for sequences with many rows.
      */
-    static void attend(Kernels k, StepBatch b, int layer, ShardLayout shard, Source source, float[] q, float[] out,
+    public static void attend(Kernels k, StepBatch b, int layer, ShardLayout shard, Source source, float[] q, float[] out,
                        float[] localKeys, float[] localValues, float scale, Bias bias) {
         int heads = shard.numLocalHeads();
         int numTasks = 0;
@@ -139,17 +141,17 @@ final class AttentionOps {
     }
 
     /**
-     * Copies k and v (numTokens, localInner) into each sequence's self-attention cache of this layer
-     * (maxPositions, innerDim), at each row's position and this shard's head columns.
+     * Copies k and v (numTokens, localKvInner) into each sequence's self-attention cache of this layer
+     * (maxPositions, kvDim), at each row's position and this shard's key/value head columns.
      */
-    static void writeSelfCache(StepBatch b, ShardLayout shard, int layer, float[] k, float[] v) {
-        int li = shard.localInner();
-        int inner = shard.numHeads() * shard.headDim();
+    public static void writeSelfCache(StepBatch b, ShardLayout shard, int layer, float[] k, float[] v) {
+        int li = shard.localKvInner();
+        int inner = shard.kvDim();
         for (int i = 0; i < b.numSequences(); i++) {
             SequenceState s = b.state(i);
             for (int r = 0; r < b.numRows(i); r++) {
                 int src = (b.rowStart(i) + r) * li;
-                int dst = (b.startPos(i) + r) * inner + shard.innerStart();
+                int dst = (b.startPos(i) + r) * inner + shard.kvInnerStart();
                 System.arraycopy(k, src, s.selfKeys[layer], dst, li);
                 System.arraycopy(v, src, s.selfValues[layer], dst, li);
             }
@@ -157,7 +159,7 @@ final class AttentionOps {
     }
 
     /** out[r] += bias for every row r of out (rows, dim). */
-    static void addBias(float[] out, float[] bias, int rows, int dim) {
+    public static void addBias(float[] out, float[] bias, int rows, int dim) {
         if (bias == null) return;
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < dim; i++) out[r * dim + i] += bias[i];

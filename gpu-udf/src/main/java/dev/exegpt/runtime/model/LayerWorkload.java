@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 /**
  * Synthetic steps for measuring one layer (XProfiler): a batch of fresh sequence states shaped like an encode step
  * (batch sequences of seqLength tokens) or a decode step (batch sequences, one token each, seqLength positions
- * already cached; T5 also gets an encoder output of seqLength tokens), and the attention of such a step alone.
+ * already cached; an encoder-decoder also gets an encoder output of seqLength tokens), and the attention of such a step alone.
  * States hold one layer: the profiled layer is layer 0 of its stack.
  */
 public final class LayerWorkload {
@@ -23,15 +23,15 @@ public final class LayerWorkload {
         List<SequenceState> states = new ArrayList<>();
         int[] numRows = new int[batch];
         int[] startPos = new int[batch];
-        boolean t5 = c.architecture() == Architecture.T5;
+        boolean t5 = c.encoderDecoder();
         SplittableRandom rnd = new SplittableRandom(17);
         for (int i = 0; i < batch; i++) {
             SequenceState s;
             if (phase == Phase.ENCODE) {
-                s = new SequenceState(1, c.innerDim(), t5 ? 1 : seqLength, 0, c.dModel());
+                s = new SequenceState(1, c.kvDim(), t5 ? 1 : seqLength, 0, c.dModel());
                 numRows[i] = seqLength;
             } else {
-                s = new SequenceState(1, c.innerDim(), seqLength + 1, t5 ? seqLength : 0, c.dModel());
+                s = new SequenceState(1, c.kvDim(), seqLength + 1, t5 ? seqLength : 0, c.dModel());
                 fill(rnd, s.selfKeys);
                 fill(rnd, s.selfValues);
                 if (t5) {
@@ -59,12 +59,12 @@ public final class LayerWorkload {
      * to its cross-attention keys and values, once per sequence (a cost that grows with the prompt, paid at decode).
      */
     public static LayerWorkload firstDecodeStep(ModelConfig c, int batch, int encoderLength) {
-        if (c.architecture() != Architecture.T5) throw new IllegalArgumentException("first decode step: T5 only");
+        if (!c.encoderDecoder()) throw new IllegalArgumentException("first decode step: encoder-decoder models only");
         SplittableRandom rnd = new SplittableRandom(23);
         List<SequenceState> states = new ArrayList<>();
         int[] ones = new int[batch];
         for (int i = 0; i < batch; i++) {
-            SequenceState s = new SequenceState(1, c.innerDim(), 2, encoderLength, c.dModel());
+            SequenceState s = new SequenceState(1, c.kvDim(), 2, encoderLength, c.dModel());
             for (int j = 0; j < s.encoderOutput.length; j++) s.encoderOutput[j] = (float) (rnd.nextDouble() - 0.5);
             ones[i] = 1;
             states.add(s);
@@ -100,17 +100,18 @@ public final class LayerWorkload {
     public Runnable attentionOnly(ShardLayout shard, Kernels k) {
         int t = batch.numTokens();
         int li = shard.localInner();
+        int lk = shard.localKvInner();
         SplittableRandom rnd = new SplittableRandom(5);
         float[] q = new float[t * li];
-        float[] kk = new float[t * li];
-        float[] vv = new float[t * li];
-        for (int i = 0; i < q.length; i++) {
-            q[i] = (float) (rnd.nextDouble() - 0.5);
+        float[] kk = new float[t * lk];
+        float[] vv = new float[t * lk];
+        for (int i = 0; i < q.length; i++) q[i] = (float) (rnd.nextDouble() - 0.5);
+        for (int i = 0; i < kk.length; i++) {
             kk[i] = (float) (rnd.nextDouble() - 0.5);
             vv[i] = (float) (rnd.nextDouble() - 0.5);
         }
         float[] out = new float[t * li];
-        boolean t5 = c.architecture() == Architecture.T5;
+        boolean t5 = c.encoderDecoder();
         AttentionOps.Bias bias = t5 ? (b, qp, n, h) -> { for (int j = 0; j < n; j++) b[j] = 0.01f * (j - qp); } : null;
         float scale = t5 ? 1f : (float) (1.0 / Math.sqrt(c.headDim()));
         if (phase == Phase.ENCODE) {

@@ -5,17 +5,17 @@ import dev.exegpt.runtime.kernel.Matrix;
 import java.util.Arrays;
 
 /**
- * The parts of a model outside the layer stack: token (and OPT position) embeddings, the final norms, and the LM
- * head. The engine runs them on its own thread, before the first stage and after the last.
+ * The parts of a model outside the layer stack, as its family gives them ({@link HeadWeights}): token (and
+ * learned position) embeddings, the final norms, and the LM head. The engine runs them on its own thread, before the first stage and after the last.
  */
 public final class ModelHead {
     private final ModelConfig c;
     private final Kernels k;
-    private final float[] embedding;          // (vocab, dModel): OPT embed_tokens, T5 shared
-    private final float[] positions;          // OPT: (maxPositions + 2, dModel); T5: null
-    private final float[] encoderNorm;        // T5: (dModel); OPT: null
-    private final float[] finalNormWeight;    // (dModel)
-    private final float[] finalNormBias;      // OPT: (dModel); T5: null
+    private final float[] embedding;          // (vocab, dModel)
+    private final float[] positions;          // (maxPositions + positionOffset, dModel) learned positions, or null
+    private final int positionOffset;
+    private final float[] encoderNorm;        // (dModel) for an encoder-decoder; null otherwise
+    private final Norm finalNorm;
     private final Matrix lmHead;              // (vocab, dModel)
     private final float lmScale;              // T5 with tied embeddings scales by dModel^-0.5 before the head
     private float[] logitsBuffer = new float[0];  // (rows, vocab), reused across steps; engine thread only
@@ -23,26 +23,14 @@ public final class ModelHead {
     public ModelHead(ModelConfig c, Weights w, Kernels k) {
         this.c = c;
         this.k = k;
-        int d = c.dModel();
-        int v = c.vocabSize();
-        if (c.architecture() == Architecture.OPT) {
-            String p = "model.decoder.";
-            embedding = w.get(p + "embed_tokens.weight", v, d).data();
-            positions = w.get(p + "embed_positions.weight", c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET, d).data();
-            encoderNorm = null;
-            finalNormWeight = w.vector(p + "final_layer_norm.weight", d, Split.NONE, 0, d);
-            finalNormBias = w.vector(p + "final_layer_norm.bias", d, Split.NONE, 0, d);
-            lmScale = 1f;
-            lmHead = k.prepare(c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data(), v, d);
-        } else {
-            embedding = w.get("shared.weight", v, d).data();
-            positions = null;
-            encoderNorm = w.vector("encoder.final_layer_norm.weight", d, Split.NONE, 0, d);
-            finalNormWeight = w.vector("decoder.final_layer_norm.weight", d, Split.NONE, 0, d);
-            finalNormBias = null;
-            lmScale = c.tieWordEmbeddings() ? (float) Math.pow(d, -0.5) : 1f;
-            lmHead = k.prepare(c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data(), v, d);
-        }
+        HeadWeights h = c.family().head(c, w);
+        embedding = h.embedding();
+        positions = h.positions();
+        positionOffset = h.positionOffset();
+        encoderNorm = h.encoderNorm();
+        finalNorm = h.finalNorm();
+        lmScale = h.lmScale();
+        lmHead = k.prepare(h.lmHead(), c.vocabSize(), c.dModel());
     }
 
     /** Bytes of embeddings, positions, norms and LM head (the LM head counts even when tied: it is a packed copy). */
@@ -51,7 +39,7 @@ public final class ModelHead {
         return 4L * embedding.length + (positions == null ? 0 : 4L * positions.length) + lmHead.numBytes() + vectors;
     }
 
-    /** x (numTokens, dModel) = embeddings of the tokens (plus OPT's learned positions at startPos + row). */
+    /** x (numTokens, dModel) = embeddings of the tokens (plus learned positions at startPos + row, OPT). */
     public float[] embed(StepBatch b, int[] tokens) {
         int d = c.dModel();
         float[] x = new float[b.numTokens() * d];
@@ -60,7 +48,7 @@ public final class ModelHead {
             for (int i = 0; i < b.numSequences(); i++) {
                 for (int r = 0; r < b.numRows(i); r++) {
                     int row = b.rowStart(i) + r;
-                    int pos = b.startPos(i) + r + ModelConfig.OPT_POSITION_OFFSET;
+                    int pos = b.startPos(i) + r + positionOffset;
                     for (int j = 0; j < d; j++) x[row * d + j] += positions[pos * d + j];
                 }
             }
@@ -103,8 +91,7 @@ public final class ModelHead {
         int d = c.dModel();
         if (logitsBuffer.length < rows * c.vocabSize()) logitsBuffer = new float[rows * c.vocabSize()];
         float[] h = new float[rows * d];
-        if (finalNormBias != null) k.layerNorm(h, x, finalNormWeight, finalNormBias, rows, d, c.normEps());
-        else k.rmsNorm(h, x, finalNormWeight, rows, d, c.normEps());
+        finalNorm.apply(k, h, x, rows);
         if (lmScale != 1f) for (int i = 0; i < h.length; i++) h[i] *= lmScale;
         k.linear(logitsBuffer, h, lmHead, null, rows);
         return logitsBuffer;

@@ -2,17 +2,18 @@ package dev.exegpt.runtime.model;
 
 /**
  * What a model keeps for one sequence between steps: the self-attention KV cache of every decoder layer and, for
- * T5, the encoder output and the cross-attention keys and values. Arrays are full width (all heads); a tensor-parallel
+ * T5, the encoder output and the cross-attention keys and values. Arrays are full width (all key/value heads, kvDim =
+ * numKvHeads * headDim); a tensor-parallel
  * shard reads and writes only its own heads' columns, so the state is the same under every layout and can be
  * exported as bytes. Allocated once, at admission, for the longest the sequence may grow.
  */
 public final class SequenceState {
-    /** (numDecoderLayers)(maxPositions, innerDim): self-attention keys and values per decoder layer. */
+    /** (numDecoderLayers)(maxPositions, kvDim): self-attention keys and values per decoder layer. */
     public final float[][] selfKeys;
     public final float[][] selfValues;
-    /** T5: (encoderLength, dModel) final encoder hidden states; null for OPT. */
+    /** T5: (encoderLength, dModel) final encoder hidden states; null for decoder-only models. */
     public float[] encoderOutput;
-    /** T5: (numDecoderLayers)(encoderLength, innerDim), filled by each decoder layer on the first decode step. */
+    /** T5: (numDecoderLayers)(encoderLength, kvDim), filled by each decoder layer on the first decode step. */
     public final float[][] crossKeys;
     public final float[][] crossValues;
     public final int encoderLength;
@@ -20,15 +21,15 @@ public final class SequenceState {
     /** Positions already in the self-attention cache. */
     public int length;
 
-    public SequenceState(int numDecoderLayers, int innerDim, int maxPositions, int encoderLength, int dModel) {
+    public SequenceState(int numDecoderLayers, int kvDim, int maxPositions, int encoderLength, int dModel) {
         this.maxPositions = maxPositions;
         this.encoderLength = encoderLength;
-        this.selfKeys = new float[numDecoderLayers][maxPositions * innerDim];
-        this.selfValues = new float[numDecoderLayers][maxPositions * innerDim];
+        this.selfKeys = new float[numDecoderLayers][maxPositions * kvDim];
+        this.selfValues = new float[numDecoderLayers][maxPositions * kvDim];
         if (encoderLength > 0) {
             this.encoderOutput = new float[encoderLength * dModel];
-            this.crossKeys = new float[numDecoderLayers][encoderLength * innerDim];
-            this.crossValues = new float[numDecoderLayers][encoderLength * innerDim];
+            this.crossKeys = new float[numDecoderLayers][encoderLength * kvDim];
+            this.crossValues = new float[numDecoderLayers][encoderLength * kvDim];
         } else {
             this.crossKeys = null;
             this.crossValues = null;
@@ -36,9 +37,9 @@ public final class SequenceState {
     }
 
     /** Bytes held by a state of these dimensions: what the KV-cache accounting charges at admission. */
-    public static long numBytes(int numDecoderLayers, int innerDim, int maxPositions, int encoderLength, int dModel) {
-        long self = 2L * numDecoderLayers * maxPositions * innerDim;
-        long cross = encoderLength == 0 ? 0 : (long) encoderLength * dModel + 2L * numDecoderLayers * encoderLength * innerDim;
+    public static long numBytes(int numDecoderLayers, int kvDim, int maxPositions, int encoderLength, int dModel) {
+        long self = 2L * numDecoderLayers * maxPositions * kvDim;
+        long cross = encoderLength == 0 ? 0 : (long) encoderLength * dModel + 2L * numDecoderLayers * encoderLength * kvDim;
         return 4 * (self + cross);
     }
 }

@@ -3,7 +3,6 @@ package dev.exegpt.runtime.profile;
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
-import dev.exegpt.runtime.model.Layers;
 import dev.exegpt.runtime.model.LoopbackAllReduce;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Phase;
@@ -33,7 +32,7 @@ final class DeviceGroup implements AutoCloseable {
         this.allReduce = new LoopbackAllReduce(degree);
         for (int r = 0; r < degree; r++) {
             kernels.add(new VectorKernels(threadsPerDevice));
-            shards.add(new ShardLayout(r, degree, c.numHeads(), c.headDim(), c.ffnDim()));
+            shards.add(ShardLayout.of(c, r, degree));
         }
         this.pool = Executors.newFixedThreadPool(degree, t -> {
             Thread th = new Thread(t, "profile-device");
@@ -45,7 +44,7 @@ final class DeviceGroup implements AutoCloseable {
     /** Layer 0 of the phase's stack, one shard per rank. */
     List<Layer> layers(ModelConfig c, Weights w, Phase phase) {
         List<Layer> layers = new ArrayList<>();
-        for (int r = 0; r < degree; r++) layers.add(Layers.create(c, w, phase, 0, shards.get(r), kernels.get(r), allReduce));
+        for (int r = 0; r < degree; r++) layers.add(c.family().layer(c, w, phase, 0, shards.get(r), kernels.get(r), allReduce));
         return layers;
     }
 

@@ -5,7 +5,6 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
@@ -81,9 +80,9 @@ public final class XProfiler {
         for (int tp : grid.tpDegrees()) {
             try (DeviceGroup g = new DeviceGroup(c, tp, grid.threadsAt(tp))) {
                 List<Layer> enc = g.layers(c, weights, Phase.ENCODE);
-                List<Layer> dec = c.architecture() == Architecture.T5 ? g.layers(c, weights, Phase.DECODE) : enc;
+                List<Layer> dec = c.encoderDecoder() ? g.layers(c, weights, Phase.DECODE) : enc;
                 if (tp == 1) {
-                    encoderLayerBytes = c.architecture() == Architecture.T5 ? enc.get(0).weightBytes() : 0;
+                    encoderLayerBytes = c.encoderDecoder() ? enc.get(0).weightBytes() : 0;
                     decoderLayerBytes = dec.get(0).weightBytes();
                 }
                 warmUp(g, enc, dec);
@@ -119,7 +118,7 @@ public final class XProfiler {
     public static Profile.Builder header(ModelConfig c, Path modelDir) {
         long embed = (long) c.vocabSize() * c.dModel();
         long head = c.tieWordEmbeddings() ? 0 : embed;
-        long positions = c.architecture() == Architecture.OPT ? (long) (c.maxPositions() + 2) * c.dModel() : 0;
+        long positions = (long) c.family().numLearnedPositions(c) * c.dModel();
         return Profile.newBuilder()
                 .setModelName(modelDir.toAbsolutePath().normalize().getFileName().toString())
                 .setArchitecture(c.architecture().name().toLowerCase())
@@ -131,9 +130,9 @@ public final class XProfiler {
                 .setHeadDim(c.headDim())
                 .setFfnSize(c.ffnDim())
                 .setVocabSize(c.vocabSize())
-                .setMaxPositions(c.architecture() == Architecture.OPT ? c.maxPositions() : 0)
+                .setMaxPositions(c.encoderDecoder() ? 0 : c.maxPositions())
                 .setWeightBytesOther(Float.BYTES * (embed + head + positions + 3L * c.dModel()))
-                .setKvBytesPerTokenPerLayer(2L * c.innerDim() * Float.BYTES);
+                .setKvBytesPerTokenPerLayer(2L * c.kvDim() * Float.BYTES);
     }
 
     private String threadsNote() {
@@ -177,7 +176,7 @@ public final class XProfiler {
                 if ((long) batch * len > grid.maxEncodeTokens()) continue;
                 LayerWorkload w = new LayerWorkload(c, Phase.ENCODE, batch, len);
                 measureAttention(g, w, Phase.ENCODE, batch, len);
-                if (c.architecture() == Architecture.T5) {
+                if (c.encoderDecoder()) {
                     measureEncoderLayerWithCrossKv(g, layers, decoderLayers, w, batch, len);
                 } else {
                     measureLayer(g, layers, w, Phase.ENCODE, ProfileOperation.LAYER, batch, len);
@@ -397,7 +396,7 @@ public final class XProfiler {
      * afterwards, outside the profiler (the job's ServingFit).
      */
     private void calibrateToEngine() throws Exception {
-        boolean t5 = c.architecture() == Architecture.T5;
+        boolean t5 = c.encoderDecoder();
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
         List<Double> decodeRatios = new ArrayList<>();                   // engine step less head / layers, per grid point
@@ -453,7 +452,7 @@ public final class XProfiler {
      * keys and values) is not timed; the prompt is shortened by the tokens generated before the median timed step.
      */
     private double engineDecodeStepMs(Engine engine, int batch, int len) {
-        boolean t5 = c.architecture() == Architecture.T5;
+        boolean t5 = c.encoderDecoder();
         int repeats = Math.min(grid.repeats(), 8);
         int generatedBeforeMedian = 2 + repeats / 2;
         int maxNew = 2 + 1 + Timing.MAX_ROUNDS * repeats;   // the first step, the warm-up, every round Timing may take

@@ -4,7 +4,6 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -62,7 +61,7 @@ public final class BpeTokenizer implements Tokenizer {
     public int[] encode(String text) {
         if (checkpoint != null) return checkpoint.encode(text);
         int[] ids = encoding.encodeOrdinary(text).toArray();
-        if (config.architecture() != Architecture.OPT || config.bosTokenId() < 0) return ids;
+        if (!config.family().prependsBos(config)) return ids;
         int[] withBos = new int[ids.length + 1];
         withBos[0] = config.bosTokenId();
         System.arraycopy(ids, 0, withBos, 1, ids.length);
@@ -74,14 +73,15 @@ public final class BpeTokenizer implements Tokenizer {
     public String decode(int[] ids) {
         if (checkpoint != null) return checkpoint.decode(ids);
         IntArrayList list = new IntArrayList(ids.length);
-        for (int id : ids) if (id >= 0 && id < BPE_VOCAB_SIZE) list.add(id);
+        // <|endoftext|> (50256, the last id) is r50k's one special token: left out, as the checkpoint tokenizer leaves it out
+        for (int id : ids) if (id >= 0 && id < BPE_VOCAB_SIZE - 1) list.add(id);
         return encoding.decode(list);
     }
 
     @Override
     public SpecialTokens specialTokens() {
         if (checkpoint != null) return checkpoint.specialTokens();
-        int pad = config.architecture() == Architecture.OPT ? 1 : 0;
+        int pad = config.family().padTokenId(config);
         return new SpecialTokens(config.bosTokenId(), config.eosTokenId(), pad, -1, config.decoderStartTokenId(), List.of());
     }
 

@@ -1,6 +1,5 @@
 package dev.exegpt.runtime.weights;
 
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.tokenizer.ByteLevelBpe;
 import java.io.IOException;
@@ -86,22 +85,24 @@ public final class CheckpointWriter {
         Map<String, Object> g = new LinkedHashMap<>();
         if (config.bosTokenId() >= 0) g.put("bos_token_id", config.bosTokenId());
         g.put("eos_token_id", config.eosTokenId());
-        g.put("pad_token_id", config.architecture() == Architecture.T5 ? 0 : 1);     // as config.json says
-        if (config.architecture() == Architecture.T5) g.put("decoder_start_token_id", config.decoderStartTokenId());
+        g.put("pad_token_id", config.family().padTokenId(config));               // as config.json says
+        if (config.decoderStartTokenId() >= 0) g.put("decoder_start_token_id", config.decoderStartTokenId());
         return g;
     }
 
     /**
-     * GPT-2's BPE, the vocabulary of the checkpoints made here: OPT prompts start with BOS (config id, 2), T5 prompts
-     * get nothing appended, so the ids are those jtokkit's r50k_base gave before tokenizer.json was written.
+     * GPT-2's BPE, the vocabulary of the checkpoints made here: OPT prompts start with BOS (config id, 2), Llama
+     * prompts with {@code <|endoftext|>} (its BOS), T5 prompts get nothing appended, so the ids are those jtokkit's r50k_base gave before tokenizer.json was written.
      */
     private static void writeGpt2Tokenizer(Path dir, ModelConfig config) throws IOException {
         ByteLevelBpe bpe = GPT2.get();
         int endOfText = bpe.vocab().get(ByteLevelBpe.GPT2_END_OF_TEXT);
-        boolean bos = config.architecture() == Architecture.OPT && config.bosTokenId() >= 0;
+        boolean bos = config.family().prependsBos(config);
+        // Llama checkpoints made here begin with <|endoftext|> itself; OPT's BOS id 2 gets a name of its own
+        String bosContent = config.bosTokenId() == endOfText ? ByteLevelBpe.GPT2_END_OF_TEXT : "<bos>";
         Map<String, Object> tokenizer = bpe.tokenizerJson(
                 List.of(new ByteLevelBpe.AddedToken(endOfText, ByteLevelBpe.GPT2_END_OF_TEXT)),
-                bos ? config.bosTokenId() : -1, "<bos>");
+                bos ? config.bosTokenId() : -1, bosContent);
         Files.writeString(dir.resolve("tokenizer.json"), Json.write(tokenizer));
         Map<String, Object> tc = new LinkedHashMap<>();
         tc.put("tokenizer_class", "PreTrainedTokenizerFast");

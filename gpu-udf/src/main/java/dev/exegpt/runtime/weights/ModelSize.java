@@ -38,13 +38,8 @@ public enum ModelSize {
         throw new IllegalArgumentException("size '" + s + "': expected tiny, small or base");
     }
 
-    /** The config of this size for an architecture (T5: ReLU feed-forward and tied head, as T5 v1.0). */
+    /** The config of this size for a family (its choices: see {@link dev.exegpt.runtime.model.ModelFamily#sized}). */
     public ModelConfig config(Architecture arch) {
-        int headDim = dModel / numHeads;
-        return arch == Architecture.T5
-                ? new ModelConfig(arch, dModel, numHeads, headDim, ffnDim, numLayers, numLayers, VOCAB_SIZE,
-                        Math.min(maxPositions, 512), 32, 128, 1e-6f, false, true, -1, GPT2_END_OF_TEXT, 0)
-                : new ModelConfig(arch, dModel, numHeads, headDim, ffnDim, 0, numLayers, VOCAB_SIZE, maxPositions,
-                        0, 0, 1e-5f, false, true, 2, 2, -1);
+        return arch.family().sized(dModel, numHeads, ffnDim, numLayers, maxPositions, VOCAB_SIZE, GPT2_END_OF_TEXT);
     }
 }

@@ -71,6 +71,11 @@ class EngineLayoutTest {
     }
 
     @Test
+    void llamaLayoutsAndBatchingGiveTheSameTokens() throws IOException {
+        checkLayouts("llama-tiny-layouts", TestModels.tinyLlama());
+    }
+
+    @Test
     void sequencesJoinAndLeaveBetweenIterations() throws IOException {
         Path dir = TestModels.write("opt-tiny-join", TestModels.tinyOpt());
         List<GenerationRequest> requests = EngineNumericsTest.requests(4, 7, 6);
@@ -98,7 +103,7 @@ class EngineLayoutTest {
 
     @Test
     void exportedStateContinuesOnAnotherEngine() throws IOException {
-        for (ModelConfig c : List.of(TestModels.tinyOpt(), TestModels.tinyT5())) {
+        for (ModelConfig c : List.of(TestModels.tinyOpt(), TestModels.tinyT5(), TestModels.tinyLlama())) {
             Path dir = TestModels.write("state-" + c.architecture(), c);
             List<GenerationRequest> requests = EngineNumericsTest.requests(5, 9);
             List<Sequence> expected = run(dir, CONFIG, requests);

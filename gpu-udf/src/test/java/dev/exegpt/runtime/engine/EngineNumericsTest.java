@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.ReferenceModel;
+import dev.exegpt.runtime.weights.ModelSize;
 import dev.exegpt.runtime.weights.Safetensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -52,9 +53,9 @@ class EngineNumericsTest {
                     int[] prefix = Arrays.copyOf(gen, gen.length - 1);       // tokens fed before the last choice
                     float[] logits;
                     int last;
-                    if (c.architecture() == Architecture.OPT) {
+                    if (!c.encoderDecoder()) {
                         int[] all = concat(s.promptTokens(), prefix);
-                        logits = ref.optLogits(all);
+                        logits = c.architecture() == Architecture.OPT ? ref.optLogits(all) : ref.llamaLogits(all);
                         last = all.length - 1;
                     } else {
                         int[] dec = concat(new int[] {c.decoderStartTokenId()}, prefix);
@@ -86,6 +87,17 @@ class EngineNumericsTest {
     @Test
     void t5CachedDecodeMatchesFullRecomputeOfReference() throws IOException {
         checkAgainstReference(TestModels.tinyT5(), TestModels.write("t5-tiny", TestModels.tinyT5()));
+    }
+
+    @Test
+    void llamaCachedDecodeMatchesFullRecomputeOfReference() throws IOException {
+        checkAgainstReference(TestModels.tinyLlama(), TestModels.write("llama-tiny", TestModels.tinyLlama()));
+    }
+
+    @Test
+    void llamaAsModelInitWritesItMatchesReference() throws IOException {
+        ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);           // tied head, 4 heads over 2 KV heads
+        checkAgainstReference(c, TestModels.write("llama-tiny-tied", c));
     }
 
     @Test

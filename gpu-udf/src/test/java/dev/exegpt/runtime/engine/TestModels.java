@@ -31,6 +31,16 @@ final class TestModels {
                 c.bosTokenId(), c.eosTokenId(), c.decoderStartTokenId());
     }
 
+    /**
+     * Llama with grouped-query attention in groups of 2 (8 query heads of 8, 4 key/value heads, so TP=4 divides
+     * them) and a separate LM head (model init writes the tied form).
+     */
+    static ModelConfig tinyLlama() {
+        ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);
+        return new ModelConfig(c.architecture(), c.dModel(), 8, 8, c.ffnDim(), 0, c.numDecoderLayers(), c.vocabSize(),
+                c.maxPositions(), 0, 0, c.normEps(), false, false, c.bosTokenId(), c.eosTokenId(), -1, 4, c.ropeTheta());
+    }
+
     /** Writes the checkpoint into target/fixtures/name and returns its directory. */
     static Path write(String name, ModelConfig c) {
         Path dir = Path.of("target", "fixtures", name);

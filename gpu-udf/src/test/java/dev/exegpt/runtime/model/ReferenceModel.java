@@ -1,10 +1,11 @@
 package dev.exegpt.runtime.model;
 
+import dev.exegpt.runtime.model.t5.T5RelativeBias;
 import dev.exegpt.runtime.weights.Tensor;
 import java.util.Map;
 
 /**
- * A straightforward implementation of both architectures for tests: raw checkpoint tensors, plain loops in double,
+ * A straightforward implementation of the three families for tests: raw checkpoint tensors, plain loops in double,
  * no cache, no batching, no sharding; every call recomputes the whole sequence, the way the Hugging Face modules
  * define the forward pass.
  */
@@ -99,6 +100,66 @@ public final class ReferenceModel {
         float[] y = new float[x.length];
         for (int i = 0; i < x.length; i++) y[i] = (float) x[i];
         return y;
+    }
+
+    /** HF's repeat_kv: (n, kvHeads*hd) to (n, heads*hd), query head h reading key/value head h / (heads/kvHeads). */
+    private double[] repeatKv(double[] x, int n) {
+        int hd = c.headDim();
+        int group = c.numHeads() / c.numKvHeads();
+        double[] y = new double[n * c.innerDim()];
+        for (int i = 0; i < n; i++) {
+            for (int h = 0; h < c.numHeads(); h++) {
+                System.arraycopy(x, i * c.kvDim() + h / group * hd, y, i * c.innerDim() + h * hd, hd);
+            }
+        }
+        return y;
+    }
+
+    /** HF's apply_rotary_pos_emb with rotate_half, in double: pairs (e, e + hd/2) of each head at position i. */
+    private void rope(double[] x, int n, int numHeads) {
+        int hd = c.headDim();
+        int half = hd / 2;
+        for (int i = 0; i < n; i++) {
+            for (int h = 0; h < numHeads; h++) {
+                int off = i * numHeads * hd + h * hd;
+                for (int e = 0; e < half; e++) {
+                    double angle = i * Math.pow(c.ropeTheta(), -2.0 * e / hd);
+                    double x1 = x[off + e];
+                    double x2 = x[off + e + half];
+                    x[off + e] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
+                    x[off + e + half] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
+                }
+            }
+        }
+    }
+
+    /** Llama: logits (n, vocab) for every position of tokens. */
+    public float[] llamaLogits(int[] tokens) {
+        int n = tokens.length;
+        int d = c.dModel();
+        double eps = c.normEps();
+        float[] emb = w("model.embed_tokens.weight");
+        double[] x = new double[n * d];
+        for (int i = 0; i < n; i++) for (int j = 0; j < d; j++) x[i * d + j] = emb[tokens[i] * d + j];
+        for (int l = 0; l < c.numDecoderLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            double[] h = rmsNorm(x, n, d, w(p + "input_layernorm.weight"), eps);
+            double[] q = linear(h, n, w(p + "self_attn.q_proj.weight"), null, d, c.innerDim());
+            double[] k = linear(h, n, w(p + "self_attn.k_proj.weight"), null, d, c.kvDim());
+            double[] v = linear(h, n, w(p + "self_attn.v_proj.weight"), null, d, c.kvDim());
+            rope(q, n, c.numHeads());
+            rope(k, n, c.numKvHeads());
+            double[] a = attention(q, repeatKv(k, n), repeatKv(v, n), n, n, 1 / Math.sqrt(c.headDim()), null, true);
+            addInto(x, linear(a, n, w(p + "self_attn.o_proj.weight"), null, c.innerDim(), d));
+            h = rmsNorm(x, n, d, w(p + "post_attention_layernorm.weight"), eps);
+            double[] g = linear(h, n, w(p + "mlp.gate_proj.weight"), null, d, c.ffnDim());
+            double[] u = linear(h, n, w(p + "mlp.up_proj.weight"), null, d, c.ffnDim());
+            for (int i = 0; i < g.length; i++) g[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];
+            addInto(x, linear(g, n, w(p + "mlp.down_proj.weight"), null, c.ffnDim(), d));
+        }
+        double[] h = rmsNorm(x, n, d, w("model.norm.weight"), eps);
+        float[] head = c.tieWordEmbeddings() ? emb : w("lm_head.weight");
+        return toFloat(linear(h, n, head, null, d, c.vocabSize()));
     }
 
     /** OPT: logits (n, vocab) for every position of tokens. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.weights.CheckpointWriter;
 import dev.exegpt.runtime.weights.ModelSize;
 import dev.exegpt.schemas.Profile;
@@ -56,5 +57,23 @@ class XProfilerTest {
         for (ProfileEntry e : back.getEntries()) assertTrue(e.getMedianMs() > 0, "positive time: " + e);
         assertTrue(back.getWeightBytesPerDecoderLayer() > back.getWeightBytesPerEncoderLayer());
         assertTrue(log.toString().contains("[xprofiler] ENCODE ATTENTION"), log.toString());
+    }
+
+    @Test
+    void profilesALlamaWithItsKvHeadsAndTheGridBeyondItsPositions() throws Exception {
+        Path dir = Path.of("target", "fixtures", "profile-llama-tiny");
+        ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);             // 4 heads over 2 KV heads, 128 positions
+        CheckpointWriter.writeRandom(dir, c, 3);
+        ProfileGrid grid = new ProfileGrid(List.of(1, 2), List.of(1, 2), List.of(8, 16), 64, List.of(1, 4),
+                List.of(8, 200), 1, 3, 200);
+        Profile p = new XProfiler(dir, grid, new PrintStream(new ByteArrayOutputStream(), true)).run();
+        assertEquals("llama", p.getArchitecture());
+        assertEquals(0, p.getNumEncoderLayers());
+        assertEquals(128, p.getMaxPositions());
+        assertEquals(2L * c.kvDim() * Float.BYTES, p.getKvBytesPerTokenPerLayer());
+        assertTrue(c.kvDim() < c.innerDim(), "grouped-query attention");
+        assertTrue(p.getEntries().stream().anyMatch(e -> e.getPhase() == dev.exegpt.schemas.ProfilePhase.DECODE
+                && e.getSeqLength() == 200 && e.getOperation() == ProfileOperation.LAYER), "decode at 200 keys");
+        for (ProfileEntry e : p.getEntries()) assertTrue(e.getMedianMs() > 0, "positive time: " + e);
     }
 }

@@ -28,7 +28,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--matmul-size", defaultValue = "1024", description = "n of the n x n x n f32 matmul. Default: ${DEFAULT-VALUE}.")
     int matmulSize;
 
-    @Option(names = "--arch", defaultValue = "opt", split = ",", description = "Architectures to decode: opt, t5. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--arch", defaultValue = "opt", split = ",", description = "Architectures to decode: opt, t5, llama. Default: ${DEFAULT-VALUE}.")
     List<String> archs = new ArrayList<>();
 
     @Option(names = "--sizes", defaultValue = "small,base", split = ",", description = "Model sizes to decode. Default: ${DEFAULT-VALUE}.")

@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 /** The model and task flags of the commands that make their own model and profile ({@code demo}, {@code bench}); picocli reads them from the subclass. */
 abstract class LocalModelOptions {
 
-    @Option(names = "--arch", defaultValue = "t5", description = "t5 or opt. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--arch", defaultValue = "t5", description = "t5, opt or llama. Default: ${DEFAULT-VALUE}.")
     String arch;
 
     @Option(names = "--size", defaultValue = "small", description = "tiny, small or base. Default: ${DEFAULT-VALUE}.")

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
         description = "Write a Hugging Face checkpoint with seeded random weights (config.json, generation_config.json, "
                 + "tokenizer.json, model.safetensors).")
 public final class ModelInitCommand implements Callable<Integer> {
-    @Option(names = "--arch", required = true, description = "t5 (encoder-decoder) or opt (decoder-only).")
+    @Option(names = "--arch", required = true, description = "t5 (encoder-decoder), opt or llama (decoder-only; llama: RoPE, RMSNorm, SwiGLU, grouped-query attention).")
     String arch;
 
     @Option(names = "--size", defaultValue = "tiny", description = "tiny (tests), small, or base (GPT-2-small / T5-base scale). Default: ${DEFAULT-VALUE}.")

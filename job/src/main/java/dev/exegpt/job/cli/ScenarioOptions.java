@@ -23,7 +23,7 @@ final class ScenarioOptions {
     @Option(names = "--profile", paramLabel = "FILE", description = "XProfiler profile (Avro JSON of Profile).")
     Path profile;
 
-    @Option(names = "--model-spec", paramLabel = "NAME", description = "Analytic model: t5-11b, opt-13b, gpt3-39b, gpt3-101b, gpt3-175b, gpt3-341b.")
+    @Option(names = "--model-spec", paramLabel = "NAME", description = "Analytic model: t5-11b, opt-13b, gpt3-39b, gpt3-101b, gpt3-175b, gpt3-341b (the paper's); llama2-7b, llama2-70b, llama3-8b, mistral-7b, qwen2-7b, smollm2-135m (Llama family, grouped-query attention).")
     String modelSpec;
 
     @Option(names = "--hardware", paramLabel = "KIND:N", description = "Devices, e.g. a40:4, a100:16, h100:8 (with --profile: the device count; default 1).")

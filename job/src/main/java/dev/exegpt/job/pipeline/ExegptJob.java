@@ -31,7 +31,6 @@ import dev.exegpt.operators.flink.ValidateRequestFunction;
 import dev.exegpt.operators.flink.ValidateScheduleFunction;
 import dev.exegpt.operators.runner.Policies;
 import dev.exegpt.runtime.engine.Engine;
-import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.control.ControlLoop;
@@ -243,8 +242,8 @@ public final class ExegptJob {
     /** What the engine accepts for this model (the engine checks the same limits again). */
     static RequestLimits limitsFor(ModelConfig model, Set<String> tasks) {
         int positions = model.maxPositions();
-        boolean decoderOnly = model.architecture() == Architecture.OPT;
-        // OPT: prompt plus all but the last output token must fit the positions; T5: each side separately.
+        boolean decoderOnly = !model.encoderDecoder();
+        // Decoder-only: prompt plus all but the last output token must fit the positions; T5: each side separately.
         return new RequestLimits(tasks, model.vocabSize(), positions, decoderOnly ? positions + 1 : 0, positions,
                 RequestLimits.DEFAULT_MAX_SLO_LATENCY_MS);
     }

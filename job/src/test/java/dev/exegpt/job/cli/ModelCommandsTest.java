@@ -48,4 +48,23 @@ class ModelCommandsTest {
         String missing = run(1, "generate", "--model", "target/cli-models/none", "--prompt", "x");
         assertTrue(missing.contains("expected a directory with config.json"), missing);
     }
+
+    @Test
+    void initGenerateAndProfileATinyLlama() throws Exception {
+        Path dir = Path.of("target", "cli-models", "llama-tiny");
+        String init = run(0, "model", "init", "--arch", "llama", "--size", "tiny", "--seed", "3", "--out", dir.toString());
+        assertTrue(init.contains("llama tiny"), init);
+        for (String f : new String[] {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"}) {
+            assertTrue(Files.isRegularFile(dir.resolve(f)), f);
+        }
+        assertTrue(Files.readString(dir.resolve("config.json")).contains("\"num_key_value_heads\": 2"));
+        String gen = run(0, "generate", "--model", dir.toString(), "--prompt", "Hello world", "--max-new-tokens", "5",
+                "--ignore-eos", "--tp", "2");
+        // Llama prompts begin with BOS, here GPT-2's <|endoftext|>; TP 2 splits the 2 KV heads
+        assertTrue(gen.contains("(llama, backend cpu, tp 2)") && gen.contains("prompt tokens: [50256, 15496, 995]"), gen);
+        Path profile = Path.of("target", "cli-models", "llama-tiny-profile.json");
+        String prof = run(0, "profile", "--model", dir.toString(), "--tp", "1", "--repeats", "1", "--warmups", "0",
+                "--out", profile.toString());
+        assertTrue(prof.contains("[xprofiler] DECODE ATTENTION") && Files.readString(profile).contains("\"llama\""), prof);
+    }
 }

@@ -35,7 +35,8 @@ public final class ProfileCodec {
         String arch = p.getArchitecture().toLowerCase(Locale.ROOT);
         boolean encDec = arch.equals("t5") || p.getNumEncoderLayers() > 0;
         ModelSpec m = new ModelSpec(p.getModelName(), encDec, encDec ? p.getNumEncoderLayers() : 0, p.getNumDecoderLayers(),
-                p.getHiddenSize(), p.getNumHeads(), p.getHeadDim(), p.getFfnSize(), p.getVocabSize(), false);
+                p.getHiddenSize(), p.getNumHeads(), p.getHeadDim(), p.getFfnSize(), p.getVocabSize(), arch.equals("llama"),
+                numKvHeads(p));
         List<ProfilePoint> points = new ArrayList<>();
         for (ProfileEntry e : p.getEntries()) {
             if (e.getOperation() == ProfileOperation.UNKNOWN) continue;
@@ -47,6 +48,21 @@ public final class ProfileCodec {
             throw new IllegalArgumentException("profile of %s has no entries".formatted(p.getModelName()));
         }
         return new ProfileTable(m, p.getDeviceName(), p.getDeviceMemoryBytes(), points);
+    }
+
+    /**
+     * Key/value heads of the profiled model: for the Llama family (grouped-query attention) from its KV bytes per
+     * token and layer, which XProfiler writes for f32 keys and values (2 x 4 bytes x kvHeads x headDim); the heads
+     * otherwise (T5 and OPT have as many key/value heads as query heads).
+     */
+    static int numKvHeads(Profile p) {
+        long perHead = 2L * Float.BYTES * p.getHeadDim();
+        long kv = p.getKvBytesPerTokenPerLayer() / perHead;
+        boolean llama = p.getArchitecture().equalsIgnoreCase("llama");
+        if (llama && kv > 0 && kv * perHead == p.getKvBytesPerTokenPerLayer() && p.getNumHeads() % kv == 0) {
+            return (int) kv;
+        }
+        return p.getNumHeads();
     }
 
     public static Profile fromTable(ProfileTable t, String backend) {

@@ -83,7 +83,8 @@ public final class RooflineCostModel implements CostModel {
                     + 4.0 * batchSize * seqTokens * width);
         } else {
             flops = 4.0 * batchSize * seqTokens * width;
-            bytes = ModelSpec.BYTES_PER_PARAM * 2.0 * batchSize * seqTokens * width;   // read K and V
+            double kvWidth = (double) model.kvDim() / tpDegree;                     // fewer under GQA
+            bytes = ModelSpec.BYTES_PER_PARAM * 2.0 * batchSize * seqTokens * kvWidth;  // read K and V
         }
         return Math.max(flops / (device.peakTflops() * 1e9 * eff.attentionCompute()),
                 bytes / (device.memoryBandwidthGBps() * 1e6 * eff.memory()));

@@ -1,4 +1,4 @@
-package dev.exegpt.runtime.model;
+package dev.exegpt.runtime.model.t5;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

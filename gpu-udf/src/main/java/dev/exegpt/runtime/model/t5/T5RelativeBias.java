@@ -1,4 +1,9 @@
-package dev.exegpt.runtime.model;
+package dev.exegpt.runtime.model.t5;
+
+import dev.exegpt.runtime.model.AttentionOps;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.ShardLayout;
+import dev.exegpt.runtime.model.Weights;
 
 /**
  * T5's learned relative position bias: the distance key - query falls in one of numBuckets log-spaced buckets

@@ -1,7 +1,15 @@
-package dev.exegpt.runtime.model;
+package dev.exegpt.runtime.model.t5;
 
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.model.AttentionOps;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.SequenceState;
+import dev.exegpt.runtime.model.ShardLayout;
+import dev.exegpt.runtime.model.Split;
+import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.model.Weights;
 
 /**
  * A T5 attention sub-layer with its norm and residual: x += o(attention(q(RMS(x)), k, v)). T5 does not scale the
@@ -93,8 +101,8 @@ final class T5Attention {
 
     /** On a sequence's first decode step, projects its encoder output to this layer's cross keys and values. */
     private void fillCrossCache(StepBatch b) {
-        int li = shard.localInner();
-        int inner = shard.numHeads() * shard.headDim();
+        int li = shard.localKvInner();
+        int inner = shard.kvDim();
         for (int i = 0; i < b.numSequences(); i++) {
             if (b.startPos(i) != 0) continue;
             SequenceState s = b.state(i);
@@ -104,8 +112,8 @@ final class T5Attention {
             k.linear(kk, s.encoderOutput, wk, null, n);
             k.linear(vv, s.encoderOutput, wv, null, n);
             for (int r = 0; r < n; r++) {
-                System.arraycopy(kk, r * li, s.crossKeys[layer], r * inner + shard.innerStart(), li);
-                System.arraycopy(vv, r * li, s.crossValues[layer], r * inner + shard.innerStart(), li);
+                System.arraycopy(kk, r * li, s.crossKeys[layer], r * inner + shard.kvInnerStart(), li);
+                System.arraycopy(vv, r * li, s.crossValues[layer], r * inner + shard.kvInnerStart(), li);
             }
         }
     }
