@@ -187,7 +187,15 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         out.printf("[1] model and profile (%s)%n", dir);
-        if (reprofile) Files.deleteIfExists(dir.resolve("profile-" + arch + "-" + size + ".json"));
+        if (reprofile && Files.isDirectory(dir)) {
+            // Every profile of this model under --dir: one device's and N devices' ones, and the fits made from them.
+            try (java.util.stream.Stream<Path> old = Files.list(dir)) {
+                for (Path f : old.filter(f -> f.getFileName().toString().startsWith("profile-" + arch + "-" + size + ".")
+                        || f.getFileName().toString().startsWith("profile-" + arch + "-" + size + "-")).toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
         ScenarioOptions options = new ScenarioOptions();
         options.task = workloadFile == null ? task : null;
         options.workload = workloadFile;
