@@ -157,8 +157,11 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
 
         /** The engines it needs: arms with the same key share a job (the layout is fixed when an executor opens). */
         String jobKey() {
+            // As the executor splits a decode batch: ceil(B_D / B_m) micro-batches, at most one per decoder stage.
             int bm = schedule.getDecodeMicroBatchSize();
-            int microBatches = bm > 0 && schedule.getDecodeBatchSize() > 0 ? (schedule.getDecodeBatchSize() + bm - 1) / bm : 0;
+            int stages = Policies.stageDegrees(schedule, dev.exegpt.scheduler.plan.Role.DECODER).length;
+            int microBatches = bm > 0 && schedule.getDecodeBatchSize() > 0
+                    ? Math.min(stages, (schedule.getDecodeBatchSize() + bm - 1) / bm) : 0;
             return plannedLayout + (Policies.splitsEncodeAndDecode(schedule) ? " micro-batches " + microBatches : "");
         }
 

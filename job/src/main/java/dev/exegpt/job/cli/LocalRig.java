@@ -350,8 +350,12 @@ final class LocalRig {
                     Map.entry("audit.window.ms", "5000")));
             settings.putAll(extra);
             JobConfig config = JobConfig.load(null, settings);
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
-                    ExegptJob.flinkConfiguration(flinkConfDir()));
+            org.apache.flink.configuration.Configuration flink = ExegptJob.flinkConfiguration(flinkConfDir());
+            // Checkpoints on disk: a WAA job's in-flight hand-overs carry encoded state (megabytes) that the JobManager's
+            // memory storage (5 MiB a checkpoint) refuses, and a failed checkpoint holds back every exactly-once result.
+            Path checkpoints = freshDir(model.toAbsolutePath().getParent().resolve("checkpoints-" + label));
+            flink.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, flink);
             ExegptJob.addStreamingJob(env, config, ExegptJob.settings(config));
             JobClient job = env.executeAsync("exegpt " + label);
             return new RunningJob(broker.bootstrapServers(), task, topics, job);
