@@ -157,11 +157,12 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
 
         /** The engines it needs: arms with the same key share a job (the layout is fixed when an executor opens). */
         String jobKey() {
-            // As the executor splits a decode batch: ceil(B_D / B_m) micro-batches, at most one per decoder stage.
+            // As the executor splits a decode batch: ceil(B_D / B_m) micro-batches, at most one per decoder stage; without
+            // B_m, the engine's default of one per stage.
             int bm = schedule.getDecodeMicroBatchSize();
             int stages = Policies.stageDegrees(schedule, dev.exegpt.scheduler.plan.Role.DECODER).length;
             int microBatches = bm > 0 && schedule.getDecodeBatchSize() > 0
-                    ? Math.min(stages, (schedule.getDecodeBatchSize() + bm - 1) / bm) : 0;
+                    ? Math.max(1, Math.min(stages, (schedule.getDecodeBatchSize() + bm - 1) / bm)) : stages;   // else one per stage
             return plannedLayout + (Policies.splitsEncodeAndDecode(schedule) ? " micro-batches " + microBatches : "");
         }
 
