@@ -125,15 +125,10 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         JobConfig config = loadConfig();
+        PipelineSettings pipeline = settings(config);          // a missing checkpoint is named before anything is planned
         if (input != null && config.scheduleFile() == null) {
             config = planBatch(config);
-        }
-        PipelineSettings pipeline;
-        try {
-            pipeline = ExegptJob.settings(config);
-        } catch (IOException e) {
-            throw new UserError("model.dir " + config.modelDir() + ": no checkpoint there (" + e.getMessage()
-                    + "); make one with 'exegpt model init --arch t5 --size small --out " + config.modelDir() + "'");
+            pipeline = settings(config);
         }
         Configuration flink = ExegptJob.flinkConfiguration(flinkConf);
         if (cluster != null) {
@@ -169,6 +164,15 @@ final class RunCommand implements Callable<Integer> {
         System.out.printf("job id: %s%n", id);
         System.out.printf("cancel with: curl -X PATCH 'http://%s/jobs/%s?mode=cancel'%n", cluster, id);
         return 0;
+    }
+
+    private static PipelineSettings settings(JobConfig config) {
+        try {
+            return ExegptJob.settings(config);
+        } catch (IOException e) {
+            throw new UserError("model.dir " + config.modelDir() + ": no checkpoint there (" + e.getMessage()
+                    + "); make one with 'exegpt model init --arch t5 --size small --out " + config.modelDir() + "'");
+        }
     }
 
     /**
