@@ -1,6 +1,7 @@
 package dev.exegpt.job.cli;
 
 import dev.exegpt.job.report.AuditSummary;
+import dev.exegpt.job.report.FigureTable;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -114,7 +115,7 @@ final class AuditCommand implements Callable<Integer> {
     private static void table(PrintStream out, String what, List<AuditReport.Group> groups, Arrivals arrivals) {
         ReportInput.Table t = AuditReportInput.groups(what, what, groups, arrivals);
         out.println();
-        BenchOutput.printTable(out, t.header(), t.cells());
+        FigureTable.print(out, t.header(), t.cells());
     }
 
     private static List<InferenceResult> readFile(Path file) throws IOException {

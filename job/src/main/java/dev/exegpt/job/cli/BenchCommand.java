@@ -1,6 +1,8 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.bench.BenchArm;
 import dev.exegpt.job.bench.BenchFigures;
+import dev.exegpt.job.bench.BenchReport;
 import dev.exegpt.job.bench.FidelityRun;
 import dev.exegpt.job.bench.ServingFit;
 
@@ -18,6 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.local.LocalRig;
 import dev.exegpt.job.kafka.BrokerOptions;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
@@ -121,57 +124,6 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     @Option(names = "--quick", description = "A short run: " + QUICK_REQUESTS + " requests per policy, " + QUICK_ROUNDS + " rounds (under 3 minutes once the model and profile exist).")
     boolean quick;
 
-    /** One policy of the bench: its schedule, the simulators' predictions and what was measured. */
-    static final class Arm {
-        final String name;
-        final Estimate estimate;
-        final Schedule schedule;
-        final SimResult event;
-        final XSimulator xsim;                     // the profile the arm was planned on
-        final List<List<InferenceResult>> rounds = new ArrayList<>();
-        final String plannedLayout;
-        double offeredRate;
-        BenchFigures measured;
-
-        Arm(String name, Estimate estimate, Schedule schedule, SimResult event, XSimulator xsim) {
-            this.name = name;
-            this.estimate = estimate;
-            this.schedule = schedule;
-            this.event = event;
-            this.xsim = xsim;
-            this.plannedLayout = LocalRig.plannedLayout(schedule);
-        }
-
-        /** The layouts its results name (executedLayout), in order of first appearance; the planned one when none ran yet. */
-        List<String> executedLayouts() {
-            List<String> seen = rounds.stream().flatMap(List::stream).map(InferenceResult::getExecutedLayout)
-                    .filter(l -> l != null && !l.isEmpty()).distinct().toList();
-            return seen;
-        }
-
-        /** The label with the layout that ran, as the table shows it. */
-        String tableLabel() {
-            List<String> ran = executedLayouts();
-            return label() + " ran " + (ran.isEmpty() ? "?" : String.join(" / ", ran));
-        }
-
-        /** The engines it needs: arms with the same key share a job (the layout is fixed when an executor opens). */
-        String jobKey() {
-            // As the executor splits a decode batch: ceil(B_D / B_m) micro-batches, at most one per decoder stage; without
-            // B_m, the engine's default of one per stage.
-            int bm = schedule.getDecodeMicroBatchSize();
-            int stages = Policies.stageDegrees(schedule, dev.exegpt.scheduler.plan.Role.DECODER).length;
-            int microBatches = bm > 0 && schedule.getDecodeBatchSize() > 0
-                    ? Math.max(1, Math.min(stages, (schedule.getDecodeBatchSize() + bm - 1) / bm)) : stages;   // else one per stage
-            return plannedLayout + (Policies.splitsEncodeAndDecode(schedule) ? " micro-batches " + microBatches : "");
-        }
-
-        String label() {
-            // One device: the tensor-parallel and pipeline fields say nothing ("TP=1x0", "TP=1 PP=1").
-            return name + " " + estimate.candidate().describe().replaceAll(" TP=1x[01]$| TP=1 PP=1$", "");
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         int n = numRequests != null ? numRequests : quick ? QUICK_REQUESTS : 60;
@@ -186,7 +138,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             default -> throw new UserError("--arrival " + arrivalKind + ": expected bulk or poisson", CliErrors.EXIT_USAGE);
         };
         Double givenRate = parseRate(rate);
-        LocalRig.deviceChoices(devices);     // a wrong --devices fails before anything is made
+        deviceChoices();     // a wrong --devices fails before anything is made
         if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
@@ -203,7 +155,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         ScenarioOptions options = new ScenarioOptions();
         options.task = workloadFile == null ? task : null;
         options.workload = workloadFile;
-        int numDevices = LocalRig.chooseDevices(out, devices, dir, arch, size, warmUpMs, options, sloMs);
+        int numDevices = LocalRig.chooseDevices(out, deviceChoices(), dir, arch, size, warmUpMs, options.workload(), sloOrAuto(sloMs));
         LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, warmUpMs, noFit ? null : options.workload(),
                 numDevices);
 
@@ -216,7 +168,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         XScheduler firstScheduler = new XScheduler(new XSimulator(scenario));
         long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
                 : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
-        List<Arm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
+        List<BenchArm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
         double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
@@ -232,7 +184,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             try (Admin admin = broker.admin()) {
                 Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
             }
-            for (Arm a : arms) {
+            for (BenchArm a : arms) {
                 if (jobs.of(a) == null) jobs.start(broker, a, files, workload.name(), slo, stepsDir, warmUpMs);
             }
             for (ArmJob j : jobs.all()) {
@@ -243,25 +195,25 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 // The first round after the start ran up to 2x slower than later ones (code paths the engine's
                 // warm-up does not reach: larger decode batches, the runner, Kafka and Flink's network stack).
                 for (ArmJob j : jobs.all()) {
-                    Arm first = j.arms.get(0);
+                    BenchArm first = j.arms.get(0);
                     long t0 = System.nanoTime();
                     runRound(j.job, first, 0, drawn, "bench-" + stamp + "-warm-up-" + j.label + "-", workload.name());
                     out.printf("  warm-up round under %s (not measured): %.0f s%n", first.name, (System.nanoTime() - t0) / 1e9);
                 }
             }
             if (!noFit && fitInJob) {
-                Arm fitArm = arms.stream().filter(a -> !Policies.splitsEncodeAndDecode(a.schedule)).findFirst().orElseThrow();
+                BenchArm fitArm = arms.stream().filter(a -> !Policies.splitsEncodeAndDecode(a.schedule)).findFirst().orElseThrow();
                 ArmJob fitJob = jobs.of(fitArm);
                 files = fitInJob(out, fitJob.job, fitArm, drawn, fitJob.stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
                 options.profile = files.profile();
-                List<Arm> again = new ArrayList<>();
-                for (Arm a : planArms(out, options.scenario(), slo, n, files, bulk, bulk ? null : offered, numDevices)) {
+                List<BenchArm> again = new ArrayList<>();
+                for (BenchArm a : planArms(out, options.scenario(), slo, n, files, bulk, bulk ? null : offered, numDevices)) {
                     if (jobs.of(a) != null) {
                         again.add(a);
                         continue;
                     }
                     // The plan on the fitted profile needs engines no running job has: keep the arm's first plan.
-                    Arm kept = arms.stream().filter(b -> b.name.equals(a.name)).findFirst().orElse(null);
+                    BenchArm kept = arms.stream().filter(b -> b.name.equals(a.name)).findFirst().orElse(null);
                     out.printf("  %s: the fitted plan %s needs a layout no running job has; %s%n", a.name, a.label(),
                             kept == null ? "the arm is left out" : "it keeps " + kept.label());
                     if (kept != null) again.add(kept);
@@ -272,9 +224,9 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             for (int round = 1; round <= numRounds; round++) {
                 // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
                 // policy has the same mean position, so a load that drifts steadily favours none.
-                List<Arm> order = new ArrayList<>(arms);
+                List<BenchArm> order = new ArrayList<>(arms);
                 if (round % 2 == 0) java.util.Collections.reverse(order);
-                for (Arm a : order) {
+                for (BenchArm a : order) {
                     ArmJob j = jobs.of(a);
                     int version = ++j.version;
                     j.job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
@@ -290,13 +242,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 }
             }
         }
-        for (Arm a : arms) {
+        for (BenchArm a : arms) {
             if (!a.executedLayouts().equals(List.of(a.plannedLayout))) {
                 out.printf("  %s was planned as %s and ran as %s%n", a.name, a.plannedLayout, a.executedLayouts());
             }
         }
-        for (Arm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), verdict);
-        BenchOutput report = new BenchOutput(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
+        for (BenchArm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), verdict);
+        BenchReport report = new BenchReport(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
         out.println();
         report.print(out);
         report.write(dir);
@@ -311,7 +263,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
      * written beside it with "-job" in its name, which is returned. The job, its broker and the engine share the
      * machine here, as in the measured rounds: what a fit made outside the job cannot see.
      */
-    private static LocalRig.ModelFiles fitInJob(PrintStream out, LocalRig.RunningJob job, Arm planned, List<FidelityRun.Drawn> drawn,
+    private static LocalRig.ModelFiles fitInJob(PrintStream out, LocalRig.RunningJob job, BenchArm planned, List<FidelityRun.Drawn> drawn,
                                                 Path stepsDir, String idPrefix, String task, LocalRig.ModelFiles files) throws Exception {
         long t0 = System.currentTimeMillis();
         runRound(job, planned, 0, drawn, idPrefix, task);
@@ -342,8 +294,8 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         return new LocalRig.ModelFiles(files.model(), fitted);
     }
 
-    private static long distinctJobs(List<Arm> arms) {
-        return arms.stream().map(Arm::jobKey).distinct().count();
+    private static long distinctJobs(List<BenchArm> arms) {
+        return arms.stream().map(BenchArm::jobKey).distinct().count();
     }
 
     /** A running job and the arms whose engines it has; versions of the schedules published to it. */
@@ -352,7 +304,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         final String label;
         final Path stepsDir;
         final LocalRig.RunningJob job;
-        final List<Arm> arms = new ArrayList<>();
+        final List<BenchArm> arms = new ArrayList<>();
         int version;
 
         ArmJob(String key, String label, Path stepsDir, LocalRig.RunningJob job, int version) {
@@ -371,7 +323,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     private static final class Jobs implements AutoCloseable {
         private final Map<String, ArmJob> byKey = new LinkedHashMap<>();
 
-        ArmJob of(Arm a) {
+        ArmJob of(BenchArm a) {
             ArmJob j = byKey.get(a.jobKey());
             if (j != null && !j.arms.contains(a)) j.arms.add(a);
             return j;
@@ -381,7 +333,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             return byKey.values();
         }
 
-        void start(LocalKafkaBroker broker, Arm first, LocalRig.ModelFiles files, String task, long slo, Path stepsRoot,
+        void start(LocalKafkaBroker broker, BenchArm first, LocalRig.ModelFiles files, String task, long slo, Path stepsRoot,
                    long warmUpMs) throws Exception {
             String label = byKey.isEmpty() ? "bench" : "bench-" + (byKey.size() + 1);
             Path steps = Files.createDirectories(stepsRoot.resolve(label));
@@ -416,7 +368,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
      * it) and CONTINUOUS, each with its schedule and the event simulator's run of the requests; their predictions
      * printed. The Poisson rate, when not given, is {@code load} x ExeGPT's plan.
      */
-    private List<Arm> planArms(PrintStream out, Scenario scenario, long slo, int n, LocalRig.ModelFiles files, boolean bulk,
+    private List<BenchArm> planArms(PrintStream out, Scenario scenario, long slo, int n, LocalRig.ModelFiles files, boolean bulk,
                                Double givenRate, int numDevices) {
         Workload workload = scenario.workload();
         XSimulator xsim = new XSimulator(scenario);
@@ -446,15 +398,15 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         EventSimulator events = new EventSimulator(xsim);
         ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:" + numDevices,
                 workload.name(), System.currentTimeMillis());
-        List<Arm> arms = new ArrayList<>();
+        List<BenchArm> arms = new ArrayList<>();
         for (Map.Entry<String, Estimate> e : planned) {
             Estimate est = e.getValue();
             Schedule sched = ScheduleCodec.fromEstimate(est, origin, slo, Map.of("bench", e.getKey()));
-            Arm arm = new Arm(e.getKey(), est, sched, events.run(est.candidate(), n, seed, arrival), xsim);
+            BenchArm arm = new BenchArm(e.getKey(), est, sched, events.run(est.candidate(), n, seed, arrival), xsim);
             arm.offeredRate = offered;
             arms.add(arm);
         }
-        for (Arm a : arms) {
+        for (BenchArm a : arms) {
             out.printf("  %-34s predicted %.2f requests/s at saturation, %.0f ms for a %d-token output%s; layout %s%n", a.label(),
                     a.estimate.sequencesPerSecond(), a.estimate.latencyMs(), a.estimate.boundOutputTokens(),
                     a.estimate.meets(slo) ? "" : " (over the SLO)", a.plannedLayout);
@@ -463,7 +415,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     }
 
     /** Sends one round's requests at their drawn offsets, tagged with policy and round, and waits for every result. */
-    private static List<InferenceResult> runRound(LocalRig.RunningJob job, Arm arm, int round, List<FidelityRun.Drawn> drawn,
+    private static List<InferenceResult> runRound(LocalRig.RunningJob job, BenchArm arm, int round, List<FidelityRun.Drawn> drawn,
                                                   String idPrefix, String task) throws Exception {
         List<InferenceRequest> requests = new ArrayList<>(drawn.size());
         for (int i = 0; i < drawn.size(); i++) {

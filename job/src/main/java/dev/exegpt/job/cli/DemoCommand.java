@@ -13,10 +13,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.local.LocalRig;
 import dev.exegpt.job.kafka.BrokerOptions;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.RequestSender;
+import dev.exegpt.job.kafka.TaskRequests;
 import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.report.Arrivals;
 import dev.exegpt.job.report.Figure;
@@ -78,14 +80,15 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         if (!(load > 0 && load <= 4)) {
             throw new UserError("--load " + load + ": expected a fraction of the planned throughput in (0, 4]", CliErrors.EXIT_USAGE);
         }
-        LocalRig.deviceChoices(devices);     // a wrong --devices fails before anything is made
+        deviceChoices();     // a wrong --devices fails before anything is made
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         Path scheduleFile = dir.resolve("schedule-" + arch + "-" + size + "-" + task + ".json");
         step(out, 1, "model and profile", dir);
         ScenarioOptions forTask = new ScenarioOptions();
         forTask.task = task;
-        int numDevices = LocalRig.chooseDevices(out, devices, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), forTask, sloMs);
+        int numDevices = LocalRig.chooseDevices(out, deviceChoices(), dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(),
+                forTask.workload(), sloOrAuto(sloMs));
         LocalRig.ModelFiles files = LocalRig.modelAndProfile(out, dir, arch, size, ProfileGrid.DEFAULTS.jitWarmUpMs(), null, numDevices);
         Path model = files.model();
         Path profile = files.profile();
@@ -187,7 +190,7 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                 Figure.goodput(SloClock.ARRIVAL));
         ReportInput.Table t = FigureTable.of("demo", "", "schedule", List.of(new FigureTable.Line("ExeGPT", "", exegpt),
                 new FigureTable.Line("STATIC", "", baseline)), figures);
-        BenchOutput.printTable(out, t.header(), t.cells());
+        FigureTable.print(out, t.header(), t.cells());
         double exegptGoodput = exegpt.goodputPerSecond(SloClock.ARRIVAL);
         double baselineGoodput = baseline.goodputPerSecond(SloClock.ARRIVAL);
         out.printf("ExeGPT / STATIC: throughput %.2fx, goodput (SLO from arrival) %s%n",

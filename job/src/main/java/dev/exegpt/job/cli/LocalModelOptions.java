@@ -1,6 +1,10 @@
 package dev.exegpt.job.cli;
 
+import java.util.List;
+
 import picocli.CommandLine.Option;
+
+import dev.exegpt.job.local.LocalRig;
 
 /** The model and task flags of the commands that make their own model and profile ({@code demo}, {@code bench}); picocli reads them from the subclass. */
 abstract class LocalModelOptions {
@@ -20,4 +24,29 @@ abstract class LocalModelOptions {
                     "serves more requests/s with at the SLO. Over 2+ devices the planner searches RRA (pipelines, TP),",
                     "WAA-C and WAA-M. Default: ${DEFAULT-VALUE}."})
     String devices;
+
+    /** The device counts --devices asks to plan for: N, or for auto one device with every core and one per core. */
+    List<Integer> deviceChoices() {
+        int cores = LocalRig.cores();
+        if (devices.equals("auto")) {
+            return LocalRig.deviceCounts();
+        }
+        try {
+            int n = Integer.parseInt(devices.trim());
+            if (n >= 1 && n <= cores) return List.of(n);
+            if (n > cores) {
+                throw new CliErrors.UserError("--devices " + n + ": this machine has " + cores + " cores, and a CPU device is at least"
+                        + " one core; expected 1.." + cores + " or auto", CliErrors.EXIT_USAGE);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CliErrors.UserError("--devices " + devices + ": expected a number of devices (1.." + cores + ") or auto",
+                CliErrors.EXIT_USAGE);
+    }
+
+    /** --slo-ms as a bound, or NaN for auto. */
+    static double sloOrAuto(String sloMs) {
+        return sloMs.equals("auto") ? Double.NaN : ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+    }
 }

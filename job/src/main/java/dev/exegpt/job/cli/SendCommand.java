@@ -16,6 +16,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
+import dev.exegpt.job.kafka.RequestSource;
+import dev.exegpt.job.kafka.TaskRequests;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.pipeline.RequestJson;
 import dev.exegpt.job.kafka.RequestSender;
@@ -151,21 +153,6 @@ final class SendCommand implements Callable<Integer> {
         String of = total > 0 ? String.format("/%,d (%.0f%%)", total, 100.0 * p.numQueued() / total) : "";
         out.printf("  %,d%s queued, %,d acknowledged, %.1f s, %,.0f requests/s%n", p.numQueued(), of, p.numAcked(), seconds,
                 seconds == 0 ? 0 : p.numAcked() / seconds);
-    }
-
-    /** Requests to send, lazily; closing releases the file. */
-    interface RequestSource extends Iterator<InferenceRequest>, AutoCloseable {
-        /** Known total, or 0 if unknown in advance. */
-        long expectedCount();
-
-        long numSkipped();
-
-        default String describeCount() {
-            return expectedCount() > 0 ? String.format("%,d requests", expectedCount()) : "requests";
-        }
-
-        @Override
-        void close();
     }
 
     /** A JSON-lines file, read line by line; a malformed line is reported with its number and skipped. */

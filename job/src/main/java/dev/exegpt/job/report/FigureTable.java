@@ -1,5 +1,7 @@
 package dev.exegpt.job.report;
 
+import java.io.PrintStream;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,5 +48,26 @@ public final class FigureTable {
     public static String spanNote() {
         return "Rates are per second of the span: first arrival to last completion of each schedule version (a bench"
                 + " round is one), the versions' spans added where they do not overlap.";
+    }
+
+    /** A table as aligned text columns: the first left-aligned, the others right-aligned. */
+    public static void print(PrintStream out, List<String> header, List<List<String>> rows) {
+        int[] width = new int[header.size()];
+        for (int i = 0; i < width.length; i++) {
+            width[i] = header.get(i).length();
+            for (List<String> r : rows) width[i] = Math.max(width[i], r.get(i).length());
+        }
+        List<List<String>> all = new ArrayList<>();
+        all.add(header);
+        all.addAll(rows);
+        for (List<String> r : all) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < width.length; i++) {
+                String cell = r.get(i);
+                line.append(i == 0 ? "" : "  ").append(i == 0 ? String.format("%-" + width[i] + "s", cell)
+                        : String.format("%" + width[i] + "s", cell));
+            }
+            out.println(line.toString().stripTrailing());
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import dev.exegpt.job.local.LocalRig;
 
 /**
  * {@code exegpt bench} end to end with a tiny T5: its own real broker, the Flink job, all three policies in one round,

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import dev.exegpt.scheduler.plan.Policy;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
+import dev.exegpt.job.local.LocalRig;
 
 /** Wrong flags of {@code exegpt bench} end in one line that says what is expected, before anything is made or started. */
 class BenchCommandTest {
@@ -45,8 +46,7 @@ class BenchCommandTest {
     @Test
     void devicesAreOneWithEveryCoreOrOnePerCoreAndPoliciesFollowThem() {
         int cores = Runtime.getRuntime().availableProcessors();
-        assertEquals(cores == 1 ? List.of(1) : List.of(1, cores), LocalRig.deviceChoices("auto"));
-        assertEquals(List.of(1), LocalRig.deviceChoices("1"));
+        assertEquals(cores == 1 ? List.of(1) : List.of(1, cores), LocalRig.deviceCounts());
         assertEquals(List.of(Policy.RRA), LocalRig.policiesFor(1));
         assertEquals(List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M), LocalRig.policiesFor(2));
         assertEquals(Math.max(1, cores / 2), LocalRig.threadsPerDevice(2));

@@ -1,4 +1,4 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.local;
 
 import dev.exegpt.job.bench.FidelityRun;
 import dev.exegpt.job.bench.ServingFit;
@@ -23,7 +23,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
-import dev.exegpt.job.cli.CliErrors.UserError;
 import dev.exegpt.job.config.JobConfig;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
@@ -35,7 +34,19 @@ import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.weights.CheckpointWriter;
+import dev.exegpt.runtime.weights.DType;
+import dev.exegpt.runtime.weights.ModelSize;
+import dev.exegpt.runtime.weights.RandomWeights;
 import dev.exegpt.scheduler.avro.ProfileCodec;
+import dev.exegpt.scheduler.cost.DeviceSpec;
+import dev.exegpt.scheduler.cost.ProfileTable;
+import dev.exegpt.scheduler.cost.ProfiledCostModel;
+import dev.exegpt.scheduler.sim.Scenario;
+import dev.exegpt.scheduler.sim.SimOptions;
+import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.plan.Policy;
@@ -53,22 +64,22 @@ import dev.exegpt.scheduler.cost.fit.ProfileScaling;
  * the automatic SLO, and the streaming job on a local broker with topics of its own, a readiness probe, schedules
  * published at run time and the results collected from the results topic.
  */
-final class LocalRig {
+public final class LocalRig {
 
     /** The automatic SLO is this many times the fastest latency any schedule reaches: room for batching. */
-    static final double SLO_HEADROOM = 4;
+    public static final double SLO_HEADROOM = 4;
 
     private static final String PROBE_PREFIX = "probe-";
 
     private LocalRig() {}
 
     /** Whether a request id is a readiness probe's ({@link RunningJob#awaitProbe}). */
-    static boolean isProbe(String requestId) {
+    public static boolean isProbe(String requestId) {
         return requestId.startsWith(PROBE_PREFIX);
     }
 
     /** A model folder and the profile of that model on this machine. */
-    record ModelFiles(Path model, Path profile) {}
+    public record ModelFiles(Path model, Path profile) {}
 
     /**
      * Makes (or reuses) {@code dir/model-ARCH-SIZE} with seed 42 and its TP-1 CPU profile {@code dir/profile-ARCH-SIZE.json}.
@@ -78,7 +89,7 @@ final class LocalRig {
      *                    workload's requests ({@link ServingFit}) into {@code dir/profile-ARCH-SIZE-fitted-TASK.json}
      *                    (made again when older than the profile), and that file is the one returned
      */
-    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
+    public static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
                                       Workload fitTo) throws Exception {
         return modelAndProfile(out, dir, arch, size, jitWarmUpMs, fitTo, 1);
     }
@@ -89,17 +100,16 @@ final class LocalRig {
      * share of the cores ({@link #threadsPerDevice}) at the TP degrees N devices can form, and the fit to serving runs
      * the engine with as many kernel threads.
      */
-    static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
+    public static ModelFiles modelAndProfile(PrintStream out, Path dir, String arch, String size, long jitWarmUpMs,
                                       Workload fitTo, int devices) throws Exception {
         Path model = dir.resolve("model-" + arch + "-" + size);
         String base = "profile-" + arch + "-" + size + (devices > 1 ? "-d" + devices : "");
         Path profile = dir.resolve(base + ".json");
         out.printf("  model %s%n", model);
         if (!Files.exists(model.resolve("model.safetensors"))) {
-            int code = Exegpt.run("model", "init", "--arch", arch, "--size", size, "--seed", "42", "--out", model.toString());
-            if (code != 0) {
-                throw new UserError("'exegpt model init --arch " + arch + " --size " + size + "' failed (exit " + code + ")", code);
-            }
+            ModelConfig config = ModelSize.parse(size).config(Architecture.parse(arch));
+            long bytes = CheckpointWriter.write(model, config, RandomWeights.generate(config, 42), DType.F32);
+            out.printf("  made %s %s with seed 42: model.safetensors %.1f MiB%n", arch, size, bytes / 1048576.0);
         }
         out.printf("  profile %s%n", profile);
         if (!Files.exists(profile)) {
@@ -129,8 +139,8 @@ final class LocalRig {
     }
 
     /** Requests of the fitting run, and its schedule (a STATIC batch has long runs of plain decode iterations). */
-    static final int FIT_REQUESTS = 48;
-    static final String FIT_SCHEDULE = "static:8";
+    public static final int FIT_REQUESTS = 48;
+    public static final String FIT_SCHEDULE = "static:8";
 
     /** {@link ServingFit}: the profile fitted to the engine under a bulk of the workload's requests, written to {@code fitted}. */
     private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload, int devices)
@@ -151,10 +161,10 @@ final class LocalRig {
      * {@link #SLO_HEADROOM} times the latency of the fastest schedule of {@code policies} for a bound-length request,
      * rounded up to 100 ms.
      */
-    static long autoSloMs(PrintStream out, XScheduler scheduler, String task, List<Policy> policies) {
+    public static long autoSloMs(PrintStream out, XScheduler scheduler, String task, List<Policy> policies) {
         Estimate fastest = scheduler.plan(Double.POSITIVE_INFINITY, policies).fastest();
         if (fastest == null) {
-            throw new UserError("no schedule fits this machine for task " + task);
+            throw new IllegalArgumentException("no schedule fits this machine for task " + task);
         }
         long slo = roundedSloMs(fastest.latencyMs());
         out.printf("  fastest schedule reaches %.0f ms for a p99-length output; SLO set to %.0fx that: %d ms%n",
@@ -168,12 +178,12 @@ final class LocalRig {
     }
 
     /** The machine's cores: the CPU backend's devices are worker threads that share them. */
-    static int cores() {
+    public static int cores() {
         return Runtime.getRuntime().availableProcessors();
     }
 
     /** Kernel threads of each of {@code devices} devices: its share of the cores, at least one. */
-    static int threadsPerDevice(int devices) {
+    public static int threadsPerDevice(int devices) {
         return Math.max(1, cores() / devices);
     }
 
@@ -181,56 +191,36 @@ final class LocalRig {
      * What the planner searches on {@code devices} devices: RRA alone on one (WAA needs an encoder and a decoder group),
      * RRA (pipelines, partial TP), WAA-C and WAA-M on two or more.
      */
-    static List<Policy> policiesFor(int devices) {
+    public static List<Policy> policiesFor(int devices) {
         return devices == 1 ? List.of(Policy.RRA) : List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M);
     }
 
-    /** The device counts {@code --devices} asks to plan for: N, or for auto one device and one per core. */
-    static List<Integer> deviceChoices(String flag) {
-        if (flag.equals("auto")) {
-            return cores() == 1 ? List.of(1) : List.of(1, cores());
-        }
-        try {
-            int n = Integer.parseInt(flag.trim());
-            if (n >= 1 && n <= cores()) return List.of(n);
-            if (n > cores()) {
-                throw new UserError("--devices " + n + ": this machine has " + cores() + " cores, and a CPU device is at least one"
-                        + " core; expected 1.." + cores() + " or auto", CliErrors.EXIT_USAGE);
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new UserError("--devices " + flag + ": expected a number of devices (1.." + cores() + ") or auto", CliErrors.EXIT_USAGE);
+    /** The device counts worth planning for here: one device with every core, and one device per core. */
+    public static List<Integer> deviceCounts() {
+        return cores() == 1 ? List.of(1) : List.of(1, cores());
     }
 
     /**
-     * The device count to run on. For {@code --devices auto}, profiles the model as one device with every core and as
-     * one device per core (each made once under {@code dir}), plans each over {@link #policiesFor} at the same SLO
-     * ({@code --slo-ms}, or {@link #SLO_HEADROOM} times the fastest latency either reaches), prints both plans, and
-     * picks the one that serves more requests/s (the fewer devices on a tie, or when neither meets the SLO).
-     *
-     * @param options the workload to plan for (its profile and device count are set here)
+     * The device count to run on, of {@code choices}: with one choice, that one; otherwise each is profiled (made once
+     * under {@code dir}) and planned over {@link #policiesFor} at the same bound ({@code sloMs}, or, when NaN,
+     * {@link #SLO_HEADROOM} times the fastest latency any of them reaches); both plans are printed and the one that
+     * serves more requests/s is taken (the fewer devices on a tie, or when none meets the bound).
      */
-    static int chooseDevices(PrintStream out, String flag, Path dir, String arch, String size, long jitWarmUpMs,
-                             ScenarioOptions options, String sloFlag) throws Exception {
-        List<Integer> choices = deviceChoices(flag);
+    public static int chooseDevices(PrintStream out, List<Integer> choices, Path dir, String arch, String size, long jitWarmUpMs,
+                                    Workload workload, double sloMs) throws Exception {
         if (choices.size() == 1) {
             return choices.get(0);
         }
-        if (options.batchFormula == null) options.batchFormula = "little";
         Map<Integer, XScheduler> schedulers = new java.util.LinkedHashMap<>();
         double fastestMs = Double.POSITIVE_INFINITY;
         for (int n : choices) {
             ModelFiles f = modelAndProfile(out, dir, arch, size, jitWarmUpMs, null, n);
-            options.profile = f.profile();
-            options.profileDevices = n;
-            XScheduler s = new XScheduler(new dev.exegpt.scheduler.sim.XSimulator(options.scenario()));
+            XScheduler s = new XScheduler(new XSimulator(scenario(f.profile(), n, workload)));
             schedulers.put(n, s);
             Estimate fastest = s.plan(Double.POSITIVE_INFINITY, policiesFor(n)).fastest();
             if (fastest != null) fastestMs = Math.min(fastestMs, fastest.latencyMs());
         }
-        double slo = !sloFlag.equals("auto") ? ScenarioOptions.latencyBoundMs("--slo-ms", sloFlag)
-                : Double.isInfinite(fastestMs) ? Double.POSITIVE_INFINITY : roundedSloMs(fastestMs);
+        double slo = !Double.isNaN(sloMs) ? sloMs : Double.isInfinite(fastestMs) ? Double.POSITIVE_INFINITY : roundedSloMs(fastestMs);
         int chosen = choices.get(0);
         double best = 0;
         for (Map.Entry<Integer, XScheduler> e : schedulers.entrySet()) {
@@ -251,10 +241,20 @@ final class LocalRig {
     }
 
     /**
+     * The scenario of a profile replicated into {@code devices} devices (a CPU's worker threads) for a workload: the
+     * links of the device the profile names (A100 otherwise), Little's-law batches.
+     */
+    public static Scenario scenario(Path profile, int devices, Workload workload) {
+        ProfileTable table = ProfileCodec.read(profile);
+        DeviceSpec device = DeviceSpec.forDeviceName(table.deviceName());
+        return new Scenario(new ProfiledCostModel(table, device), devices, device.devicesPerNode(), workload, SimOptions.DEFAULTS);
+    }
+
+    /**
      * The device groups a schedule's executors run, as a result's executedLayout names them: "RRA[1, 1]" for one group
      * of two single-device stages, "enc RRA[1] + dec RRA[1]" for WAA's encoder and decoder groups.
      */
-    static String plannedLayout(Schedule s) {
+    public static String plannedLayout(Schedule s) {
         if (!Policies.splitsEncodeAndDecode(s)) {
             return "RRA" + java.util.Arrays.toString(Policies.stageDegrees(s, Role.FULL));
         }
@@ -266,7 +266,7 @@ final class LocalRig {
      * {@code flink-conf} in the working directory or the nearest parent that has one (a test runs in {@code job/}),
      * else the relative name, which {@link ExegptJob#flinkConfiguration} resolves against EXEGPT_HOME.
      */
-    static Path flinkConfDir() {
+    public static Path flinkConfDir() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isRegularFile(dir.resolve("flink-conf").resolve("config.yaml"))) {
                 return dir.resolve("flink-conf");
@@ -276,7 +276,7 @@ final class LocalRig {
     }
 
     /** Deletes and re-creates a folder (the broker's data of an earlier run). */
-    static Path freshDir(Path path) throws java.io.IOException {
+    public static Path freshDir(Path path) throws java.io.IOException {
         if (Files.exists(path)) {
             try (var files = Files.walk(path)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
@@ -291,7 +291,7 @@ final class LocalRig {
      * The streaming job on the embedded MiniCluster, reading and writing topics suffixed with its label, and one
      * consumer of its results. Closing cancels the job.
      */
-    static final class RunningJob implements AutoCloseable {
+    public static final class RunningJob implements AutoCloseable {
         private final String bootstrap;
         private final String task;
         private final String requestsTopic;
@@ -326,7 +326,7 @@ final class LocalRig {
          *
          * @param extra further job settings (flink-conf/exegpt.properties keys)
          */
-        static RunningJob start(LocalKafkaBroker broker, Path model, Path scheduleFile, String task, long sloMs, String label,
+        public static RunningJob start(LocalKafkaBroker broker, Path model, Path scheduleFile, String task, long sloMs, String label,
                                 Map<String, String> extra) throws Exception {
             List<String> topics = List.of(Topics.REQUESTS + "." + label, Topics.RESULTS + "." + label,
                     Topics.DEAD_LETTER + "." + label, Topics.AUDIT + "." + label, Topics.SCHEDULES + "." + label,
@@ -361,11 +361,11 @@ final class LocalRig {
             return new RunningJob(broker.bootstrapServers(), task, topics, job);
         }
 
-        String bootstrap() {
+        public String bootstrap() {
             return bootstrap;
         }
 
-        String requestsTopic() {
+        public String requestsTopic() {
             return requestsTopic;
         }
 
@@ -374,7 +374,7 @@ final class LocalRig {
          * (0: any), so that the measured requests neither queue behind the job's start and the engines' warm-up nor
          * run under the previous schedule. Returns the seconds it took.
          */
-        double awaitProbe(int minVersion, long timeoutMs) throws Exception {
+        public double awaitProbe(int minVersion, long timeoutMs) throws Exception {
             long t0 = System.nanoTime();
             long deadline = System.currentTimeMillis() + timeoutMs;
             while (System.currentTimeMillis() < deadline) {
@@ -387,12 +387,12 @@ final class LocalRig {
                     return (System.nanoTime() - t0) / 1e9;
                 }
             }
-            throw new UserError("the job did not answer a probe request under schedule version " + minVersion + " within "
+            throw new IllegalStateException("the job did not answer a probe request under schedule version " + minVersion + " within "
                     + timeoutMs / 1000 + " s");
         }
 
         /** Publishes a schedule on the job's schedules topic; the job adopts it at the next step boundary if its version is newer. */
-        void publish(Schedule schedule) throws Exception {
+        public void publish(Schedule schedule) throws Exception {
             producer.send(new ProducerRecord<>(schedulesTopic, schedule.getScheduleId().getBytes(StandardCharsets.UTF_8),
                     schedules.encode(schedule))).get();
         }
@@ -404,10 +404,10 @@ final class LocalRig {
 
         /**
          * Reads results until {@code count} of them have a request id {@code wanted} accepts or the time is up; the others (late probes)
-         * are dropped. A dead letter of a wanted request id ends the wait with a {@link UserError} giving its reason.
+         * are dropped. A dead letter of a wanted request id ends the wait with an IllegalStateException giving its reason.
          * Prints progress every 5 s when {@code out} is given.
          */
-        List<InferenceResult> collect(Predicate<String> wanted, int count, long timeoutMs, PrintStream out)
+        public List<InferenceResult> collect(Predicate<String> wanted, int count, long timeoutMs, PrintStream out)
                 throws java.io.IOException {
             List<InferenceResult> found = new ArrayList<>();
             long deadline = System.currentTimeMillis() + timeoutMs;
@@ -428,7 +428,7 @@ final class LocalRig {
                         DeadLetter d = deadLetters.decode(record.value());
                         String id = d.getRequestId() == null ? "" : d.getRequestId();
                         if (wanted.test(id)) {
-                            throw new UserError("request " + id + " was dead-lettered at " + d.getStage() + ": " + d.getReason());
+                            throw new IllegalStateException("request " + id + " was dead-lettered at " + d.getStage() + ": " + d.getReason());
                         }
                         continue;
                     }
@@ -446,7 +446,7 @@ final class LocalRig {
         }
 
         /** Schedule versions the job's control loop decided, as seen on the schedules topic so far. */
-        java.util.Set<Integer> controlDecisions() {
+        public java.util.Set<Integer> controlDecisions() {
             return java.util.Collections.unmodifiableSet(decided);
         }
 

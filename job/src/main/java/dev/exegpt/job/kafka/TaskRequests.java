@@ -1,6 +1,4 @@
-package dev.exegpt.job.cli;
-
-import dev.exegpt.job.kafka.SyntheticPrompts;
+package dev.exegpt.job.kafka;
 
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -17,7 +15,7 @@ import dev.exegpt.schemas.InferenceRequest;
  * input length. By default a request asks for exactly the sampled output length ({@code ignoreEos}), as vLLM's
  * throughput benchmark does, so a run follows the task's output distribution even with random weights.
  */
-final class TaskRequests implements SendCommand.RequestSource {
+public final class TaskRequests implements RequestSource {
 
     private final String task;
     private final Workload workload;
@@ -30,7 +28,7 @@ final class TaskRequests implements SendCommand.RequestSource {
     private final String idPrefix;
     private long produced;
 
-    TaskRequests(Workload workload, long count, long seed, Long sloMs, boolean ignoreEos,
+    public TaskRequests(Workload workload, long count, long seed, Long sloMs, boolean ignoreEos,
                  Integer maxPromptTokens) {
         this.task = workload.name();
         this.workload = workload;
@@ -44,7 +42,7 @@ final class TaskRequests implements SendCommand.RequestSource {
         this.idPrefix = task + "-" + Long.toString(System.currentTimeMillis(), 36) + "-";
     }
 
-    static TaskRequests open(String task, long count, long seed, Long sloMs, boolean ignoreEos, Integer maxPromptTokens) {
+    public static TaskRequests open(String task, long count, long seed, Long sloMs, boolean ignoreEos, Integer maxPromptTokens) {
         return new TaskRequests(Workloads.byName(task), count, seed, sloMs, ignoreEos, maxPromptTokens);
     }
 

@@ -1,6 +1,6 @@
-package dev.exegpt.job.cli;
+package dev.exegpt.job.bench;
 
-import dev.exegpt.job.bench.BenchFigures;
+import dev.exegpt.job.local.LocalRig;
 import dev.exegpt.job.pipeline.JsonLines;
 
 import java.io.BufferedWriter;
@@ -31,9 +31,9 @@ import dev.exegpt.schemas.InferenceResult;
  * The bench's table, the simulators' fidelity table, and the files: bench.json (every figure and the options),
  * results-POLICY.jsonl (every result, Avro JSON) and bench.html.
  */
-final class BenchOutput {
+public final class BenchReport {
 
-    private final List<BenchCommand.Arm> arms;
+    private final List<BenchArm> arms;
     private final long sloMs;
     private final String task;
     private final int numRequests;
@@ -46,7 +46,7 @@ final class BenchOutput {
     private final String size;
     private final double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
-    BenchOutput(List<BenchCommand.Arm> arms, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
+    public BenchReport(List<BenchArm> arms, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
                 double offeredPerSecond, long seed, LocalRig.ModelFiles files, String arch, String size) {
         this.arms = arms;
         this.sloMs = sloMs;
@@ -80,13 +80,13 @@ final class BenchOutput {
     }
 
     /** XSimulator's throughput is at saturation; under Poisson arrivals at rate R it predicts min(R, that). */
-    double xsimThroughput(BenchCommand.Arm a) {
+    double xsimThroughput(BenchArm a) {
         return bulk ? a.estimate.sequencesPerSecond() : Math.min(offeredPerSecond, a.estimate.sequencesPerSecond());
     }
 
     List<List<String>> fidelityRows() {
         List<List<String>> rows = new ArrayList<>();
-        for (BenchCommand.Arm a : arms) {
+        for (BenchArm a : arms) {
             BenchFigures m = a.measured;
             rows.add(List.of(a.name, f2(m.completionsPerSecond()), f2(xsimThroughput(a)), pct(xsimThroughput(a), m.completionsPerSecond()),
                     f2(a.event.completionsPerSecond()), pct(a.event.completionsPerSecond(), m.completionsPerSecond()),
@@ -100,8 +100,8 @@ final class BenchOutput {
         return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (verdict %s), %d requests x %d rounds per policy, %s,"
                         + " interleaved in %s", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
                 bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond),
-                arms.stream().map(BenchCommand.Arm::jobKey).distinct().count() == 1 ? "one job"
-                        : arms.stream().map(BenchCommand.Arm::jobKey).distinct().count() + " jobs (one per engine layout)");
+                arms.stream().map(BenchArm::jobKey).distinct().count() == 1 ? "one job"
+                        : arms.stream().map(BenchArm::jobKey).distinct().count() + " jobs (one per engine layout)");
     }
 
     static final String FIDELITY_CAPTION = "simulators from the engine's own profile vs measured; err = predicted / measured - 1;"
@@ -111,23 +111,23 @@ final class BenchOutput {
             + " and drain, stays below; meas p99 = p99 latency from arrival, median of rounds; bound-len = worst latency from"
             + " encode start of a request with >= the task's p99 output length - 2 (XSim: its SLA-(b) latency)";
 
-    void print(PrintStream out) {
+    public void print(PrintStream out) {
         out.println(benchCaption());
         ReportInput.Table bench = benchTable();
-        printTable(out, bench.header(), bench.cells());
+        FigureTable.print(out, bench.header(), bench.cells());
         out.println("verdict: SLO attainment " + arrivals().verdict().label() + ": " + arrivals().why());
         out.println("* " + BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
         out.println(ratios());
         out.printf("load average %.2f (2 cores shared)%n", loadAverage);
         out.println();
         out.println(FIDELITY_CAPTION);
-        printTable(out, FIDELITY_HEADER, fidelityRows());
+        FigureTable.print(out, FIDELITY_HEADER, fidelityRows());
     }
 
     String ratios() {
         BenchFigures e = arms.get(0).measured;
         StringBuilder s = new StringBuilder();
-        for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
+        for (BenchArm other : arms.subList(1, arms.size())) {
             BenchFigures o = other.measured;
             s.append(String.format(Locale.ROOT, "ExeGPT / %s: goodput (throughput at equal attainment, SLO %s) %s, raw throughput %.2fx%n",
                     other.name, arrivals().verdict().label(), o.goodputPerSecond() > 0
@@ -138,10 +138,10 @@ final class BenchOutput {
         return s.toString().stripTrailing();
     }
 
-    void write(Path dir) throws IOException {
+    public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
         JsonLines lines = new JsonLines(InferenceResult.getClassSchema());
-        for (BenchCommand.Arm a : arms) {
+        for (BenchArm a : arms) {
             try (BufferedWriter w = Files.newBufferedWriter(dir.resolve("results-" + a.name.toLowerCase(Locale.ROOT) + ".jsonl"),
                     StandardCharsets.UTF_8)) {
                 for (List<InferenceResult> round : a.rounds) {
@@ -176,7 +176,7 @@ final class BenchOutput {
         root.put("loadAverage", loadAverage);
         root.put("throughputAtEqualAttainment", BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
         List<Object> policies = new ArrayList<>();
-        for (BenchCommand.Arm a : arms) {
+        for (BenchArm a : arms) {
             Map<String, Object> p = new LinkedHashMap<>();
             AuditWindow w = a.measured.pooled();
             p.put("policy", a.name);
@@ -239,7 +239,7 @@ final class BenchOutput {
         root.put("policies", policies);
         BenchFigures e = arms.get(0).measured;
         Map<String, Object> ratios = new LinkedHashMap<>();
-        for (BenchCommand.Arm other : arms.subList(1, arms.size())) {
+        for (BenchArm other : arms.subList(1, arms.size())) {
             BenchFigures o = other.measured;
             String name = other.name.charAt(0) + other.name.substring(1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
             ratios.put("exegptOver" + name + "Goodput", o.goodputPerSecond() > 0 ? e.goodputPerSecond() / o.goodputPerSecond() : null);
@@ -251,26 +251,6 @@ final class BenchOutput {
 
     private static Double nan(double v) {
         return Double.isNaN(v) ? null : v;
-    }
-
-    static void printTable(PrintStream out, List<String> header, List<List<String>> rows) {
-        int[] width = new int[header.size()];
-        for (int i = 0; i < width.length; i++) {
-            width[i] = header.get(i).length();
-            for (List<String> r : rows) width[i] = Math.max(width[i], r.get(i).length());
-        }
-        List<List<String>> all = new ArrayList<>();
-        all.add(header);
-        all.addAll(rows);
-        for (List<String> r : all) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < width.length; i++) {
-                String cell = r.get(i);
-                line.append(i == 0 ? "" : "  ").append(i == 0 ? String.format("%-" + width[i] + "s", cell)
-                        : String.format("%" + width[i] + "s", cell));
-            }
-            out.println(line.toString().stripTrailing());
-        }
     }
 
     private static String f0(double v) {
