@@ -67,14 +67,7 @@ public final class KafkaIo {
      * {@code ValidateScheduleFunction}, so that one the job cannot run becomes a dead letter, not a failed job.
      */
     public static KafkaSource<RawRecord> schedules(String bootstrap, String topic, String groupId, Properties security) {
-        return KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(bootstrap)
-                .setTopics(topic)
-                .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new RawRecordDeserializer())
-                .setProperties(readCommitted(security))
-                .build();
+        return raw(bootstrap, topic, groupId, OffsetsInitializer.earliest(), readCommitted(security));
     }
 
     /**
@@ -82,13 +75,18 @@ public final class KafkaIo {
      * raw, so that a record that does not decode is skipped by the loop rather than failing the source.
      */
     public static KafkaSource<RawRecord> steps(String bootstrap, String topic, String groupId, Properties security) {
+        return raw(bootstrap, topic, groupId, OffsetsInitializer.latest(), security);
+    }
+
+    private static KafkaSource<RawRecord> raw(String bootstrap, String topic, String groupId, OffsetsInitializer from,
+                                              Properties props) {
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(bootstrap)
                 .setTopics(topic)
                 .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.latest())
+                .setStartingOffsets(from)
                 .setDeserializer(new RawRecordDeserializer())
-                .setProperties(security)
+                .setProperties(props)
                 .build();
     }
 

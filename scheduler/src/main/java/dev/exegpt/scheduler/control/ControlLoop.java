@@ -95,6 +95,8 @@ public final class ControlLoop {
     private double encodeFactor = 1;
     private double decodeFactor = 1;
     private String lastCheck = "not checked yet";
+    private Candidate pricedFor;
+    private XSimulator.Layout pricedLayout;
 
     /**
      * @param base     the profile the running schedule was planned on (XProfiler's, or a fitted one)
@@ -166,7 +168,11 @@ public final class ControlLoop {
         boolean afterEncode = lastWasEncode.getOrDefault(role, false);
         lastWasEncode.put(role, step.phase() == Phase.ENCODE);
         if (step.phase() == Phase.DECODE && afterEncode && role == Role.FULL) return;
-        XSimulator.Layout layout = baseSimulator.layout(running);
+        if (!running.equals(pricedFor)) {          // the layout's pipelines, built once per schedule (a step arrives every few ms)
+            pricedFor = running;
+            pricedLayout = baseSimulator.layout(running);
+        }
+        XSimulator.Layout layout = pricedLayout;
         Pipeline p = role == Role.DECODER ? layout.decoder() : layout.encoder();
         double predicted = StepFit.predictedMs(step, p);
         if (!(predicted > 0) || Double.isInfinite(predicted)) return;
@@ -207,7 +213,7 @@ public final class ControlLoop {
         XSimulator sim = new XSimulator(fitted);
         double rate = arrivalsPerSecond(nowMs);
         Estimate now = sim.estimate(running);
-        double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(fitted, sim, running, rate);
+        double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(sim, running, rate);
         List<String> reasons = new java.util.ArrayList<>();
         if (!now.meets(sloMs)) {
             reasons.add(String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
@@ -219,7 +225,7 @@ public final class ControlLoop {
         if (drifted) {
             reasons.add("the output lengths drifted: " + d.reason());
         }
-        Choice best = choose(fitted, sim, rate);
+        Choice best = choose(sim, rate);
         lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
                         + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
                 decodeFactor, ratios.get(Phase.ENCODE).size(), ratios.get(Phase.DECODE).size(), rate, running.describe(),
@@ -247,14 +253,14 @@ public final class ControlLoop {
      * (x0.85 per try, five tries) until the event simulator puts its p99 end-to-end latency at that rate within the
      * SLO; the fastest schedule when none meets the bound (admission control then answers what cannot make it).
      */
-    private Choice choose(Scenario fitted, XSimulator sim, double rate) {
+    private Choice choose(XSimulator sim, double rate) {
         double bound = sloMs;
         Choice fallback = null;
         for (int attempt = 0; attempt < 5; attempt++, bound *= 0.85) {
             Estimate best = search(sim, bound)[0];
             if (best == null) break;
             if (Double.isNaN(rate)) return new Choice(best, bound, Double.NaN);
-            double e2e = p99E2e(fitted, sim, best.candidate(), rate);
+            double e2e = p99E2e(sim, best.candidate(), rate);
             Choice c = new Choice(best, bound, e2e);
             if (e2e <= sloMs) return c;
             if (fallback == null || e2e < fallback.p99E2eMs) fallback = c;
@@ -291,7 +297,7 @@ public final class ControlLoop {
 
     private static final int E2E_REQUESTS = 120;
 
-    private double p99E2e(Scenario fitted, XSimulator sim, Candidate c, double rate) {
+    private double p99E2e(XSimulator sim, Candidate c, double rate) {
         SimResult r = new EventSimulator(sim).run(c, E2E_REQUESTS, 7, new ArrivalProcess.Poisson(rate));
         return r.p99E2eMs();
     }
