@@ -66,7 +66,8 @@ public final class AuditSummary {
 
     /**
      * One line per schedule version the results ran under (a control loop's changes): requests, those admission control
-     * answered early (finish reason DEADLINE: refused before they were encoded), and the SLO attainment from arrival and
+     * answered early (finish reason DEADLINE: refused before they were encoded or, under WAA, before a decoder took them
+     * over), and the SLO attainment from arrival and
      * the p99 latency of the requests it accepted.
      */
     public static void printPerVersion(PrintStream out, List<InferenceResult> results) {

@@ -12,6 +12,18 @@ import dev.exegpt.operators.core.ValidRequest;
  * and, in {@link Mode#REJECT_LATE}, answer at once with a missed-SLO verdict when that is past its deadline (the
  * earlier of its {@code deadlineEpochMs} and arrival + SLO), instead of spending device time on a request that would
  * miss anyway. Until a step has been measured nothing is refused. Touched by the engine thread only.
+ *
+ * <p><b>Calibrated by its own outcomes.</b> The step averages miss what happens after the decision: the decode batch
+ * grows as later requests join, encode steps of later batches stall the decode (RRA), another process takes a core.
+ * So every request admitted here reports, when this executor is done with it, the service time it took against the
+ * one predicted ({@link #finished}), and the prediction is multiplied by the {@value #QUANTILE} quantile of that ratio
+ * over the last {@value #CALIBRATION_WINDOW} requests (clamped to [{@value #MIN_MARGIN}, {@value #MAX_MARGIN}], used
+ * from {@value #MIN_CALIBRATION} requests on): a request admitted at the edge then misses with a probability of about
+ * 1 - {@value #QUANTILE} if the coming requests fare as the last ones did, and one with more slack less often.
+ *
+ * <p>Where the work is split (WAA), the encoder judges the encode it will run (the decode, on other devices, counts as
+ * zero) and the decoder judges each hand-over before it imports it, from its own decode iterations: the decoder's
+ * queue, which the encoder cannot see, is counted where it forms.
  */
 public final class Admission {
 
@@ -45,6 +57,17 @@ public final class Admission {
     private double sumBatch2;
     private double sumBatchMs;
     private volatile long numRefused;
+    /** The outcome ratio's quantile the prediction is multiplied by. */
+    static final double QUANTILE = 0.95;
+    /** Outcomes the ratio's quantile is taken over (the newest). */
+    static final int CALIBRATION_WINDOW = 200;
+    /** Outcomes before the ratio is used (1 until then). */
+    static final int MIN_CALIBRATION = 20;
+    static final double MIN_MARGIN = 0.8;
+    static final double MAX_MARGIN = 4.0;
+    private final double[] outcomeRatios = new double[CALIBRATION_WINDOW];
+    private int numOutcomes;
+    private double margin = 1;
 
     public Admission(Mode mode) {
         this.mode = mode;
@@ -67,6 +90,30 @@ public final class Admission {
         sumMs = keep * sumMs + ms;
         sumBatch2 = keep * sumBatch2 + (double) batchSize * batchSize;
         sumBatchMs = keep * sumBatchMs + batchSize * ms;
+    }
+
+    /**
+     * A request admitted here is done on this executor (finished, or handed over): its service time measured from
+     * admission against the {@link #predictedServiceMs} it was admitted on. Non-positive or NaN predictions are ignored.
+     */
+    public void finished(double predictedServiceMs, double measuredServiceMs) {
+        if (!(predictedServiceMs > 0) || !(measuredServiceMs >= 0)) {
+            return;
+        }
+        outcomeRatios[numOutcomes % CALIBRATION_WINDOW] = measuredServiceMs / predictedServiceMs;
+        numOutcomes++;
+        int n = Math.min(numOutcomes, CALIBRATION_WINDOW);
+        if (n >= MIN_CALIBRATION) {
+            double[] sorted = java.util.Arrays.copyOf(outcomeRatios, n);
+            java.util.Arrays.sort(sorted);
+            double q = sorted[Math.min(n - 1, (int) Math.ceil(QUANTILE * n) - 1)];
+            margin = Math.max(MIN_MARGIN, Math.min(MAX_MARGIN, q));
+        }
+    }
+
+    /** What a prediction is multiplied by: the outcome ratio's quantile, 1 before {@value #MIN_CALIBRATION} outcomes. */
+    public double margin() {
+        return margin;
     }
 
     /** Predicted ms of one decode iteration of {@code batchSize} sequences; NaN before any was measured. */
@@ -113,17 +160,18 @@ public final class Admission {
 
     /**
      * Service time the request would need from now, ms, decoding in a batch of {@code decodeBatchSize}: one encode
-     * step plus a decode iteration for every output token after the first (the prefill yields one); NaN until an encode
-     * step has been measured. A decode group that this executor does not run (a WAA encoder) counts as zero, so the
-     * prediction stays a lower bound there.
+     * step plus a decode iteration for every output token after the first (the prefill yields one), before the
+     * {@link #margin()}; NaN until a step has been measured. A phase that this executor does not run counts as zero:
+     * the decode at a WAA encoder, the encode at a WAA decoder (it judges an encoded request by its decode alone).
      */
     public double predictedServiceMs(ValidRequest r, int decodeBatchSize) {
-        if (Double.isNaN(encodeMsPerStep)) {
+        double iteration = decodeMsPerIteration(decodeBatchSize);
+        if (Double.isNaN(encodeMsPerStep) && Double.isNaN(iteration)) {
             return Double.NaN;
         }
-        double iteration = decodeMsPerIteration(decodeBatchSize);
+        double encode = Double.isNaN(encodeMsPerStep) ? 0 : encodeMsPerStep;
         double decode = Double.isNaN(iteration) ? 0 : iteration * Math.max(0, expectedOutputTokens(r) - 1);
-        return encodeMsPerStep + decode;
+        return encode + decode;
     }
 
     /**
@@ -136,16 +184,19 @@ public final class Admission {
             return null;
         }
         long deadline = deadlineEpochMs(r);
-        double service = predictedServiceMs(r, decodeBatchSize);
+        double predicted = predictedServiceMs(r, decodeBatchSize);
+        double service = predicted * margin;
         if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
             return null;
         }
         numRefused++;
         return String.format(Locale.ROOT, "admission (reject-late): predicted finish %.0f ms after arrival (waited %.0f ms, "
-                        + "service ~%.0f ms: encode %.1f ms + %d tokens x %.2f ms at decode batch %d) is past the deadline %d ms "
-                        + "after arrival; answered early instead of run", nowEpochMs + service - r.arrivedEpochMs(),
-                nowEpochMs - r.arrivedEpochMs(), service, encodeMsPerStep, expectedOutputTokens(r),
-                w == 0 ? 0.0 : decodeMsPerIteration(decodeBatchSize), decodeBatchSize, deadline - r.arrivedEpochMs());
+                        + "service ~%.0f ms: (encode %.1f ms + %d tokens x %.2f ms at decode batch %d) x %.2f, the p%.0f of measured "
+                        + "over predicted here) is past the deadline %d ms after arrival; answered early instead of run",
+                nowEpochMs + service - r.arrivedEpochMs(), nowEpochMs - r.arrivedEpochMs(), service,
+                Double.isNaN(encodeMsPerStep) ? 0.0 : encodeMsPerStep, expectedOutputTokens(r),
+                w == 0 ? 0.0 : decodeMsPerIteration(decodeBatchSize), decodeBatchSize, margin, QUANTILE * 100,
+                deadline - r.arrivedEpochMs());
     }
 
     /** Requests refused so far. */

@@ -340,6 +340,7 @@ public final class ExecutorRunner implements AutoCloseable {
             } else if ((refusal = admission.refusal(f.request, now, core.numActive() + batch.size() + 1)) != null) {
                 answerUnfinished(f, FinishReason.DEADLINE, refusal);
             } else {
+                f.admitted(now, admission.predictedServiceMs(f.request, core.numActive() + batch.size() + 1));
                 batch.add(f);
             }
         }
@@ -442,6 +443,7 @@ public final class ExecutorRunner implements AutoCloseable {
     /** ENCODER: every encoded, unfinished sequence leaves as bytes for a decoder group (PAPER.md §5.2). */
     private void handOverActive() {
         for (InFlight f : core.drainActive()) {
+            admission.finished(f.predictedServiceMs, clock.nowEpochMs() - f.admittedEpochMs);
             byte[] state = engine.exportState(f.sequence);
             engine.release(f.sequence);
             numInFlight.decrementAndGet();
@@ -454,12 +456,26 @@ public final class ExecutorRunner implements AutoCloseable {
         }
     }
 
-    /** DECODER: imports every waiting hand-over into the decode batch ("merged with previously decoded batch data"). */
+    /**
+     * DECODER: imports every waiting hand-over into the decode batch ("merged with previously decoded batch data"),
+     * but for one that admission control predicts to finish past its deadline at the batch it would join: that one is
+     * answered early, its state never imported.
+     */
     private int admitHandovers() {
         numWaitingOnThread = 0;                          // all of them join the batch now
         List<InFlight> imported = new ArrayList<>();
-        for (InFlight f : core.takeAll()) {
+        List<InFlight> waiting = core.takeAll();
+        int joining = core.numActive() + waiting.size();
+        double now = clock.nowEpochMs();
+        for (InFlight f : waiting) {
             Handover h = f.handover;
+            String refusal = admission.refusal(f.request, now, joining);
+            if (refusal != null) {
+                answerUnfinished(f, FinishReason.DEADLINE, refusal);
+                joining--;
+                continue;
+            }
+            f.admitted(now, admission.predictedServiceMs(f.request, joining));
             try {
                 f.sequence = engine.importState(h.state());
             } catch (RuntimeException e) {
@@ -598,6 +614,7 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         for (InFlight f : core.retire()) {
             f.lastTokenEpochMs = now;                // a static batch leaves together, at the end of the batch
+            admission.finished(f.predictedServiceMs, now - f.admittedEpochMs);
             answer(f);
         }
         return finished;
@@ -659,12 +676,19 @@ public final class ExecutorRunner implements AutoCloseable {
         int encodeBatchSize;
         long decodeBatchSizeSum;
         int numDecodeIterations;
+        double admittedEpochMs = Double.NaN;            // when admission control let it in here, and what it predicted
+        double predictedServiceMs = Double.NaN;
 
         InFlight(ValidRequest request, Consumer<InferenceResult> done, Consumer<Handover> handedOver, Handover handover) {
             this.request = request;
             this.done = done;
             this.handedOver = handedOver;
             this.handover = handover;
+        }
+
+        void admitted(double nowEpochMs, double predictedMs) {
+            admittedEpochMs = nowEpochMs;
+            predictedServiceMs = predictedMs;
         }
     }
 }

@@ -80,6 +80,50 @@ class AdmissionTest {
     }
 
     @Test
+    void shouldMultiplyThePredictionByTheMeasuredOverPredictedQuantileOfItsOwnOutcomes() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(40);
+        admission.observeDecode(10, 4);
+        ValidRequest r = request(21, true, 1_000, null, 0);                 // 240 ms predicted
+        for (int i = 0; i < Admission.MIN_CALIBRATION - 1; i++) {
+            admission.finished(240, 480);
+        }
+        assertEquals(1, admission.margin(), 1e-9, "too few outcomes: the prediction as it is");
+        assertNull(admission.refusal(r, ARRIVED + 700, 4));
+        admission.finished(240, 480);
+        assertEquals(2, admission.margin(), 1e-9, "every request took twice its prediction");
+        assertNull(admission.refusal(r, ARRIVED + 520, 4), "520 + 2 x 240 = 1000 ms: on time");
+        String why = admission.refusal(r, ARRIVED + 521, 4);
+        assertNotNull(why);
+        assertTrue(why.contains("x 2.00, the p95 of measured over predicted"), why);
+        for (int i = 0; i < 95; i++) {                                         // 95 of the newest 200 at x1, 105 at x2
+            admission.finished(100, 100);
+        }
+        assertEquals(2, admission.margin(), 1e-9, "the p95 is still a slow one");
+        for (int i = 0; i < 95; i++) {
+            admission.finished(100, 100);
+        }
+        assertEquals(1, admission.margin(), 1e-9, "190 of the newest 200 at x1, 10 at x2: the p95 is x1");
+        for (int i = 0; i < Admission.CALIBRATION_WINDOW; i++) {
+            admission.finished(100, 1_000);
+        }
+        assertEquals(Admission.MAX_MARGIN, admission.margin(), 1e-9, "clamped");
+        admission.finished(0, 5);
+        admission.finished(Double.NaN, 5);
+        assertEquals(Admission.MAX_MARGIN, admission.margin(), 1e-9, "no prediction, no outcome");
+    }
+
+    @Test
+    void aDecoderShouldJudgeAnEncodedRequestByItsDecodeAlone() {
+        Admission decoder = new Admission(Admission.Mode.REJECT_LATE);
+        decoder.observeDecode(10, 4);
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertEquals(200, decoder.predictedServiceMs(r, 4), 1e-9, "20 tokens x 10 ms; the encode ran elsewhere");
+        assertNull(decoder.refusal(r, ARRIVED + 800, 4));
+        assertNotNull(decoder.refusal(r, ARRIVED + 801, 4));
+    }
+
+    @Test
     void shouldParseTheModeWithAClearMessage() {
         assertEquals(Admission.Mode.REJECT_LATE, Admission.Mode.parse(" Reject-Late "));
         assertEquals(Admission.Mode.OFF, Admission.Mode.parse("off"));

@@ -361,6 +361,42 @@ class ExecutorRunnerTest {
         }
     }
 
+    @Test
+    void aWaaDecoderShouldAnswerAHandOverThatCannotMeetItsSloWithoutTakingItOver() throws Exception {
+        Path dir = Path.of("target", "models", "runner-t5");
+        Engine encoderEngine = ENGINES.get(Architecture.T5);
+        Schedule waa = Schedule.newBuilder().setScheduleId("waa").setVersion(1).setPolicy(SchedulePolicy.WAA_C)
+                .setEncodeBatchSize(1).setDecodeBatchSize(4).setTask("S").build();
+        long now = System.currentTimeMillis();
+        ValidRequest first = request(0, 4, now);                                    // measures the decoder's iterations
+        ValidRequest hopeless = new ValidRequest(request(1, 8, now).request(), new int[] {5, 6, 7}, now - 10_000, 2_000, 0);
+        List<InferenceResult> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Engine decoderEngine = Engine.load(dir, EngineConfig.DEFAULTS.withThreadsPerDevice(1));
+             ExecutorRunner decoder = new ExecutorRunner(decoderEngine, new BpeTokenizer(decoderEngine.modelConfig()), waa,
+                     Role.DECODER, "waa-dec-0", 1, Admission.Mode.REJECT_LATE);
+             ExecutorRunner encoder = new ExecutorRunner(encoderEngine, new BpeTokenizer(encoderEngine.modelConfig()), waa,
+                     Role.ENCODER, "waa-enc-0", 1, Admission.Mode.OFF)) {
+            for (ValidRequest r : List.of(first, hopeless)) {
+                CountDownLatch done = new CountDownLatch(1);
+                java.util.function.Consumer<InferenceResult> collect = result -> {
+                    results.add(result);
+                    done.countDown();
+                };
+                encoder.submit(r, collect, handover -> decoder.submit(handover, collect));
+                assertTrue(done.await(60, TimeUnit.SECONDS), "every request must be answered");
+            }
+            assertEquals(0, encoder.numRefusedByAdmission(), "the encoder runs every request (admission off there)");
+            assertEquals(1, decoder.numRefusedByAdmission());
+            assertEquals(0, decoderEngine.numSequences(), "the refused hand-over's state was never taken over");
+        }
+        assertEquals(FinishReason.MAX_TOKENS, results.get(0).getFinishReason());
+        InferenceResult late = results.get(1);
+        assertEquals(FinishReason.DEADLINE, late.getFinishReason());
+        assertEquals(0, late.getNumOutputTokens());
+        assertTrue(late.getErrorMessage().startsWith("admission (reject-late): predicted finish"), late.getErrorMessage());
+        assertEquals("waa-dec-0", late.getExecutorId(), "answered where the queue formed");
+    }
+
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void aRequestTheEngineFailsOnShouldGetAnErrorAndItsBatchMatesTheirTokens(Architecture arch) throws Exception {
