@@ -3,11 +3,9 @@ package dev.exegpt.job.bench;
 import dev.exegpt.job.local.LocalRig;
 import dev.exegpt.job.pipeline.JsonLines;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,17 +138,9 @@ public final class BenchReport {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        JsonLines lines = new JsonLines(InferenceResult.getClassSchema());
         for (BenchArm a : arms) {
-            try (BufferedWriter w = Files.newBufferedWriter(dir.resolve("results-" + a.name.toLowerCase(Locale.ROOT) + ".jsonl"),
-                    StandardCharsets.UTF_8)) {
-                for (List<InferenceResult> round : a.rounds) {
-                    for (InferenceResult r : round) {
-                        w.write(lines.encode(r));
-                        w.newLine();
-                    }
-                }
-            }
+            JsonLines.write(dir.resolve("results-" + a.name.toLowerCase(Locale.ROOT) + ".jsonl"), InferenceResult.getClassSchema(),
+                    a.rounds.stream().flatMap(List::stream).toList());
         }
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         json.writeValue(dir.resolve("bench.json").toFile(), toJson(json));

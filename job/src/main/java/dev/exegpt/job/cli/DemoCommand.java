@@ -177,6 +177,9 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                 control)) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
+            Path resultsFile = dir.resolve("results-" + label + ".jsonl");
+            dev.exegpt.job.pipeline.JsonLines.write(resultsFile, InferenceResult.getClassSchema(), answered);
+            out.printf("  results in %s (exegpt audit --input %s --html report.html)%n", resultsFile, resultsFile);
             AuditSummary.printPerVersion(out, answered);
             return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
         }

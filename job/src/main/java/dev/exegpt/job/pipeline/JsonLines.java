@@ -20,6 +20,17 @@ public final class JsonLines {
         this.writer = new SpecificDatumWriter<>(schema);
     }
 
+    /** Writes {@code records} to {@code file}, one line each (the file is replaced). */
+    public static void write(java.nio.file.Path file, Schema schema, Iterable<? extends SpecificRecord> records) throws IOException {
+        JsonLines lines = new JsonLines(schema);
+        try (java.io.BufferedWriter w = java.nio.file.Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (SpecificRecord r : records) {
+                w.write(lines.encode(r));
+                w.newLine();
+            }
+        }
+    }
+
     public String encode(SpecificRecord record) throws IOException {
         buffer.reset();
         JsonEncoder encoder = EncoderFactory.get().jsonEncoder(schema, buffer, false);

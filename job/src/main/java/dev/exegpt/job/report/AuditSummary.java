@@ -36,6 +36,14 @@ public final class AuditSummary {
             }
             out.println();
         }
+        RunFigures.Slo v = f.on(verdict);
+        if (v.numUnanswered() > 0) {
+            Double accepted = v.acceptedAttainment();
+            out.printf("  answered without tokens (refused by admission control, past a deadline, or failed): %,d; the other %,d:"
+                            + " SLO attainment %s %s (latency percentiles above are theirs)%n", v.numUnanswered(),
+                    v.numWithSlo() - v.numUnanswered(), verdict.label(),
+                    accepted == null ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f%%", 100 * accepted));
+        }
         out.printf("  verdict %s: %s%n", verdict.label(), arrivals.why());
         out.printf("  TTFT from arrival p50 %.0f ms, p99 %.0f ms; TPOT p50 %.1f ms, p99 %.1f ms%n", w.getTtftP50Ms(), w.getTtftP99Ms(),
                 w.getTpotP50Ms(), w.getTpotP99Ms());

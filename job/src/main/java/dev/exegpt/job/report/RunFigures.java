@@ -29,16 +29,25 @@ import dev.exegpt.schemas.InferenceResult;
 public record RunFigures(AuditWindow pooled, long spanMs, int numSpans, Slo fromArrival, Slo fromEncodeStart) {
 
     /**
-     * SLO attainment and latency percentiles (nearest rank) on one clock.
+     * SLO attainment and latency percentiles (nearest rank) on one clock. The percentiles are of the requests answered
+     * with their tokens; one answered without them (refused by admission control, past its deadline, failed) counts as
+     * a miss, however soon it was answered.
      *
-     * @param numMet     results within their SLO on this clock
-     * @param numWithSlo results that had an SLO
+     * @param numMet        results within their SLO on this clock
+     * @param numWithSlo    results that had an SLO
+     * @param numUnanswered of those, the ones answered without their tokens ({@link SloClock#unanswered})
      */
-    public record Slo(SloClock clock, long numMet, long numWithSlo, double p50Ms, double p90Ms, double p99Ms) {
+    public record Slo(SloClock clock, long numMet, long numWithSlo, long numUnanswered, double p50Ms, double p90Ms, double p99Ms) {
 
         /** Share of the results with an SLO that met it, 0..1; null when none had one. */
         public Double attainment() {
             return numWithSlo == 0 ? null : (double) numMet / numWithSlo;
+        }
+
+        /** Share of the accepted results (answered with their tokens) with an SLO that met it, 0..1; null when none. */
+        public Double acceptedAttainment() {
+            long accepted = numWithSlo - numUnanswered;
+            return accepted == 0 ? null : (double) numMet / accepted;
         }
     }
 
@@ -82,17 +91,20 @@ public record RunFigures(AuditWindow pooled, long spanMs, int numSpans, Slo from
     }
 
     private static Slo slo(List<InferenceResult> results, SloClock clock) {
-        double[] ms = results.stream().mapToDouble(clock::latencyMs).sorted().toArray();
+        double[] ms = results.stream().filter(r -> !SloClock.unanswered(r)).mapToDouble(clock::latencyMs).sorted().toArray();
         long met = 0;
         long withSlo = 0;
+        long unanswered = 0;
         for (InferenceResult r : results) {
             Boolean m = clock.met(r);
             if (m != null) {
                 withSlo++;
                 met += m ? 1 : 0;
+                unanswered += SloClock.unanswered(r) ? 1 : 0;
             }
         }
-        return new Slo(clock, met, withSlo, Audit.percentile(ms, 0.50), Audit.percentile(ms, 0.90), Audit.percentile(ms, 0.99));
+        return new Slo(clock, met, withSlo, unanswered, Audit.percentile(ms, 0.50), Audit.percentile(ms, 0.90),
+                Audit.percentile(ms, 0.99));
     }
 
     /** Per schedule version, [first arrival, last completion] ms; overlapping ones merged; in time order. */

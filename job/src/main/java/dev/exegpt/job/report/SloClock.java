@@ -36,11 +36,18 @@ public enum SloClock {
     }
 
     /**
-     * Whether the request met the SLO that applied to it on this clock; null when none applied. On {@link #ARRIVAL}
-     * this is the job's {@code sloMet} (endToEndMs &lt;= sloLatencyMs).
+     * Whether the request met the SLO that applied to it on this clock; null when none applied. A request that was not
+     * answered with its tokens (refused by admission control, past its deadline, failed) did not meet it, however soon
+     * it was answered. On {@link #ARRIVAL} this is the job's {@code sloMet} (endToEndMs &lt;= sloLatencyMs).
      */
     public Boolean met(InferenceResult r) {
         Long sloMs = r.getSloLatencyMs();
-        return sloMs == null ? null : latencyMs(r) <= sloMs;
+        return sloMs == null ? null : !unanswered(r) && latencyMs(r) <= sloMs;
+    }
+
+    /** Answered without its tokens: refused by admission control, past its deadline, or failed. */
+    public static boolean unanswered(InferenceResult r) {
+        return r.getFinishReason() == dev.exegpt.schemas.FinishReason.DEADLINE
+                || r.getFinishReason() == dev.exegpt.schemas.FinishReason.ERROR;
     }
 }

@@ -36,13 +36,27 @@ class RunFiguresTest {
         rs.add(slo(ReportSeriesTest.result("c", "e", 0, 100, 50, 900, 1), 500));     // 900 / 800: met on neither
         rs.add(ReportSeriesTest.result("d", "e", 0, 0, 50, 100, 1));                 // no SLO: counted in no attainment
         RunFigures f = RunFigures.of(rs);
-        assertEquals(new RunFigures.Slo(SloClock.ARRIVAL, 1, 3, 400, 1_000, 1_000), f.fromArrival());
-        assertEquals(new RunFigures.Slo(SloClock.ENCODE_START, 2, 3, 300, 800, 800), f.fromEncodeStart());
+        assertEquals(new RunFigures.Slo(SloClock.ARRIVAL, 1, 3, 0, 400, 1_000, 1_000), f.fromArrival());
+        assertEquals(new RunFigures.Slo(SloClock.ENCODE_START, 2, 3, 0, 300, 800, 800), f.fromEncodeStart());
         assertEquals(1 / 3.0, f.on(SloClock.ARRIVAL).attainment(), 1e-12);
         assertEquals(2 / 3.0, f.on(SloClock.ENCODE_START).attainment(), 1e-12);
         assertEquals(f.pooled().getNumSloMet(), f.fromArrival().numMet(), "from arrival is the job's sloMet");
         assertEquals(2 * 1000.0 / f.spanMs(), f.goodputPerSecond(SloClock.ENCODE_START), 1e-12);
         assertNull(RunFigures.of(List.of(rs.get(3))).fromArrival().attainment());
+    }
+
+    @Test
+    void aRequestAnsweredWithoutItsTokensShouldMissTheSloHoweverSoonAndStayOutOfThePercentiles() {
+        List<InferenceResult> rs = new ArrayList<>();
+        rs.add(slo(ReportSeriesTest.result("a", "e", 0, 100, 50, 400, 1), 500));
+        rs.add(slo(ReportSeriesTest.result("b", "e", 0, 100, 50, 900, 1), 500));
+        InferenceResult refused = slo(ReportSeriesTest.result("c", "e", 0, 5, 0, 5, 1), 500);
+        rs.add(InferenceResult.newBuilder(refused).setFinishReason(dev.exegpt.schemas.FinishReason.DEADLINE)
+                .setErrorMessage("admission (reject-late): ...").build());
+        RunFigures.Slo s = RunFigures.of(rs).fromArrival();
+        assertEquals(new RunFigures.Slo(SloClock.ARRIVAL, 1, 3, 1, 400, 900, 900), s, "answered in 5 ms, and still a miss");
+        assertEquals(1 / 3.0, s.attainment(), 1e-12);
+        assertEquals(1 / 2.0, s.acceptedAttainment(), 1e-12, "of the two it accepted, one met the SLO");
     }
 
     @Test
