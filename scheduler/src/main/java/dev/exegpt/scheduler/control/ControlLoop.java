@@ -59,10 +59,19 @@ public final class ControlLoop {
      * @param gainToSwitch   "unused": the best schedule's requests/s over the running one's must exceed 1 + this
      * @param rateWindowMs   arrivals counted over this window for the rate
      * @param driftWindow    output lengths the drift detector compares (at least DriftDetector.MIN_SAMPLES)
+     * @param maxFactor      the largest fitted factor (the smallest is its inverse, at most 1/2). Wider than the
+     *                       [0.5, 3] of a short fitting round ({@link ProfileScaling#clamp(double)}): this fit is
+     *                       made continuously from hundreds of steps in the job, and a machine that became 8x slower
+     *                       (a package install beside the job, measured in the issue of the loop) must look 8x slower
+     *                       to the planner, not 3x
      */
     public record Settings(long intervalMs, long minDwellMs, int minSteps, int windowSteps, double trim, double gainToSwitch,
-                           long rateWindowMs, int driftWindow) implements java.io.Serializable {
-        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES);
+                           long rateWindowMs, int driftWindow, double maxFactor) implements java.io.Serializable {
+        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES, 10);
+
+        public Settings {
+            if (!(maxFactor >= 1)) throw new IllegalArgumentException("maxFactor must be >= 1, got " + maxFactor);
+        }
     }
 
     /** A schedule decided, and why: what was measured, what the fitted model predicts, what the search cost. */
@@ -308,7 +317,8 @@ public final class ControlLoop {
         double[] v = new double[window.size()];
         int i = 0;
         for (double r : window) v[i++] = r;
-        return ProfileScaling.clamp(ProfileScaling.trimmedMean(v, settings.trim()));
+        return ProfileScaling.clamp(ProfileScaling.trimmedMean(v, settings.trim()), Math.min(ProfileScaling.MIN_FACTOR,
+                1 / settings.maxFactor()), settings.maxFactor());
     }
 
     private Scenario fittedScenario(boolean drifted) {

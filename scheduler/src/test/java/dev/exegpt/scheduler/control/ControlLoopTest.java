@@ -119,6 +119,22 @@ class ControlLoopTest {
         assertTrue(Double.isNaN(bulk.arrivalsPerSecond(0)));
     }
 
+    @Test
+    void aMachineSixTimesSlowerFitsAsSixNotAsTheShortFitRoundsClampOfThree() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        loop.decide(run(loop, planned.candidate(), 6.0, 0, 1600));
+        assertEquals(6.0, loop.decodeFactor(), 0.1, loop.lastCheck());
+        assertEquals(6.0, loop.encodeFactor(), 0.1);
+        ControlLoop capped = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        capped.decide(run(capped, planned.candidate(), 40.0, 0, 1600));
+        assertEquals(ControlLoop.Settings.DEFAULTS.maxFactor(), capped.decodeFactor(), 1e-9, "held at the loop's own bound");
+    }
+
     /** Steps of the running schedule measured at {@code slowdown} times their price, one every 10 ms from {@code t}. */
     private static double run(ControlLoop loop, Candidate c, double slowdown, double t, int n) {
         XSimulator sim = new XSimulator(SCENARIO);

@@ -24,7 +24,12 @@ public final class ProfileScaling {
 
     /** A ratio as a scale factor: 1 when unknown (NaN), else held within [MIN_FACTOR, MAX_FACTOR]. */
     public static double clamp(double ratio) {
-        return Double.isNaN(ratio) ? 1 : Math.max(MIN_FACTOR, Math.min(MAX_FACTOR, ratio));
+        return clamp(ratio, MIN_FACTOR, MAX_FACTOR);
+    }
+
+    /** A ratio as a scale factor: 1 when unknown (NaN), else held within [min, max]. */
+    public static double clamp(double ratio, double min, double max) {
+        return Double.isNaN(ratio) ? 1 : Math.max(min, Math.min(max, ratio));
     }
 
     /**
