@@ -113,7 +113,10 @@ class ControlLoopIT {
         double decode = Double.parseDouble(fit.replaceAll(".*decode x([0-9.]+).*", "$1"));
         assertTrue(decode > 1.5, "the fit saw the engine slower than the profile: " + fit);
         assertEquals(planned.getPolicy(), v2.getPolicy(), "the engines' layout is kept");
-        assertTrue(v2.getPredictedLatencyMs() <= slo, "the new schedule meets the SLO on the fitted profile: " + v2);
+        double runningFitted = Double.parseDouble(reason.replaceAll(".*is predicted at ([0-9.]+) ms.*", "$1"));
+        assertTrue(v2.getPredictedLatencyMs() <= slo || reason.contains("no schedule meets the SLO on the fitted profile, so the fastest"),
+                "the new schedule meets the SLO on the fitted profile, or is the fastest where none does: " + v2);
+        assertTrue(v2.getPredictedLatencyMs() < runningFitted, "faster than the running one on the fitted profile: " + v2);
         long underV2 = results.stream().filter(r -> r.getScheduleVersion() == v2.getVersion()).count();
         assertTrue(underV2 >= NUM_REQUESTS / 2, "the requests sent after the decision were answered under it: " + underV2);
         System.out.printf("control loop: v%d -> v%d in a run of %d s: %s; fit %s; planned in %s ms; %d of %d requests under v%d%n",
@@ -122,12 +125,14 @@ class ControlLoopIT {
     }
 
     /**
-     * The paper's distribution shift (§7.6): the job was planned for task S (outputs of mean 32 tokens) and its requests
-     * come with outputs of twice that; after enough finished requests the drift detector fires, the loop re-plans for
-     * the observed lengths, and the requests after it are answered under the new version; none is lost or repeated.
+     * The paper's distribution shift (§7.6), mid-stream: the job was planned for task S (outputs of mean 32 tokens) and
+     * requests arrive at a steady rate, first with task S's lengths, then with outputs of twice that. After enough
+     * finished requests of the new lengths the drift detector fires, the loop re-plans for the observed lengths while
+     * requests are in flight, and the requests after it are answered under the new version; none is lost or repeated.
+     * The note prints the re-plan's cost: planning time, requests in flight at the switch, attainment before and after.
      */
     @Test
-    void outputLengthsThatDriftFromThePlannedTaskMakeTheLoopPlanAgain(KafkaBroker broker) throws Exception {
+    void outputLengthsThatDriftMidStreamMakeTheLoopPlanAgainWithRequestsInFlight(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "control-loop-it-drift"));
         Path model = model(dir);
         Profile measured = profile(model);
@@ -143,39 +148,65 @@ class ControlLoopIT {
         Map<String, String> topics = new HashMap<>();
         JobClient job = start(broker, topics, model, scheduleFile, profile, slo);
         AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
-        int first = 260, second = 60;
+        int numTaskS = 120, numAfter = 60;
+        double rate = 15;                                          // requests/s, well within the tiny model's capacity
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger lastToSend = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
         List<InferenceResult> results;
         List<Schedule> decided;
         long t0 = System.currentTimeMillis();
         long decidedAt;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "drift-it"))) {
-            for (int i = 0; i < first; i++) {
-                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 56 + i % 24)));   // mean 67.5 vs 32
-            }
+            java.util.concurrent.CompletableFuture<Void> sending = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i <= lastToSend.get() && i < 2_000; i++) {
+                        int output = i < numTaskS ? 16 + i % 32 : 56 + i % 24;          // mean 31.5, then 67.5
+                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, output)));
+                        sent.incrementAndGet();
+                        Thread.sleep((long) (1000 / rate));
+                    }
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
             decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
                     l -> l.stream().anyMatch(s -> s.getNotes().getOrDefault("control.reason", "").contains("drifted")));
             decidedAt = System.currentTimeMillis();
-            for (int i = first; i < first + second; i++) {
-                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 56 + i % 24)));
-            }
-            results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), first + second);
+            lastToSend.set(sent.get() + numAfter - 1);
+            sending.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), sent.get());
         } finally {
             job.cancel().get();
         }
+        int numSent = sent.get();
         Set<String> ids = new HashSet<>();
         for (InferenceResult r : results) {
             assertTrue(ids.add(r.getRequestId()), "answered once: " + r.getRequestId());
         }
-        assertEquals(first + second, ids.size(), "none lost");
+        assertEquals(numSent, ids.size(), "none lost");
         Schedule v2 = decided.stream().filter(s -> s.getNotes().getOrDefault("control.reason", "").contains("drifted")).findFirst()
                 .orElseThrow(() -> new AssertionError("the drift detector did not fire: " + decided));
         long underNew = results.stream().filter(r -> r.getScheduleVersion() >= v2.getVersion()).count();
-        long inFlight = results.stream().filter(r -> r.getLatency().getArrivedEpochMs() <= decidedAt
-                && r.getLatency().getCompletedEpochMs() >= decidedAt).count();
-        assertTrue(underNew >= second, "the requests after the re-plan ran under it: " + underNew);
-        System.out.printf("drift: v%d after %.0f s: %s; planned in %s ms; %d requests in flight at the switch, %d under v%d%n",
-                v2.getVersion(), (decidedAt - t0) / 1000.0, v2.getNotes().get("control.reason"), v2.getNotes().get("control.planMs"),
-                inFlight, underNew, v2.getVersion());
+        List<InferenceResult> inFlight = results.stream().filter(r -> r.getLatency().getArrivedEpochMs() <= decidedAt
+                && r.getLatency().getCompletedEpochMs() >= decidedAt).toList();
+        assertTrue(underNew >= numAfter, "the requests after the re-plan ran under it: " + underNew);
+        assertTrue(numSent > numTaskS, "the switch came after the task-S requests: " + numSent);
+        assertTrue(!inFlight.isEmpty(), "requests were in flight when the new schedule came");
+        double planMs = Double.parseDouble(v2.getNotes().get("control.planMs"));
+        assertTrue(planMs < 1_000, "re-planning is fast enough to run often: " + planMs + " ms");
+        System.out.printf("drift: v%d after %.0f s (%d requests sent, %d of task S): %s; planned in %.0f ms; %d requests in flight at"
+                        + " the switch (none lost or repeated: %d answered once each); attainment before %s, after %s; %d under v%d%n",
+                v2.getVersion(), (decidedAt - t0) / 1000.0, numSent, numTaskS, v2.getNotes().get("control.reason"), planMs,
+                inFlight.size(), ids.size(), attainment(results, r -> r.getLatency().getArrivedEpochMs() < decidedAt),
+                attainment(results, r -> r.getLatency().getArrivedEpochMs() >= decidedAt), underNew, v2.getVersion());
+    }
+
+    /** Attainment from arrival (the job's sloMet) of the results {@code which} selects, as "97.5% (39 of 40)". */
+    static String attainment(List<InferenceResult> results, java.util.function.Predicate<InferenceResult> which) {
+        List<InferenceResult> chosen = results.stream().filter(which).toList();
+        long met = chosen.stream().filter(r -> Boolean.TRUE.equals(r.getSloMet())).count();
+        return chosen.isEmpty() ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f%% (%d of %d)", 100.0 * met / chosen.size(),
+                met, chosen.size());
     }
 
     private static Path model(Path dir) throws Exception {

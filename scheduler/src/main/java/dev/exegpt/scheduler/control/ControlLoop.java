@@ -245,6 +245,10 @@ public final class ControlLoop {
             reasons.add(String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
                     now.sequencesPerSecond(), best.estimate.sequencesPerSecond()));
         }
+        if (best != null && Double.isInfinite(best.boundMs) && !reasons.isEmpty()) {
+            reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO on the fitted profile, so the fastest, %s at %.0f ms"
+                    + " (admission control answers what cannot make it)", best.estimate.candidate().describe(), best.estimate.latencyMs()));
+        }
         String why = String.join("; ", reasons);
         if (reasons.isEmpty() || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
