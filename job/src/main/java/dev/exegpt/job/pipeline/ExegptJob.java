@@ -236,7 +236,7 @@ public final class ExegptJob {
         }
         ControlLoop.Settings d = ControlLoop.Settings.DEFAULTS;
         return new ControlLoopFunction.Spec(c.profile(), slo, new ControlLoop.Settings(c.intervalMs(), c.dwellMs(), d.minSteps(),
-                d.windowSteps(), d.trim(), d.gainToSwitch(), d.rateWindowMs(), d.driftWindow(), d.maxFactor()));
+                d.windowSteps(), d.trim(), d.gainToSwitch(), d.rateWindowMs(), d.driftWindow(), d.maxFactor(), d.missBand()));
     }
 
     /** What the engine accepts for this model (the engine checks the same limits again). */

@@ -209,28 +209,39 @@ class ControlLoopIT {
                 met, chosen.size());
     }
 
-    private static Path model(Path dir) throws Exception {
+    static Path model(Path dir) throws Exception {
         Path model = dir.resolve("model");
         CheckpointWriter.writeRandom(model, ModelSize.TINY.config(Architecture.T5), 23);
         return model;
     }
 
     /** The tiny model's profile on this machine, on a small grid (a device of one kernel thread, as the job runs it). */
-    private static Profile profile(Path model) throws Exception {
+    static Profile profile(Path model) throws Exception {
+        return profile(model, 1);
+    }
+
+    /** The same with {@code threads} kernel threads per device. */
+    static Profile profile(Path model, int threads) throws Exception {
         ProfileGrid grid = new ProfileGrid(List.of(1), List.of(1, 4, 16), List.of(16, 64, 128), 2048, List.of(1, 8, 32),
-                List.of(16, 64, 128), 1, 3, 500, 1);
+                List.of(16, 64, 128), 1, 3, 500, threads);
         return new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run();
     }
 
-    private static XScheduler planner(Profile profile) {
+    static XScheduler planner(Profile profile) {
         Scenario scenario = new Scenario(new ProfiledCostModel(ProfileCodec.toTable(profile), DeviceSpec.A100_80GB), 1,
                 DeviceSpec.A100_80GB.devicesPerNode(), Workloads.byName("S"), SimOptions.DEFAULTS);
         return new XScheduler(new XSimulator(scenario));
     }
 
     /** The streaming job on fresh topics (filled into {@code topics}) with the control loop on {@code profile}. */
-    private static JobClient start(KafkaBroker broker, Map<String, String> topics, Path model, Path scheduleFile, Path profile,
+    static JobClient start(KafkaBroker broker, Map<String, String> topics, Path model, Path scheduleFile, Path profile,
                                    double slo) throws Exception {
+        return start(broker, topics, model, scheduleFile, profile, slo, Map.of());
+    }
+
+    /** The same, with {@code extra} job settings on top. */
+    static JobClient start(KafkaBroker broker, Map<String, String> topics, Path model, Path scheduleFile, Path profile,
+                           double slo, Map<String, String> extra) throws Exception {
         for (String t : Topics.all()) {
             topics.put(t, broker.freshTopic(t));
         }
@@ -240,6 +251,7 @@ class ControlLoopIT {
         settings.put("control.interval.ms", "1000");
         settings.put("control.dwell.ms", "5000");
         settings.put("task.slo.ms.S", Long.toString((long) Math.ceil(slo)));
+        settings.putAll(extra);
         JobConfig config = JobConfig.load(null, settings);
         Configuration flink = ExegptJob.flinkConfiguration(Path.of("..", "flink-conf"));
         flink.setString("execution.checkpointing.interval", "1s");
@@ -248,7 +260,7 @@ class ControlLoopIT {
         return env.executeAsync("control-loop-it");
     }
 
-    private static InferenceRequest request(int i, int outputTokens) {
+    static InferenceRequest request(int i, int outputTokens) {
         List<Integer> prompt = new ArrayList<>();
         for (int t = 0; t < 24 + i % 40; t++) {
             prompt.add(100 + 31 * i + t);

@@ -62,7 +62,7 @@ class ControlLoopFunctionTest {
         Schedule initial = ScheduleCodec.fromPlan(planner.plan(slo, List.of(Policy.RRA)),
                 new ScheduleCodec.Origin("t5-11b", "a100:1", "S", 0));
         ControlLoopFunction f = new ControlLoopFunction(new ControlLoopFunction.Spec(profile.toString(), slo,
-                new ControlLoop.Settings(1_000, 5_000, 50, 400, 0.2, 0.15, 30_000, 200, 10)), initial);
+                new ControlLoop.Settings(1_000, 5_000, 50, 400, 0.2, 0.15, 30_000, 200, 10, 0.05)), initial);
         try (KeyedTwoInputStreamOperatorTestHarness<Integer, RawRecord, dev.exegpt.schemas.InferenceResult, Schedule> h =
                      new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(f), r -> 0, r -> 0, Types.INT)) {
             h.open();

@@ -64,13 +64,18 @@ public final class ControlLoop {
      *                       made continuously from hundreds of steps in the job, and a machine that became 8x slower
      *                       (a package install beside the job, measured in the issue of the loop) must look 8x slower
      *                       to the planner, not 3x
+     * @param missBand       "miss": the running schedule's prediction must exceed the SLO by more than this share
+     *                       (0.05: 5%). The planner puts the best schedule at the bound, so without a band a fit that
+     *                       moves by noise alone (230 against 230 ms, measured) would re-plan it back and forth
      */
     public record Settings(long intervalMs, long minDwellMs, int minSteps, int windowSteps, double trim, double gainToSwitch,
-                           long rateWindowMs, int driftWindow, double maxFactor) implements java.io.Serializable {
-        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES, 10);
+                           long rateWindowMs, int driftWindow, double maxFactor, double missBand) implements java.io.Serializable {
+        public static final Settings DEFAULTS = new Settings(5_000, 15_000, 50, 400, 0.2, 0.15, 30_000, DriftDetector.MIN_SAMPLES,
+                10, 0.05);
 
         public Settings {
             if (!(maxFactor >= 1)) throw new IllegalArgumentException("maxFactor must be >= 1, got " + maxFactor);
+            if (!(missBand >= 0 && missBand < 1)) throw new IllegalArgumentException("missBand must be in [0, 1), got " + missBand);
         }
     }
 
@@ -224,10 +229,11 @@ public final class ControlLoop {
         Estimate now = sim.estimate(running);
         double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(sim, running, rate);
         List<String> reasons = new java.util.ArrayList<>();
-        if (!now.meets(sloMs)) {
+        double missAboveMs = sloMs * (1 + settings.missBand());
+        if (!now.meets(missAboveMs)) {
             reasons.add(String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
                     running.describe(), now.latencyMs(), sloMs));
-        } else if (nowE2e > sloMs) {
+        } else if (nowE2e > missAboveMs) {
             reasons.add(String.format(Locale.ROOT, "at %.2f arrivals/s the running %s is predicted at p99 %.0f ms from arrival, over the SLO of %.0f ms",
                     rate, running.describe(), nowE2e, sloMs));
         }
@@ -253,6 +259,10 @@ public final class ControlLoop {
         if (reasons.isEmpty() || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
         }
+        if (!drifted && !meets(best, rate) && !clearlyBetter(best, now, nowE2e, rate)) {
+            lastCheck += "; no change: no schedule meets the SLO, and the best is not clearly faster than the running one";
+            return Optional.empty();
+        }
         running = best.estimate.candidate();
         lastSwitchMs = nowMs;
         double planMs = (System.nanoTime() - t0) / 1e6;
@@ -260,6 +270,22 @@ public final class ControlLoop {
     }
 
     private record Choice(Estimate estimate, double boundMs, double p99E2eMs) {}
+
+    /** Whether the choice meets the SLO: from arrival at a known rate, else a bound-length output's latency. */
+    private boolean meets(Choice c, double rate) {
+        return Double.isNaN(rate) || Double.isNaN(c.p99E2eMs) ? c.estimate.meets(sloMs) : c.p99E2eMs <= sloMs;
+    }
+
+    /**
+     * Where nothing meets the SLO, a change must cut the running schedule's latency (from arrival at a known rate) by
+     * more than the miss band: two schedules that miss by about as much would otherwise be swapped back and forth.
+     */
+    private boolean clearlyBetter(Choice c, Estimate now, double nowE2e, double rate) {
+        boolean fromArrival = !Double.isNaN(rate) && !Double.isNaN(c.p99E2eMs) && !Double.isNaN(nowE2e);
+        double theirs = fromArrival ? c.p99E2eMs : c.estimate.latencyMs();
+        double ours = fromArrival ? nowE2e : now.latencyMs();
+        return theirs < ours * (1 - settings.missBand());
+    }
 
     /**
      * The highest-throughput schedule within the bound; with a known arrival rate, the service bound is tightened

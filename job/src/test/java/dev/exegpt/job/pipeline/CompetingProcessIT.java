@@ -1,0 +1,260 @@
+package dev.exegpt.job.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.exegpt.job.kafka.KafkaBroker;
+import dev.exegpt.job.kafka.KafkaBrokerExtension;
+import dev.exegpt.job.kafka.KafkaClients;
+import dev.exegpt.job.kafka.Topics;
+import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.scheduler.avro.ProfileCodec;
+import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.scheduler.search.Plan;
+import dev.exegpt.scheduler.search.XScheduler;
+import dev.exegpt.schemas.FinishReason;
+import dev.exegpt.schemas.InferenceRequest;
+import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Profile;
+import dev.exegpt.schemas.Schedule;
+
+/**
+ * The machine changes under a streaming job: a real CPU-bound process (a shell busy loop, one of the two cores) starts in
+ * the middle of the run. The control loop sees the engine's steps slow down, re-plans within the bound this test
+ * states, and the requests it accepts after the re-plan meet their SLO again; when the process stops, the loop moves
+ * back to a higher-throughput schedule. Every request is answered once. The profile the job starts from is the tiny
+ * model's, fitted first by the loop of a short job on the same machine, so that the loop starts near x1 and the SLO
+ * (four times the fastest schedule's latency) is one the quiet machine can meet with room.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class CompetingProcessIT {
+
+    /** From the competitor's start to the re-plan: steps flush each second, the loop decides each second, and its window
+     * of 400 steps a phase must turn over (the tiny model runs tens of steps a second). */
+    private static final long REPLAN_WITHIN_MS = 45_000;
+    /** From the competitor's end to the move back: the same, plus the 5 s dwell. */
+    private static final long BACK_WITHIN_MS = 60_000;
+
+    @Test
+    void aCompetingProcessMakesTheLoopReplanAndItsEndMakesItMoveBack(KafkaBroker broker) throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "competing-process-it"));
+        Path model = ControlLoopIT.model(dir);
+        // The job's one device takes both cores (two kernel threads), as the demo's does: a busy loop then takes one of them.
+        Profile measured = ControlLoopIT.profile(model, 2);
+        int[] outputs = new int[200];
+        for (int i = 0; i < outputs.length; i++) {
+            outputs[i] = 16 + i % 32;                               // task S's mean, within the tiny model's positions
+        }
+        double[] factors = fitInTheJob(broker, dir, model, measured, outputs);
+        Profile fitted = ProfileScaling.scaled(measured, factors[0], factors[1], "fitted in the job");
+        Path profile = dir.resolve("profile-fitted.json");
+        Files.writeString(profile, ProfileCodec.toJson(fitted));
+        XScheduler planner = ControlLoopIT.planner(fitted);
+        double slo = 4 * planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest().latencyMs();
+        Plan plan = planner.plan(slo, List.of(Policy.RRA));
+        Schedule planned = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin("competitor-it", "cpu:1", "S", System.currentTimeMillis()));
+        Path scheduleFile = dir.resolve("schedule.json");
+        ScheduleCodec.write(planned, scheduleFile);
+        double rate = 0.3 * planned.getPredictedSequencesPerSecond();
+
+        Map<String, String> topics = new HashMap<>();
+        JobClient job = ControlLoopIT.start(broker, topics, model, scheduleFile, profile, slo, Map.of("admission.mode", "reject-late",
+                "executor.threads.per.device", "2"));
+        AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
+        AtomicBoolean stopSending = new AtomicBoolean();
+        AtomicInteger sent = new AtomicInteger();
+        List<Seen> decisions = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean stopReading = new AtomicBoolean();
+        Process competitor = null;
+        long tStart, tReplan, tStop, tBack;
+        Seen replan, back;
+        List<InferenceResult> results;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "competitor-it"))) {
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                java.util.Random random = new java.util.Random(5);
+                try {
+                    for (int i = 0; !stopSending.get(); i++) {
+                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(ControlLoopIT.request(i, outputs[i % 200])));
+                        sent.incrementAndGet();
+                        Thread.sleep((long) (-Math.log(1 - random.nextDouble()) * 1000 / rate));      // Poisson arrivals
+                    }
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> readSchedules(broker, topics.get(Topics.SCHEDULES),
+                    decisions, stopReading));
+            Thread.sleep(15_000);                                                   // the loop settles on the quiet machine
+
+            System.out.println("competitor: before the competitor: " + decisions);
+            tStart = System.currentTimeMillis();
+            competitor = new ProcessBuilder("sh", "-c", "while :; do :; done").start();
+            replan = await(decisions, s -> s.seenMs > tStart + 2_000 && s.reason().contains("over the SLO"), tStart + REPLAN_WITHIN_MS);
+            System.out.println("competitor: started at " + tStart + ": " + decisions);
+            assertTrue(replan != null, "no re-plan within " + REPLAN_WITHIN_MS + " ms of the competitor's start: " + decisions);
+            tReplan = replan.seenMs;
+            Thread.sleep(20_000);                                                   // served under the re-plan, competitor on
+
+            stop(competitor);
+            tStop = System.currentTimeMillis();
+            double slowed = replan.schedule.getPredictedSequencesPerSecond();
+            back = await(decisions, s -> s.seenMs > tStop && s.schedule.getPredictedSequencesPerSecond() > slowed, tStop + BACK_WITHIN_MS);
+            assertTrue(back != null, "no move back to a higher-throughput schedule within " + BACK_WITHIN_MS
+                    + " ms of the competitor's end: " + decisions);
+            tBack = back.seenMs;
+            stopSending.set(true);
+            sending.get(30, TimeUnit.SECONDS);
+            results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), sent.get());
+            stopReading.set(true);
+            reading.get(30, TimeUnit.SECONDS);
+        } finally {
+            stop(competitor);
+            job.cancel().get();
+        }
+
+        Set<String> ids = new HashSet<>();
+        for (InferenceResult r : results) {
+            assertTrue(ids.add(r.getRequestId()), "answered once: " + r.getRequestId());
+        }
+        assertEquals(sent.get(), ids.size(), "none lost");
+        // The windows after the re-plan, while the competitor still ran: the accepted requests meet their SLO again.
+        long from = tReplan + 2_000;
+        List<String> windows = new ArrayList<>();
+        long met = 0, accepted = 0, refused = 0;
+        for (long w = from; w < tStop; w += 5_000) {
+            long lo = w, hi = Math.min(w + 5_000, tStop);
+            List<InferenceResult> in = results.stream().filter(r -> r.getLatency().getArrivedEpochMs() >= lo
+                    && r.getLatency().getArrivedEpochMs() < hi).toList();
+            long a = in.stream().filter(r -> r.getFinishReason() != FinishReason.DEADLINE).count();
+            long m = in.stream().filter(r -> Boolean.TRUE.equals(r.getSloMet())).count();
+            windows.add(String.format(Locale.ROOT, "%d/%d", m, a));
+            met += m;
+            accepted += a;
+            refused += in.size() - a;
+        }
+        double attainment = accepted == 0 ? 0 : (double) met / accepted;
+        System.out.printf("competitor: the job's fit of the profile: encode x%.2f, decode x%.2f%n", factors[0], factors[1]);
+        System.out.printf("competitor: SLO %.0f ms, offered %.1f requests/s (30%% of the plan %s); re-plan %.1f s after the"
+                        + " competitor started (v%d: %s; fit %s; planned in %s ms); after it, accepted requests' attainment %.1f%%"
+                        + " (met/accepted per 5 s window: %s; %d refused); back %.1f s after it stopped (v%d %s, %.2f -> %.2f"
+                        + " requests/s predicted: %s); %d requests, each answered once%n", slo, rate, planned.getPolicy(),
+                (tReplan - tStart) / 1000.0, replan.schedule.getVersion(), replan.reason(), replan.schedule.getNotes().get("control.fit"),
+                replan.schedule.getNotes().get("control.planMs"), 100 * attainment, windows, refused, (tBack - tStop) / 1000.0,
+                back.schedule.getVersion(), describe(back.schedule), replan.schedule.getPredictedSequencesPerSecond(),
+                back.schedule.getPredictedSequencesPerSecond(), back.reason(), ids.size());
+        assertTrue(accepted > 0, "requests were accepted after the re-plan");
+        assertTrue(attainment >= 0.9, "attainment of the accepted requests after the re-plan: " + 100 * attainment + "% " + windows);
+    }
+
+    /**
+     * The job's own fit of {@code measured}, as its loop makes it: a first job runs the fastest schedule at an SLO of
+     * exactly its predicted latency, so that the loop's first decision (any slowdown over the 5% band is a miss) carries
+     * the fitted factors in its notes; none in 40 s means the job runs at the profile's speed. Returns {encode, decode}.
+     */
+    private static double[] fitInTheJob(KafkaBroker broker, Path dir, Path model, Profile measured, int[] outputs) throws Exception {
+        XScheduler planner = ControlLoopIT.planner(measured);
+        Plan fastest = planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA));
+        double slo = fastest.fastest().latencyMs();
+        Schedule s = ScheduleCodec.fromPlan(planner.plan(slo * 1.0001, List.of(Policy.RRA)),
+                new ScheduleCodec.Origin("fit-it", "cpu:1", "S", System.currentTimeMillis()));
+        Path scheduleFile = dir.resolve("schedule-fit.json");
+        ScheduleCodec.write(s, scheduleFile);
+        Path profile = dir.resolve("profile-measured.json");
+        Files.writeString(profile, ProfileCodec.toJson(measured));
+        Map<String, String> topics = new HashMap<>();
+        JobClient job = ControlLoopIT.start(broker, topics, model, scheduleFile, profile, slo * 1.0001,
+                Map.of("executor.threads.per.device", "2"));
+        AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
+        List<Schedule> decided;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "fit-it"))) {
+            for (int i = 0; i < 200; i++) {
+                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(ControlLoopIT.request(i, outputs[i])));
+            }
+            decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
+                    l -> l.stream().anyMatch(x -> x.getNotes().containsKey("control.fit")));
+        } finally {
+            job.cancel().get();
+        }
+        return decided.stream().filter(x -> x.getNotes().containsKey("control.fit")).findFirst().map(x -> {
+            String fit = x.getNotes().get("control.fit");
+            return new double[] {Double.parseDouble(fit.replaceAll(".*encode x([0-9.]+).*", "$1")),
+                    Double.parseDouble(fit.replaceAll(".*decode x([0-9.]+).*", "$1"))};
+        }).orElse(new double[] {1, 1});
+    }
+
+    /** A schedule read back from the schedules topic, and when. */
+    private record Seen(Schedule schedule, long seenMs) {
+        String reason() {
+            return schedule.getNotes().getOrDefault("control.reason", "");
+        }
+
+        @Override
+        public String toString() {
+            return "\nv" + schedule.getVersion() + " at " + seenMs + " " + describe(schedule) + " (" + schedule.getNotes().get("control.fit")
+                    + ", predicted " + String.format(Locale.ROOT, "%.2f", schedule.getPredictedSequencesPerSecond()) + "/s): " + reason();
+        }
+    }
+
+    private static String describe(Schedule s) {
+        return String.format(Locale.ROOT, "%s B_E=%d N_D=%d", s.getPolicy(), s.getEncodeBatchSize(), s.getDecodeIterationsPerEncode());
+    }
+
+    private static void readSchedules(KafkaBroker broker, String topic, List<Seen> into, AtomicBoolean stop) {
+        AvroBinary<Schedule> codec = new AvroBinary<>(Schedule.getClassSchema());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(broker.bootstrapServers(), "read-" + topic))) {
+            consumer.subscribe(List.of(topic));
+            while (!stop.get()) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    into.add(new Seen(codec.decode(record.value()), System.currentTimeMillis()));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Seen await(List<Seen> seen, java.util.function.Predicate<Seen> which, long deadlineMs) throws InterruptedException {
+        while (System.currentTimeMillis() < deadlineMs) {
+            synchronized (seen) {
+                for (Seen s : seen) {
+                    if (which.test(s)) return s;
+                }
+            }
+            Thread.sleep(200);
+        }
+        return null;
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        if (p != null && p.isAlive()) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
