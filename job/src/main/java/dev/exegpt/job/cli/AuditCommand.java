@@ -32,7 +32,11 @@ import dev.exegpt.job.report.ReportInput;
 import dev.exegpt.job.report.RunFigures;
 import dev.exegpt.operators.core.AuditReport;
 import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.job.report.ScheduleChange;
 import dev.exegpt.schemas.InferenceResult;
+import dev.exegpt.schemas.Schedule;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
 
 /** {@code exegpt audit}: the SLO audit of results from a results file or the results topic. */
 @Command(name = "audit", mixinStandardHelpOptions = true, sortOptions = false,
@@ -69,6 +73,14 @@ final class AuditCommand implements Callable<Integer> {
                     "sends them: from encode start, the paper's clock). Both clocks are shown. Default: ${DEFAULT-VALUE}."})
     String arrival;
 
+    @Option(names = "--schedules", paramLabel = "FILE", description = {"With --input: the control loop's schedule versions",
+            "(Avro JSON lines of Schedule, as 'exegpt demo' keeps them), marked with their reasons on the report's timeline."})
+    Path schedulesFile;
+
+    @Option(names = "--schedules-topic", defaultValue = Topics.SCHEDULES,
+            description = "With --bootstrap: the schedules topic whose control-loop versions the report marks. Default: ${DEFAULT-VALUE}.")
+    String schedulesTopic;
+
     @Option(names = "--html", paramLabel = "FILE", description = {"Also write the audit as one self-contained HTML page:",
             "latency CDF, SLO attainment and batch sizes over time and the execution timeline, per schedule version."})
     Path html;
@@ -87,7 +99,12 @@ final class AuditCommand implements Callable<Integer> {
             case "bulk" -> Arrivals.BULK;
             default -> throw new UserError("--arrival " + arrival + ": expected open or bulk", CliErrors.EXIT_USAGE);
         };
-        List<InferenceResult> results = source.input != null ? readFile(source.input) : readTopic();
+        if (schedulesFile != null && source.input == null) {
+            throw new UserError("--schedules " + schedulesFile + ": only with --input; with --bootstrap the schedules come from"
+                    + " --schedules-topic", CliErrors.EXIT_USAGE);
+        }
+        List<InferenceResult> results = source.input != null ? readFile(source.input)
+                : readTopic(topic, InferenceResult.getClassSchema());
         PrintStream out = System.out;
         if (results.isEmpty()) {
             out.println(html != null ? "audit: no results; no report written" : "audit: no results");
@@ -106,7 +123,17 @@ final class AuditCommand implements Callable<Integer> {
         }
         if (html != null) {
             String from = source.input != null ? source.input.toString() : topic + " on " + source.bootstrap;
-            HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest, arrivals));
+            List<ScheduleChange> changes = new ArrayList<>();
+            List<Schedule> schedules = source.input != null ? readSchedules()
+                    : this.<Schedule>readTopic(schedulesTopic, Schedule.getClassSchema());
+            for (Schedule s : schedules) {
+                ScheduleChange.of(s).ifPresent(changes::add);
+            }
+            if (!changes.isEmpty()) {
+                out.printf("%ncontrol loop: %d schedule change(s)%n", changes.size());
+                changes.forEach(c -> out.println("  " + c.describe()));
+            }
+            HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest, arrivals).withChanges(changes));
             out.printf("%nreport: %s%n", html.toAbsolutePath());
         }
         return 0;
@@ -119,11 +146,20 @@ final class AuditCommand implements Callable<Integer> {
     }
 
     private static List<InferenceResult> readFile(Path file) throws IOException {
+        return readLines(file, "--input", InferenceResult.getClassSchema());
+    }
+
+    private List<Schedule> readSchedules() throws IOException {
+        return schedulesFile == null ? List.of() : readLines(schedulesFile, "--schedules", Schedule.getClassSchema());
+    }
+
+    /** Avro JSON lines of {@code schema}'s records; a line that is not one is a one-line error naming file and line. */
+    private static <T extends SpecificRecord> List<T> readLines(Path file, String option, Schema schema) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new UserError("--input " + file + ": no such file", CliErrors.EXIT_USAGE);
+            throw new UserError(option + " " + file + ": no such file", CliErrors.EXIT_USAGE);
         }
-        SpecificDatumReader<InferenceResult> reader = new SpecificDatumReader<>(InferenceResult.getClassSchema());
-        List<InferenceResult> results = new ArrayList<>();
+        SpecificDatumReader<T> reader = new SpecificDatumReader<>(schema);
+        List<T> records = new ArrayList<>();
         try (BufferedReader lines = Files.newBufferedReader(file)) {
             int n = 0;
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
@@ -132,40 +168,40 @@ final class AuditCommand implements Callable<Integer> {
                     continue;
                 }
                 try {
-                    results.add(reader.read(null, DecoderFactory.get().jsonDecoder(InferenceResult.getClassSchema(), line)));
+                    records.add(reader.read(null, DecoderFactory.get().jsonDecoder(schema, line)));
                 } catch (IOException | RuntimeException e) {
-                    throw new UserError("--input " + file + ":" + n + ": not an InferenceResult in Avro JSON (" + e.getMessage() + ")");
+                    throw new UserError(option + " " + file + ":" + n + ": not a " + schema.getName() + " in Avro JSON (" + e.getMessage() + ")");
                 }
             }
         }
-        return results;
+        return records;
     }
 
-    private List<InferenceResult> readTopic() throws IOException {
+    private <T extends SpecificRecord> List<T> readTopic(String name, Schema schema) throws IOException {
         try {
-            KafkaClients.checkReachable(source.bootstrap, topic, 5_000, kafkaClient.properties());
+            KafkaClients.checkReachable(source.bootstrap, name, 5_000, kafkaClient.properties());
         } catch (IllegalStateException e) {
             throw new UserError(e.getMessage());
         }
-        AvroBinary<InferenceResult> codec = new AvroBinary<>(InferenceResult.getClassSchema());
-        List<InferenceResult> results = new ArrayList<>();
+        AvroBinary<T> codec = new AvroBinary<>(schema);
+        List<T> records = new ArrayList<>();
         long idleMs = (long) (idleTimeoutSeconds * 1000);
         try (KafkaConsumer<byte[], byte[]> consumer =
                      new KafkaConsumer<>(KafkaClients.consumer(source.bootstrap, "exegpt-audit-" + UUID.randomUUID(),
                              kafkaClient.properties()))) {
-            consumer.subscribe(List.of(topic));
+            consumer.subscribe(List.of(name));
             long last = System.currentTimeMillis();
             while (System.currentTimeMillis() - last < idleMs) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     last = System.currentTimeMillis();
                     try {
-                        results.add(codec.decode(record.value()));
+                        records.add(codec.decode(record.value()));
                     } catch (IOException e) {
                         System.err.printf("audit: skipping %s-%d@%d: %s%n", record.topic(), record.partition(), record.offset(), e.getMessage());
                     }
                 }
             }
         }
-        return results;
+        return records;
     }
 }

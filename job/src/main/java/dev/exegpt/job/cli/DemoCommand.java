@@ -1,6 +1,10 @@
 package dev.exegpt.job.cli;
 
+import dev.exegpt.job.pipeline.JsonLines;
+import dev.exegpt.job.report.AuditReportInput;
 import dev.exegpt.job.report.AuditSummary;
+import dev.exegpt.job.report.HtmlReport;
+import dev.exegpt.job.report.ScheduleChange;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -178,8 +182,14 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
             List<InferenceResult> answered = sendAndCollect(out, job, rate);
             Path resultsFile = dir.resolve("results-" + label + ".jsonl");
-            dev.exegpt.job.pipeline.JsonLines.write(resultsFile, InferenceResult.getClassSchema(), answered);
-            out.printf("  results in %s (exegpt audit --input %s --html report.html)%n", resultsFile, resultsFile);
+            Path schedulesFile = dir.resolve("schedules-" + label + ".jsonl");
+            Path report = dir.resolve("report-" + label + ".html");
+            List<Schedule> decided = job.controlDecisions();
+            JsonLines.write(resultsFile, InferenceResult.getClassSchema(), answered);
+            JsonLines.write(schedulesFile, Schedule.getClassSchema(), decided);
+            HtmlReport.write(report, AuditReportInput.of("exegpt demo: " + label, answered, 10, Arrivals.OPEN)
+                    .withChanges(decided.stream().flatMap(d -> ScheduleChange.of(d).stream()).toList()));
+            out.printf("  results in %s, the loop's schedules in %s, the SLO report in %s%n", resultsFile, schedulesFile, report);
             AuditSummary.printPerVersion(out, answered);
             return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
         }

@@ -305,7 +305,7 @@ public final class LocalRig {
         private final AvroBinary<InferenceRequest> requests = new AvroBinary<>(InferenceRequest.getClassSchema());
         private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
         private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
-        private final java.util.Set<Integer> decided = new java.util.TreeSet<>();
+        private final java.util.Map<Integer, Schedule> decided = new java.util.TreeMap<>();
 
         private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
             this.bootstrap = bootstrap;
@@ -417,7 +417,7 @@ public final class LocalRig {
                     if (record.topic().equals(schedulesTopic)) {
                         Schedule s = schedules.decode(record.value());
                         String reason = s.getNotes().get("control.reason");
-                        if (reason != null && decided.add(s.getVersion()) && out != null) {
+                        if (reason != null && decided.putIfAbsent(s.getVersion(), s) == null && out != null) {
                             out.printf("  control loop: schedule v%d %s: %s (fit %s; planned in %s ms)%n", s.getVersion(),
                                     s.getNotes().getOrDefault("schedule", describe(s)), reason, s.getNotes().get("control.fit"),
                                     s.getNotes().get("control.planMs"));
@@ -445,9 +445,9 @@ public final class LocalRig {
             return found;
         }
 
-        /** Schedule versions the job's control loop decided, as seen on the schedules topic so far. */
-        public java.util.Set<Integer> controlDecisions() {
-            return java.util.Collections.unmodifiableSet(decided);
+        /** The schedules the job's control loop decided, in version order, as seen on the schedules topic so far. */
+        public List<Schedule> controlDecisions() {
+            return List.copyOf(decided.values());
         }
 
         private static String describe(Schedule s) {

@@ -54,7 +54,7 @@ public final class HtmlReport {
             section(h, "table", t.title(), t);
         }
         h.append(ReportCharts.cdf(input.runs(), verdict)).append(ReportCharts.attainment(input.runs(), verdict))
-                .append(ReportCharts.batchSizes(input.runs())).append(ReportCharts.timelines(input.runs()));
+                .append(ReportCharts.batchSizes(input.runs())).append(ReportCharts.timelines(input.runs(), input.changes()));
         h.append("<section class=\"derived\"><h2>How the charts are derived</h2>\n").append(ReportPage.DERIVED).append("</section>\n");
         return h.append("<script>//<![CDATA[\n").append(ReportPage.SCRIPT).append("\n//]]></script>\n</body></html>\n").toString();
     }

@@ -107,15 +107,15 @@ final class ReportCharts {
                 + " the requests that completed in it (dashed).");
     }
 
-    static String timelines(List<Run> runs) {
+    static String timelines(List<Run> runs, List<ScheduleChange> changes) {
         StringBuilder s = new StringBuilder("<section class=\"timeline\"><h2>Execution timeline per device group</h2>\n");
         for (int i = 0; i < runs.size(); i++) {
-            s.append(timeline(runs.get(i), i));
+            s.append(timeline(runs.get(i), i, changes));
         }
         return s.append("</section>\n").toString();
     }
 
-    private static String timeline(Run run, int index) {
+    private static String timeline(Run run, int index, List<ScheduleChange> changes) {
         long origin = ReportSeries.originEpochMs(run.results());
         List<Block> encode = ReportSeries.encodeBlocks(run.results(), origin);
         List<Block> decode = ReportSeries.decodeSpans(run.results(), origin);
@@ -129,10 +129,24 @@ final class ReportCharts {
             decode = decode.stream().filter(b -> b.startS() < end).toList();
             cut = fmt("The first %.1f s of %d encode steps. ", end, starts.length);
         }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        run.results().forEach(r -> ids.add(r.getScheduleId()));
+        List<ScheduleChange> ours = changes.stream().filter(c -> ids.contains(c.scheduleId()))
+                .sorted(java.util.Comparator.comparingLong(ScheduleChange::atEpochMs)).toList();
+        List<SvgChart.ChangeMarker> markers = new ArrayList<>();
+        StringBuilder listed = new StringBuilder();
+        for (ScheduleChange c : ours) {
+            double atS = (c.atEpochMs() - origin) / 1000.0;
+            markers.add(new SvgChart.ChangeMarker(atS, "v" + c.version(), c.describe()));
+            listed.append("<li>").append(Xml.escape(fmt("at %.1f s, ", atS) + c.describe())).append("</li>");
+        }
+        String changeNote = ours.isEmpty() ? "" : " A dashed line: a schedule version the control loop decided, listed below with"
+                + " its reason.";
         return "<figure><h3>" + Xml.escape(run.label()) + "</h3>\n"
-                + SvgChart.timeline("timeline-" + index, encode, decode, Math.max(maxS, 0.001), color(index))
+                + SvgChart.timeline("timeline-" + index, encode, decode, Math.max(maxS, 0.001), color(index), markers)
                 + "\n<figcaption>" + Xml.escape(cut) + "A solid block: one encode step of the device group, as wide as it took;"
-                + " a light span: time in which the group had at least one sequence decoding.</figcaption></figure>\n";
+                + " a light span: time in which the group had at least one sequence decoding." + Xml.escape(changeNote)
+                + (ours.isEmpty() ? "" : "<ul class=\"changes\">" + listed + "</ul>") + "</figcaption></figure>\n";
     }
 
     private static String figure(String kind, String heading, String legend, String svg, String caption) {

@@ -15,13 +15,26 @@ import dev.exegpt.schemas.InferenceResult;
  * @param arrivals    how the requests arrived, which makes one clock's SLO attainment the verdict
  * @param runs        the runs, each drawn as its own series
  * @param tables      tables shown as they are, in order
+ * @param changes     schedule versions the job's control loop decided, marked on the timeline of the run they belong to
  */
-public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
+public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables,
+                          List<ScheduleChange> changes) {
 
     public ReportInput {
         Objects.requireNonNull(arrivals, "arrivals");
         runs = List.copyOf(runs);
         tables = List.copyOf(tables);
+        changes = List.copyOf(changes);
+    }
+
+    /** A report with no schedule changes to mark. */
+    public ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
+        this(title, description, arrivals, runs, tables, List.of());
+    }
+
+    /** The same report with the control loop's schedule changes marked on each run's timeline. */
+    public ReportInput withChanges(List<ScheduleChange> scheduleChanges) {
+        return new ReportInput(title, description, arrivals, runs, tables, scheduleChanges);
     }
 
     /** A report of runs whose requests arrived as they came (the verdict counts from arrival), with no description. */

@@ -77,7 +77,14 @@ final class SvgChart {
      * The execution timeline: one lane per executor, the decode activity as light spans and the encode
      * micro-batches as solid blocks over them; the time axis runs from 0 to {@code maxS} seconds.
      */
+    /** A vertical line at {@code atS} on a timeline, labelled {@code label}, with {@code title} as its tooltip. */
+    record ChangeMarker(double atS, String label, String title) {}
+
     static String timeline(String name, List<Block> encode, List<Block> decode, double maxS, String color) {
+        return timeline(name, encode, decode, maxS, color, List.of());
+    }
+
+    static String timeline(String name, List<Block> encode, List<Block> decode, double maxS, String color, List<ChangeMarker> markers) {
         Set<String> lanes = new LinkedHashSet<>();
         encode.forEach(b -> lanes.add(b.lane()));
         decode.forEach(b -> lanes.add(b.lane()));
@@ -98,6 +105,14 @@ final class SvgChart {
         for (Block b : encode) {
             block(svg, x, b, TOP + laneList.indexOf(b.lane()) * LANE_HEIGHT + 6, LANE_HEIGHT - 12, "encode", color,
                     "encode of " + b.numRequests() + " request(s), " + Math.round(1000 * (b.endS() - b.startS())) + " ms");
+        }
+        for (ChangeMarker m : markers) {
+            if (m.atS() < 0 || m.atS() > maxS) continue;
+            double px = px(x, m.atS());
+            svg.append("<g class=\"change\"><title>").append(Xml.escape(m.title())).append("</title><line class=\"marker\" x1=\"")
+                    .append(Xml.num(px)).append("\" y1=\"").append(TOP).append("\" x2=\"").append(Xml.num(px)).append("\" y2=\"")
+                    .append(height - BOTTOM).append("\"/><text class=\"marker-label\" x=\"").append(Xml.num(px + 4))
+                    .append("\" y=\"").append(TOP + 12).append("\">").append(Xml.escape(m.label())).append("</text></g>");
         }
         return svg.append("</svg>").toString();
     }

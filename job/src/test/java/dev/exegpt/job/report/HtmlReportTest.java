@@ -58,6 +58,34 @@ class HtmlReportTest {
     }
 
     @Test
+    void theControlLoopsScheduleChangesShouldBeMarkedOnTheirRunsTimelineWithTheirReasons() throws Exception {
+        List<dev.exegpt.schemas.InferenceResult> rs = ReportFixtures.run("rra", 1, 4, 40, 1_500, 1);
+        long origin = ReportSeries.originEpochMs(rs);
+        double spanMs = ReportSeries.spanMs(rs);
+        dev.exegpt.schemas.Schedule v2 = dev.exegpt.schemas.Schedule.newBuilder().setScheduleId("rra").setVersion(2)
+                .setCreatedEpochMs(origin + (long) (spanMs / 2)).setPolicy(dev.exegpt.schemas.SchedulePolicy.RRA)
+                .setEncodeBatchSize(2).setDecodeIterationsPerEncode(9).setDecodeBatchSize(18).setTask("S")
+                .setNotes(java.util.Map.of("control.reason", "the running RRA B_E=4 is predicted at 2100 ms <over> the SLO",
+                        "control.fit", "encode x1.00, decode x1.87", "control.planMs", "47.2")).build();
+        dev.exegpt.schemas.Schedule byHand = dev.exegpt.schemas.Schedule.newBuilder(v2).setVersion(3).setNotes(java.util.Map.of()).build();
+        List<ScheduleChange> changes = java.util.stream.Stream.of(v2, byHand).flatMap(s -> ScheduleChange.of(s).stream()).toList();
+        assertEquals(1, changes.size(), "a schedule published by hand is not the loop's change");
+        String html = HtmlReport.render(new ReportInput("t", List.of(new Run("rra", rs), new Run("other",
+                ReportFixtures.run("other", 1, 4, 20, 1_500, 2))), List.of()).withChanges(changes), Instant.EPOCH);
+        Document doc = parse(html);
+        NodeList groups = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "g");
+        List<Element> marks = new java.util.ArrayList<>();
+        for (int i = 0; i < groups.getLength(); i++) {
+            if (((Element) groups.item(i)).getAttribute("class").equals("change")) marks.add((Element) groups.item(i));
+        }
+        assertEquals(1, marks.size(), "one line, on the timeline of the run whose schedule changed");
+        assertEquals("timeline-0", ((Element) marks.get(0).getParentNode()).getAttribute("data-chart"));
+        assertTrue(marks.get(0).getTextContent().contains("v2: RRA B_E=2 N_D=9 (decode batch 18): the running RRA B_E=4 is predicted"
+                + " at 2100 ms <over> the SLO (fit encode x1.00, decode x1.87; planned in 47 ms)"), marks.get(0).getTextContent());
+        assertTrue(html.contains(String.format(java.util.Locale.ROOT, "at %.1f s, v2: RRA", spanMs / 2000)), "listed under the chart");
+    }
+
+    @Test
     void aWindowWithoutCompletionsShouldBreakTheLine() {
         List<ReportSeries.Point> points = List.of(new ReportSeries.Point(1, 50), new ReportSeries.Point(2, 60),
                 new ReportSeries.Point(5, 70), new ReportSeries.Point(9, 80), new ReportSeries.Point(10, 90));
