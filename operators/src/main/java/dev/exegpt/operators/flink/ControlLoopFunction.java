@@ -82,6 +82,10 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
         double slo = initial.getLatencyBoundMs() != null ? initial.getLatencyBoundMs() : spec.sloMs();
         Candidate running = ScheduleCodec.toCandidate(initial);
         loop = new ControlLoop(profile, device, scenario, slo, List.of(running.policy()), running, spec.settings(), true);
+        long t0 = System.nanoTime();
+        double warm = loop.warmUp(3);
+        LOG.info("control loop: planner warmed up in {} ms (a decision's search now takes {} ms)",
+                Math.round((System.nanoTime() - t0) / 1e6), Math.round(warm));
         LOG.info("control loop on: schedule {} v{} ({}), SLO {} ms, profile {}; decides at most every {} ms, a change stays {} ms"
                         + " at least; the engines' layout is kept (other batch sizes only)", initial.getScheduleId(), initial.getVersion(),
                 running.describe(), Math.round(slo), spec.profileFile(), spec.settings().intervalMs(), spec.settings().minDwellMs());

@@ -145,6 +145,23 @@ public final class ControlLoop {
         for (Phase p : Phase.values()) ratios.put(p, new ArrayDeque<>());
     }
 
+    /**
+     * Runs the searches a decision runs (on the base profile, at the bound and at a rate of 70% of the running
+     * schedule's throughput), {@code rounds} times, and changes nothing: the JIT compiles the planner before the first
+     * real decision, which then costs what later ones cost. Returns the last round's time, ms.
+     */
+    public double warmUp(int rounds) {
+        double ms = 0;
+        for (int i = 0; i < rounds; i++) {
+            long t0 = System.nanoTime();
+            XSimulator sim = new XSimulator(scenario);
+            double rate = 0.7 * sim.estimate(running).sequencesPerSecond();
+            choose(sim, rate > 0 ? rate : Double.NaN);
+            ms = (System.nanoTime() - t0) / 1e6;
+        }
+        return ms;
+    }
+
     /** The schedule in force (the last one decided, or the one given). */
     public Candidate running() {
         return running;

@@ -135,6 +135,20 @@ class ControlLoopTest {
         assertEquals(ControlLoop.Settings.DEFAULTS.maxFactor(), capped.decodeFactor(), 1e-9, "held at the loop's own bound");
     }
 
+    @Test
+    void warmingUpThePlannerDecidesAndChangesNothing() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        assertTrue(loop.warmUp(2) > 0);
+        assertEquals(planned.candidate(), loop.running());
+        assertEquals(1.0, loop.decodeFactor(), 1e-9);
+        double t = run(loop, planned.candidate(), 1.0, 0, 200);
+        assertEquals(Optional.empty(), loop.decide(t), "nothing decided by the warm-up: " + loop.lastCheck());
+    }
+
     /** Steps of the running schedule measured at {@code slowdown} times their price, one every 10 ms from {@code t}. */
     private static double run(ControlLoop loop, Candidate c, double slowdown, double t, int n) {
         XSimulator sim = new XSimulator(SCENARIO);
