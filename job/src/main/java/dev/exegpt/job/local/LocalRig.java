@@ -142,18 +142,61 @@ public final class LocalRig {
     public static final int FIT_REQUESTS = 48;
     public static final String FIT_SCHEDULE = "static:8";
 
-    /** {@link ServingFit}: the profile fitted to the engine under a bulk of the workload's requests, written to {@code fitted}. */
+    /**
+     * {@link ServingFit}: the profile fitted to the engine under a bulk of the workload's requests, written to
+     * {@code fitted}. On {@code devices} devices the machine's devices run at once, one engine each with its share of
+     * the cores, each fitted on requests of its own seed, and the factors are their mean: a CPU device shares the
+     * memory system and the caches with the others, and one measured alone, its neighbour idle, looks faster than any
+     * of them is while a job keeps them all busy.
+     */
     private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload, int devices)
             throws Exception {
         Profile p = ProfileCodec.readProfile(profile);
         long t0 = System.nanoTime();
         EngineConfig config = devices > 1 ? EngineConfig.DEFAULTS.withThreadsPerDevice(threadsPerDevice(devices)) : EngineConfig.DEFAULTS;
-        try (Engine engine = Engine.load(model, config)) {
-            FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
-            run.warmUp(5_000);
-            ServingFit.Factors f = ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, 1);
-            Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(p, f.encode(), f.decode(), f.note())));
-            out.printf("  %s: %s, in %.0f s%n", fitted, f.note(), (System.nanoTime() - t0) / 1e9);
+        List<Engine> engines = new ArrayList<>();
+        try {
+            for (int i = 0; i < devices; i++) engines.add(Engine.load(model, config));
+            List<java.util.concurrent.CompletableFuture<ServingFit.Factors>> runs = new ArrayList<>();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(devices);
+            try {
+                for (int i = 0; i < devices; i++) {
+                    Engine engine = engines.get(i);
+                    long seed = 1 + i;
+                    runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
+                            run.warmUp(5_000);
+                            return ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, seed);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException("interrupted while fitting to serving", e);
+                        }
+                    }, pool));
+                }
+                double encode = 0, decode = 0;
+                ServingFit.Factors first = null;
+                for (java.util.concurrent.CompletableFuture<ServingFit.Factors> r : runs) {
+                    ServingFit.Factors f;
+                    try {
+                        f = r.join();
+                    } catch (java.util.concurrent.CompletionException e) {
+                        throw e.getCause() instanceof Exception x ? x : e;
+                    }
+                    if (first == null) first = f;
+                    encode += f.encode() / devices;
+                    decode += f.decode() / devices;
+                }
+                String note = devices == 1 ? first.note() : String.format(java.util.Locale.ROOT,
+                        ServingFit.NOTE_PREFIX + ": encode x%.2f, decode x%.2f (the mean of %d devices fitted at once, %d requests of"
+                                + " task %s each under %s)", encode, decode, devices, FIT_REQUESTS, workload.name(), FIT_SCHEDULE);
+                Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(p, encode, decode, note)));
+                out.printf("  %s: %s, in %.0f s%n", fitted, note, (System.nanoTime() - t0) / 1e9);
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            for (Engine e : engines) e.close();
         }
     }
 
@@ -208,13 +251,19 @@ public final class LocalRig {
      */
     public static int chooseDevices(PrintStream out, List<Integer> choices, Path dir, String arch, String size, long jitWarmUpMs,
                                     Workload workload, double sloMs) throws Exception {
+        return chooseDevices(out, choices, dir, arch, size, jitWarmUpMs, workload, sloMs, null);
+    }
+
+    /** The same, each device count's profile fitted to serving with a bulk of {@code fitTo}'s requests when not null. */
+    public static int chooseDevices(PrintStream out, List<Integer> choices, Path dir, String arch, String size, long jitWarmUpMs,
+                                    Workload workload, double sloMs, Workload fitTo) throws Exception {
         if (choices.size() == 1) {
             return choices.get(0);
         }
         Map<Integer, XScheduler> schedulers = new java.util.LinkedHashMap<>();
         double fastestMs = Double.POSITIVE_INFINITY;
         for (int n : choices) {
-            ModelFiles f = modelAndProfile(out, dir, arch, size, jitWarmUpMs, null, n);
+            ModelFiles f = modelAndProfile(out, dir, arch, size, jitWarmUpMs, fitTo, n);
             XScheduler s = new XScheduler(new XSimulator(scenario(f.profile(), n, workload)));
             schedulers.put(n, s);
             Estimate fastest = s.plan(Double.POSITIVE_INFINITY, policiesFor(n)).fastest();
