@@ -58,6 +58,10 @@ public final class ExecutorRunner implements AutoCloseable {
     private final ExecutorCore<InFlight> core;                  // queue, active set, held members, step bookkeeping
     private final AtomicInteger numInFlight = new AtomicInteger();
     private volatile int numWaitingOnThread;
+    // The next decode iteration follows newly admitted sequences: for T5 it also computes their cross-attention keys
+    // and values (several times a plain iteration), so admission control's iteration time leaves it out, as the
+    // control loop's fit does; its cost reaches admission through the measured-over-predicted margin instead.
+    private boolean decodeAfterAdmit;
     private volatile int numActiveOnThread;                         // core.numActive(), published by the engine thread
     private volatile java.util.function.IntSupplier decoderBacklog;                        // waiting.size(), published by the engine thread
     private final Thread thread;
@@ -392,6 +396,7 @@ public final class ExecutorRunner implements AutoCloseable {
             encoded.add(f);
         }
         core.admit(encoded);
+        decodeAfterAdmit = !encoded.isEmpty();
         finished += retireFinished(end);
         if (role == Role.ENCODER) {
             handOverActive();
@@ -489,6 +494,7 @@ public final class ExecutorRunner implements AutoCloseable {
             imported.add(f);
         }
         core.admit(imported);
+        decodeAfterAdmit |= !imported.isEmpty();
         return 0;
     }
 
@@ -583,7 +589,10 @@ public final class ExecutorRunner implements AutoCloseable {
             return decodeFailed(e);
         }
         double end = clock.nowEpochMs();
-        admission.observeDecode(end - start, sequences.size());
+        if (!decodeAfterAdmit) {
+            admission.observeDecode(end - start, sequences.size());
+        }
+        decodeAfterAdmit = false;
         Consumer<EngineStep> observer = stepObserver;
         if (observer != null && inputLengths != null) {
             observer.accept(new EngineStep(EngineStep.Kind.DECODE, start, end, inputLengths, context));
