@@ -1,5 +1,7 @@
 package dev.exegpt.job.pipeline;
 
+import dev.exegpt.operators.runner.Admission;
+
 import java.io.Serializable;
 import java.util.Map;
 
@@ -44,11 +46,15 @@ public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLa
         }
     }
 
-    /** The same settings without the control loop (and without executors publishing their steps): batch mode. */
+    /**
+     * The same settings without the control loop (and without executors publishing their steps) and with admission
+     * control off: batch mode, where every request of the file must get its output (its SLO is the bound the plan
+     * was made for, not a reason to drop it).
+     */
     public PipelineSettings withoutControl() {
         ExecutorSpec e = executor;
         ExecutorSpec quiet = new ExecutorSpec(e.modelDir(), e.backend(), e.threadsPerDevice(), e.kvCacheCapacityBytes(),
-                e.requestTimeoutMs(), e.warmUpMs(), e.gpuIndexes(), e.admission(), e.stepLogDir(), null);
+                e.requestTimeoutMs(), e.warmUpMs(), e.gpuIndexes(), Admission.Mode.OFF, e.stepLogDir(), null);
         return new PipelineSettings(limits, taskSloLatencyMs, quiet, schedule, numExecutors, auditWindowMs, dedupRememberMs, null);
     }
 
