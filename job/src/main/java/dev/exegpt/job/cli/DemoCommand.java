@@ -5,6 +5,9 @@ import dev.exegpt.job.report.AuditReportInput;
 import dev.exegpt.job.report.AuditSummary;
 import dev.exegpt.job.report.HtmlReport;
 import dev.exegpt.job.report.ScheduleChange;
+import dev.exegpt.operators.core.ControlLoops;
+import dev.exegpt.scheduler.control.ControlLoop;
+import dev.exegpt.schemas.ExecutorSteps;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -194,8 +197,35 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                     .withChanges(decided.stream().flatMap(d -> ScheduleChange.of(d).stream()).toList()));
             out.printf("  results in %s, the loop's schedules in %s, the SLO report in %s%n", resultsFile, schedulesFile, report);
             AuditSummary.printPerVersion(out, answered);
-            return RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
+            RunFigures figures = RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
+            if (controlProfile != null && !noControl) {
+                printAgainstFittedSimulator(out, job.executorSteps(), answered, controlProfile, planned, figures);
+            }
+            return figures;
         }
+    }
+
+    /**
+     * The run's goodput against what the event simulator says the best schedule of these engines can deliver on the
+     * profile fitted to the engine as it ran (the control loop's own fit, made again here from the steps the executors
+     * published: the last 400 of each phase) at the arrival rate observed over the last 30 s of arrivals.
+     */
+    private static void printAgainstFittedSimulator(PrintStream out, List<ExecutorSteps> steps, List<InferenceResult> answered,
+                                                    Path profile, Planned planned, RunFigures figures) {
+        ControlLoop fit = ControlLoops.forRunningJob(profile, planned.schedule(), planned.sloMs(), ControlLoop.Settings.DEFAULTS);
+        steps.forEach(s -> ControlLoops.observe(fit, s));
+        long[] arrivals = answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).sorted().toArray();
+        for (long a : arrivals) fit.arrived(a);
+        java.util.Optional<ControlLoop.Capacity> c = fit.capacity(arrivals.length == 0 ? 0 : arrivals[arrivals.length - 1]);
+        double goodput = figures.goodputPerSecond(SloClock.ARRIVAL);
+        if (c.isEmpty()) {
+            out.printf("  event simulator on the profile fitted to this run (%d step records): no schedule of these engines meets the"
+                    + " SLO; goodput %.2f requests/s%n", steps.size(), goodput);
+            return;
+        }
+        out.printf("  event simulator on the profile fitted to this run (%d step records): best within the SLO %s;"
+                        + " it can deliver %.2f requests/s within the SLO at the observed rate; this run's goodput %.2f = %.0f%% of that%n",
+                steps.size(), c.get().describe(), c.get().goodputPerSecond(), goodput, 100 * goodput / c.get().goodputPerSecond());
     }
 
     /** ExeGPT beside STATIC, with the figures of the report and the audit; requests arrived as they came (Poisson). */

@@ -56,6 +56,7 @@ import dev.exegpt.schemas.DeadLetter;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Profile;
+import dev.exegpt.schemas.ExecutorSteps;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 
@@ -347,6 +348,7 @@ public final class LocalRig {
         private final String resultsTopic;
         private final String schedulesTopic;
         private final String deadLetterTopic;
+        private final String stepsTopic;
         private final JobClient job;
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final KafkaProducer<byte[], byte[]> producer;
@@ -355,6 +357,8 @@ public final class LocalRig {
         private final AvroBinary<Schedule> schedules = new AvroBinary<>(Schedule.getClassSchema());
         private final AvroBinary<DeadLetter> deadLetters = new AvroBinary<>(DeadLetter.getClassSchema());
         private final java.util.Map<Integer, Schedule> decided = new java.util.TreeMap<>();
+        private final AvroBinary<ExecutorSteps> stepRecords = new AvroBinary<>(ExecutorSteps.getClassSchema());
+        private final List<ExecutorSteps> steps = new ArrayList<>();
 
         private RunningJob(String bootstrap, String task, List<String> topics, JobClient job) {
             this.bootstrap = bootstrap;
@@ -363,9 +367,10 @@ public final class LocalRig {
             this.resultsTopic = topics.get(1);
             this.schedulesTopic = topics.get(4);
             this.deadLetterTopic = topics.get(2);
+            this.stepsTopic = topics.get(5);
             this.job = job;
             this.consumer = new KafkaConsumer<>(KafkaClients.consumer(bootstrap, "exegpt-rig-" + resultsTopic));
-            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic, schedulesTopic));
+            this.consumer.subscribe(List.of(resultsTopic, deadLetterTopic, schedulesTopic, stepsTopic));
             this.producer = new KafkaProducer<>(KafkaClients.producer(bootstrap, "exegpt-rig-" + requestsTopic));
         }
 
@@ -473,6 +478,14 @@ public final class LocalRig {
                         }
                         continue;
                     }
+                    if (record.topic().equals(stepsTopic)) {
+                        try {
+                            steps.add(stepRecords.decode(record.value()));
+                        } catch (java.io.IOException e) {
+                            // the executors' steps are best effort: one that does not decode is left out
+                        }
+                        continue;
+                    }
                     if (record.topic().equals(deadLetterTopic)) {
                         DeadLetter d = deadLetters.decode(record.value());
                         String id = d.getRequestId() == null ? "" : d.getRequestId();
@@ -492,6 +505,11 @@ public final class LocalRig {
                 }
             }
             return found;
+        }
+
+        /** The engine steps the executors published on the steps topic (with the control loop on), as read so far. */
+        public List<ExecutorSteps> executorSteps() {
+            return List.copyOf(steps);
         }
 
         /** The schedules the job's control loop decided, in version order, as seen on the schedules topic so far. */

@@ -3,7 +3,6 @@ package dev.exegpt.operators.flink;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -14,25 +13,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.exegpt.operators.core.AvroBinary;
+import dev.exegpt.operators.core.ControlLoops;
 import dev.exegpt.operators.core.RawRecord;
-import dev.exegpt.scheduler.avro.ProfileCodec;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.control.ControlLoop;
-import dev.exegpt.scheduler.cost.DeviceSpec;
-import dev.exegpt.scheduler.cost.Phase;
-import dev.exegpt.scheduler.cost.ProfiledCostModel;
-import dev.exegpt.scheduler.cost.fit.MeasuredStep;
 import dev.exegpt.scheduler.plan.Candidate;
-import dev.exegpt.scheduler.plan.Role;
-import dev.exegpt.scheduler.sim.Scenario;
-import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.ExecutorSteps;
 import dev.exegpt.schemas.InferenceResult;
-import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.Schedule;
-import dev.exegpt.schemas.StepPhase;
-import dev.exegpt.schemas.StepRecord;
 
 /**
  * The job's control loop as a Flink function (one subtask, keyed by a constant): the executors' engine steps (the
@@ -75,13 +64,9 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
         steps = new AvroBinary<>(ExecutorSteps.getClassSchema());
         current = initial;
         newestVersion = initial.getVersion();
-        Profile profile = ProfileCodec.readProfile(Path.of(spec.profileFile()));
-        DeviceSpec device = DeviceSpec.forDeviceName(profile.getDeviceName());
-        Scenario scenario = new Scenario(new ProfiledCostModel(ProfileCodec.toTable(profile), device),
-                Math.max(1, initial.getNumDevices()), device.devicesPerNode(), Workloads.byName(initial.getTask()), SimOptions.DEFAULTS);
-        double slo = initial.getLatencyBoundMs() != null ? initial.getLatencyBoundMs() : spec.sloMs();
-        Candidate running = ScheduleCodec.toCandidate(initial);
-        loop = new ControlLoop(profile, device, scenario, slo, List.of(running.policy()), running, spec.settings(), true);
+        loop = ControlLoops.forRunningJob(Path.of(spec.profileFile()), initial, spec.sloMs(), spec.settings());
+        double slo = loop.sloMs();
+        Candidate running = loop.running();
         long t0 = System.nanoTime();
         double warm = loop.warmUp(3);
         LOG.info("control loop: planner warmed up in {} ms (a decision's search now takes {} ms)",
@@ -119,18 +104,7 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
             return;
         }
         newestVersion = Math.max(newestVersion, s.getScheduleVersion());
-        Role role = switch (s.getRole()) {
-            case "ENCODER" -> Role.ENCODER;
-            case "DECODER" -> Role.DECODER;
-            default -> Role.FULL;
-        };
-        for (StepRecord r : s.getSteps()) {
-            if (r.getPhase() == StepPhase.UNKNOWN || r.getInputTokens().isEmpty() || r.getEndEpochMs() < r.getStartEpochMs()) continue;
-            int[] lengths = new int[r.getInputTokens().size()];
-            for (int i = 0; i < lengths.length; i++) lengths[i] = r.getInputTokens().get(i);
-            loop.observe(new MeasuredStep(r.getPhase() == StepPhase.ENCODE ? Phase.ENCODE : Phase.DECODE, r.getStartEpochMs(),
-                    r.getEndEpochMs(), lengths, r.getNumContextTokens()), role);
-        }
+        ControlLoops.observe(loop, s);
     }
 
     @Override

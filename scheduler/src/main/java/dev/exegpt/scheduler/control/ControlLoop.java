@@ -162,6 +162,43 @@ public final class ControlLoop {
         return ms;
     }
 
+    /**
+     * What the event simulator, on the profile fitted to the steps seen so far, says the best schedule the loop may
+     * choose delivers within the SLO: its throughput at saturation, and at the arrival rate observed up to
+     * {@code nowMs} its p99 from arrival.
+     *
+     * @param best              the highest-throughput schedule within the bound on the fitted profile
+     * @param sequencesPerSecond its throughput at saturation
+     * @param arrivalsPerSecond the observed arrival rate; NaN with too few arrivals
+     * @param p99E2eMs          its p99 from arrival at that rate (event simulator); NaN without a rate
+     */
+    public record Capacity(Candidate best, double sequencesPerSecond, double arrivalsPerSecond, double p99E2eMs,
+                           double encodeFactor, double decodeFactor) {
+
+        /** Requests/s within the SLO it can deliver: the observed rate, or its throughput where that is lower. */
+        public double goodputPerSecond() {
+            return Double.isNaN(arrivalsPerSecond) ? sequencesPerSecond : Math.min(arrivalsPerSecond, sequencesPerSecond);
+        }
+
+        public String describe() {
+            return String.format(Locale.ROOT, "%s, %.2f requests/s at saturation%s (fit encode x%.2f, decode x%.2f)", best.describe(),
+                    sequencesPerSecond, Double.isNaN(p99E2eMs) ? "" : String.format(Locale.ROOT, ", p99 %.0f ms from arrival at %.2f"
+                            + " arrivals/s", p99E2eMs, arrivalsPerSecond), encodeFactor, decodeFactor);
+        }
+    }
+
+    /** {@link Capacity} now; empty when no schedule meets the bound on the fitted profile. Decides nothing. */
+    public Optional<Capacity> capacity(double nowMs) {
+        encodeFactor = factor(Phase.ENCODE, encodeFactor);
+        decodeFactor = factor(Phase.DECODE, decodeFactor);
+        XSimulator sim = new XSimulator(fittedScenario(false));
+        Estimate best = search(sim, sloMs)[0];
+        if (best == null) return Optional.empty();
+        double rate = arrivalsPerSecond(nowMs);
+        double p99 = Double.isNaN(rate) ? Double.NaN : p99E2e(sim, best.candidate(), rate);
+        return Optional.of(new Capacity(best.candidate(), best.sequencesPerSecond(), rate, p99, encodeFactor, decodeFactor));
+    }
+
     /** The schedule in force (the last one decided, or the one given). */
     public Candidate running() {
         return running;

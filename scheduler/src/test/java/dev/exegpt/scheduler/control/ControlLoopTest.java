@@ -149,6 +149,27 @@ class ControlLoopTest {
         assertEquals(Optional.empty(), loop.decide(t), "nothing decided by the warm-up: " + loop.lastCheck());
     }
 
+    @Test
+    void theCapacityOnASlowedMachineShouldBeTheBestScheduleWithinTheBoundOnTheFittedProfile() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        double t = run(loop, planned.candidate(), 1.5, 0, 1600);
+        ControlLoop.Capacity c = loop.capacity(t).orElseThrow();
+        assertEquals(1.5, c.decodeFactor(), 0.05);
+        assertTrue(c.sequencesPerSecond() < planned.sequencesPerSecond(), "less than on the machine as profiled: " + c.describe());
+        assertTrue(Double.isNaN(c.arrivalsPerSecond()) && Double.isNaN(c.p99E2eMs()), "no arrivals seen: no rate");
+        assertEquals(c.sequencesPerSecond(), c.goodputPerSecond(), 1e-9, "without a rate: all it serves at saturation");
+        double rate = 0.5 * c.sequencesPerSecond();
+        for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
+        ControlLoop.Capacity atRate = loop.capacity(t).orElseThrow();
+        assertEquals(rate, atRate.goodputPerSecond(), 0.05 * rate, "below its throughput: the rate offered");
+        assertTrue(atRate.p99E2eMs() > 0, atRate.describe());
+        assertEquals(planned.candidate(), loop.running(), "a capacity query decides nothing");
+    }
+
     /** Steps of the running schedule measured at {@code slowdown} times their price, one every 10 ms from {@code t}. */
     private static double run(ControlLoop loop, Candidate c, double slowdown, double t, int n) {
         XSimulator sim = new XSimulator(SCENARIO);
