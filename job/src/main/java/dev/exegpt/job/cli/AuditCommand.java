@@ -114,6 +114,25 @@ final class AuditCommand implements Callable<Integer> {
         AuditSummary.print(out, RunFigures.of(results), arrivals);
         table(out, "by task", report.byTask(), arrivals);
         table(out, "by schedule", report.bySchedule(), arrivals);
+        List<ScheduleChange> changes = new ArrayList<>();
+        List<Schedule> schedules;
+        if (source.input != null) {
+            schedules = readSchedules();
+        } else {
+            try {
+                schedules = this.<Schedule>readTopic(schedulesTopic, Schedule.getClassSchema());
+            } catch (UserError e) {                      // a deployment without the topic: the audit stands without it
+                out.printf("%n(no schedule versions: %s)%n", e.getMessage());
+                schedules = List.of();
+            }
+        }
+        for (Schedule s : schedules) {
+            ScheduleChange.of(s).ifPresent(changes::add);
+        }
+        if (!changes.isEmpty()) {
+            out.printf("%nthe control loop's schedule versions, with their reasons:%n");
+            changes.forEach(c -> out.println("  " + c.describe()));
+        }
         table(out, "by hour (UTC)", report.byHour(), arrivals);
         out.printf("%nslowest %d requests:%n%-28s %-14s %15s %-7s %9s %9s %9s %7s%n", Math.min(numSlowest, results.size()),
                 "request", "task", "ms from arrival", "stage", "queue", "encode", "decode", "tokens");
@@ -123,16 +142,6 @@ final class AuditCommand implements Callable<Integer> {
         }
         if (html != null) {
             String from = source.input != null ? source.input.toString() : topic + " on " + source.bootstrap;
-            List<ScheduleChange> changes = new ArrayList<>();
-            List<Schedule> schedules = source.input != null ? readSchedules()
-                    : this.<Schedule>readTopic(schedulesTopic, Schedule.getClassSchema());
-            for (Schedule s : schedules) {
-                ScheduleChange.of(s).ifPresent(changes::add);
-            }
-            if (!changes.isEmpty()) {
-                out.printf("%ncontrol loop: %d schedule change(s)%n", changes.size());
-                changes.forEach(c -> out.println("  " + c.describe()));
-            }
             HtmlReport.write(html, AuditReportInput.of("SLO audit of " + from, results, numSlowest, arrivals).withChanges(changes));
             out.printf("%nreport: %s%n", html.toAbsolutePath());
         }

@@ -48,6 +48,34 @@ class AuditCommandTest {
     }
 
     @Test
+    void theControlLoopsScheduleVersionsShouldBeListedWithTheirReasonsAndMarkedInTheReport(@TempDir Path dir) throws Exception {
+        List<InferenceResult> results = ReportFixtures.run("rra", 1, 4, 40, 1_000, 1);
+        Path input = dir.resolve("results.jsonl");
+        JsonLines.write(input, InferenceResult.getClassSchema(), results);
+        long origin = results.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElseThrow();
+        dev.exegpt.schemas.Schedule v2 = dev.exegpt.schemas.Schedule.newBuilder().setScheduleId("rra").setVersion(2)
+                .setCreatedEpochMs(origin + 500).setPolicy(dev.exegpt.schemas.SchedulePolicy.RRA).setEncodeBatchSize(2)
+                .setDecodeIterationsPerEncode(9).setDecodeBatchSize(18).setTask("S")
+                .setNotes(java.util.Map.of("control.reason", "the output lengths drifted", "control.fit", "encode x1.00, decode x1.20",
+                        "control.planMs", "31.0")).build();
+        Path schedules = dir.resolve("schedules.jsonl");
+        JsonLines.write(schedules, dev.exegpt.schemas.Schedule.getClassSchema(), List.of(v2));
+        Path html = dir.resolve("audit.html");
+
+        StdStreams audit = StdStreams.run("audit", "--input", input.toString(), "--schedules", schedules.toString(), "--html",
+                html.toString());
+
+        assertEquals(0, audit.exitCode(), audit.err());
+        assertTrue(audit.out().contains("the control loop's schedule versions, with their reasons:\n  v2: RRA B_E=2 N_D=9 (decode batch"
+                + " 18): the output lengths drifted (fit encode x1.00, decode x1.20; planned in 31 ms)"), audit.out());
+        assertTrue(Files.readString(html).contains("<g class=\"change\"><title>v2: RRA B_E=2 N_D=9"), "marked on the timeline");
+        Path broken = Files.writeString(dir.resolve("broken.jsonl"), "{\"scheduleId\": 1}\n");
+        StdStreams bad = StdStreams.run("audit", "--input", input.toString(), "--schedules", broken.toString());
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().contains("--schedules " + broken + ":1: not a Schedule in Avro JSON"), bad.err());
+    }
+
+    @Test
     void bulkArrivalsShouldMakeTheEncodeStartClockTheVerdict(@TempDir Path dir) throws Exception {
         JsonLines json = new JsonLines(InferenceResult.getClassSchema());
         List<String> lines = new ArrayList<>();

@@ -13,13 +13,20 @@ import dev.exegpt.operators.core.ValidRequest;
  * earlier of its {@code deadlineEpochMs} and arrival + SLO), instead of spending device time on a request that would
  * miss anyway. Until a step has been measured nothing is refused. Touched by the engine thread only.
  *
- * <p><b>Calibrated by its own outcomes.</b> The step averages miss what happens after the decision: the decode batch
- * grows as later requests join, encode steps of later batches stall the decode (RRA), another process takes a core.
- * So every request admitted here reports, when this executor is done with it, the service time it took against the
- * one predicted ({@link #finished}), and the prediction is multiplied by the {@value #QUANTILE} quantile of that ratio
- * over the last {@value #CALIBRATION_WINDOW} requests (clamped to [{@value #MIN_MARGIN}, {@value #MAX_MARGIN}], used
- * from {@value #MIN_CALIBRATION} requests on): a request admitted at the edge then misses with a probability of about
- * 1 - {@value #QUANTILE} if the coming requests fare as the last ones did, and one with more slack less often.
+ * <p><b>The schedule's shape.</b> A request admitted now decodes at the batch the schedule runs at, not the one it
+ * joins: the prediction takes the larger of the joining batch and the schedule's planned decode batch (the planner's own
+ * latency model, so a bound-length request admitted with no wait passes where the plan meets the bound). Under RRA an
+ * executor that also encodes stalls its decoding for an encode step every N_D iterations; those stalls are counted.
+ *
+ * <p><b>Calibrated by its own outcomes.</b> The step averages still miss what happens after the decision: another
+ * process takes a core, the lengths differ from the estimate. So every request admitted here reports, when this
+ * executor is done with it, the service time it took against the one predicted ({@link #finished}), and the
+ * prediction is multiplied by the {@value #QUANTILE} quantile of that ratio over the last {@value #CALIBRATION_WINDOW}
+ * requests done within the last {@value #CALIBRATION_MAX_AGE_MS} ms (clamped to [{@value #MIN_MARGIN},
+ * {@value #MAX_MARGIN}], used from {@value #MIN_CALIBRATION} requests on): a request admitted at the edge then misses
+ * with a probability of about 1 - {@value #QUANTILE} if the coming requests fare as the last ones did, and one with
+ * more slack less often. Outcomes expire, so that a margin learnt in a bad minute, which then refuses nearly
+ * everything and so learns nothing new, does not outlive it.
  *
  * <p>Where the work is split (WAA), the encoder judges the encode it will run (the decode, on other devices, counts as
  * zero) and the decoder judges each hand-over before it imports it, from its own decode iterations: the decoder's
@@ -62,12 +69,16 @@ public final class Admission {
     /** Outcomes the ratio's quantile is taken over (the newest). */
     static final int CALIBRATION_WINDOW = 200;
     /** Outcomes before the ratio is used (1 until then). */
-    static final int MIN_CALIBRATION = 20;
+    static final int MIN_CALIBRATION = 10;
+    /** Outcomes older than this are forgotten, ms. */
+    static final long CALIBRATION_MAX_AGE_MS = 60_000;
     static final double MIN_MARGIN = 0.8;
-    static final double MAX_MARGIN = 4.0;
+    static final double MAX_MARGIN = 3.0;
     private final double[] outcomeRatios = new double[CALIBRATION_WINDOW];
+    private final double[] outcomeTimes = new double[CALIBRATION_WINDOW];
     private int numOutcomes;
-    private double margin = 1;
+    private int decodeIterationsPerEncode;          // RRA with encodes on this executor: N_D; 0: no stalls counted
+    private int plannedDecodeBatch;                 // the schedule's decode batch; 0: unknown
 
     public Admission(Mode mode) {
         this.mode = mode;
@@ -93,27 +104,47 @@ public final class Admission {
     }
 
     /**
-     * A request admitted here is done on this executor (finished, or handed over): its service time measured from
-     * admission against the {@link #predictedServiceMs} it was admitted on. Non-positive or NaN predictions are ignored.
+     * The schedule in force: its planned decode batch ({@code plannedDecodeBatch}, 0 if none) and, where this executor
+     * both encodes and decodes under RRA, the decode iterations between two encode steps ({@code decodeIterationsPerEncode},
+     * 0 where decoding is not stalled by encodes here).
      */
-    public void finished(double predictedServiceMs, double measuredServiceMs) {
+    public void schedule(int plannedDecodeBatch, int decodeIterationsPerEncode) {
+        this.plannedDecodeBatch = Math.max(0, plannedDecodeBatch);
+        this.decodeIterationsPerEncode = Math.max(0, decodeIterationsPerEncode);
+    }
+
+    /**
+     * A request admitted here is done on this executor (finished, or handed over) at {@code nowEpochMs}: its service
+     * time measured from admission against the {@link #predictedServiceMs} it was admitted on. Non-positive or NaN
+     * predictions are ignored.
+     */
+    public void finished(double predictedServiceMs, double measuredServiceMs, double nowEpochMs) {
         if (!(predictedServiceMs > 0) || !(measuredServiceMs >= 0)) {
             return;
         }
-        outcomeRatios[numOutcomes % CALIBRATION_WINDOW] = measuredServiceMs / predictedServiceMs;
+        int i = numOutcomes % CALIBRATION_WINDOW;
+        outcomeRatios[i] = measuredServiceMs / predictedServiceMs;
+        outcomeTimes[i] = nowEpochMs;
         numOutcomes++;
-        int n = Math.min(numOutcomes, CALIBRATION_WINDOW);
-        if (n >= MIN_CALIBRATION) {
-            double[] sorted = java.util.Arrays.copyOf(outcomeRatios, n);
-            java.util.Arrays.sort(sorted);
-            double q = sorted[Math.min(n - 1, (int) Math.ceil(QUANTILE * n) - 1)];
-            margin = Math.max(MIN_MARGIN, Math.min(MAX_MARGIN, q));
-        }
     }
 
-    /** What a prediction is multiplied by: the outcome ratio's quantile, 1 before {@value #MIN_CALIBRATION} outcomes. */
-    public double margin() {
-        return margin;
+    /**
+     * What a prediction is multiplied by at {@code nowEpochMs}: the outcome ratio's quantile over the outcomes of the
+     * last {@value #CALIBRATION_MAX_AGE_MS} ms, 1 with fewer than {@value #MIN_CALIBRATION} of them.
+     */
+    public double margin(double nowEpochMs) {
+        int n = Math.min(numOutcomes, CALIBRATION_WINDOW);
+        double[] recent = new double[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (nowEpochMs - outcomeTimes[i] <= CALIBRATION_MAX_AGE_MS) recent[k++] = outcomeRatios[i];
+        }
+        if (k < MIN_CALIBRATION) {
+            return 1;
+        }
+        java.util.Arrays.sort(recent, 0, k);
+        double q = recent[Math.min(k - 1, (int) Math.ceil(QUANTILE * k) - 1)];
+        return Math.max(MIN_MARGIN, Math.min(MAX_MARGIN, q));
     }
 
     /** Predicted ms of one decode iteration of {@code batchSize} sequences; NaN before any was measured. */
@@ -165,13 +196,15 @@ public final class Admission {
      * the decode at a WAA encoder, the encode at a WAA decoder (it judges an encoded request by its decode alone).
      */
     public double predictedServiceMs(ValidRequest r, int decodeBatchSize) {
-        double iteration = decodeMsPerIteration(decodeBatchSize);
+        double iteration = decodeMsPerIteration(Math.max(decodeBatchSize, plannedDecodeBatch));
         if (Double.isNaN(encodeMsPerStep) && Double.isNaN(iteration)) {
             return Double.NaN;
         }
         double encode = Double.isNaN(encodeMsPerStep) ? 0 : encodeMsPerStep;
-        double decode = Double.isNaN(iteration) ? 0 : iteration * Math.max(0, expectedOutputTokens(r) - 1);
-        return encode + decode;
+        int iterations = Math.max(0, expectedOutputTokens(r) - 1);
+        double decode = Double.isNaN(iteration) ? 0 : iteration * iterations;
+        double stalls = decodeIterationsPerEncode > 0 ? encode * Math.ceil((double) iterations / decodeIterationsPerEncode) : 0;
+        return encode + decode + stalls;
     }
 
     /**
@@ -185,18 +218,21 @@ public final class Admission {
         }
         long deadline = deadlineEpochMs(r);
         double predicted = predictedServiceMs(r, decodeBatchSize);
+        double margin = margin(nowEpochMs);
         double service = predicted * margin;
         if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
             return null;
         }
         numRefused++;
         return String.format(Locale.ROOT, "admission (reject-late): predicted finish %.0f ms after arrival (waited %.0f ms, "
-                        + "service ~%.0f ms: (encode %.1f ms + %d tokens x %.2f ms at decode batch %d) x %.2f, the p%.0f of measured "
+                        + "service ~%.0f ms: (encode %.1f ms + %d tokens x %.2f ms at decode batch %d%s) x %.2f, the p%.0f of measured "
                         + "over predicted here) is past the deadline %d ms after arrival; answered early instead of run",
                 nowEpochMs + service - r.arrivedEpochMs(), nowEpochMs - r.arrivedEpochMs(), service,
                 Double.isNaN(encodeMsPerStep) ? 0.0 : encodeMsPerStep, expectedOutputTokens(r),
-                w == 0 ? 0.0 : decodeMsPerIteration(decodeBatchSize), decodeBatchSize, margin, QUANTILE * 100,
-                deadline - r.arrivedEpochMs());
+                w == 0 ? 0.0 : decodeMsPerIteration(Math.max(decodeBatchSize, plannedDecodeBatch)),
+                Math.max(decodeBatchSize, plannedDecodeBatch),
+                decodeIterationsPerEncode > 0 ? " + an encode every " + decodeIterationsPerEncode + " iterations" : "",
+                margin, QUANTILE * 100, deadline - r.arrivedEpochMs());
     }
 
     /** Requests refused so far. */

@@ -116,6 +116,7 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         this.core = new ExecutorCore<>(Policies.forRole(schedule, role), f -> f.request.numInputTokens(),
                 f -> f.sequence != null && f.sequence.isFinished(), ExecutorCore.HEAD_LENGTHS);
+        admissionFollows(schedule);
         this.thread = ownThread ? new Thread(this::loop, "exegpt-executor-" + executorId) : null;
         if (thread != null) {
             thread.setDaemon(true);
@@ -190,6 +191,15 @@ public final class ExecutorRunner implements AutoCloseable {
      */
     public void observeSteps(Consumer<EngineStep> observer) {
         this.stepObserver = observer;
+    }
+
+    /**
+     * Admission control predicts at the schedule's decode batch, and, where this executor both encodes and decodes
+     * under RRA, with an encode step every N_D decode iterations.
+     */
+    private void admissionFollows(Schedule s) {
+        boolean stalls = role == Role.FULL && s.getPolicy() == dev.exegpt.schemas.SchedulePolicy.RRA;
+        admission.schedule(s.getDecodeBatchSize(), stalls ? s.getDecodeIterationsPerEncode() : 0);
     }
 
     /** Requests answered early by admission control so far. */
@@ -320,6 +330,7 @@ public final class ExecutorRunner implements AutoCloseable {
                     next.getVersion(), next.getPolicy(), core.numActive());
             schedule = next;
             core.adopt(Policies.forRole(next, role));
+            admissionFollows(next);
             pendingSchedule = null;
         }
     }
@@ -448,7 +459,8 @@ public final class ExecutorRunner implements AutoCloseable {
     /** ENCODER: every encoded, unfinished sequence leaves as bytes for a decoder group (PAPER.md §5.2). */
     private void handOverActive() {
         for (InFlight f : core.drainActive()) {
-            admission.finished(f.predictedServiceMs, clock.nowEpochMs() - f.admittedEpochMs);
+            double now = clock.nowEpochMs();
+            admission.finished(f.predictedServiceMs, now - f.admittedEpochMs, now);
             byte[] state = engine.exportState(f.sequence);
             engine.release(f.sequence);
             numInFlight.decrementAndGet();
@@ -623,7 +635,7 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         for (InFlight f : core.retire()) {
             f.lastTokenEpochMs = now;                // a static batch leaves together, at the end of the batch
-            admission.finished(f.predictedServiceMs, now - f.admittedEpochMs);
+            admission.finished(f.predictedServiceMs, now - f.admittedEpochMs, now);
             answer(f);
         }
         return finished;

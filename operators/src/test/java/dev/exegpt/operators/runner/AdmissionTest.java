@@ -80,37 +80,53 @@ class AdmissionTest {
     }
 
     @Test
-    void shouldMultiplyThePredictionByTheMeasuredOverPredictedQuantileOfItsOwnOutcomes() {
+    void shouldMultiplyThePredictionByTheMeasuredOverPredictedQuantileOfItsOwnRecentOutcomes() {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(40);
         admission.observeDecode(10, 4);
         ValidRequest r = request(21, true, 1_000, null, 0);                 // 240 ms predicted
+        double t = ARRIVED;
         for (int i = 0; i < Admission.MIN_CALIBRATION - 1; i++) {
-            admission.finished(240, 480);
+            admission.finished(240, 480, t);
         }
-        assertEquals(1, admission.margin(), 1e-9, "too few outcomes: the prediction as it is");
+        assertEquals(1, admission.margin(t), 1e-9, "too few outcomes: the prediction as it is");
         assertNull(admission.refusal(r, ARRIVED + 700, 4));
-        admission.finished(240, 480);
-        assertEquals(2, admission.margin(), 1e-9, "every request took twice its prediction");
+        admission.finished(240, 480, t);
+        assertEquals(2, admission.margin(t), 1e-9, "every request took twice its prediction");
         assertNull(admission.refusal(r, ARRIVED + 520, 4), "520 + 2 x 240 = 1000 ms: on time");
         String why = admission.refusal(r, ARRIVED + 521, 4);
         assertNotNull(why);
         assertTrue(why.contains("x 2.00, the p95 of measured over predicted"), why);
-        for (int i = 0; i < 95; i++) {                                         // 95 of the newest 200 at x1, 105 at x2
-            admission.finished(100, 100);
+        for (int i = 0; i < 190; i++) {                                       // 190 at x1 and 10 at x2 of the newest 200
+            admission.finished(100, 100, t);
         }
-        assertEquals(2, admission.margin(), 1e-9, "the p95 is still a slow one");
-        for (int i = 0; i < 95; i++) {
-            admission.finished(100, 100);
-        }
-        assertEquals(1, admission.margin(), 1e-9, "190 of the newest 200 at x1, 10 at x2: the p95 is x1");
+        assertEquals(1, admission.margin(t), 1e-9, "the p95 is x1");
         for (int i = 0; i < Admission.CALIBRATION_WINDOW; i++) {
-            admission.finished(100, 1_000);
+            admission.finished(100, 1_000, t);
         }
-        assertEquals(Admission.MAX_MARGIN, admission.margin(), 1e-9, "clamped");
-        admission.finished(0, 5);
-        admission.finished(Double.NaN, 5);
-        assertEquals(Admission.MAX_MARGIN, admission.margin(), 1e-9, "no prediction, no outcome");
+        assertEquals(Admission.MAX_MARGIN, admission.margin(t), 1e-9, "clamped");
+        admission.finished(0, 5, t);
+        admission.finished(Double.NaN, 5, t);
+        assertEquals(Admission.MAX_MARGIN, admission.margin(t), 1e-9, "no prediction, no outcome");
+        assertEquals(1, admission.margin(t + Admission.CALIBRATION_MAX_AGE_MS + 1), 1e-9,
+                "a margin learnt a minute ago, when nothing was admitted since, is forgotten");
+    }
+
+    @Test
+    void shouldPredictAtTheSchedulesDecodeBatchWithItsEncodeStalls() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(40);
+        for (int b = 1; b <= 8; b++) {
+            admission.observeDecode(2 + b, b);                                // 2 ms + 1 ms per sequence
+        }
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertEquals(40 + 20 * 3, admission.predictedServiceMs(r, 1), 1e-6, "alone, without a plan: the batch it joins");
+        admission.schedule(8, 0);
+        assertEquals(40 + 20 * 10, admission.predictedServiceMs(r, 1), 1e-6, "it will decode at the planned batch of 8");
+        assertEquals(40 + 20 * 11, admission.predictedServiceMs(r, 9), 1e-6, "or the one it joins, if larger");
+        admission.schedule(8, 5);
+        assertEquals(40 + 20 * 10 + 4 * 40, admission.predictedServiceMs(r, 1), 1e-6, "RRA: an encode every 5 of its 20 iterations");
+        assertTrue(admission.refusal(r, ARRIVED + 700, 1).contains("+ an encode every 5 iterations"));
     }
 
     @Test
