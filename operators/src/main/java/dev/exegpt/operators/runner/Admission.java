@@ -15,8 +15,10 @@ import dev.exegpt.operators.core.ValidRequest;
  *
  * <p><b>The schedule's shape.</b> A request admitted now decodes at the batch the schedule runs at, not the one it
  * joins: the prediction takes the larger of the joining batch and the schedule's planned decode batch (the planner's own
- * latency model, so a bound-length request admitted with no wait passes where the plan meets the bound). Under RRA an
- * executor that also encodes stalls its decoding for an encode step every N_D iterations; those stalls are counted.
+ * latency model), but no larger than the largest batch among the last {@value #BATCHES_SEEN} iterations: the line is
+ * fitted where it was measured and never extrapolated (a slope fitted on noisy iterations of one to three sequences put
+ * a batch of nine at 218 ms where 40 ms was measured). Under RRA an executor that also encodes stalls its decoding for
+ * an encode step every N_D iterations; those stalls are counted.
  *
  * <p><b>Calibrated by its own outcomes.</b> The step averages still miss what happens after the decision: another
  * process takes a core, the lengths differ from the estimate. So every request admitted here reports, when this
@@ -79,6 +81,10 @@ public final class Admission {
     private int numOutcomes;
     private int decodeIterationsPerEncode;          // RRA with encodes on this executor: N_D; 0: no stalls counted
     private int plannedDecodeBatch;                 // the schedule's decode batch; 0: unknown
+    /** Decode iterations whose batch sizes bound the batch a prediction is made at. */
+    static final int BATCHES_SEEN = 100;
+    private final int[] recentBatches = new int[BATCHES_SEEN];
+    private int numBatches;
 
     public Admission(Mode mode) {
         this.mode = mode;
@@ -95,6 +101,7 @@ public final class Admission {
 
     /** Hears how long a decode iteration of {@code batchSize} sequences took, ms. */
     public void observeDecode(double ms, int batchSize) {
+        recentBatches[numBatches++ % BATCHES_SEEN] = batchSize;
         double keep = 1 - SMOOTHING;
         w = keep * w + 1;
         sumBatch = keep * sumBatch + batchSize;
@@ -158,7 +165,9 @@ public final class Admission {
         if (varBatch < 0.25) {
             return meanMs;                                   // one batch size seen so far: no slope to fit
         }
-        double slope = Math.max(0, (sumBatchMs / w - meanBatch * meanMs) / varBatch);
+        // A line through no point below the origin: ms = fixed + slope x batch with fixed >= 0 (a step's weights are read
+        // whatever the batch), so noise cannot make the slope steeper than the mean cost per sequence.
+        double slope = Math.min(meanMs / meanBatch, Math.max(0, (sumBatchMs / w - meanBatch * meanMs) / varBatch));
         double fixed = meanMs - slope * meanBatch;
         return Math.max(1e-3, fixed + slope * batchSize);
     }
@@ -195,8 +204,15 @@ public final class Admission {
      * {@link #margin()}; NaN until a step has been measured. A phase that this executor does not run counts as zero:
      * the decode at a WAA encoder, the encode at a WAA decoder (it judges an encoded request by its decode alone).
      */
+    /** The batch a request joining one of {@code decodeBatchSize} is predicted to decode at (see the class comment). */
+    int predictionBatch(int decodeBatchSize) {
+        int largestSeen = 0;
+        for (int i = 0; i < Math.min(numBatches, BATCHES_SEEN); i++) largestSeen = Math.max(largestSeen, recentBatches[i]);
+        return Math.max(decodeBatchSize, Math.min(plannedDecodeBatch, largestSeen));
+    }
+
     public double predictedServiceMs(ValidRequest r, int decodeBatchSize) {
-        double iteration = decodeMsPerIteration(Math.max(decodeBatchSize, plannedDecodeBatch));
+        double iteration = decodeMsPerIteration(predictionBatch(decodeBatchSize));
         if (Double.isNaN(encodeMsPerStep) && Double.isNaN(iteration)) {
             return Double.NaN;
         }
@@ -229,8 +245,7 @@ public final class Admission {
                         + "over predicted here) is past the deadline %d ms after arrival; answered early instead of run",
                 nowEpochMs + service - r.arrivedEpochMs(), nowEpochMs - r.arrivedEpochMs(), service,
                 Double.isNaN(encodeMsPerStep) ? 0.0 : encodeMsPerStep, expectedOutputTokens(r),
-                w == 0 ? 0.0 : decodeMsPerIteration(Math.max(decodeBatchSize, plannedDecodeBatch)),
-                Math.max(decodeBatchSize, plannedDecodeBatch),
+                w == 0 ? 0.0 : decodeMsPerIteration(predictionBatch(decodeBatchSize)), predictionBatch(decodeBatchSize),
                 decodeIterationsPerEncode > 0 ? " + an encode every " + decodeIterationsPerEncode + " iterations" : "",
                 margin, QUANTILE * 100, deadline - r.arrivedEpochMs());
     }

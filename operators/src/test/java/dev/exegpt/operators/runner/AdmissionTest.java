@@ -124,6 +124,15 @@ class AdmissionTest {
         admission.schedule(8, 0);
         assertEquals(40 + 20 * 10, admission.predictedServiceMs(r, 1), 1e-6, "it will decode at the planned batch of 8");
         assertEquals(40 + 20 * 11, admission.predictedServiceMs(r, 9), 1e-6, "or the one it joins, if larger");
+        Admission fewSeen = new Admission(Admission.Mode.REJECT_LATE);
+        fewSeen.observeEncode(40);
+        fewSeen.observeDecode(3, 1);
+        fewSeen.observeDecode(14, 2);                                           // a noisy slope of 11 ms a sequence
+        fewSeen.schedule(9, 0);
+        assertEquals(2, fewSeen.predictionBatch(1), "no larger batch than it has seen");
+        assertTrue(fewSeen.decodeMsPerIteration(2) <= 14.0 + 1e-9);
+        assertTrue(fewSeen.decodeMsPerIteration(9) <= 9 * fewSeen.decodeMsPerIteration(2) / 2 + 1e-9,
+                "the line has no negative intercept: no steeper than the mean cost per sequence");
         admission.schedule(8, 5);
         assertEquals(40 + 20 * 10 + 4 * 40, admission.predictedServiceMs(r, 1), 1e-6, "RRA: an encode every 5 of its 20 iterations");
         assertTrue(admission.refusal(r, ARRIVED + 700, 1).contains("+ an encode every 5 iterations"));
