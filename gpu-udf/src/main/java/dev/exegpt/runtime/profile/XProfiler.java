@@ -52,6 +52,12 @@ public final class XProfiler {
     private final Path modelDir;
     private final ProfileGrid grid;
     private final PrintStream log;
+    private final PrintStream progress;
+    private static final int PROGRESS_EVERY_S = 10;
+    private int numPlanned;
+    private int numDone;
+    private long startNanos;
+    private long lastProgressNanos;
     private final List<ProfileEntry> entries = new ArrayList<>();
     /** How to measure an encode or decode entry again, by its index in {@link #entries} (see remeasureOutOfOrder). */
     private final Map<Integer, Supplier<Timing>> remeasure = new LinkedHashMap<>();
@@ -59,6 +65,15 @@ public final class XProfiler {
     private final Map<String, Double> encoderOnlyMs = new HashMap<>();
 
     public XProfiler(Path modelDir, ProfileGrid grid, PrintStream log) throws IOException {
+        this(modelDir, grid, log, null);
+    }
+
+    /**
+     * @param progress where a progress line goes every {@value #PROGRESS_EVERY_S} s (measurements done of the planned
+     *                 total, time so far and an estimate of the time left); null for none
+     */
+    public XProfiler(Path modelDir, ProfileGrid grid, PrintStream log, PrintStream progress) throws IOException {
+        this.progress = progress;
         this.modelDir = modelDir;
         this.c = ModelConfig.read(modelDir);
         this.weights = Weights.read(modelDir);
@@ -75,6 +90,9 @@ public final class XProfiler {
     /** Runs every measurement and returns the profile. */
     public Profile run() throws Exception {
         long t0 = System.nanoTime();
+        startNanos = t0;
+        lastProgressNanos = t0;
+        numPlanned = plannedMeasurements();
         long encoderLayerBytes = 0;
         long decoderLayerBytes = 0;
         for (int tp : grid.tpDegrees()) {
@@ -189,6 +207,35 @@ public final class XProfiler {
         }
     }
 
+    /** The encode and decode measurements of every TP degree, each made twice (the second pass), as the progress total. */
+    private int plannedMeasurements() {
+        int perDegree = 0;
+        for (int batch : grid.encodeBatchSizes()) {
+            for (int len : encodeLengths()) {
+                if ((long) batch * len <= grid.maxEncodeTokens()) perDegree += 2;
+            }
+        }
+        perDegree += encodeTokenCounts().size();
+        perDegree += grid.decodeBatchSizes().size() * (2 * grid.decodeContextLengths().size() + 1);
+        return 2 * perDegree * grid.tpDegrees().size();
+    }
+
+    /** The progress line's total: the planned measurements of the last {@link #run}. */
+    int numPlannedMeasurements() {
+        return numPlanned;
+    }
+
+    /** One measurement done; a progress line at most every {@value #PROGRESS_EVERY_S} s. */
+    private void measured() {
+        numDone = Math.min(numDone + 1, numPlanned);
+        long now = System.nanoTime();
+        if (progress == null || now - lastProgressNanos < PROGRESS_EVERY_S * 1_000_000_000L || numDone == 0) return;
+        lastProgressNanos = now;
+        double elapsed = (now - startNanos) / 1e9;
+        progress.printf("  profiling: %d of %d measurements, %.0f s so far, about %.0f s left%n", numDone, numPlanned, elapsed,
+                elapsed / numDone * (numPlanned - numDone));
+    }
+
     /** The grid's prompt lengths, each at most the model's longest prompt (maxPositions - 1). */
     private List<Integer> encodeLengths() {
         return grid.encodeSeqLengths().stream().map(len -> Math.min(len, c.maxPositions() - 1)).distinct().toList();
@@ -268,6 +315,7 @@ public final class XProfiler {
     private void secondPass(int tp) {
         for (Map.Entry<Integer, Supplier<Timing>> m : remeasure.entrySet()) {
             keepLower(m.getKey(), m.getValue().get());
+            measured();
         }
         log.printf("[xprofiler] second pass tp=%d: %d entries measured again, the lower median kept%n", tp, remeasure.size());
     }
@@ -516,6 +564,7 @@ public final class XProfiler {
                 .setOperation(op).setBatchSize(batch).setSeqLength(len).setNumTokens(tokens).setTpDegree(tp)
                 .setNumBytes(bytes).setMedianMs(t.medianMs()).setMinMs(t.minMs()).setMaxMs(t.maxMs())
                 .setNumRepeats(t.numRepeats()).build());
+        measured();
         log.printf("[xprofiler] %-6s %-14s tp=%d batch=%-3d seq=%-4d tokens=%-5d%s median %.3f ms%n", phase, op, tp,
                 batch, len, tokens, bytes > 0 ? String.format(" bytes=%-9d", bytes) : "", t.medianMs());
     }

@@ -32,7 +32,11 @@ class XProfilerTest {
         ProfileGrid grid = new ProfileGrid(List.of(1, 2), List.of(1, 2), List.of(8, 16), 64, List.of(1, 4),
                 List.of(8), 1, 3, 200);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        Profile p = new XProfiler(dir, grid, new PrintStream(log, true)).run();
+        XProfiler profiler = new XProfiler(dir, grid, new PrintStream(log, true), new PrintStream(new ByteArrayOutputStream()));
+        Profile p = profiler.run();
+        long compute = p.getEntries().stream().filter(e -> e.getOperation() == ProfileOperation.ATTENTION
+                || e.getOperation() == ProfileOperation.LAYER || e.getOperation() == ProfileOperation.NON_ATTENTION).count();
+        assertEquals(2 * compute, profiler.numPlannedMeasurements(), "the progress total: each compute entry, and its second pass");
         Path out = Path.of("target", "fixtures", "profile-t5-tiny.json");
         XProfiler.write(p, out);
         Profile back;

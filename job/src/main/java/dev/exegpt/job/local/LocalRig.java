@@ -120,7 +120,8 @@ public final class LocalRig {
             ProfileGrid grid = new ProfileGrid(degrees, d.encodeBatchSizes(), d.encodeSeqLengths(), d.maxEncodeTokens(),
                     d.decodeBatchSizes(), d.decodeContextLengths(), 1, 3, jitWarmUpMs, devices > 1 ? threadsPerDevice(devices) : 0);
             long t0 = System.nanoTime();
-            XProfiler.write(new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run(), profile);
+            out.printf("  profiling %s on %d device(s) (made once; a progress line every 10 s)%n", model.getFileName(), devices);
+            XProfiler.write(new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream()), out).run(), profile);
             out.printf("  profiled in %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
         if (fitTo == null) return new ModelFiles(model, profile);
