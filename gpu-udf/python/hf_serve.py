@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Hugging Face transformers generate() as the peer a user would run instead of ExeGPT (`exegpt bench`'s TRANSFORMERS arm).
 
-  sweep  --model DIR --threads N --batches 1,2,4 --input-tokens I --output-tokens O --slo-ms S --out SWEEP.json
-         two generate() calls per batch size (after a warm-up call), B prompts of I tokens forced to O new tokens; the
-         faster one's time is the latency of a batch whose longest output is the task's bound length, and B / latency. Stops after the first batch whose
+  sweep  --model DIR --threads N --batches 1,2,4 --requests IN.jsonl --output-tokens O --slo-ms S --out SWEEP.json
+         two generate() calls per batch size (after a warm-up call), the first B requests' prompts of IN (the round's
+         own, so that the padding to the longest is the round's) forced to O new tokens; the faster one's time is the
+         latency of a batch whose longest output is the task's bound length, and B / latency. Stops after the first batch whose
          latency is over S (a larger one is slower still). Writes {"source", "points": [{"batch", "latencyMs",
          "requestsPerSecond"}]}.
   serve  --model DIR --threads N --batch B --requests IN.jsonl --out OUT.jsonl
@@ -94,8 +95,10 @@ def sweep(a):
     batches = [int(b) for b in a.batches.split(",")]
     warm_up(model, seq2seq, pad, batches[0])
     points = []
+    with open(a.requests) as f:
+        requests = [json.loads(line) for line in f if line.strip()]
     for b in batches:
-        prompts = [[3 + (7 * i + j) % 1000 for j in range(a.input_tokens)] for i in range(b)]
+        prompts = [requests[i % len(requests)]["inputIds"] for i in range(b)]
         latency = float("inf")
         for _ in range(REPEATS):                   # the faster of two: the peer at its best on a shared machine
             start, _, end, _ = generate(model, seq2seq, pad, prompts, a.output_tokens)
@@ -147,7 +150,6 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out")
     p.add_argument("--batches")
-    p.add_argument("--input-tokens", type=int)
     p.add_argument("--output-tokens", type=int)
     p.add_argument("--slo-ms", type=float, default=float("inf"))
     p.add_argument("--batch", type=int)

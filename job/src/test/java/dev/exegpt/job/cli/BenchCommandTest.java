@@ -33,6 +33,11 @@ class BenchCommandTest {
         StdStreams rounds = StdStreams.run("bench", "--quick", "--rounds", "0");
         assertTrue(rounds.err().contains("--rounds 0: at least 1"), rounds.err());
 
+        StdStreams python = StdStreams.run("bench", "--transformers", "/no/such/python");
+        assertEquals(2, python.exitCode());
+        assertEquals("bench: --transformers /no/such/python: expected auto, off or the path of a Python executable (with torch"
+                + " and transformers)", python.err().strip());
+
         int cores = Runtime.getRuntime().availableProcessors();
         StdStreams tooMany = StdStreams.run("bench", "--devices", Integer.toString(cores + 1));
         assertEquals(2, tooMany.exitCode());
