@@ -46,6 +46,8 @@ public final class BenchReport {
     private final String arch;
     private final String size;
     private final double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    private List<BoundSweep.BoundResult> sweep;
+    private String sweepNote;
 
     /** @param peers arms outside the job (transformers), in the table and the ratios but not beside the simulators */
     public BenchReport(List<BenchArm> arms, List<PeerArm> peers, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
@@ -62,6 +64,13 @@ public final class BenchReport {
         this.files = files;
         this.arch = arch;
         this.size = size;
+    }
+
+    /** bench --sweep: the results per bound, printed and written instead of one SLO's ratios. */
+    public BenchReport withSweep(List<BoundSweep.BoundResult> results, String note) {
+        this.sweep = List.copyOf(results);
+        this.sweepNote = note;
+        return this;
     }
 
     static final List<String> FIDELITY_HEADER = List.of("policy", "meas req/s", "XSim", "err", "event", "err",
@@ -111,8 +120,8 @@ public final class BenchReport {
     }
 
     String benchCaption() {
-        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (verdict %s), %d requests x %d rounds per policy, %s,"
-                        + " interleaved in %s", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
+        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %s (verdict %s), %d requests x %d rounds per policy, %s,"
+                        + " interleaved in %s", arch, size, task, sweep != null ? "per bound (--sweep)" : sloMs + " ms", arrivals().verdict().label(), numRequests, numRounds,
                 bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond),
                 arms.stream().map(BenchArm::jobKey).distinct().count() == 1 ? "one job"
                         : arms.stream().map(BenchArm::jobKey).distinct().count() + " jobs (one per engine layout)");
@@ -131,7 +140,13 @@ public final class BenchReport {
         FigureTable.print(out, bench.header(), bench.cells());
         out.println("verdict: SLO attainment " + arrivals().verdict().label() + ": " + arrivals().why());
         out.println("* " + BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
-        out.println(ratios());
+        if (sweep != null) {
+            out.println();
+            out.println("Goodput per bound (" + arrivals().verdict().label() + "): " + sweepNote);
+            FigureTable.print(out, BoundSweep.header(), BoundSweep.rows(sweep));
+        } else {
+            out.println(ratios());
+        }
         out.printf("load average %.2f (2 cores shared)%n", loadAverage);
         out.println();
         out.println(FIDELITY_CAPTION);
@@ -171,8 +186,22 @@ public final class BenchReport {
         }
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         json.writeValue(dir.resolve("bench.json").toFile(), toJson(json));
-        HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(),
-                ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows())));
+        List<ReportInput.Table> tables = new ArrayList<>();
+        List<String> charts = new ArrayList<>();
+        if (sweep != null) {
+            tables.add(ReportInput.Table.plain("Goodput per latency bound", sweepNote, BoundSweep.header(), BoundSweep.rows(sweep)));
+            double[] boundMs = sweep.stream().mapToDouble(r -> r.bound().ms()).toArray();
+            Map<String, double[]> goodput = new LinkedHashMap<>();
+            for (String policy : BoundSweep.POLICIES) {
+                goodput.put(policy, sweep.stream().mapToDouble(r -> r.goodput(policy) == null ? Double.NaN : r.goodput(policy)[0]).toArray());
+            }
+            charts.add(dev.exegpt.job.report.ReportCharts.boundSweep(sweep.stream().map(r -> r.bound().label()).toList(), boundMs,
+                    goodput, "Each point: a policy's goodput (requests within the bound " + arrivals().verdict().label()
+                            + " per second of the run), median over rounds, with the policy tuned for that bound; no point:"
+                            + " no schedule of the policy meets the bound. The rightmost bound is none (unbounded)."));
+        }
+        tables.add(ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows()));
+        HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(), tables, charts));
     }
 
     private Map<String, Object> toJson(ObjectMapper json) throws IOException {
@@ -240,7 +269,13 @@ public final class BenchReport {
             ratios.put("exegptOver" + name + "Goodput", o.goodputPerSecond() > 0 ? e.goodputPerSecond() / o.goodputPerSecond() : null);
             ratios.put("exegptOver" + name + "Throughput", e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond());
         }
-        root.put("ratios", ratios);
+        if (sweep == null) root.put("ratios", ratios);       // with --sweep, the ratios are per bound
+        if (sweep != null) {
+            Map<String, Object> sw = new LinkedHashMap<>();
+            sw.put("note", sweepNote);
+            sw.put("bounds", BoundSweep.toJson(sweep));
+            root.put("sweep", sw);
+        }
         return root;
     }
 

@@ -3,6 +3,7 @@ package dev.exegpt.job.cli;
 import dev.exegpt.job.bench.BenchArm;
 import dev.exegpt.job.bench.BenchFigures;
 import dev.exegpt.job.bench.BenchReport;
+import dev.exegpt.job.bench.BoundSweep;
 import dev.exegpt.job.bench.FidelityRun;
 import dev.exegpt.job.bench.PeerArm;
 import dev.exegpt.job.bench.TransformersPeer;
@@ -132,6 +133,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     "missing; off: no such arm; else the path of a Python with torch and transformers. Default: ${DEFAULT-VALUE}."})
     String transformers;
 
+    @Option(names = "--sweep", description = {"The paper's Figure 6 on the real job: at each bound (the tightest any ExeGPT schedule meets,",
+            "STATIC's p10/p30/p70 latency as compare --paper derives them, and none) ExeGPT, STATIC and VLLM_V0, each tuned for it,",
+            "in interleaved rounds; goodput per bound with its range over rounds and the ratios. Requests per round: 10x the",
+            "largest batch, " + BoundSweep.MIN_REQUESTS + ".." + BoundSweep.MAX_REQUESTS + " (--quick: at most "
+                    + BoundSweep.QUICK_MAX_REQUESTS + "), unless --requests. Bulk arrivals; no fit in the job."})
+    boolean sweepBounds;
+
     @Option(names = "--quick", description = "A short run: " + QUICK_REQUESTS + " requests per policy, " + QUICK_ROUNDS + " rounds (under 3 minutes once the model and profile exist).")
     boolean quick;
 
@@ -155,6 +163,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     + " (with torch and transformers)", CliErrors.EXIT_USAGE);
         }
         if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
+        if (sweepBounds && !bulk) {
+            throw new UserError("--sweep measures at saturation, as the paper does: expected --arrival bulk", CliErrors.EXIT_USAGE);
+        }
+        if (sweepBounds && !sloMs.equals("auto")) {
+            throw new UserError("--slo-ms " + sloMs + " with --sweep: the sweep sets its own bounds; expected no --slo-ms",
+                    CliErrors.EXIT_USAGE);
+        }
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         out.printf("[1] model and profile (%s)%n", dir);
@@ -181,9 +196,24 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
         XScheduler firstScheduler = new XScheduler(new XSimulator(scenario));
-        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
-                : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
-        List<BenchArm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
+        BoundSweep.Planned sweep = null;
+        long slo;
+        List<BenchArm> arms;
+        if (sweepBounds) {
+            sweep = BoundSweep.planArms(out, new XSimulator(scenario), LocalRig.policiesFor(numDevices), origin(files, numDevices,
+                    workload), numRequests, quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS, seed);
+            n = sweep.requestsPerRound();
+            arms = sweep.arms();
+            slo = arms.get(0).requestSloMs;       // the job's task SLO; every request carries its arm's bound
+            out.printf("  --sweep: %d bounds, %d arms, %d requests per arm and round%s%n", sweep.bounds().size(), arms.size(), n,
+                    numRequests != null ? " (--requests)" : String.format(" (%dx the largest batch, %d..%d)",
+                            BoundSweep.REQUESTS_PER_DECODE_BATCH, BoundSweep.MIN_REQUESTS,
+                            quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS));
+        } else {
+            slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
+                    : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+            arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
+        }
         double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
@@ -191,7 +221,12 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
 
         List<FidelityRun.Drawn> drawn = FidelityRun.drawLikeEventSimulator(workload, n, seed, arrival);
-        PeerArm peer = transformersArm(out, files, workload, slo, drawn);
+        PeerArm peer = null;
+        if (sweepBounds) {
+            out.println("  " + TransformersPeer.NAME + ": not in --sweep (its batch is swept for one SLO: run exegpt bench without --sweep)");
+        } else {
+            peer = transformersArm(out, files, workload, slo, drawn);
+        }
         out.println("[3] kafka broker and flink job" + (distinctJobs(arms) > 1 ? "s (one per engine layout: an executor's layout is"
                 + " fixed when it opens)" : ""));
         Path stepsDir = LocalRig.freshDir(dir.resolve("steps"));
@@ -217,7 +252,9 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     out.printf("  warm-up round under %s (not measured): %.0f s%n", first.name, (System.nanoTime() - t0) / 1e9);
                 }
             }
-            if (!noFit && fitInJob) {
+            if (!noFit && fitInJob && sweepBounds) {
+                out.println("  --sweep: no fit round in the job (the arms stay as planned on the fitted profile)");
+            } else if (!noFit && fitInJob) {
                 BenchArm fitArm = arms.stream().filter(a -> !Policies.splitsEncodeAndDecode(a.schedule)).findFirst().orElseThrow();
                 ArmJob fitJob = jobs.of(fitArm);
                 files = fitInJob(out, fitJob.job, fitArm, drawn, fitJob.stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
@@ -275,7 +312,10 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         if (peer != null) peer.measured = BenchFigures.of(peer.rounds, n, workload.boundOutputTokens(), verdict);
         BenchReport report = new BenchReport(arms, peer == null ? List.of() : List.of(peer), slo, workload.name(), n, numRounds, bulk,
                 offered, seed, files, arch, size);
-
+        if (sweep != null) {
+            report.withSweep(BoundSweep.results(sweep.bounds(), arms, workload.boundOutputTokens(), verdict),
+                    BoundSweep.note(n, quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS));
+        }
         out.println();
         report.print(out);
         report.write(dir);
@@ -519,7 +559,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             metadata.put("bench.policy", arm.name);
             metadata.put("bench.round", Integer.toString(round));
             requests.add(new InferenceRequest(idPrefix + i, task, null, FidelityRun.toList(ids), Math.max(1, l.numOutputTokens()),
-                    true, null, null, null, metadata));
+                    true, arm.requestSloMs, null, null, metadata));
         }
         double firstMs = drawn.get(0).arrivalMs();
         CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() ->

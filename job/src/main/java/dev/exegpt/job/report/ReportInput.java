@@ -15,13 +15,22 @@ import dev.exegpt.schemas.InferenceResult;
  * @param arrivals    how the requests arrived, which makes one clock's SLO attainment the verdict
  * @param runs        the runs, each drawn as its own series
  * @param tables      tables shown as they are, in order
+ * @param charts      charts of the caller's, each a section of markup (e.g. {@link ReportCharts#boundSweep}), drawn
+ *                    before the standard ones
  */
-public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
+public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables,
+                          List<String> charts) {
 
     public ReportInput {
         Objects.requireNonNull(arrivals, "arrivals");
         runs = List.copyOf(runs);
         tables = List.copyOf(tables);
+        charts = List.copyOf(charts);
+    }
+
+    /** A report with the standard charts only. */
+    public ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
+        this(title, description, arrivals, runs, tables, List.of());
     }
 
     /** A report of runs whose requests arrived as they came (the verdict counts from arrival), with no description. */

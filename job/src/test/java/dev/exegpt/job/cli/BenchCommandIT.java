@@ -202,6 +202,63 @@ class BenchCommandIT {
         assertTrue(html.contains("TRANSFORMERS B="), "the arm in bench.html");
     }
 
+    /**
+     * bench --sweep with the tiny T5 on one device: every bound (the tightest feasible, STATIC's p10/p30/p70, none) with
+     * ExeGPT, STATIC and VLLM_V0 tuned for it in one job, every request carrying its arm's bound as its SLO; the sweep's
+     * table, bench.json's per-bound goodput and ratios, and bench.html's chart of goodput versus the bound.
+     */
+    @Test
+    void shouldSweepTheBoundsWithEveryPolicyTunedForEach() throws Exception {
+        Path dir = Path.of("target", "bench-it-sweep");
+        LocalRig.freshDir(dir);
+        StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "t5", "--size", "tiny", "--workload",
+                workload(dir).toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "2", "--warm-up-ms", "300",
+                "--devices", "1", "--no-fit", "--no-warm-up-round", "--sweep");
+        assertEquals(0, run.exitCode(), run.err() + run.out());
+        assertTrue(run.out().contains("Goodput per bound (from encode start)"), run.out());
+        for (String bound : List.of("tightest", "p10", "p30", "p70", "inf")) {
+            assertTrue(run.out().lines().anyMatch(l -> l.startsWith(bound + " ")), bound + " row:\n" + run.out());
+        }
+        assertTrue(run.out().contains("TRANSFORMERS: not in --sweep"), run.out());
+
+        JsonNode bench = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
+        JsonNode bounds = bench.at("/sweep/bounds");
+        assertEquals(5, bounds.size(), bench.at("/sweep").toString());
+        double previous = 0;
+        for (JsonNode b : bounds) {
+            String label = b.get("bound").asText();
+            boolean none = label.equals("inf");
+            assertTrue(none ? b.get("boundMs").isNull() : b.get("boundMs").asDouble() > previous, b.toString());
+            if (!none) previous = b.get("boundMs").asDouble();
+            JsonNode exegpt = b.at("/policies/ExeGPT");
+            assertTrue(!exegpt.isNull(), "ExeGPT has a schedule at every bound from the tightest feasible: " + b);
+            assertEquals(2, exegpt.get("goodputPerRound").size(), b.toString());
+            for (String policy : List.of("ExeGPT", "STATIC", "VLLM_V0")) {
+                JsonNode p = b.at("/policies/" + policy);
+                if (p.isNull()) continue;           // NS: no schedule of the policy meets the bound
+                for (JsonNode g : p.get("goodputPerRound")) assertTrue(g.asDouble() >= 0, b.toString());
+                for (JsonNode a : p.get("attainmentPerRound")) assertTrue(a.asDouble() >= 0 && a.asDouble() <= 1, b.toString());
+                // Each request carried the bound as its own SLO (unbounded: the largest the job accepts).
+                List<String> lines = Files.readAllLines(dir.resolve("results-" + policy.toLowerCase() + "@" + label + ".jsonl"));
+                assertEquals(2 * REQUESTS, lines.size(), policy + "@" + label);
+                long slo = readTree(lines.get(0)).at("/sloLatencyMs/long").asLong();
+                assertEquals(none ? dev.exegpt.job.bench.BoundSweep.UNBOUNDED_SLO_MS : (long) Math.ceil(b.get("boundMs").asDouble()),
+                        slo, policy + "@" + label);
+                if (none) {
+                    assertEquals(1.0, p.at("/attainmentPerRound/0").asDouble(), 1e-9, "every request meets no bound: " + b);
+                }
+            }
+            if (!b.at("/policies/STATIC").isNull()) {
+                JsonNode r = b.get("exegptOverStatic");
+                assertTrue(r.get("min").isNull() || r.get("min").asDouble() <= r.get("median").asDouble(), b.toString());
+            }
+        }
+        assertTrue(bench.at("/ratios").isMissingNode(), "one SLO's ratios are not written with --sweep");
+        String html = Files.readString(dir.resolve("bench.html"));
+        assertTrue(html.contains("data-chart=\"bound-sweep\"") && html.contains("Goodput per latency bound"), "the sweep's chart and table");
+        assertTrue(html.contains("data-series=\"ExeGPT\"") && html.contains("data-series=\"STATIC\""), "a line per policy");
+    }
+
     private static Path workload(Path dir) throws java.io.IOException {
         // Prompts within the tiny T5's 128 positions, short outputs: the shape of task S, scaled down.
         Path workload = dir.resolve("bench-it.properties");
