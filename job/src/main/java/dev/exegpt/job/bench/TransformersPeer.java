@@ -229,9 +229,20 @@ public final class TransformersPeer {
         List<String> command = new ArrayList<>(List.of(python.toString(), script.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor();
-            throw new IOException(SCRIPT + " " + args[0] + " ran over " + timeoutS + " s (log: " + log + ")");
+        // The Python process ends with the bench: on a timeout, an exception, an interrupt or the JVM's exit.
+        Thread reaper = new Thread(p::destroyForcibly, "hf-serve-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
+        try {
+            if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
+                throw new IOException(SCRIPT + " " + args[0] + " ran over " + timeoutS + " s (log: " + log + ")");
+            }
+        } finally {
+            if (p.isAlive()) p.destroyForcibly().waitFor();
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
         }
         if (p.exitValue() != 0) {
             String last = Files.readAllLines(log).stream().reduce((a, b) -> b).orElse("exit code " + p.exitValue());
