@@ -198,7 +198,8 @@ public final class BenchReport {
             charts.add(dev.exegpt.job.report.ReportCharts.boundSweep(sweep.stream().map(r -> r.bound().label()).toList(), boundMs,
                     goodput, "Each point: a policy's goodput (requests within the bound " + arrivals().verdict().label()
                             + " per second of the run), median over rounds, with the policy tuned for that bound; no point:"
-                            + " no schedule of the policy meets the bound. The rightmost bound is none (unbounded)."));
+                            + " no schedule of the policy meets the bound. Bounds at equal steps, ascending; the rightmost is"
+                            + " none (unbounded)."));
         }
         tables.add(ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows()));
         HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(), tables, charts));

@@ -137,16 +137,16 @@ public final class ReportCharts {
 
     /**
      * Throughput versus the latency bound per policy (the paper's Figure 6 from measurements): one line per policy
-     * through its goodput at each bound (NaN: no schedule met it, no point); x is the bound in ms, with no bound drawn
-     * at 1.25 x the largest finite one; a dotted line marks each bound with its name.
+     * through its goodput at each bound (NaN: no schedule met it, no point). The bounds stand at equal steps along x, in
+     * ascending order (they span 100x and more: on a linear axis the tight ones, where policies differ most, would
+     * crowd together); a dotted line marks each with its name and ms.
      *
      * @param boundLabels names of the bounds, ascending ("tightest", "p10", ..., "inf")
      * @param boundMs     the bounds, ms (infinite for none)
      * @param goodput     per policy, goodput (req/s) at each bound, in the order of the bounds
      */
     public static String boundSweep(List<String> boundLabels, double[] boundMs, java.util.Map<String, double[]> goodput, String caption) {
-        double maxFinite = java.util.Arrays.stream(boundMs).filter(Double::isFinite).max().orElse(1);
-        double[] x = java.util.Arrays.stream(boundMs).map(b -> Double.isFinite(b) ? b : 1.25 * maxFinite).toArray();
+        double[] x = java.util.stream.IntStream.range(0, boundMs.length).mapToDouble(k -> k + 1).toArray();
         List<Series> series = new ArrayList<>();
         List<Run> legendRuns = new ArrayList<>();
         double maxY = 0;
@@ -163,8 +163,11 @@ public final class ReportCharts {
             legendRuns.add(new Run(e.getKey(), List.of()));
         }
         List<Marker> markers = new ArrayList<>();
-        for (int k = 0; k < x.length; k++) markers.add(new Marker(boundLabels.get(k), x[k]));
-        String svg = SvgChart.lines("bound-sweep", new Axis("latency bound (ms; the rightmost: none)", 0, 1.3 * maxFinite),
+        for (int k = 0; k < x.length; k++) {
+            markers.add(new Marker(boundLabels.get(k) + (Double.isFinite(boundMs[k]) ? fmt(" %.0f ms", boundMs[k]) : ""), x[k]));
+        }
+        String svg = SvgChart.lines("bound-sweep", new Axis("latency bound, tightest to none (equal steps; name and ms at each)", 0.5,
+                x.length + 0.5),
                 new Axis("goodput (requests/s within the bound)", 0, Math.max(1e-3, maxY * 1.1)), series, markers);
         return figure("chart", "Throughput versus the latency bound", legend(legendRuns, false), svg, caption);
     }

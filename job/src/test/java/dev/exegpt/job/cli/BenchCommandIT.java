@@ -203,7 +203,8 @@ class BenchCommandIT {
     }
 
     /**
-     * bench --sweep with the tiny T5 on one device: every bound (the tightest feasible, STATIC's p10/p30/p70, none) with
+     * bench --sweep with the tiny T5 on one device: every bound (the tightest feasible, 2x and 4x that, STATIC's
+     * p10/p30/p70, none) with
      * ExeGPT, STATIC and VLLM_V0 tuned for it in one job, every request carrying its arm's bound as its SLO; the sweep's
      * table, bench.json's per-bound goodput and ratios, and bench.html's chart of goodput versus the bound.
      */
@@ -216,19 +217,20 @@ class BenchCommandIT {
                 "--devices", "1", "--no-fit", "--no-warm-up-round", "--sweep");
         assertEquals(0, run.exitCode(), run.err() + run.out());
         assertTrue(run.out().contains("Goodput per bound (from encode start)"), run.out());
-        for (String bound : List.of("tightest", "p10", "p30", "p70", "inf")) {
+        List<String> labels = List.of("tightest", "2x-tightest", "4x-tightest", "p10", "p30", "p70", "inf");
+        for (String bound : labels) {
             assertTrue(run.out().lines().anyMatch(l -> l.startsWith(bound + " ")), bound + " row:\n" + run.out());
         }
         assertTrue(run.out().contains("TRANSFORMERS: not in --sweep"), run.out());
 
         JsonNode bench = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
         JsonNode bounds = bench.at("/sweep/bounds");
-        assertEquals(5, bounds.size(), bench.at("/sweep").toString());
+        assertEquals(labels.size(), bounds.size(), bench.at("/sweep").toString());
         double previous = 0;
         for (JsonNode b : bounds) {
             String label = b.get("bound").asText();
             boolean none = label.equals("inf");
-            assertTrue(none ? b.get("boundMs").isNull() : b.get("boundMs").asDouble() > previous, b.toString());
+            assertTrue(none ? b.get("boundMs").isNull() : b.get("boundMs").asDouble() >= previous, "ascending: " + b);
             if (!none) previous = b.get("boundMs").asDouble();
             JsonNode exegpt = b.at("/policies/ExeGPT");
             assertTrue(!exegpt.isNull(), "ExeGPT has a schedule at every bound from the tightest feasible: " + b);
@@ -249,8 +251,10 @@ class BenchCommandIT {
                 }
             }
             if (!b.at("/policies/STATIC").isNull()) {
+                // Round by round; null where STATIC met nothing in a round (an infinite ratio).
                 JsonNode r = b.get("exegptOverStatic");
-                assertTrue(r.get("min").isNull() || r.get("min").asDouble() <= r.get("median").asDouble(), b.toString());
+                assertTrue(r.get("min").isNull() || r.get("median").isNull() || r.get("min").asDouble() <= r.get("median").asDouble(),
+                        b.toString());
             }
         }
         assertTrue(bench.at("/ratios").isMissingNode(), "one SLO's ratios are not written with --sweep");
