@@ -156,6 +156,18 @@ public final class TransformersPeer {
     /** One request of a round: id, arrival in ms after the round's start, prompt and forced output length. */
     public record Request(String id, double arrivalOffsetMs, int[] inputIds, int numOutputTokens) {}
 
+    /** The round's requests as the peer gets them: the same prompts, output lengths and offsets as the job's arms. */
+    public static List<Request> requests(List<FidelityRun.Drawn> drawn, String idPrefix) {
+        List<Request> requests = new ArrayList<>(drawn.size());
+        double firstMs = drawn.get(0).arrivalMs();
+        for (int i = 0; i < drawn.size(); i++) {
+            FidelityRun.Lengths l = drawn.get(i).lengths();
+            requests.add(new Request(idPrefix + i, drawn.get(i).arrivalMs() - firstMs,
+                    FidelityRun.prompt(l.numInputTokens(), i), Math.max(1, l.numOutputTokens())));
+        }
+        return requests;
+    }
+
     /**
      * One round: the requests at their offsets through generate() in static batches of {@code batch}, each result as
      * an {@link InferenceResult} with the bench's metadata and the SLO held from arrival ({@code sloMet}) as the job does.

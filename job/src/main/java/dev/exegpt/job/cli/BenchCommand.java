@@ -377,7 +377,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         out.printf("  %s: %s, %d torch threads; batch swept with the round's first B prompts and %d-token outputs (the SLO's length)%n",
                 TransformersPeer.NAME, p.source(), threads, workload.boundOutputTokens());
         try {
-            List<TransformersPeer.SweepPoint> sweep = p.sweep(files.model(), threads, peerRequests(drawn, "sweep-"),
+            List<TransformersPeer.SweepPoint> sweep = p.sweep(files.model(), threads, TransformersPeer.requests(drawn, "sweep-"),
                     workload.boundOutputTokens(), slo, dir);
             for (TransformersPeer.SweepPoint s : sweep) {
                 out.printf("    B=%-3d %6.0f ms, %.2f requests/s%s%n", s.batch(), s.latencyMs(), s.requestsPerSecond(),
@@ -395,7 +395,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     /** One round of the peer: the same requests at the same offsets; false (with a one-line reason) if it failed. */
     private boolean runPeerRound(PrintStream out, PeerArm p, int round, List<FidelityRun.Drawn> drawn, String idPrefix, Workload workload,
                                  long slo, SloClock verdict) throws Exception {
-        List<TransformersPeer.Request> requests = peerRequests(drawn, idPrefix);
+        List<TransformersPeer.Request> requests = TransformersPeer.requests(drawn, idPrefix);
         long t0 = System.nanoTime();
         try {
             List<InferenceResult> results = p.runner.round(p.model, p.threads,
@@ -410,18 +410,6 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             out.println("  " + p.name + " left out: round " + round + ": " + e.getMessage());
             return false;
         }
-    }
-
-    /** The round's requests as the peer gets them: the same prompts, output lengths and offsets as the job's arms. */
-    private static List<TransformersPeer.Request> peerRequests(List<FidelityRun.Drawn> drawn, String idPrefix) {
-        List<TransformersPeer.Request> requests = new ArrayList<>(drawn.size());
-        double firstMs = drawn.get(0).arrivalMs();
-        for (int i = 0; i < drawn.size(); i++) {
-            FidelityRun.Lengths l = drawn.get(i).lengths();
-            requests.add(new TransformersPeer.Request(idPrefix + i, drawn.get(i).arrivalMs() - firstMs,
-                    FidelityRun.prompt(l.numInputTokens(), i), Math.max(1, l.numOutputTokens())));
-        }
-        return requests;
     }
 
     private static long distinctJobs(List<BenchArm> arms) {
