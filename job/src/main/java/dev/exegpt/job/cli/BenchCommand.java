@@ -134,7 +134,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     String transformers;
 
     @Option(names = "--sweep", description = {"The paper's Figure 6 on the real job: at each bound (the tightest any ExeGPT schedule meets,",
-            "STATIC's p10/p30/p70 latency as compare --paper derives them, and none) ExeGPT, STATIC and VLLM_V0, each tuned for it,",
+            "2x and 4x that, STATIC's p10/p30/p70 latency as compare --paper derives them, and none) ExeGPT, STATIC and VLLM_V0, each tuned for it,",
             "in interleaved rounds; goodput per bound with its range over rounds and the ratios. Requests per round: 10x the",
             "largest batch, " + BoundSweep.MIN_REQUESTS + ".." + BoundSweep.MAX_REQUESTS + " (--quick: at most "
                     + BoundSweep.QUICK_MAX_REQUESTS + "), unless --requests. Bulk arrivals; no fit in the job."})

@@ -102,7 +102,7 @@ class BenchCommandIT {
         LocalRig.freshDir(dir);
         StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "t5", "--size", "tiny", "--workload",
                 workload(dir).toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "1", "--warm-up-ms", "300",
-                "--devices", "2", "--no-fit", "--no-warm-up-round");
+                "--devices", "2", "--no-fit", "--no-warm-up-round", "--transformers", "off");
         assertEquals(0, run.exitCode(), run.err() + run.out());
         assertTrue(Files.isRegularFile(dir.resolve("profile-t5-tiny-d2.json")), "the 2-device profile");
         JsonNode policies = new ObjectMapper().readTree(dir.resolve("bench.json").toFile()).get("policies");
