@@ -164,9 +164,11 @@ public final class ReportCharts {
         }
         List<Marker> markers = new ArrayList<>();
         for (int k = 0; k < x.length; k++) {
-            markers.add(new Marker(boundLabels.get(k) + (Double.isFinite(boundMs[k]) ? fmt(" %.0f ms", boundMs[k]) : ""), x[k]));
+            // Short enough that neighbours do not overlap: "2x-tightest" is "2x" beside "tightest".
+            String name = boundLabels.get(k).replace("x-tightest", "x");
+            markers.add(new Marker(name + (Double.isFinite(boundMs[k]) ? fmt(" %.0f", boundMs[k]) : ""), x[k]));
         }
-        String svg = SvgChart.lines("bound-sweep", new Axis("latency bound, tightest to none (equal steps; name and ms at each)", 0.5,
+        String svg = SvgChart.lines("bound-sweep", new Axis("latency bound: its name and ms at each dotted line (equal steps, tightest to none)", 0.5,
                 x.length + 0.5),
                 new Axis("goodput (requests/s within the bound)", 0, Math.max(1e-3, maxY * 1.1)), series, markers);
         return figure("chart", "Throughput versus the latency bound", legend(legendRuns, false), svg, caption);
