@@ -21,6 +21,8 @@ public final class BenchArm {
     public final List<List<InferenceResult>> rounds = new ArrayList<>();
     public final String plannedLayout;
     public double offeredRate;
+    /** The SLO every request of the arm carries (bench --sweep: the arm's bound), ms; null: the task's SLO. */
+    public Long requestSloMs;
     public BenchFigures measured;
 
     public BenchArm(String name, Estimate estimate, Schedule schedule, SimResult event, XSimulator xsim) {

@@ -32,6 +32,7 @@ import dev.exegpt.schemas.InferenceResult;
 public final class BenchReport {
 
     private final List<BenchArm> arms;
+    private final List<PeerArm> peers;
     private final long sloMs;
     private final String task;
     private final int numRequests;
@@ -43,10 +44,14 @@ public final class BenchReport {
     private final String arch;
     private final String size;
     private final double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    private List<BoundSweep.BoundResult> sweep;
+    private String sweepNote;
 
-    public BenchReport(List<BenchArm> arms, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
+    /** @param peers arms outside the job (transformers), in the table and the ratios but not beside the simulators */
+    public BenchReport(List<BenchArm> arms, List<PeerArm> peers, long sloMs, String task, int numRequests, int numRounds, boolean bulk,
                 double offeredPerSecond, long seed, LocalRig.ModelFiles files, String arch, String size) {
         this.arms = arms;
+        this.peers = List.copyOf(peers);
         this.sloMs = sloMs;
         this.task = task;
         this.numRequests = numRequests;
@@ -59,6 +64,13 @@ public final class BenchReport {
         this.size = size;
     }
 
+    /** bench --sweep: the results per bound, printed and written instead of one SLO's ratios. */
+    public BenchReport withSweep(List<BoundSweep.BoundResult> results, String note) {
+        this.sweep = List.copyOf(results);
+        this.sweepNote = note;
+        return this;
+    }
+
     static final List<String> FIDELITY_HEADER = List.of("policy", "meas req/s", "XSim", "err", "event", "err",
             "meas p99 ms from arrival", "event", "err", "meas bound-len ms from encode start", "XSim", "err");
 
@@ -67,9 +79,20 @@ public final class BenchReport {
         return bulk ? Arrivals.BULK : Arrivals.OPEN;
     }
 
-    /** One run per policy, every round of it. */
+    /** One run per policy, every round of it; the peers after the job's arms. */
     List<ReportInput.Run> runs() {
-        return arms.stream().map(a -> new ReportInput.Run(a.tableLabel(), a.rounds.stream().flatMap(List::stream).toList())).toList();
+        List<ReportInput.Run> runs = new ArrayList<>(arms.stream()
+                .map(a -> new ReportInput.Run(a.tableLabel(), a.rounds.stream().flatMap(List::stream).toList())).toList());
+        for (PeerArm p : peers) runs.add(new ReportInput.Run(p.tableLabel(), p.rounds.stream().flatMap(List::stream).toList()));
+        return runs;
+    }
+
+    /** Every arm but ExeGPT's, by name, with its measured figures: the job's arms, then the peers. */
+    private Map<String, BenchFigures> others() {
+        Map<String, BenchFigures> out = new LinkedHashMap<>();
+        for (BenchArm a : arms.subList(1, arms.size())) out.put(a.name, a.measured);
+        for (PeerArm p : peers) out.put(p.name, p.measured);
+        return out;
     }
 
     /** The bench's table: the same on the console and in bench.html. */
@@ -95,8 +118,8 @@ public final class BenchReport {
     }
 
     String benchCaption() {
-        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %d ms (verdict %s), %d requests x %d rounds per policy, %s,"
-                        + " interleaved in %s", arch, size, task, sloMs, arrivals().verdict().label(), numRequests, numRounds,
+        return String.format(Locale.ROOT, "%s-%s, task %s, SLO %s (verdict %s), %d requests x %d rounds per policy, %s,"
+                        + " interleaved in %s", arch, size, task, sweep != null ? "per bound (--sweep)" : sloMs + " ms", arrivals().verdict().label(), numRequests, numRounds,
                 bulk ? "bulk" : String.format(Locale.ROOT, "Poisson %.2f req/s", offeredPerSecond),
                 arms.stream().map(BenchArm::jobKey).distinct().count() == 1 ? "one job"
                         : arms.stream().map(BenchArm::jobKey).distinct().count() + " jobs (one per engine layout)");
@@ -115,7 +138,13 @@ public final class BenchReport {
         FigureTable.print(out, bench.header(), bench.cells());
         out.println("verdict: SLO attainment " + arrivals().verdict().label() + ": " + arrivals().why());
         out.println("* " + BenchReportInput.THROUGHPUT_NOTE + " " + FigureTable.spanNote());
-        out.println(ratios());
+        if (sweep != null) {
+            out.println();
+            out.println("Goodput per bound (" + arrivals().verdict().label() + "): " + sweepNote);
+            FigureTable.print(out, BoundSweep.header(), BoundSweep.rows(sweep));
+        } else {
+            out.println(ratios());
+        }
         out.printf("load average %.2f (2 cores shared)%n", loadAverage);
         out.println();
         out.println(FIDELITY_CAPTION);
@@ -125,12 +154,12 @@ public final class BenchReport {
     String ratios() {
         BenchFigures e = arms.get(0).measured;
         StringBuilder s = new StringBuilder();
-        for (BenchArm other : arms.subList(1, arms.size())) {
-            BenchFigures o = other.measured;
+        for (Map.Entry<String, BenchFigures> other : others().entrySet()) {
+            BenchFigures o = other.getValue();
             s.append(String.format(Locale.ROOT, "ExeGPT / %s: goodput (throughput at equal attainment, SLO %s) %s, raw throughput %.2fx%n",
-                    other.name, arrivals().verdict().label(), o.goodputPerSecond() > 0
+                    other.getKey(), arrivals().verdict().label(), o.goodputPerSecond() > 0
                             ? String.format(Locale.ROOT, "%.2fx", e.goodputPerSecond() / o.goodputPerSecond())
-                            : "n/a (" + other.name + " met no SLO)",
+                            : "n/a (" + other.getKey() + " met no SLO)",
                     e.figures().requestsPerSecond() / o.figures().requestsPerSecond()));
         }
         return s.toString().stripTrailing();
@@ -138,14 +167,32 @@ public final class BenchReport {
 
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        for (BenchArm a : arms) {
-            JsonLines.write(dir.resolve("results-" + a.name.toLowerCase(Locale.ROOT) + ".jsonl"), InferenceResult.getClassSchema(),
-                    a.rounds.stream().flatMap(List::stream).toList());
+        Map<String, List<List<InferenceResult>>> byName = new LinkedHashMap<>();
+        for (BenchArm a : arms) byName.put(a.name, a.rounds);
+        for (PeerArm p : peers) byName.put(p.name, p.rounds);
+        for (Map.Entry<String, List<List<InferenceResult>>> a : byName.entrySet()) {
+            JsonLines.write(dir.resolve("results-" + a.getKey().toLowerCase(Locale.ROOT) + ".jsonl"), InferenceResult.getClassSchema(),
+                    a.getValue().stream().flatMap(List::stream).toList());
         }
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         json.writeValue(dir.resolve("bench.json").toFile(), toJson(json));
-        HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(),
-                ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows())));
+        List<ReportInput.Table> tables = new ArrayList<>();
+        List<String> charts = new ArrayList<>();
+        if (sweep != null) {
+            tables.add(ReportInput.Table.plain("Goodput per latency bound", sweepNote, BoundSweep.header(), BoundSweep.rows(sweep)));
+            double[] boundMs = sweep.stream().mapToDouble(r -> r.bound().ms()).toArray();
+            Map<String, double[]> goodput = new LinkedHashMap<>();
+            for (String policy : BoundSweep.POLICIES) {
+                goodput.put(policy, sweep.stream().mapToDouble(r -> r.goodput(policy) == null ? Double.NaN : r.goodput(policy)[0]).toArray());
+            }
+            charts.add(dev.exegpt.job.report.ReportCharts.boundSweep(sweep.stream().map(r -> r.bound().label()).toList(), boundMs,
+                    goodput, "Each point: a policy's goodput (requests within the bound " + arrivals().verdict().label()
+                            + " per second of the run), median over rounds, with the policy tuned for that bound; no point:"
+                            + " no schedule of the policy meets the bound. Bounds at equal steps, ascending; the rightmost is"
+                            + " none (unbounded)."));
+        }
+        tables.add(ReportInput.Table.plain("Simulators vs measured", FIDELITY_CAPTION + ".", FIDELITY_HEADER, fidelityRows()));
+        HtmlReport.write(dir.resolve("bench.html"), BenchReportInput.of(benchCaption() + ".", runs(), arrivals(), tables, charts));
     }
 
     private Map<String, Object> toJson(ObjectMapper json) throws IOException {
@@ -168,46 +215,12 @@ public final class BenchReport {
         List<Object> policies = new ArrayList<>();
         for (BenchArm a : arms) {
             Map<String, Object> p = new LinkedHashMap<>();
-            AuditWindow w = a.measured.pooled();
             p.put("policy", a.name);
             p.put("label", a.label());
             p.put("plannedLayout", a.plannedLayout);
             p.put("executedLayouts", a.executedLayouts());
             p.put("schedule", json.readTree(ScheduleCodec.toJson(a.schedule)));
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("requestsSent", a.measured.numRequests());
-            m.put("requestsAnswered", w.getNumRequests());
-            m.put("spanMs", a.measured.spanMs());
-            m.put("requestsPerSecond", w.getRequestsPerSecond());
-            m.put("outputTokensPerSecond", w.getOutputTokensPerSecond());
-            m.put("endToEndP50Ms", w.getEndToEndP50Ms());
-            m.put("endToEndP99Ms", w.getEndToEndP99Ms());
-            m.put("ttftP50Ms", w.getTtftP50Ms());
-            m.put("ttftP99Ms", w.getTtftP99Ms());
-            m.put("tpotP50Ms", w.getTpotP50Ms());
-            m.put("tpotP99Ms", w.getTpotP99Ms());
-            m.put("sloClock", a.measured.clock().label());
-            m.put("sloAttainment", a.measured.attainment());
-            m.put("sloAttainmentFromArrival", a.measured.figures().fromArrival().attainment());
-            m.put("sloAttainmentFromEncodeStart", a.measured.figures().fromEncodeStart().attainment());
-            m.put("sloMet", a.measured.numSloMet());
-            m.put("goodputRequestsPerSecond", a.measured.goodputPerSecond());
-            m.put("meanEncodeBatch", w.getMeanEncodeBatchSize());
-            m.put("meanDecodeBatch", w.getMeanDecodeBatchSize());
-            m.put("throughput10to90MedianOfRounds", a.measured.throughput10to90());
-            m.put("completionsPerSecondMedianOfRounds", a.measured.completionsPerSecond());
-            m.put("endToEndP99MsMedianOfRounds", a.measured.p99EndToEndMs());
-            m.put("boundLengthServiceMs", nan(a.measured.boundLengthServiceMs()));
-            List<Object> perRound = new ArrayList<>();
-            for (List<InferenceResult> round : a.rounds) {
-                BenchFigures r = BenchFigures.of(List.of(round), round.size(), a.estimate.boundOutputTokens(), arrivals().verdict());
-                perRound.add(Map.of("requestsPerSecond", r.pooled().getRequestsPerSecond(), "throughput10to90", r.throughput10to90(),
-                        "completionsPerSecond", r.completionsPerSecond(),
-                        "endToEndP99Ms", r.p99EndToEndMs(), "sloAttainment", r.attainment(),
-                        "goodputRequestsPerSecond", r.goodputPerSecond()));
-            }
-            m.put("rounds", perRound);
-            p.put("measured", m);
+            p.put("measured", measured(a.measured, a.rounds, a.estimate.boundOutputTokens()));
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("saturationRequestsPerSecond", a.estimate.sequencesPerSecond());
             x.put("requestsPerSecond", xsimThroughput(a));
@@ -226,17 +239,74 @@ public final class BenchReport {
             p.put("eventSimulator", ev);
             policies.add(p);
         }
+        int boundOutputTokens = arms.get(0).estimate.boundOutputTokens();
+        for (PeerArm peer : peers) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("policy", peer.name);
+            p.put("label", peer.label());
+            p.put("peer", peer.source);
+            p.put("executedLayouts", List.of(TransformersPeer.layout(peer.batch, peer.threads)));
+            p.put("batch", peer.batch);
+            p.put("batchSweep", peer.sweep);
+            p.put("measured", measured(peer.measured, peer.rounds, boundOutputTokens));
+            policies.add(p);
+        }
         root.put("policies", policies);
         BenchFigures e = arms.get(0).measured;
         Map<String, Object> ratios = new LinkedHashMap<>();
-        for (BenchArm other : arms.subList(1, arms.size())) {
-            BenchFigures o = other.measured;
-            String name = other.name.charAt(0) + other.name.substring(1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        for (Map.Entry<String, BenchFigures> other : others().entrySet()) {
+            BenchFigures o = other.getValue();
+            String name = other.getKey().charAt(0) + other.getKey().substring(1).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
             ratios.put("exegptOver" + name + "Goodput", o.goodputPerSecond() > 0 ? e.goodputPerSecond() / o.goodputPerSecond() : null);
             ratios.put("exegptOver" + name + "Throughput", e.pooled().getRequestsPerSecond() / o.pooled().getRequestsPerSecond());
         }
-        root.put("ratios", ratios);
+        if (sweep == null) root.put("ratios", ratios);       // with --sweep, the ratios are per bound
+        if (sweep != null) {
+            Map<String, Object> sw = new LinkedHashMap<>();
+            sw.put("note", sweepNote);
+            sw.put("bounds", BoundSweep.toJson(sweep));
+            root.put("sweep", sw);
+        }
         return root;
+    }
+
+    /** What was measured for one arm: every figure pooled over its rounds, and each round's. */
+    private Map<String, Object> measured(BenchFigures f, List<List<InferenceResult>> rounds, int boundOutputTokens) {
+        AuditWindow w = f.pooled();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("requestsSent", f.numRequests());
+        m.put("requestsAnswered", w.getNumRequests());
+        m.put("spanMs", f.spanMs());
+        m.put("requestsPerSecond", w.getRequestsPerSecond());
+        m.put("outputTokensPerSecond", w.getOutputTokensPerSecond());
+        m.put("endToEndP50Ms", w.getEndToEndP50Ms());
+        m.put("endToEndP99Ms", w.getEndToEndP99Ms());
+        m.put("ttftP50Ms", w.getTtftP50Ms());
+        m.put("ttftP99Ms", w.getTtftP99Ms());
+        m.put("tpotP50Ms", w.getTpotP50Ms());
+        m.put("tpotP99Ms", w.getTpotP99Ms());
+        m.put("sloClock", f.clock().label());
+        m.put("sloAttainment", f.attainment());
+        m.put("sloAttainmentFromArrival", f.figures().fromArrival().attainment());
+        m.put("sloAttainmentFromEncodeStart", f.figures().fromEncodeStart().attainment());
+        m.put("sloMet", f.numSloMet());
+        m.put("goodputRequestsPerSecond", f.goodputPerSecond());
+        m.put("meanEncodeBatch", w.getMeanEncodeBatchSize());
+        m.put("meanDecodeBatch", w.getMeanDecodeBatchSize());
+        m.put("throughput10to90MedianOfRounds", f.throughput10to90());
+        m.put("completionsPerSecondMedianOfRounds", f.completionsPerSecond());
+        m.put("endToEndP99MsMedianOfRounds", f.p99EndToEndMs());
+        m.put("boundLengthServiceMs", nan(f.boundLengthServiceMs()));
+        List<Object> perRound = new ArrayList<>();
+        for (List<InferenceResult> round : rounds) {
+            BenchFigures r = BenchFigures.of(List.of(round), round.size(), boundOutputTokens, arrivals().verdict());
+            perRound.add(Map.of("requestsPerSecond", r.pooled().getRequestsPerSecond(), "throughput10to90", r.throughput10to90(),
+                    "completionsPerSecond", r.completionsPerSecond(),
+                    "endToEndP99Ms", r.p99EndToEndMs(), "sloAttainment", r.attainment(),
+                    "goodputRequestsPerSecond", r.goodputPerSecond()));
+        }
+        m.put("rounds", perRound);
+        return m;
     }
 
     private static Double nan(double v) {

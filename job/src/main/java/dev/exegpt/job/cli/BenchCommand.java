@@ -3,7 +3,10 @@ package dev.exegpt.job.cli;
 import dev.exegpt.job.bench.BenchArm;
 import dev.exegpt.job.bench.BenchFigures;
 import dev.exegpt.job.bench.BenchReport;
+import dev.exegpt.job.bench.BoundSweep;
 import dev.exegpt.job.bench.FidelityRun;
+import dev.exegpt.job.bench.PeerArm;
+import dev.exegpt.job.bench.TransformersPeer;
 import dev.exegpt.job.bench.ServingFit;
 
 import java.io.PrintStream;
@@ -56,11 +59,13 @@ import dev.exegpt.scheduler.cost.fit.StepFit;
  * ExeGPT schedule (RRA, planned for the SLO), the best STATIC schedule for the same SLO (FasterTransformer-style) and
  * CONTINUOUS (Orca/vLLM-style), interleaved in rounds in one job (forward order, then reverse): each round publishes its policy's
  * schedule on the schedules topic, waits for a probe answered under it, sends the same requests at the same offsets
- * and waits for every result. Prints one table and the simulators' predictions beside the measurements; writes
- * bench.json, one JSON-lines file of results per policy and bench.html.
+ * and waits for every result; beside them, in the same rounds, the peer a user would run instead (Hugging Face
+ * transformers' generate(), {@link TransformersPeer}) when its Python is there. Prints one table and the simulators'
+ * predictions beside the measurements; writes bench.json, one JSON-lines file of results per policy and bench.html.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"ExeGPT vs STATIC vs CONTINUOUS on the real job, same engine, SLO and requests, interleaved rounds;",
+        description = {"ExeGPT vs STATIC vs CONTINUOUS on the real job, same engine, SLO and requests, interleaved rounds, and",
+                "TRANSFORMERS (Hugging Face generate() on the same cores and requests) where gpu-udf/python/setup-venv.sh made its venv;",
                 "with the XSimulator's and event simulator's predictions and their error. Writes --dir/bench.json, .html, .jsonl."})
 final class BenchCommand extends LocalModelOptions implements Callable<Integer> {
 
@@ -121,6 +126,20 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     @Option(names = "--reprofile", description = "Profile the model again in this run (same load as the measurement) instead of reusing --dir's profile.")
     boolean reprofile;
 
+    @Option(names = "--transformers", defaultValue = "auto",
+            description = {"The peer a user would run instead: Hugging Face transformers generate() on the same cores, model, requests",
+                    "and SLO, static batches of the best swept size (arm TRANSFORMERS). auto: gpu-udf/target/hf-venv's Python",
+                    "(gpu-udf/python/setup-venv.sh makes it) or EXEGPT_HF_PYTHON, skipped with a one-line reason where it is",
+                    "missing; off: no such arm; else the path of a Python with torch and transformers. Default: ${DEFAULT-VALUE}."})
+    String transformers;
+
+    @Option(names = "--sweep", description = {"The paper's Figure 6 on the real job: at each bound (the tightest any ExeGPT schedule meets,",
+            "2x and 4x that, STATIC's p10/p30/p70 latency as compare --paper derives them, and none) ExeGPT, STATIC and VLLM_V0, each tuned for it,",
+            "in interleaved rounds; goodput per bound with its range over rounds and the ratios. Requests per round: 10x the",
+            "largest batch, " + BoundSweep.MIN_REQUESTS + ".." + BoundSweep.MAX_REQUESTS + " (--quick: at most "
+                    + BoundSweep.QUICK_MAX_REQUESTS + "), unless --requests. Bulk arrivals; no fit in the job."})
+    boolean sweepBounds;
+
     @Option(names = "--quick", description = "A short run: " + QUICK_REQUESTS + " requests per policy, " + QUICK_ROUNDS + " rounds (under 3 minutes once the model and profile exist).")
     boolean quick;
 
@@ -139,7 +158,18 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         };
         Double givenRate = parseRate(rate);
         deviceChoices();     // a wrong --devices fails before anything is made
+        if (!transformers.equals("auto") && !transformers.equals("off") && !Files.isExecutable(Path.of(transformers))) {
+            throw new UserError("--transformers " + transformers + ": expected auto, off or the path of a Python executable"
+                    + " (with torch and transformers)", CliErrors.EXIT_USAGE);
+        }
         if (bulk && givenRate != null) throw new UserError("--rate " + rate + " needs --arrival poisson", CliErrors.EXIT_USAGE);
+        if (sweepBounds && !bulk) {
+            throw new UserError("--sweep measures at saturation, as the paper does: expected --arrival bulk", CliErrors.EXIT_USAGE);
+        }
+        if (sweepBounds && !sloMs.equals("auto")) {
+            throw new UserError("--slo-ms " + sloMs + " with --sweep: the sweep sets its own bounds; expected no --slo-ms",
+                    CliErrors.EXIT_USAGE);
+        }
         PrintStream out = System.out;
         long startNanos = System.nanoTime();
         out.printf("[1] model and profile (%s)%n", dir);
@@ -166,9 +196,24 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         Scenario scenario = options.scenario();
         Workload workload = scenario.workload();
         XScheduler firstScheduler = new XScheduler(new XSimulator(scenario));
-        long slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
-                : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
-        List<BenchArm> arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
+        BoundSweep.Planned sweep = null;
+        long slo;
+        List<BenchArm> arms;
+        if (sweepBounds) {
+            sweep = BoundSweep.planArms(out, new XSimulator(scenario), LocalRig.policiesFor(numDevices), origin(files, numDevices,
+                    workload), numRequests, quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS, seed);
+            n = sweep.requestsPerRound();
+            arms = sweep.arms();
+            slo = arms.get(0).requestSloMs;       // the job's task SLO; every request carries its arm's bound
+            out.printf("  --sweep: %d bounds, %d arms, %d requests per arm and round%s%n", sweep.bounds().size(), arms.size(), n,
+                    numRequests != null ? " (--requests)" : String.format(" (%dx the largest batch, %d..%d)",
+                            BoundSweep.REQUESTS_PER_DECODE_BATCH, BoundSweep.MIN_REQUESTS,
+                            quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS));
+        } else {
+            slo = sloMs.equals("auto") ? LocalRig.autoSloMs(out, firstScheduler, workload.name(), LocalRig.policiesFor(numDevices))
+                    : (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
+            arms = planArms(out, scenario, slo, n, files, bulk, givenRate, numDevices);
+        }
         double offered = arms.get(0).offeredRate;
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         SloClock verdict = (bulk ? Arrivals.BULK : Arrivals.OPEN).verdict();
@@ -176,6 +221,12 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 bulk ? "all at once (bulk)" : String.format("Poisson at %.2f requests/s", offered), numRounds);
 
         List<FidelityRun.Drawn> drawn = FidelityRun.drawLikeEventSimulator(workload, n, seed, arrival);
+        PeerArm peer = null;
+        if (sweepBounds) {
+            out.println("  " + TransformersPeer.NAME + ": not in --sweep (its batch is swept for one SLO: run exegpt bench without --sweep)");
+        } else {
+            peer = transformersArm(out, files, workload, slo, drawn);
+        }
         out.println("[3] kafka broker and flink job" + (distinctJobs(arms) > 1 ? "s (one per engine layout: an executor's layout is"
                 + " fixed when it opens)" : ""));
         Path stepsDir = LocalRig.freshDir(dir.resolve("steps"));
@@ -201,7 +252,9 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                     out.printf("  warm-up round under %s (not measured): %.0f s%n", first.name, (System.nanoTime() - t0) / 1e9);
                 }
             }
-            if (!noFit && fitInJob) {
+            if (!noFit && fitInJob && sweepBounds) {
+                out.println("  --sweep: no fit round in the job (the arms stay as planned on the fitted profile)");
+            } else if (!noFit && fitInJob) {
                 BenchArm fitArm = arms.stream().filter(a -> !Policies.splitsEncodeAndDecode(a.schedule)).findFirst().orElseThrow();
                 ArmJob fitJob = jobs.of(fitArm);
                 files = fitInJob(out, fitJob.job, fitArm, drawn, fitJob.stepsDir, "bench-" + stamp + "-fit-", workload.name(), files);
@@ -224,9 +277,17 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             for (int round = 1; round <= numRounds; round++) {
                 // ABBA order (ExeGPT, STATIC, CONTINUOUS, then CONTINUOUS, STATIC, ExeGPT, ...): over two rounds every
                 // policy has the same mean position, so a load that drifts steadily favours none.
-                List<BenchArm> order = new ArrayList<>(arms);
+                List<Object> order = new ArrayList<>(arms);
+                if (peer != null) order.add(peer);
                 if (round % 2 == 0) java.util.Collections.reverse(order);
-                for (BenchArm a : order) {
+                for (Object next : order) {
+                    if (next instanceof PeerArm p) {
+                        if (!runPeerRound(out, p, round, drawn, "bench-" + stamp + "-r" + round + "-" + p.name + "-", workload, slo, verdict)) {
+                            peer = null;
+                        }
+                        continue;
+                    }
+                    BenchArm a = (BenchArm) next;
                     ArmJob j = jobs.of(a);
                     int version = ++j.version;
                     j.job.publish(Schedule.newBuilder(a.schedule).setVersion(version).build());
@@ -236,7 +297,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                             workload.name());
                     a.rounds.add(results);
                     BenchFigures f = BenchFigures.of(List.of(results), n, workload.boundOutputTokens(), verdict);
-                    out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s; switch %.1f s)%n",
+                    out.printf("  round %d %-16s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s; switch %.1f s)%n",
                             round, a.name, f.figures().requestsPerSecond(), f.figures().fromArrival().p99Ms(), 100 * f.attainment(),
                             verdict.label(), (System.nanoTime() - t0) / 1e9, switchS);
                 }
@@ -248,7 +309,13 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             }
         }
         for (BenchArm a : arms) a.measured = BenchFigures.of(a.rounds, n, workload.boundOutputTokens(), verdict);
-        BenchReport report = new BenchReport(arms, slo, workload.name(), n, numRounds, bulk, offered, seed, files, arch, size);
+        if (peer != null) peer.measured = BenchFigures.of(peer.rounds, n, workload.boundOutputTokens(), verdict);
+        BenchReport report = new BenchReport(arms, peer == null ? List.of() : List.of(peer), slo, workload.name(), n, numRounds, bulk,
+                offered, seed, files, arch, size);
+        if (sweep != null) {
+            report.withSweep(BoundSweep.results(sweep.bounds(), arms, workload.boundOutputTokens(), verdict),
+                    BoundSweep.note(n, quick ? BoundSweep.QUICK_MAX_REQUESTS : BoundSweep.MAX_REQUESTS));
+        }
         out.println();
         report.print(out);
         report.write(dir);
@@ -292,6 +359,57 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         out.printf("  fit round under %s (not measured): %.0f s; %s%n  plan and predict again on %s:%n", planned.name,
                 (t1 - t0) / 1e3, note, fitted);
         return new LocalRig.ModelFiles(files.model(), fitted);
+    }
+
+    /**
+     * The TRANSFORMERS arm, its batch swept before any job starts (the cores otherwise idle), or null with a one-line
+     * reason when the peer is off or its Python is missing.
+     */
+    private PeerArm transformersArm(PrintStream out, LocalRig.ModelFiles files, Workload workload, long slo, List<FidelityRun.Drawn> drawn)
+            throws Exception {
+        TransformersPeer.Probe probe = TransformersPeer.probe(transformers, TransformersPeer.home());
+        if (!probe.found()) {
+            out.println("  " + TransformersPeer.NAME + " skipped: " + probe.skipReason());
+            return null;
+        }
+        TransformersPeer p = probe.peer();
+        int threads = LocalRig.cores();
+        out.printf("  %s: %s, %d torch threads; batch swept with the round's first B prompts and %d-token outputs (the SLO's length)%n",
+                TransformersPeer.NAME, p.source(), threads, workload.boundOutputTokens());
+        try {
+            List<TransformersPeer.SweepPoint> sweep = p.sweep(files.model(), threads, TransformersPeer.requests(drawn, "sweep-"),
+                    workload.boundOutputTokens(), slo, dir);
+            for (TransformersPeer.SweepPoint s : sweep) {
+                out.printf("    B=%-3d %6.0f ms, %.2f requests/s%s%n", s.batch(), s.latencyMs(), s.requestsPerSecond(),
+                        s.latencyMs() > slo ? " (over the SLO)" : "");
+            }
+            int batch = TransformersPeer.bestBatch(sweep, slo);
+            out.printf("  %s runs B=%d (the most requests/s within the SLO; batch 1 if none, as STATIC)%n", TransformersPeer.NAME, batch);
+            return new PeerArm(TransformersPeer.NAME, p, files.model(), batch, threads, sweep);
+        } catch (java.io.IOException e) {
+            out.println("  " + TransformersPeer.NAME + " left out: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** One round of the peer: the same requests at the same offsets; false (with a one-line reason) if it failed. */
+    private boolean runPeerRound(PrintStream out, PeerArm p, int round, List<FidelityRun.Drawn> drawn, String idPrefix, Workload workload,
+                                 long slo, SloClock verdict) throws Exception {
+        List<TransformersPeer.Request> requests = TransformersPeer.requests(drawn, idPrefix);
+        long t0 = System.nanoTime();
+        try {
+            List<InferenceResult> results = p.runner.round(p.model, p.threads,
+                    p.batch, requests, workload.name(), slo, Map.of("bench.policy", p.name, "bench.round", Integer.toString(round)), dir);
+            p.rounds.add(results);
+            BenchFigures f = BenchFigures.of(List.of(results), drawn.size(), workload.boundOutputTokens(), verdict);
+            out.printf("  round %d %-10s %.2f requests/s, p99 %.0f ms from arrival, attainment %.0f%% %s (%.0f s with the model's load)%n",
+                    round, p.name, f.figures().requestsPerSecond(), f.figures().fromArrival().p99Ms(), 100 * f.attainment(),
+                    verdict.label(), (System.nanoTime() - t0) / 1e9);
+            return true;
+        } catch (java.io.IOException e) {
+            out.println("  " + p.name + " left out: round " + round + ": " + e.getMessage());
+            return false;
+        }
     }
 
     private static long distinctJobs(List<BenchArm> arms) {
@@ -396,8 +514,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         EventSimulator events = new EventSimulator(xsim);
-        ScheduleCodec.Origin origin = new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:" + numDevices,
-                workload.name(), System.currentTimeMillis());
+        ScheduleCodec.Origin origin = origin(files, numDevices, workload);
         List<BenchArm> arms = new ArrayList<>();
         for (Map.Entry<String, Estimate> e : planned) {
             Estimate est = e.getValue();
@@ -414,6 +531,11 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         return arms;
     }
 
+    private static ScheduleCodec.Origin origin(LocalRig.ModelFiles files, int numDevices, Workload workload) {
+        return new ScheduleCodec.Origin(files.model().getFileName().toString(), "cpu:" + numDevices, workload.name(),
+                System.currentTimeMillis());
+    }
+
     /** Sends one round's requests at their drawn offsets, tagged with policy and round, and waits for every result. */
     private static List<InferenceResult> runRound(LocalRig.RunningJob job, BenchArm arm, int round, List<FidelityRun.Drawn> drawn,
                                                   String idPrefix, String task) throws Exception {
@@ -425,7 +547,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             metadata.put("bench.policy", arm.name);
             metadata.put("bench.round", Integer.toString(round));
             requests.add(new InferenceRequest(idPrefix + i, task, null, FidelityRun.toList(ids), Math.max(1, l.numOutputTokens()),
-                    true, null, null, null, metadata));
+                    true, arm.requestSloMs, null, null, metadata));
         }
         double firstMs = drawn.get(0).arrivalMs();
         CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() ->

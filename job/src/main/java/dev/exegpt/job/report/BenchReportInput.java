@@ -32,6 +32,16 @@ public final class BenchReportInput {
      * @param fidelity    the simulators' predictions against the measured figures
      */
     public static ReportInput of(String description, List<Run> runs, Arrivals arrivals, Table fidelity) {
-        return new ReportInput("exegpt bench", description, arrivals, runs, List.of(table(runs, arrivals), fidelity));
+        return of(description, runs, arrivals, List.of(fidelity), List.of());
+    }
+
+    /**
+     * @param more   tables after the bench's (the simulators' fidelity; with --sweep the sweep's table first)
+     * @param charts charts before the standard ones (with --sweep, {@link ReportCharts#boundSweep})
+     */
+    public static ReportInput of(String description, List<Run> runs, Arrivals arrivals, List<Table> more, List<String> charts) {
+        List<Table> tables = new ArrayList<>(List.of(table(runs, arrivals)));
+        tables.addAll(more);
+        return new ReportInput("exegpt bench", description, arrivals, runs, tables).withCharts(charts);
     }
 }

@@ -53,6 +53,7 @@ public final class HtmlReport {
         for (Table t : input.tables()) {
             section(h, "table", t.title(), t);
         }
+        input.charts().forEach(h::append);
         h.append(ReportCharts.cdf(input.runs(), verdict)).append(ReportCharts.attainment(input.runs(), verdict))
                 .append(ReportCharts.batchSizes(input.runs())).append(ReportCharts.timelines(input.runs(), input.changes()));
         h.append("<section class=\"derived\"><h2>How the charts are derived</h2>\n").append(ReportPage.DERIVED).append("</section>\n");

@@ -19,7 +19,7 @@ import dev.exegpt.schemas.InferenceResult;
  * clock, batch sizes over time, and the execution timeline per run. Time series draw only the windows that measured
  * something: a window without completions is a gap in the line, not a segment across it.
  */
-final class ReportCharts {
+public final class ReportCharts {
 
     /** Series colours, in run order (distinct under the common colour-vision deficiencies where possible). */
     static final List<String> COLORS = List.of("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
@@ -147,6 +147,45 @@ final class ReportCharts {
                 + "\n<figcaption>" + Xml.escape(cut) + "A solid block: one encode step of the device group, as wide as it took;"
                 + " a light span: time in which the group had at least one sequence decoding." + Xml.escape(changeNote)
                 + (ours.isEmpty() ? "" : "<ul class=\"changes\">" + listed + "</ul>") + "</figcaption></figure>\n";
+    }
+
+    /**
+     * Throughput versus the latency bound per policy (the paper's Figure 6 from measurements): one line per policy
+     * through its goodput at each bound (NaN: no schedule met it, no point). The bounds stand at equal steps along x, in
+     * ascending order (they span 100x and more: on a linear axis the tight ones, where policies differ most, would
+     * crowd together); a dotted line marks each with its name and ms.
+     *
+     * @param boundLabels names of the bounds, ascending ("tightest", "p10", ..., "inf")
+     * @param boundMs     the bounds, ms (infinite for none)
+     * @param goodput     per policy, goodput (req/s) at each bound, in the order of the bounds
+     */
+    public static String boundSweep(List<String> boundLabels, double[] boundMs, java.util.Map<String, double[]> goodput, String caption) {
+        double[] x = java.util.stream.IntStream.range(0, boundMs.length).mapToDouble(k -> k + 1).toArray();
+        List<Series> series = new ArrayList<>();
+        List<Run> legendRuns = new ArrayList<>();
+        double maxY = 0;
+        int i = 0;
+        for (java.util.Map.Entry<String, double[]> e : goodput.entrySet()) {
+            List<ReportSeries.Point> points = new ArrayList<>();
+            for (int k = 0; k < x.length; k++) {
+                double y = e.getValue()[k];
+                if (Double.isNaN(y)) continue;
+                points.add(new ReportSeries.Point(x[k], y));
+                maxY = Math.max(maxY, y);
+            }
+            series.add(new Series(e.getKey(), color(i++), false, false, 0, points));
+            legendRuns.add(new Run(e.getKey(), List.of()));
+        }
+        List<Marker> markers = new ArrayList<>();
+        for (int k = 0; k < x.length; k++) {
+            // Short enough that neighbours do not overlap: "2x-tightest" is "2x" beside "tightest".
+            String name = boundLabels.get(k).replace("x-tightest", "x");
+            markers.add(new Marker(name + (Double.isFinite(boundMs[k]) ? fmt(" %.0f", boundMs[k]) : ""), x[k]));
+        }
+        String svg = SvgChart.lines("bound-sweep", new Axis("latency bound: its name and ms at each dotted line (equal steps, tightest to none)", 0.5,
+                x.length + 0.5),
+                new Axis("goodput (requests/s within the bound)", 0, Math.max(1e-3, maxY * 1.1)), series, markers);
+        return figure("chart", "Throughput versus the latency bound", legend(legendRuns, false), svg, caption);
     }
 
     private static String figure(String kind, String heading, String legend, String svg, String caption) {

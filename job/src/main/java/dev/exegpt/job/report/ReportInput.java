@@ -15,26 +15,34 @@ import dev.exegpt.schemas.InferenceResult;
  * @param arrivals    how the requests arrived, which makes one clock's SLO attainment the verdict
  * @param runs        the runs, each drawn as its own series
  * @param tables      tables shown as they are, in order
+ * @param charts      charts of the caller's, each a section of markup (e.g. {@link ReportCharts#boundSweep}), drawn
+ *                    before the standard ones
  * @param changes     schedule versions the job's control loop decided, marked on the timeline of the run they belong to
  */
 public record ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables,
-                          List<ScheduleChange> changes) {
+                          List<String> charts, List<ScheduleChange> changes) {
 
     public ReportInput {
         Objects.requireNonNull(arrivals, "arrivals");
         runs = List.copyOf(runs);
         tables = List.copyOf(tables);
+        charts = List.copyOf(charts);
         changes = List.copyOf(changes);
     }
 
-    /** A report with no schedule changes to mark. */
+    /** A report with the standard charts only and no schedule changes to mark. */
     public ReportInput(String title, String description, Arrivals arrivals, List<Run> runs, List<Table> tables) {
-        this(title, description, arrivals, runs, tables, List.of());
+        this(title, description, arrivals, runs, tables, List.of(), List.of());
+    }
+
+    /** The same report with the caller's charts drawn before the standard ones. */
+    public ReportInput withCharts(List<String> callerCharts) {
+        return new ReportInput(title, description, arrivals, runs, tables, callerCharts, changes);
     }
 
     /** The same report with the control loop's schedule changes marked on each run's timeline. */
     public ReportInput withChanges(List<ScheduleChange> scheduleChanges) {
-        return new ReportInput(title, description, arrivals, runs, tables, scheduleChanges);
+        return new ReportInput(title, description, arrivals, runs, tables, charts, scheduleChanges);
     }
 
     /** A report of runs whose requests arrived as they came (the verdict counts from arrival), with no description. */

@@ -33,6 +33,17 @@ class BenchCommandTest {
         StdStreams rounds = StdStreams.run("bench", "--quick", "--rounds", "0");
         assertTrue(rounds.err().contains("--rounds 0: at least 1"), rounds.err());
 
+        StdStreams sweepPoisson = StdStreams.run("bench", "--sweep", "--arrival", "poisson");
+        assertEquals(2, sweepPoisson.exitCode());
+        assertEquals("bench: --sweep measures at saturation, as the paper does: expected --arrival bulk", sweepPoisson.err().strip());
+        StdStreams sweepSlo = StdStreams.run("bench", "--sweep", "--slo-ms", "1500");
+        assertEquals("bench: --slo-ms 1500 with --sweep: the sweep sets its own bounds; expected no --slo-ms", sweepSlo.err().strip());
+
+        StdStreams python = StdStreams.run("bench", "--transformers", "/no/such/python");
+        assertEquals(2, python.exitCode());
+        assertEquals("bench: --transformers /no/such/python: expected auto, off or the path of a Python executable (with torch"
+                + " and transformers)", python.err().strip());
+
         int cores = Runtime.getRuntime().availableProcessors();
         StdStreams tooMany = StdStreams.run("bench", "--devices", Integer.toString(cores + 1));
         assertEquals(2, tooMany.exitCode());

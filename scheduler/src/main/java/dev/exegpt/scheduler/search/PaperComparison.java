@@ -96,8 +96,30 @@ public final class PaperComparison {
         return i + 1 >= sorted.length ? sorted[sorted.length - 1] : sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]);
     }
 
+    /** The paper's bounds (§12.4): STATIC's p10, p30 and p70 latency over its batch sweep, and infinity. */
+    public static final double[] PAPER_QUANTILES = {0.1, 0.3, 0.7};
+    public static final String[] PAPER_QUANTILE_NAMES = {"p10", "p30", "p70"};
+
+    /** A latency bound and its name (e.g. "p30" for STATIC's 30th percentile, "inf" for none). */
+    public record Bound(String label, double ms) {}
+
+    /**
+     * The bounds of one scenario as the paper chose them (§12.4): STATIC's latencies over its batch sweep in multiples
+     * of 4 ({@link #staticSweepLatenciesMs}) at {@code quantiles} ({@link #percentile}), named by {@code names}, then
+     * infinity; infinity alone where no STATIC batch is feasible.
+     */
+    public static List<Bound> bounds(XSimulator x, double[] quantiles, String[] names) {
+        double[] lat = staticSweepLatenciesMs(x);
+        List<Bound> out = new ArrayList<>();
+        if (lat.length > 0) {
+            for (int q = 0; q < quantiles.length; q++) out.add(new Bound(names[q], percentile(lat, quantiles[q])));
+        }
+        out.add(new Bound("inf", Double.POSITIVE_INFINITY));
+        return out;
+    }
+
     public static List<Row> run() {
-        return run(SETUPS, new double[] {0.1, 0.3, 0.7}, new String[] {"p10", "p30", "p70"});
+        return run(SETUPS, PAPER_QUANTILES, PAPER_QUANTILE_NAMES);
     }
 
     public static List<Row> runRealWorld() {
@@ -109,20 +131,11 @@ public final class PaperComparison {
         for (Setup s : setups) {
             for (String task : s.tasks()) {
                 XSimulator x = simulator(s.model(), s.hardware(), task);
-                double[] lat = staticSweepLatenciesMs(x);
-                double[] bounds = new double[lat.length == 0 ? 1 : quantiles.length + 1];
-                String[] labels = new String[bounds.length];
-                for (int q = 0; q < bounds.length - 1; q++) {
-                    bounds[q] = percentile(lat, quantiles[q]);
-                    labels[q] = names[q];
-                }
-                bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
-                labels[bounds.length - 1] = "inf";
-                for (int i = 0; i < bounds.length; i++) {
-                    double b = bounds[i];
+                for (Bound bound : bounds(x, quantiles, names)) {
+                    double b = bound.ms();
                     Plan p = new XScheduler(x).plan(b, XScheduler.PAPER_POLICIES);
                     Plan extended = new XScheduler(x).plan(b, XScheduler.ALL_POLICIES);
-                    rows.add(new Row(s, task, labels[i], b, p,
+                    rows.add(new Row(s, task, bound.label(), b, p,
                             Baselines.best(x, Policy.STATIC, b), Baselines.best(x, Policy.CONTINUOUS, b),
                             Baselines.best(x, Policy.DISAGGREGATED, b), Baselines.best(x, Policy.VLLM_V0, b),
                             Baselines.best(x, Policy.VLLM_V1, b), extended));
