@@ -57,11 +57,10 @@ class CompetingProcessIT {
     /** From the competitor's start to the re-plan: steps flush each second, the loop decides each second, and its window
      * of 400 steps a phase must turn over (the tiny model runs tens of steps a second). */
     private static final long REPLAN_WITHIN_MS = 45_000;
-    /** From the competitor's end to the move back: the same, plus the 5 s dwell. */
-    private static final long BACK_WITHIN_MS = 60_000;
+    /** From the competitor's end to the move back: the same, plus the 5 s dwell (37.8 s in a run on a quiet machine). */
+    private static final long BACK_WITHIN_MS = 90_000;
 
     @Test
-    @org.junit.jupiter.api.Disabled("pending a run on a quiet machine: its move-back part could not be checked while other builds loaded this one")
     void aCompetingProcessMakesTheLoopReplanAndItsEndMakesItMoveBack(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "competing-process-it"));
         Path model = ControlLoopIT.model(dir);
