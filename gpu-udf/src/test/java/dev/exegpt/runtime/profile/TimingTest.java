@@ -12,10 +12,12 @@ class TimingTest {
     @Test
     void aDisturbedRoundIsMeasuredAgainAndTheQuietOneKept() {
         AtomicInteger calls = new AtomicInteger();
-        // Warm-up 1, then a round of 5 whose first repeat is quick and the rest slow (disturbed), then quick ones.
-        Timing t = Timing.measure(1, 5, () -> Thread.sleep(calls.getAndIncrement() >= 2 && calls.get() <= 6 ? 60 : 2));
+        // Warm-up 1, then a round of 5 whose first repeat is quick and the rest slow (disturbed), then quick ones. The quick
+        // sleep is 20 ms, not 2: a 2 ms sleep overslept by a millisecond or two now and then, which made the steady round
+        // look unsteady too (16 calls instead of 11 in one verify).
+        Timing t = Timing.measure(1, 5, () -> Thread.sleep(calls.getAndIncrement() >= 2 && calls.get() <= 6 ? 200 : 20));
         assertEquals(11, calls.get(), "warm-up + the disturbed round + one steady round");
-        assertTrue(t.medianMs() < 30, "the steady round's median is kept, got " + t);
+        assertTrue(t.medianMs() < 100, "the steady round's median is kept, got " + t);
     }
 
     @Test
