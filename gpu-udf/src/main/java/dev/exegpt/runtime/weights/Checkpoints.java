@@ -29,6 +29,25 @@ public final class Checkpoints {
     }
 
     /** Fails, in one line, unless path is a directory with weights in a supported format. */
+    /**
+     * A model directory the engine loads: config.json and weights in a supported format. Otherwise an
+     * IllegalArgumentException that names the directory, the format found (where one is) and what is expected.
+     */
+    public static void requireModelDir(Path dir) {
+        boolean config = java.nio.file.Files.isRegularFile(dir.resolve("config.json"));
+        if (config && !hasWeights(dir)) {
+            try {
+                requireSupported(dir);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);     // names the format and what is supported
+            }
+        }
+        if (!config || !hasWeights(dir)) {
+            throw new IllegalArgumentException(dir + ": expected a directory with config.json and " + SINGLE_FILE
+                    + " (make one with: exegpt model init --arch opt --size tiny --out " + dir + ")");
+        }
+    }
+
     public static void requireSupported(Path path) throws IOException {
         if (Files.isRegularFile(path)) {
             throw new IOException(path + ": " + formatOf(path.getFileName().toString(), path)

@@ -58,4 +58,32 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
             return exitCode;
         }
     }
+
+    /** {@code --model DIR} checked (Checkpoints.requireModelDir): a one-line user error when it is no checkpoint. */
+    static void requireModelDir(java.nio.file.Path dir) {
+        try {
+            dev.exegpt.runtime.weights.Checkpoints.requireModelDir(dir);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--model=" + e.getMessage());
+        }
+    }
+
+    /** {@code --backend} parsed and resolved (Backend.resolve): a one-line user error when it is unusable. */
+    static dev.exegpt.runtime.engine.Backend resolveBackend(String flag) {
+        dev.exegpt.runtime.engine.Backend b;
+        try {
+            b = dev.exegpt.runtime.engine.Backend.parse(flag);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--backend=" + flag + ": expected cpu, cuda or auto", EXIT_USAGE);
+        }
+        try {
+            dev.exegpt.runtime.engine.Backend resolved = b.resolve();
+            if (b == dev.exegpt.runtime.engine.Backend.AUTO) {
+                System.err.println("backend auto: " + dev.exegpt.runtime.engine.Backend.autoChoice());
+            }
+            return resolved;
+        } catch (UnsupportedOperationException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
 }

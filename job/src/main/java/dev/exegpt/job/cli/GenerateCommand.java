@@ -39,8 +39,8 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelDirs.requireModelDir(model);
-        Backend chosen = BackendOption.resolve(backend);
+        CliErrors.requireModelDir(model);
+        Backend chosen = CliErrors.resolveBackend(backend);
         if (chosen == Backend.CUDA && tp != 1) {
             throw new CliErrors.UserError("--tp " + tp + ": the CUDA backend runs a model on one GPU (TP degree 1) in"
                     + " this build; use --tp 1, or --backend cpu for tensor parallelism over threads");

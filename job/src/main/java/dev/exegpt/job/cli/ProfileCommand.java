@@ -43,8 +43,8 @@ public final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelDirs.requireModelDir(model);
-        boolean cuda = BackendOption.resolve(backend) == Backend.CUDA;
+        CliErrors.requireModelDir(model);
+        boolean cuda = CliErrors.resolveBackend(backend) == Backend.CUDA;
         long t0 = System.nanoTime();
         if (threads < 0) {
             throw new CliErrors.UserError("--threads " + threads + ": expected 0 (as the engine) or a positive count", CliErrors.EXIT_USAGE);
