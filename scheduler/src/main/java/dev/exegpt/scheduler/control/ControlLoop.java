@@ -26,9 +26,7 @@ import dev.exegpt.scheduler.sim.Estimate;
 import dev.exegpt.scheduler.sim.EventSimulator;
 import dev.exegpt.scheduler.sim.Pipeline;
 import dev.exegpt.scheduler.sim.Scenario;
-import dev.exegpt.scheduler.sim.SimResult;
 import dev.exegpt.scheduler.sim.XSimulator;
-import dev.exegpt.scheduler.workload.ArrivalProcess;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.Profile;
 
@@ -156,7 +154,7 @@ public final class ControlLoop {
             long t0 = System.nanoTime();
             XSimulator sim = new XSimulator(scenario);
             double rate = 0.7 * sim.estimate(running).sequencesPerSecond();
-            choose(sim, rate > 0 ? rate : Double.NaN);
+            pricing(sim).choose(e -> rate > 0 ? rate : Double.NaN);
             ms = (System.nanoTime() - t0) / 1e6;
         }
         return ms;
@@ -164,39 +162,53 @@ public final class ControlLoop {
 
     /**
      * What the event simulator, on the profile fitted to the steps seen so far, says the best schedule the loop may
-     * choose delivers within the SLO: its throughput at saturation, and at the arrival rate observed up to
-     * {@code nowMs} its p99 from arrival.
+     * choose delivers for exactly {@code requests} (their arrivals and lengths): of the schedules a decision picks
+     * from ({@link StreamingChoice#ladder}, the running one included), the one under which the most requests finish
+     * within the SLO from arrival, with no admission control. The yardstick of a run that served those requests.
      *
-     * @param best              the highest-throughput schedule within the bound on the fitted profile
-     * @param sequencesPerSecond its throughput at saturation
-     * @param arrivalsPerSecond the observed arrival rate; NaN with too few arrivals
-     * @param p99E2eMs          its p99 from arrival at that rate (event simulator); NaN without a rate
+     * @param best          that schedule
+     * @param numMet        requests that finish within the SLO from arrival under it
+     * @param numRequests   requests simulated
+     * @param spanMs        first arrival to last arrival, ms
+     * @param p99E2eMs      its p99 from arrival
      */
-    public record Capacity(Candidate best, double sequencesPerSecond, double arrivalsPerSecond, double p99E2eMs,
-                           double encodeFactor, double decodeFactor) {
+    public record Capacity(Candidate best, int numMet, int numRequests, double spanMs, double p99E2eMs, double encodeFactor,
+                           double decodeFactor) {
 
-        /** Requests/s within the SLO it can deliver: the observed rate, or its throughput where that is lower. */
+        /** Requests within the SLO per second of arrivals. */
         public double goodputPerSecond() {
-            return Double.isNaN(arrivalsPerSecond) ? sequencesPerSecond : Math.min(arrivalsPerSecond, sequencesPerSecond);
+            return numMet * 1000.0 / Math.max(spanMs, 1);
         }
 
         public String describe() {
-            return String.format(Locale.ROOT, "%s, %.2f requests/s at saturation%s (fit encode x%.2f, decode x%.2f)", best.describe(),
-                    sequencesPerSecond, Double.isNaN(p99E2eMs) ? "" : String.format(Locale.ROOT, ", p99 %.0f ms from arrival at %.2f"
-                            + " arrivals/s", p99E2eMs, arrivalsPerSecond), encodeFactor, decodeFactor);
+            return String.format(Locale.ROOT, "%s: %d of %d requests within the SLO, p99 %.0f ms from arrival (fit encode x%.2f,"
+                    + " decode x%.2f)", best.describe(), numMet, numRequests, p99E2eMs, encodeFactor, decodeFactor);
         }
     }
 
-    /** {@link Capacity} now; empty when no schedule meets the bound on the fitted profile. Decides nothing. */
-    public Optional<Capacity> capacity(double nowMs) {
+    /** {@link Capacity} for these requests; empty when there are none or nothing can run. Decides nothing. */
+    public Optional<Capacity> capacity(List<EventSimulator.GivenRequest> requests) {
+        if (requests.isEmpty()) return Optional.empty();
         encodeFactor = factor(Phase.ENCODE, encodeFactor);
         decodeFactor = factor(Phase.DECODE, decodeFactor);
         XSimulator sim = new XSimulator(fittedScenario(false));
-        Estimate best = search(sim, sloMs)[0];
-        if (best == null) return Optional.empty();
-        double rate = arrivalsPerSecond(nowMs);
-        double p99 = Double.isNaN(rate) ? Double.NaN : p99E2e(sim, best.candidate(), rate);
-        return Optional.of(new Capacity(best.candidate(), best.sequencesPerSecond(), rate, p99, encodeFactor, decodeFactor));
+        List<Candidate> candidates = new java.util.ArrayList<>(pricing(sim).ladder().stream().map(Estimate::candidate).toList());
+        if (!candidates.contains(running)) candidates.add(running);
+        double first = requests.stream().mapToDouble(EventSimulator.GivenRequest::arrivedMs).min().orElse(0);
+        double last = requests.stream().mapToDouble(EventSimulator.GivenRequest::arrivedMs).max().orElse(0);
+        Capacity best = null;
+        for (Candidate c : candidates) {
+            if (!sim.estimate(c).feasible()) continue;
+            EventSimulator.Run run = new EventSimulator(sim).run(c, requests);
+            int met = 0;
+            for (int i = 0; i < requests.size(); i++) {
+                if (run.requests().get(i).finishMs() - requests.get(i).arrivedMs() <= sloMs) met++;
+            }
+            if (best == null || met > best.numMet()) {
+                best = new Capacity(c, met, requests.size(), last - first, run.result().p99E2eMs(), encodeFactor, decodeFactor);
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     /** The schedule in force (the last one decided, or the one given). */
@@ -280,8 +292,9 @@ public final class ControlLoop {
         Scenario fitted = fittedScenario(drifted);
         XSimulator sim = new XSimulator(fitted);
         double rate = arrivalsPerSecond(nowMs);
+        StreamingChoice pricing = pricing(sim);
         Estimate now = sim.estimate(running);
-        double nowE2e = Double.isNaN(rate) ? Double.NaN : p99E2e(sim, running, rate);
+        double nowE2e = Double.isNaN(rate) ? Double.NaN : pricing.p99E2eMs(running, rate);
         List<String> reasons = new java.util.ArrayList<>();
         double missAboveMs = sloMs * (1 + settings.missBand());
         if (!now.meets(missAboveMs)) {
@@ -294,73 +307,51 @@ public final class ControlLoop {
         if (drifted) {
             reasons.add("the output lengths drifted: " + d.reason());
         }
-        Choice best = choose(sim, rate);
+        StreamingChoice.Choice best = pricing.choose(e -> rate);
         lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
                         + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
                 decodeFactor, ratios.get(Phase.ENCODE).size(), ratios.get(Phase.DECODE).size(), rate, running.describe(),
-                now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.estimate.candidate().describe()
-                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate.sequencesPerSecond(),
-                        best.p99E2eMs));
-        if (reasons.isEmpty() && best != null && best.estimate.sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
+                now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.candidate().describe()
+                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate().sequencesPerSecond(),
+                        best.p99E2eMs()));
+        if (reasons.isEmpty() && best != null && best.estimate().sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
             reasons.add(String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
-                    now.sequencesPerSecond(), best.estimate.sequencesPerSecond()));
+                    now.sequencesPerSecond(), best.estimate().sequencesPerSecond()));
         }
-        if (best != null && Double.isInfinite(best.boundMs) && !reasons.isEmpty()) {
+        if (best != null && Double.isInfinite(best.boundMs()) && !reasons.isEmpty()) {
             reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO on the fitted profile, so the fastest, %s at %.0f ms"
-                    + " (admission control answers what cannot make it)", best.estimate.candidate().describe(), best.estimate.latencyMs()));
+                    + " (admission control answers what cannot make it)", best.candidate().describe(), best.estimate().latencyMs()));
         }
         String why = String.join("; ", reasons);
-        if (reasons.isEmpty() || best == null || best.estimate.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
+        if (reasons.isEmpty() || best == null || best.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
         }
-        if (!drifted && !meets(best, rate) && !clearlyBetter(best, now, nowE2e, rate)) {
+        if (!drifted && !best.meets(sloMs) && !clearlyBetter(best, now, nowE2e)) {
             lastCheck += "; no change: no schedule meets the SLO, and the best is not clearly faster than the running one";
             return Optional.empty();
         }
-        running = best.estimate.candidate();
+        running = best.candidate();
         lastSwitchMs = nowMs;
         double planMs = (System.nanoTime() - t0) / 1e6;
-        return Optional.of(new Decision(running, best.estimate, why, encodeFactor, decodeFactor, rate, best.boundMs, planMs, best.p99E2eMs));
-    }
-
-    private record Choice(Estimate estimate, double boundMs, double p99E2eMs) {}
-
-    /** Whether the choice meets the SLO: from arrival at a known rate, else a bound-length output's latency. */
-    private boolean meets(Choice c, double rate) {
-        return Double.isNaN(rate) || Double.isNaN(c.p99E2eMs) ? c.estimate.meets(sloMs) : c.p99E2eMs <= sloMs;
+        return Optional.of(new Decision(running, best.estimate(), why, encodeFactor, decodeFactor, rate, best.boundMs(), planMs,
+                best.p99E2eMs()));
     }
 
     /**
      * Where nothing meets the SLO, a change must cut the running schedule's latency (from arrival at a known rate) by
      * more than the miss band: two schedules that miss by about as much would otherwise be swapped back and forth.
      */
-    private boolean clearlyBetter(Choice c, Estimate now, double nowE2e, double rate) {
-        boolean fromArrival = !Double.isNaN(rate) && !Double.isNaN(c.p99E2eMs) && !Double.isNaN(nowE2e);
-        double theirs = fromArrival ? c.p99E2eMs : c.estimate.latencyMs();
+    private boolean clearlyBetter(StreamingChoice.Choice c, Estimate now, double nowE2e) {
+        boolean fromArrival = !Double.isNaN(c.p99E2eMs()) && !Double.isNaN(nowE2e);
+        double theirs = fromArrival ? c.p99E2eMs() : c.estimate().latencyMs();
         double ours = fromArrival ? nowE2e : now.latencyMs();
         return theirs < ours * (1 - settings.missBand());
     }
 
-    /**
-     * The highest-throughput schedule within the bound; with a known arrival rate, the service bound is tightened
-     * (x0.85 per try, five tries) until the event simulator puts its p99 end-to-end latency at that rate within the
-     * SLO; the fastest schedule when none meets the bound (admission control then answers what cannot make it).
-     */
-    private Choice choose(XSimulator sim, double rate) {
-        double bound = sloMs;
-        Choice fallback = null;
-        for (int attempt = 0; attempt < 5; attempt++, bound *= 0.85) {
-            Estimate best = search(sim, bound)[0];
-            if (best == null) break;
-            if (Double.isNaN(rate)) return new Choice(best, bound, Double.NaN);
-            double e2e = p99E2e(sim, best.candidate(), rate);
-            Choice c = new Choice(best, bound, e2e);
-            if (e2e <= sloMs) return c;
-            if (fallback == null || e2e < fallback.p99E2eMs) fallback = c;
-        }
-        if (fallback != null) return fallback;
-        Estimate fastest = search(sim, Double.POSITIVE_INFINITY)[1];
-        return fastest == null || !fastest.feasible() ? null : new Choice(fastest, Double.POSITIVE_INFINITY, Double.NaN);
+    /** The searches and event simulations of one decision, on one fitted profile (each candidate estimated once). */
+    private StreamingChoice pricing(XSimulator sim) {
+        Map<Candidate, Estimate> estimates = new java.util.HashMap<>();
+        return new StreamingChoice(sim, bound -> search(sim, bound, estimates), sloMs);
     }
 
     /**
@@ -369,7 +360,7 @@ public final class ControlLoop {
      * devices (branch and bound over its batch sizes, as XScheduler searches one run) and, under WAA, the same split of
      * encoder and decoder devices; RRA then adapts through B_E and N_D alone (PAPER.md §4.4).
      */
-    private Estimate[] search(XSimulator sim, double boundMs) {
+    private Estimate[] search(XSimulator sim, double boundMs, Map<Candidate, Estimate> estimates) {
         XScheduler scheduler = new XScheduler(sim);
         if (!fixedLayout) {
             Plan plan = scheduler.plan(boundMs, policies);
@@ -381,18 +372,11 @@ public final class ControlLoop {
         int boundTokens = scenario.workload().boundOutputTokens();
         BranchAndBound.Result r = new BranchAndBound(space, idx -> {
             Candidate c = space.candidate(idx);
-            Estimate e = sim.estimate(c);
+            Estimate e = estimates.computeIfAbsent(c, sim::estimate);
             return !policy.isWaa() || e.numEncoderDevices() == encoderDevices ? e
                     : Estimate.infeasible(c, "another split of encoder and decoder devices than the running engines'", boundTokens);
         }, boundMs, XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
         return new Estimate[] {r.best(), r.fastest()};
-    }
-
-    private static final int E2E_REQUESTS = 120;
-
-    private double p99E2e(XSimulator sim, Candidate c, double rate) {
-        SimResult r = new EventSimulator(sim).run(c, E2E_REQUESTS, 7, new ArrivalProcess.Poisson(rate));
-        return r.p99E2eMs();
     }
 
     private double factor(Phase phase, double current) {
