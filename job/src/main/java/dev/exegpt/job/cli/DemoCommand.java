@@ -12,6 +12,7 @@ import dev.exegpt.schemas.ExecutorSteps;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +26,7 @@ import dev.exegpt.job.kafka.BrokerOptions;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
 import dev.exegpt.job.kafka.RequestSender;
+import dev.exegpt.job.kafka.RequestSource;
 import dev.exegpt.job.kafka.TaskRequests;
 import dev.exegpt.job.kafka.Topics;
 import dev.exegpt.job.report.Arrivals;
@@ -35,11 +37,14 @@ import dev.exegpt.job.report.RunFigures;
 import dev.exegpt.job.report.SloClock;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
+import dev.exegpt.scheduler.control.StreamingChoice;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.plan.Policy;
+import dev.exegpt.scheduler.sim.EventSimulator;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
+import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
@@ -149,24 +154,36 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         options.task = task;
         options.batchFormula = "little";
         Scenario scenario = options.scenario();
-        XScheduler scheduler = new XScheduler(new XSimulator(scenario));
+        XSimulator sim = new XSimulator(scenario);
+        XScheduler scheduler = new XScheduler(sim);
         long slo;
         if (sloMs.equals("auto")) {
             slo = LocalRig.autoSloMs(out, scheduler, task, LocalRig.policiesFor(numDevices));
         } else {
             slo = (long) ScenarioOptions.latencyBoundMs("--slo-ms", sloMs);
         }
-        Plan plan = scheduler.plan(slo, LocalRig.policiesFor(numDevices));
-        if (!plan.feasible()) {
-            throw new UserError("no schedule meets --slo-ms " + slo + ": " + plan.runnerUpNote());
+        // A streaming user's SLO counts the wait in the queue: the service bound is tightened until the event simulator puts
+        // the schedule's p99 from arrival, offered --load of its own throughput, within the SLO (as the job's loop plans).
+        List<Policy> policies = LocalRig.policiesFor(numDevices);
+        StreamingChoice.Choice choice = StreamingChoice.overPolicies(sim, policies, slo)
+                .choose(e -> load * e.sequencesPerSecond());
+        if (choice == null || Double.isInfinite(choice.boundMs())) {
+            Plan atSlo = scheduler.plan(slo, policies);
+            throw new UserError("no schedule meets --slo-ms " + slo + ": " + atSlo.runnerUpNote());
         }
+        Plan plan = scheduler.plan(choice.boundMs(), policies);
         Schedule schedule = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin(profile.getFileName().toString().replace("profile-", "")
                 .replace(".json", ""), "cpu:" + numDevices, task, System.currentTimeMillis()));
+        schedule.setLatencyBoundMs((double) slo);       // the user's SLO; the service bound it was searched at is in the notes
+        schedule.getNotes().put("serviceBoundMs", String.format(Locale.ROOT, "%.0f", choice.boundMs()));
         ScheduleCodec.write(schedule, scheduleFile);
         out.printf("  schedule: %s B_E=%d N_D=%d (decode batch %d) on %s; predicted %.2f requests/s, %.0f ms; %d candidates in %.0f ms%n",
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeIterationsPerEncode(),
                 schedule.getDecodeBatchSize(), LocalRig.plannedLayout(schedule), schedule.getPredictedSequencesPerSecond(),
                 schedule.getPredictedLatencyMs(), plan.numSimulated(), plan.searchTimeMs());
+        out.printf("  searched within a service bound of %.0f ms, so that at %.0f%% of its throughput the event simulator puts its p99"
+                + " from arrival at %.0f ms (SLO %d ms)%s%n", choice.boundMs(), 100 * load, choice.p99E2eMs(), slo,
+                choice.meets(slo) ? "" : "; no tighter bound brought it within the SLO, so the one with the lowest p99");
         return new Planned(schedule, slo);
     }
 
@@ -186,46 +203,59 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
         try (LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, model, scheduleFile, task, planned.sloMs(), "demo-" + label,
                 control)) {
             out.printf("  job ready (engine warmed up) after %.1f s%n", job.awaitProbe(0, 300_000));
-            List<InferenceResult> answered = sendAndCollect(out, job, rate);
+            Map<String, Integer> outputLengths = new java.util.concurrent.ConcurrentHashMap<>();
+            List<InferenceResult> answered = sendAndCollect(out, job, rate, outputLengths);
             Path resultsFile = dir.resolve("results-" + label + ".jsonl");
             Path schedulesFile = dir.resolve("schedules-" + label + ".jsonl");
             Path report = dir.resolve("report-" + label + ".html");
             List<Schedule> decided = job.controlDecisions();
             JsonLines.write(resultsFile, InferenceResult.getClassSchema(), answered);
             JsonLines.write(schedulesFile, Schedule.getClassSchema(), decided);
+            Path stepsFile = dir.resolve("steps-" + label + ".jsonl");
+            JsonLines.write(stepsFile, ExecutorSteps.getClassSchema(), job.executorSteps());
             HtmlReport.write(report, AuditReportInput.of("exegpt demo: " + label, answered, 10, Arrivals.OPEN)
                     .withChanges(decided.stream().flatMap(d -> ScheduleChange.of(d).stream()).toList()));
-            out.printf("  results in %s, the loop's schedules in %s, the SLO report in %s%n", resultsFile, schedulesFile, report);
+            out.printf("  results in %s, the loop's schedules in %s, the engine steps in %s, the SLO report in %s%n", resultsFile,
+                    schedulesFile, stepsFile, report);
             AuditSummary.printPerVersion(out, answered);
             RunFigures figures = RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
             if (controlProfile != null && !noControl) {
-                printAgainstFittedSimulator(out, job.executorSteps(), answered, controlProfile, planned, figures);
+                printAgainstFittedSimulator(out, job.executorSteps(), answered, outputLengths, controlProfile, planned, figures);
             }
             return figures;
         }
     }
 
     /**
-     * The run's goodput against what the event simulator says the best schedule of these engines can deliver on the
-     * profile fitted to the engine as it ran (the control loop's own fit, made again here from the steps the executors
-     * published: the last 400 of each phase) at the arrival rate observed over the last 30 s of arrivals.
+     * The run's goodput against what the event simulator says the best schedule of these engines delivers for the same
+     * requests (their arrivals and lengths), on the profile fitted to the engine as it ran (the control loop's own fit,
+     * made again here from the steps the executors published: the last 400 of each phase). The simulator has no
+     * admission control: every request is served, and counts where it finishes within the SLO from arrival.
      */
     private static void printAgainstFittedSimulator(PrintStream out, List<ExecutorSteps> steps, List<InferenceResult> answered,
-                                                    Path profile, Planned planned, RunFigures figures) {
+                                                    Map<String, Integer> outputLengths, Path profile, Planned planned,
+                                                    RunFigures figures) {
         ControlLoop fit = ControlLoops.forRunningJob(profile, planned.schedule(), planned.sloMs(), ControlLoop.Settings.DEFAULTS);
         steps.forEach(s -> ControlLoops.observe(fit, s));
-        long[] arrivals = answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).sorted().toArray();
-        for (long a : arrivals) fit.arrived(a);
-        java.util.Optional<ControlLoop.Capacity> c = fit.capacity(arrivals.length == 0 ? 0 : arrivals[arrivals.length - 1]);
+        long first = answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0);
+        List<EventSimulator.GivenRequest> requests = answered.stream()
+                .sorted(java.util.Comparator.comparingLong(r -> r.getLatency().getArrivedEpochMs()))
+                .map(r -> new EventSimulator.GivenRequest(Math.max(1, r.getNumInputTokens()),
+                        outputLengths.getOrDefault(r.getRequestId(), Math.max(1, r.getNumOutputTokens())),
+                        r.getLatency().getArrivedEpochMs() - first))
+                .toList();
+        java.util.Optional<ControlLoop.Capacity> c = fit.capacity(requests);
+        long met = answered.stream().filter(r -> Boolean.TRUE.equals(SloClock.ARRIVAL.met(r))).count();
         double goodput = figures.goodputPerSecond(SloClock.ARRIVAL);
         if (c.isEmpty()) {
-            out.printf("  event simulator on the profile fitted to this run (%d step records): no schedule of these engines meets the"
-                    + " SLO; goodput %.2f requests/s%n", steps.size(), goodput);
+            out.printf("  event simulator on the profile fitted to this run (%d step records): no schedule of these engines can run;"
+                    + " goodput %.2f requests/s%n", steps.size(), goodput);
             return;
         }
-        out.printf("  event simulator on the profile fitted to this run (%d step records): best within the SLO %s;"
-                        + " it can deliver %.2f requests/s within the SLO at the observed rate; this run's goodput %.2f = %.0f%% of that%n",
-                steps.size(), c.get().describe(), c.get().goodputPerSecond(), goodput, 100 * goodput / c.get().goodputPerSecond());
+        out.printf("  event simulator on the profile fitted to this run (%d step records), the same %d requests: best %s;"
+                        + " this run met the SLO for %d = %.0f%% of that (goodput %.2f requests/s)%n",
+                steps.size(), requests.size(), c.get().describe(), met, c.get().numMet() == 0 ? Double.NaN : 100.0 * met / c.get().numMet(),
+                goodput);
     }
 
     /** ExeGPT beside STATIC, with the figures of the report and the audit; requests arrived as they came (Poisson). */
@@ -244,11 +274,27 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
                 baselineGoodput > 0 ? String.format("%.2fx", exegptGoodput / baselineGoodput) : "(STATIC met no SLO)");
     }
 
-    private List<InferenceResult> sendAndCollect(PrintStream out, LocalRig.RunningJob job, double rate) throws Exception {
+    /**
+     * Sends the requests at {@code rate} and collects their results; {@code outputLengths} gets each request's asked
+     * output length (exact: the demo's requests ignore EOS), which a refused request's result does not carry.
+     */
+    private List<InferenceResult> sendAndCollect(PrintStream out, LocalRig.RunningJob job, double rate,
+                                                 Map<String, Integer> outputLengths) throws Exception {
         CompletableFuture<RequestSender.Report> sending = CompletableFuture.supplyAsync(() -> {
             try (TaskRequests requests = TaskRequests.open(task, numRequests, 7, null, true, null)) {
+                RequestSource recorded = new RequestSource() {
+                    @Override public boolean hasNext() { return requests.hasNext(); }
+                    @Override public InferenceRequest next() {
+                        InferenceRequest r = requests.next();
+                        outputLengths.put(r.getRequestId(), r.getMaxNewTokens());
+                        return r;
+                    }
+                    @Override public long expectedCount() { return requests.expectedCount(); }
+                    @Override public long numSkipped() { return requests.numSkipped(); }
+                    @Override public void close() {}
+                };
                 return new RequestSender(KafkaClients.producer(job.bootstrap(), "exegpt-demo"), job.requestsTopic())
-                        .send(requests, new RequestSender.Arrival(rate, 7), p -> {});
+                        .send(recorded, new RequestSender.Arrival(rate, 7), p -> {});
             }
         });
         List<InferenceResult> results = job.collect(id -> !LocalRig.isProbe(id), numRequests,

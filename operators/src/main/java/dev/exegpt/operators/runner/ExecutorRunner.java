@@ -601,7 +601,9 @@ public final class ExecutorRunner implements AutoCloseable {
             return decodeFailed(e);
         }
         double end = clock.nowEpochMs();
-        if (!decodeAfterAdmit) {
+        if (decodeAfterAdmit) {
+            admission.observeDecodeAfterAdmit(end - start, sequences.size());
+        } else {
             admission.observeDecode(end - start, sequences.size());
         }
         decodeAfterAdmit = false;

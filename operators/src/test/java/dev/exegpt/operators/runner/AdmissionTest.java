@@ -38,6 +38,20 @@ class AdmissionTest {
     }
 
     @Test
+    void theIterationAfterAnAdmissionShouldBeChargedToEachEncodeAndKeptOffThePlainLine() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(40);
+        admission.observeDecode(10, 4);
+        admission.observeDecodeAfterAdmit(60, 4);                           // 50 ms over a plain iteration of 4
+        assertEquals(10, admission.decodeMsPerIteration(4), 1e-9, "the plain line is unchanged");
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertEquals(40 + 50 + 20 * 10, admission.predictedServiceMs(r, 4), 1e-9, "its own encode and the iteration after it");
+        admission.schedule(4, 5);                                           // RRA: an encode (and its next iteration) every 5
+        assertEquals(90 + 200 + 4 * 90, admission.predictedServiceMs(r, 4), 1e-9);
+        assertTrue(admission.refusal(r, ARRIVED + 700, 4).contains("first iteration after it 50.0 ms over a plain one"));
+    }
+
+    @Test
     void shouldUseTheEarlierOfTheDeadlineAndTheSlo() {
         ValidRequest r = request(5, true, 10_000, ARRIVED + 300, 0);
         assertEquals(ARRIVED + 300, Admission.deadlineEpochMs(r));

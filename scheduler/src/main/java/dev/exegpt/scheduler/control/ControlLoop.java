@@ -272,12 +272,22 @@ public final class ControlLoop {
         drift.observe(Math.max(1, numOutputTokens));
     }
 
-    /** Arrivals per second over the window ending at {@code nowMs}; NaN with fewer than 10 arrivals seen. */
+    /**
+     * Arrivals per second over the window ending at {@code nowMs}, from the newest 80% of the arrivals in it; NaN with
+     * fewer than 10 arrivals seen. The oldest fifth is left out so that a lone early request does not stretch the span:
+     * a demo's readiness probe, answered 20 s before the stream began, made 18 arrivals at 6 a second read as 0.65 a
+     * second, and the loop planned for that.
+     */
     public double arrivalsPerSecond(double nowMs) {
         while (!arrivals.isEmpty() && nowMs - arrivals.peekFirst() > settings.rateWindowMs()) arrivals.removeFirst();
-        if (arrivals.size() < 10) return Double.NaN;
-        double span = Math.max(nowMs - arrivals.peekFirst(), 1);
-        return arrivals.size() * 1000.0 / span;
+        int n = arrivals.size();
+        if (n < 10) return Double.NaN;
+        double[] sorted = arrivals.stream().mapToDouble(Double::doubleValue).filter(a -> nowMs - a <= settings.rateWindowMs())
+                .sorted().toArray();
+        int k = (int) Math.ceil(0.8 * sorted.length);
+        if (k < 10) return Double.NaN;
+        double span = Math.max(nowMs - sorted[sorted.length - k], 1);
+        return k * 1000.0 / span;
     }
 
     /** A new schedule, when one is due at {@code nowMs}; empty otherwise (too soon, too few measurements, or no reason). */

@@ -123,6 +123,12 @@ class ControlLoopTest {
         ControlLoop bulk = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
                 ControlLoop.Settings.DEFAULTS);
         assertTrue(Double.isNaN(bulk.arrivalsPerSecond(0)));
+        // A lone request 20 s before a stream of 6 a second (a readiness probe) does not stretch the span.
+        ControlLoop probed = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        probed.arrived(0);
+        for (int i = 0; i < 18; i++) probed.arrived(20_000 + i * 1000 / 6.0);
+        assertEquals(6, probed.arrivalsPerSecond(20_000 + 18 * 1000 / 6.0), 0.6);
     }
 
     @Test
