@@ -171,13 +171,25 @@ public final class ControlLoop {
      * @param numRequests   requests simulated
      * @param spanMs        first arrival to last arrival, ms
      * @param p99E2eMs      its p99 from arrival
+     * @param saturationPerSecond the highest throughput at saturation of a schedule within the SLO (a bound-length
+     *                      output's service time, the paper's clock); NaN when none is
      */
     public record Capacity(Candidate best, int numMet, int numRequests, double spanMs, double p99E2eMs, double encodeFactor,
-                           double decodeFactor) {
+                           double decodeFactor, double saturationPerSecond) {
 
         /** Requests within the SLO per second of arrivals. */
         public double goodputPerSecond() {
             return numMet * 1000.0 / Math.max(spanMs, 1);
+        }
+
+        /**
+         * A bound on any admission control's goodput: the offered rate, or the throughput at saturation of the best
+         * schedule within the SLO where that is lower. The event simulator serves every request, so under overload its
+         * goodput collapses where a job that refuses what cannot make it keeps serving; this is the yardstick then.
+         */
+        public double boundPerSecond() {
+            double offered = numRequests * 1000.0 / Math.max(spanMs, 1);
+            return Double.isNaN(saturationPerSecond) ? goodputPerSecond() : Math.max(goodputPerSecond(), Math.min(offered, saturationPerSecond));
         }
 
         public String describe() {
@@ -192,7 +204,10 @@ public final class ControlLoop {
         encodeFactor = factor(Phase.ENCODE, encodeFactor);
         decodeFactor = factor(Phase.DECODE, decodeFactor);
         XSimulator sim = new XSimulator(fittedScenario(false));
-        List<Candidate> candidates = new java.util.ArrayList<>(pricing(sim).ladder().stream().map(Estimate::candidate).toList());
+        StreamingChoice pricing = pricing(sim);
+        Estimate withinSlo = pricing.bestAndFastest(sloMs)[0];
+        double saturation = withinSlo == null ? Double.NaN : withinSlo.sequencesPerSecond();
+        List<Candidate> candidates = new java.util.ArrayList<>(pricing.ladder().stream().map(Estimate::candidate).toList());
         if (!candidates.contains(running)) candidates.add(running);
         double first = requests.stream().mapToDouble(EventSimulator.GivenRequest::arrivedMs).min().orElse(0);
         double last = requests.stream().mapToDouble(EventSimulator.GivenRequest::arrivedMs).max().orElse(0);
@@ -205,7 +220,8 @@ public final class ControlLoop {
                 if (run.requests().get(i).finishMs() - requests.get(i).arrivedMs() <= sloMs) met++;
             }
             if (best == null || met > best.numMet()) {
-                best = new Capacity(c, met, requests.size(), last - first, run.result().p99E2eMs(), encodeFactor, decodeFactor);
+                best = new Capacity(c, met, requests.size(), last - first, run.result().p99E2eMs(), encodeFactor, decodeFactor,
+                        saturation);
             }
         }
         return Optional.ofNullable(best);
