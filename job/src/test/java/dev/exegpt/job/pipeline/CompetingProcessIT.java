@@ -61,9 +61,6 @@ class CompetingProcessIT {
     private static final long BACK_WITHIN_MS = 90_000;
 
     @Test
-    @org.junit.jupiter.api.Disabled("timing-dependent on a 2-core machine: passed twice run alone on a quiet machine (2026-12-07),"
-            + " failed once inside a full verify (offered 26 requests/s, since capped at 12); run it by hand with -Dit.test=CompetingProcessIT"
-            + " until its bounds are made robust")
     void aCompetingProcessMakesTheLoopReplanAndItsEndMakesItMoveBack(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "competing-process-it"));
         Path model = ControlLoopIT.model(dir);
@@ -128,8 +125,10 @@ class CompetingProcessIT {
 
             stop(competitor);
             tStop = System.currentTimeMillis();
-            double slowed = replan.schedule.getPredictedSequencesPerSecond();
-            back = await(decisions, s -> s.seenMs > tStop && s.schedule.getPredictedSequencesPerSecond() > slowed, tStop + BACK_WITHIN_MS);
+            // Moving back is the loop's own judgement on its fit as it is then: a schedule of higher throughput than the
+            // running one within the SLO. (The predictions of two versions made on two fits do not compare: the re-plan's
+            // was made before the rare encode steps had a fit of their own, and read x3 faster than they ran.)
+            back = await(decisions, s -> s.seenMs > tStop && s.reason().contains("leaves throughput unused"), tStop + BACK_WITHIN_MS);
             assertTrue(back != null, "no move back to a higher-throughput schedule within " + BACK_WITHIN_MS
                     + " ms of the competitor's end: " + decisions);
             tBack = back.seenMs;

@@ -20,6 +20,7 @@ import dev.exegpt.scheduler.control.ControlLoop;
 import dev.exegpt.scheduler.plan.Candidate;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.ExecutorSteps;
+import dev.exegpt.schemas.FinishReason;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
 
@@ -111,7 +112,11 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
     public void processElement2(InferenceResult result, Context ctx, Collector<Schedule> out) throws Exception {
         armTimer(ctx);
         if (result.getLatency() != null) loop.arrived(result.getLatency().getArrivedEpochMs());
-        if (result.getNumOutputTokens() > 0) loop.finished(result.getNumOutputTokens());
+        if (result.getFinishReason() == FinishReason.DEADLINE || result.getFinishReason() == FinishReason.ERROR) {
+            loop.refused();                                 // answered without running: its length is unknown
+        } else if (result.getNumOutputTokens() > 0) {
+            loop.finished(result.getNumOutputTokens());
+        }
     }
 
     private void armTimer(Context ctx) {

@@ -99,7 +99,11 @@ public final class ControlLoop {
     private final XSimulator baseSimulator;
     private final Map<Phase, ArrayDeque<Double>> ratios = new EnumMap<>(Phase.class);
     private final ArrayDeque<Double> arrivals = new ArrayDeque<>();
-    private final DriftDetector drift;
+    private DriftDetector drift;
+    /** The output lengths planned for: the task's, or the ones observed at the last drift re-plan. */
+    private Workload workload;
+    /** The newest outcomes (true: answered without running, so its length is unknown), as many as the drift window. */
+    private final ArrayDeque<Boolean> censored = new ArrayDeque<>();
     private final Map<Role, Boolean> lastWasEncode = new EnumMap<>(Role.class);
     private Candidate running;
     private double lastDecisionMs = Double.NEGATIVE_INFINITY;
@@ -139,7 +143,8 @@ public final class ControlLoop {
         this.settings = settings;
         this.baseSimulator = new XSimulator(scenario);
         Workload w = scenario.workload();
-        this.drift = new DriftDetector(w.output(), w.boundOutputTokens(), Math.max(DriftDetector.MIN_SAMPLES, settings.driftWindow()));
+        this.workload = w;
+        this.drift = new DriftDetector(w.output(), w.boundOutputTokens(), driftWindow());
         for (Phase p : Phase.values()) ratios.put(p, new ArrayDeque<>());
     }
 
@@ -286,6 +291,34 @@ public final class ControlLoop {
     /** A request finished with this many output tokens. */
     public void finished(int numOutputTokens) {
         drift.observe(Math.max(1, numOutputTokens));
+        outcome(false);
+    }
+
+    /**
+     * A request was answered without running (refused by admission control, past its deadline): its output length is
+     * unknown. Admission refuses the long requests first, so while it refuses, the lengths that finish are the short
+     * ones: a competing-process run read "mean output length 28 vs planned 32 (-13%)" off a workload that never changed
+     * and re-planned on it every dwell. Drift is not judged while more than {@value #MAX_CENSORED_SHARE} of the
+     * window's outcomes were such.
+     */
+    public void refused() {
+        outcome(true);
+    }
+
+    /** Outcomes answered without running, among the drift window's, above which lengths are not judged. */
+    static final double MAX_CENSORED_SHARE = 0.05;
+
+    private void outcome(boolean wasCensored) {
+        censored.addLast(wasCensored);
+        while (censored.size() > driftWindow()) censored.removeFirst();
+    }
+
+    private double censoredShare() {
+        return censored.isEmpty() ? 0 : censored.stream().filter(b -> b).count() / (double) censored.size();
+    }
+
+    private int driftWindow() {
+        return Math.max(DriftDetector.MIN_SAMPLES, settings.driftWindow());
     }
 
     /**
@@ -313,7 +346,9 @@ public final class ControlLoop {
         long t0 = System.nanoTime();
         encodeFactor = factor(Phase.ENCODE, encodeFactor);
         decodeFactor = factor(Phase.DECODE, decodeFactor);
-        DriftDetector.Verdict d = drift.numSamples() >= DriftDetector.MIN_SAMPLES ? drift.check() : null;
+        double censoredShare = censoredShare();
+        DriftDetector.Verdict d = drift.numSamples() >= DriftDetector.MIN_SAMPLES && censoredShare <= MAX_CENSORED_SHARE
+                ? drift.check() : null;
         boolean drifted = d != null && d.drifted();
         Scenario fitted = fittedScenario(drifted);
         XSimulator sim = new XSimulator(fitted);
@@ -348,7 +383,12 @@ public final class ControlLoop {
             reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO on the fitted profile, so the fastest, %s at %.0f ms"
                     + " (admission control answers what cannot make it)", best.candidate().describe(), best.estimate().latencyMs()));
         }
+        if (censoredShare > MAX_CENSORED_SHARE) {
+            lastCheck += String.format(Locale.ROOT, "; output lengths not judged for drift: %.0f%% of the last %d requests were answered"
+                    + " without running", 100 * censoredShare, censored.size());
+        }
         String why = String.join("; ", reasons);
+        if (drifted && best != null && best.candidate().equals(running)) rebase(fitted);
         if (reasons.isEmpty() || best == null || best.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
         }
@@ -358,6 +398,7 @@ public final class ControlLoop {
         }
         running = best.candidate();
         lastSwitchMs = nowMs;
+        if (drifted) rebase(fitted);
         double planMs = (System.nanoTime() - t0) / 1e6;
         return Optional.of(new Decision(running, best.estimate(), why, encodeFactor, decodeFactor, rate, best.boundMs(), planMs,
                 best.p99E2eMs()));
@@ -415,12 +456,21 @@ public final class ControlLoop {
                 1 / settings.maxFactor()), settings.maxFactor());
     }
 
+    /**
+     * The observed lengths are planned for from now on, and drift is judged against them: judged against the task's
+     * own distribution, a workload that moved once would read as drifted at every later decision.
+     */
+    private void rebase(Scenario fitted) {
+        workload = fitted.workload();
+        drift = new DriftDetector(workload.output(), workload.boundOutputTokens(), driftWindow());
+    }
+
     private Scenario fittedScenario(boolean drifted) {
         Profile scaled = encodeFactor == 1 && decodeFactor == 1 ? base
                 : ProfileScaling.scaled(base, encodeFactor, decodeFactor, String.format(Locale.ROOT,
                         "fitted in the job: encode x%.2f, decode x%.2f", encodeFactor, decodeFactor));
-        Workload w = scenario.workload();
-        if (drifted) w = w.withOutput(drift.observed(), w.name() + "-observed");
+        Workload w = workload;
+        if (drifted) w = w.withOutput(drift.observed(), w.name().replace("-observed", "") + "-observed");
         return new Scenario(new ProfiledCostModel(ProfileCodec.toTable(scaled), device), scenario.numDevices(),
                 scenario.devicesPerNode(), w, scenario.options());
     }

@@ -132,6 +132,38 @@ class ControlLoopTest {
     }
 
     @Test
+    void lengthsCensoredByAdmissionAreNotDriftAndADriftIsPlannedForOnce() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop.Settings fast = new ControlLoop.Settings(1_000, 1_000, 50, 400, 0.2, 0.15, 30_000, 200, 10, 0.05);
+        int longer = (int) Math.round(1.5 * SCENARIO.workload().meanOutputTokens());
+
+        // Outputs 50% longer than planned, while 10% of the requests were refused: the finished ones are a biased sample.
+        ControlLoop censored = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(), fast);
+        double t = run(censored, planned.candidate(), 1.0, 0, 100);
+        for (int i = 0; i < 300; i++) {
+            if (i % 10 == 0) censored.refused(); else censored.finished(longer);
+        }
+        assertEquals(Optional.empty(), censored.decide(t), censored.lastCheck());
+        assertTrue(censored.lastCheck().contains("not judged for drift: 10% of the last 200"), censored.lastCheck());
+
+        // The same lengths, all of them run: one re-plan for the drift, then none while the lengths stay as they are.
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(), fast);
+        t = run(loop, planned.candidate(), 1.0, 0, 100);
+        for (int i = 0; i < 300; i++) loop.finished(longer);
+        ControlLoop.Decision d = loop.decide(t).orElseThrow(() -> new AssertionError(loop.lastCheck()));
+        assertTrue(d.reason().contains("drifted"), d.reason());
+        for (int k = 1; k <= 5; k++) {
+            t = run(loop, d.candidate(), 1.0, t + 2_000, 20);
+            for (int i = 0; i < 50; i++) loop.finished(longer);
+            Optional<ControlLoop.Decision> again = loop.decide(t);
+            assertTrue(again.isEmpty() || !again.get().reason().contains("drifted"), "drift judged against the lengths planned for: "
+                    + again.map(ControlLoop.Decision::reason).orElse(""));
+        }
+    }
+
+    @Test
     void aMachineSixTimesSlowerFitsAsSixNotAsTheShortFitRoundsClampOfThree() {
         XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
         double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
