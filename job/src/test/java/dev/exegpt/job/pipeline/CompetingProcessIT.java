@@ -172,6 +172,9 @@ class CompetingProcessIT {
                 replan.schedule.getNotes().get("control.planMs"), 100 * attainment, windows, refused, (tBack - tStop) / 1000.0,
                 back.schedule.getVersion(), describe(back.schedule), replan.schedule.getPredictedSequencesPerSecond(),
                 back.schedule.getPredictedSequencesPerSecond(), back.reason(), ids.size());
+        results.stream().filter(r -> r.getLatency().getArrivedEpochMs() >= from && r.getLatency().getArrivedEpochMs() < tStop
+                && r.getFinishReason() == FinishReason.DEADLINE).limit(3)
+                .forEach(r -> System.out.println("competitor: refused after the re-plan: " + r.getErrorMessage()));
         assertTrue(accepted > 0, "requests were accepted after the re-plan");
         assertTrue(attainment >= 0.9, "attainment of the accepted requests after the re-plan: " + 100 * attainment + "% " + windows);
     }

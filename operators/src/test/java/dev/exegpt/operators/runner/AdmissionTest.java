@@ -110,11 +110,11 @@ class AdmissionTest {
         assertNull(admission.refusal(r, ARRIVED + 520, 4), "520 + 2 x 240 = 1000 ms: on time");
         String why = admission.refusal(r, ARRIVED + 521, 4);
         assertNotNull(why);
-        assertTrue(why.contains("x 2.00, the p80 of measured over predicted"), why);
+        assertTrue(why.contains("x 2.00, the p90 of measured over predicted"), why);
         for (int i = 0; i < 190; i++) {                                       // 190 at x1 and 10 at x2 of the newest 200
             admission.finished(100, 100, t);
         }
-        assertEquals(1, admission.margin(t), 1e-9, "the p80 is x1");
+        assertEquals(1, admission.margin(t), 1e-9, "the p90 is x1");
         for (int i = 0; i < Admission.CALIBRATION_WINDOW; i++) {
             admission.finished(100, 1_000, t);
         }

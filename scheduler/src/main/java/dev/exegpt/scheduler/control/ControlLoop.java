@@ -97,7 +97,8 @@ public final class ControlLoop {
     private final Settings settings;
     private final boolean fixedLayout;
     private final XSimulator baseSimulator;
-    private final Map<Phase, ArrayDeque<Double>> ratios = new EnumMap<>(Phase.class);
+    /** Per phase, the newest steps' {end epoch ms, measured / predicted}. */
+    private final Map<Phase, ArrayDeque<double[]>> ratios = new EnumMap<>(Phase.class);
     private final ArrayDeque<Double> arrivals = new ArrayDeque<>();
     private DriftDetector drift;
     /** The output lengths planned for: the task's, or the ones observed at the last drift re-plan. */
@@ -277,10 +278,20 @@ public final class ControlLoop {
         Pipeline p = role == Role.DECODER ? layout.decoder() : layout.encoder();
         double predicted = StepFit.predictedMs(step, p);
         if (!(predicted > 0) || Double.isInfinite(predicted)) return;
-        ArrayDeque<Double> window = ratios.get(step.phase());
-        window.addLast(step.durationMs() / predicted);
-        while (window.size() > settings.windowSteps()) window.removeFirst();
+        ArrayDeque<double[]> window = ratios.get(step.phase());
+        window.addLast(new double[] {step.endEpochMs(), step.durationMs() / predicted});
+        while (window.size() > settings.windowSteps()
+                || window.size() > settings.minSteps() && window.peekFirst()[0] < step.endEpochMs() - STEP_MAX_AGE_MS) {
+            window.removeFirst();
+        }
     }
+
+    /**
+     * Steps older than this (behind the newest step of their phase) leave the window, as long as {@code minSteps}
+     * remain, ms. Encode steps are rare (one every N_D iterations), so a window of 400 of them spans minutes: in a
+     * competing-process run the encode fit stayed x2.3 for 84 s after the competitor stopped.
+     */
+    static final double STEP_MAX_AGE_MS = 20_000;
 
     /** A request arrived (its Kafka timestamp). */
     public void arrived(double epochMs) {
@@ -447,11 +458,11 @@ public final class ControlLoop {
     }
 
     private double factor(Phase phase, double current) {
-        ArrayDeque<Double> window = ratios.get(phase);
+        ArrayDeque<double[]> window = ratios.get(phase);
         if (window.size() < settings.minSteps()) return current;
         double[] v = new double[window.size()];
         int i = 0;
-        for (double r : window) v[i++] = r;
+        for (double[] r : window) v[i++] = r[1];
         return ProfileScaling.clamp(ProfileScaling.trimmedMean(v, settings.trim()), Math.min(ProfileScaling.MIN_FACTOR,
                 1 / settings.maxFactor()), settings.maxFactor());
     }

@@ -164,6 +164,23 @@ class ControlLoopTest {
     }
 
     @Test
+    void stepsOlderThanTwentySecondsLeaveTheFitOnceEnoughNewerOnesAreIn() {
+        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+        Estimate planned = planner.plan(slo, POLICIES).best();
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        double t = run(loop, planned.candidate(), 2.0, 0, 400);                 // 100 encodes at twice their price
+        loop.decide(t);
+        assertEquals(2.0, loop.encodeFactor(), 0.05);
+        // 30 s later, 60 encodes at their price: the window would hold 160, 100 of them slow; the old ones have aged out.
+        t = run(loop, planned.candidate(), 1.0, t + 30_000, 240);
+        loop.decide(t + 6_000);
+        assertEquals(1.0, loop.encodeFactor(), 0.05, loop.lastCheck());
+        assertEquals(1.0, loop.decodeFactor(), 0.05, loop.lastCheck());
+    }
+
+    @Test
     void aMachineSixTimesSlowerFitsAsSixNotAsTheShortFitRoundsClampOfThree() {
         XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
         double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
