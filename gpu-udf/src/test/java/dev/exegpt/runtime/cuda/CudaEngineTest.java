@@ -129,6 +129,11 @@ class CudaEngineTest {
     }
 
     @Test
+    void llamaWithGroupedQueryAttentionMatchesTheCpuEngine() throws IOException {
+        sameAsCpu("cuda-llama-tiny", ModelSize.TINY.config(Architecture.LLAMA));
+    }
+
+    @Test
     void gatedGeluUntiedT5MatchesTheCpuEngine() throws IOException {
         sameAsCpu("cuda-t5-gated", t5Gated());
     }
@@ -136,7 +141,8 @@ class CudaEngineTest {
     /** WAA across backends: encode (and a step) on one engine, export, import on the other, decode to the end. */
     @Test
     void stateMovesBetweenCpuAndCuda() throws IOException {
-        for (ModelConfig c : List.of(ModelSize.TINY.config(Architecture.OPT), ModelSize.TINY.config(Architecture.T5))) {
+        for (Architecture a : Architecture.values()) {
+            ModelConfig c = ModelSize.TINY.config(a);
             Path dir = write("cuda-move-" + c.architecture(), c);
             try (Engine cpu = Engine.load(dir, CPU); Engine gpu = Engine.load(dir, CUDA)) {
                 List<GenerationRequest> reqs = requests("m", 6, 9, 4);

@@ -141,6 +141,15 @@ final class EmulatedGpu implements Gpu {
             case "layer_norm" -> layerNorm(a);
             case "rms_norm" -> rmsNorm(a);
             case "relu" -> { At v = at(p(a[0])); for (long i = 0; i < p(a[1]); i++) v.f(i, Math.max(v.f(i), 0f)); }
+            case "gelu" -> { At v = at(p(a[0])); for (long i = 0; i < p(a[1]); i++) v.f(i, gelu(v.f(i))); }
+            case "silu" -> { At v = at(p(a[0])); for (long i = 0; i < p(a[1]); i++) v.f(i, v.f(i) / (1f + (float) Math.exp(-v.f(i)))); }
+            case "scale" -> { At v = at(p(a[0])); for (long i = 0; i < p(a[2]); i++) v.f(i, v.f(i) * x(a[1])); }
+            case "mul" -> {
+                At v = at(p(a[0]));
+                At y = at(p(a[1]));
+                for (long i = 0; i < p(a[2]); i++) v.f(i, v.f(i) * y.f(i));
+            }
+            case "rope" -> rope(a);
             case "gelu_mul" -> {
                 At v = at(p(a[0]));
                 At gate = at(p(a[1]));
@@ -251,6 +260,28 @@ final class EmulatedGpu implements Gpu {
         }
     }
 
+    /** rope(x, qpos, invFreq, rows, numHeads, headDim). */
+    private void rope(Object[] a) {
+        At x = at(p(a[0])), qpos = at(p(a[1])), invFreq = at(p(a[2]));
+        int rows = n(a[3]), heads = n(a[4]), hd = n(a[5]);
+        int half = hd / 2;
+        for (int r = 0; r < rows; r++) {
+            float pos = qpos.l(r);
+            for (int h = 0; h < heads; h++) {
+                long off = ((long) r * heads + h) * hd;
+                for (int j = 0; j < half; j++) {
+                    float angle = pos * invFreq.f(j);
+                    float c = (float) Math.cos(angle);
+                    float sn = (float) Math.sin(angle);
+                    float x1 = x.f(off + j);
+                    float x2 = x.f(off + j + half);
+                    x.f(off + j, x1 * c - x2 * sn);
+                    x.f(off + j + half, x2 * c + x1 * sn);
+                }
+            }
+        }
+    }
+
     /** write_kv(pool, k, v, kBase, vBase, layerStride, qpos, layer, rows, inner). */
     private void writeKv(Object[] a) {
         long pool = p(a[0]);
@@ -268,8 +299,8 @@ final class EmulatedGpu implements Gpu {
     }
 
     /**
-     * attention(out, q, K, V, kBase, vBase, layerStride, numKeys, qpos, layer, rows, numHeads, headDim, kvStride,
-     * scale, biasTable, lut, maxDistance).
+     * attention(out, q, K, V, kBase, vBase, layerStride, numKeys, qpos, layer, rows, numHeads, numKvHeads, headDim,
+     * kvStride, scale, biasTable, lut, maxDistance).
      */
     private void attention(Object[] a) {
         At out = at(p(a[0])), q = at(p(a[1]));
@@ -277,19 +308,20 @@ final class EmulatedGpu implements Gpu {
         At kBase = at(p(a[4])), vBase = at(p(a[5]));
         At stride = p(a[6]) == 0 ? null : at(p(a[6]));
         At numKeys = at(p(a[7])), qpos = at(p(a[8]));
-        int layer = n(a[9]), rows = n(a[10]), heads = n(a[11]), hd = n(a[12]), kvStride = n(a[13]);
-        float scale = x(a[14]);
-        At table = p(a[15]) == 0 ? null : at(p(a[15]));
-        At lut = p(a[16]) == 0 ? null : at(p(a[16]));
-        int maxDistance = n(a[17]);
+        int layer = n(a[9]), rows = n(a[10]), heads = n(a[11]), kvHeads = n(a[12]), hd = n(a[13]), kvStride = n(a[14]);
+        float scale = x(a[15]);
+        At table = p(a[16]) == 0 ? null : at(p(a[16]));
+        At lut = p(a[17]) == 0 ? null : at(p(a[17]));
+        int maxDistance = n(a[18]);
         int inner = heads * hd;
         for (int r = 0; r < rows; r++) {
             long ls = stride == null ? 0 : layer * stride.l(r);
             int nk = (int) numKeys.l(r);
             int pos = (int) qpos.l(r);
             for (int h = 0; h < heads; h++) {
-                At kr = at(keys + 4 * (kBase.l(r) + ls + (long) h * hd));
-                At vr = at(values + 4 * (vBase.l(r) + ls + (long) h * hd));
+                long kh = h / (heads / kvHeads);
+                At kr = at(keys + 4 * (kBase.l(r) + ls + kh * hd));
+                At vr = at(values + 4 * (vBase.l(r) + ls + kh * hd));
                 float[] scores = new float[nk];
                 float m = Float.NEGATIVE_INFINITY;
                 for (int t = 0; t < nk; t++) {

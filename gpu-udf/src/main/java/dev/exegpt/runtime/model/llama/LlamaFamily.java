@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.llama;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.HeadWeights;
@@ -135,11 +134,10 @@ public final class LlamaFamily implements ModelFamily {
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
         Rope rope = ropes.computeIfAbsent(c.headDim() + "/" + c.maxPositions() + "/" + c.ropeTheta(),
                 key -> new Rope(c.headDim(), c.maxPositions(), c.ropeTheta()));
-        return new LlamaLayer(c, w, index, rope, shard, k, allReduce);
+        return new LlamaLayer(c, w, index, rope, shard, k);
     }
 
     @Override

@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.opt;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.HeadWeights;
@@ -86,9 +85,8 @@ public final class OptFamily implements ModelFamily {
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
-        return new OptLayer(c, w, index, shard, k, allReduce);
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
+        return new OptLayer(c, w, index, shard, k);
     }
 
     @Override

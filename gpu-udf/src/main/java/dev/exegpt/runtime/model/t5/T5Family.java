@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.t5;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.FeedForward;
@@ -88,24 +87,22 @@ public final class T5Family implements ModelFamily {
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
         return phase == Phase.ENCODE
-                ? new T5EncoderLayer(c, w, index, shard, k, allReduce)
-                : new T5DecoderLayer(c, w, index, shard, k, allReduce);
+                ? new T5EncoderLayer(c, w, index, shard, k)
+                : new T5DecoderLayer(c, w, index, shard, k);
     }
 
     /** T5's feed-forward sub-layer under {@code prefix} ("encoder.block.3.layer.1."): no biases, RMS norm. */
-    static FeedForward feedForward(ModelConfig c, Weights w, String prefix, ShardLayout shard, Kernels k,
-                                   AllReduce allReduce) {
+    static FeedForward feedForward(ModelConfig c, Weights w, String prefix, ShardLayout shard, Ops k) {
         int d = c.dModel();
         Norm norm = Norm.rms(w.vector(prefix + "layer_norm.weight", d, Split.NONE, 0, d), c.normEps());
         String ff = prefix + "DenseReluDense.";
         return c.gatedGelu()
                 ? new FeedForward(c, w, FeedForward.Activation.GATED_GELU, norm, ff + "wi_0.weight", null,
-                        ff + "wi_1.weight", ff + "wo.weight", null, shard, k, allReduce)
+                        ff + "wi_1.weight", ff + "wo.weight", null, shard, k)
                 : new FeedForward(c, w, FeedForward.Activation.RELU, norm, ff + "wi.weight", null, null,
-                        ff + "wo.weight", null, shard, k, allReduce);
+                        ff + "wo.weight", null, shard, k);
     }
 
     @Override

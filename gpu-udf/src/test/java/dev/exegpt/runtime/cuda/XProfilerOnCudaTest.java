@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
@@ -20,8 +21,11 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** exegpt profile --backend cuda: every kind of entry, measured on the GPU (skips without one). */
-class CudaProfilerTest {
+/**
+ * exegpt profile --backend cuda: XProfiler over the CUDA backend's ops, every family, every kind of entry measured on
+ * the GPU (skips without one; the refusal of TP degrees above 1 is checked everywhere).
+ */
+class XProfilerOnCudaTest {
     static final ProfileGrid GRID = new ProfileGrid(List.of(1), List.of(1, 4), List.of(16, 64), 256, List.of(1, 8),
             List.of(16, 64), 1, 3, 500);
 
@@ -30,18 +34,18 @@ class CudaProfilerTest {
         Path dir = Path.of("target", "fixtures", "cuda-profile-tp");
         CheckpointWriter.writeRandom(dir, ModelSize.TINY.config(Architecture.OPT), 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new CudaProfiler(dir, GRID.withTpDegrees(List.of(1, 2)), System.out));
+                () -> new XProfiler(dir, GRID.withTpDegrees(List.of(1, 2)), System.out).run(Backend.CUDA, 0));
         assertTrue(e.getMessage().contains("one GPU"), e.getMessage());
     }
 
     @Test
-    void profilesBothArchitectures() throws Exception {
+    void profilesEveryFamily() throws Exception {
         CudaProbe.Result r = CudaProbe.probe();
         assumeTrue(r.available(), "no CUDA device (" + r.reason() + "); the CPU profiler is covered by XProfilerTest");
         for (Architecture arch : Architecture.values()) {
             Path dir = Path.of("target", "fixtures", "cuda-profile-" + arch);
             CheckpointWriter.writeRandom(dir, ModelSize.TINY.config(arch), 1);
-            Profile p = new CudaProfiler(dir, GRID, System.out).run(0);
+            Profile p = new XProfiler(dir, GRID, System.out).run(Backend.CUDA, 0);
             assertEquals("cuda", p.getBackend());
             Set<ProfileOperation> ops = EnumSet.noneOf(ProfileOperation.class);
             for (ProfileEntry e : p.getEntries()) {

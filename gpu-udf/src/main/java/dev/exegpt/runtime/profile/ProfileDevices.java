@@ -1,0 +1,36 @@
+package dev.exegpt.runtime.profile;
+
+import dev.exegpt.runtime.backend.Ops;
+import dev.exegpt.runtime.engine.EngineConfig;
+
+/**
+ * Where {@link XProfiler} measures: the device groups of each TP degree, the ops the engine's head runs on, the
+ * hand-off between pipeline stages, and how a one-device engine of the same backend is configured (for the state
+ * transfer and the calibration to whole engine steps). {@link CpuDevices}: threads; {@link CudaDevices}: one GPU.
+ */
+interface ProfileDevices extends AutoCloseable {
+
+    /** The profile's backend field: "cpu" or "cuda". */
+    String backend();
+
+    /** The profile's device name. */
+    String deviceName();
+
+    /** The profile's device memory. */
+    long deviceMemoryBytes();
+
+    /** The devices of one TP degree. */
+    DeviceGroup group(int tpDegree);
+
+    /** The ops of the engine's own thread, where the head runs. */
+    Ops headOps();
+
+    /** One hand-off of floats floats from one stage to the next. */
+    Timing handOff(int floats, int warmups, int repeats) throws Exception;
+
+    /** A one-device engine on this backend, from the CPU one the profiler would use. */
+    EngineConfig engineConfig(EngineConfig cpu);
+
+    @Override
+    void close();
+}
