@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU host (CUDA driver, PyTorch; no JDK, no Maven, no network), from the repository root, with .device/
-# made by gpu-udf/device/prepare.sh: runs the dev.exegpt.runtime.cuda tests with JUnit's console launcher, then the
-# GPU benchmark (Java: matmul TFLOP/s and decode tokens/s at batch 1..64 for the base models) and PyTorch on the
-# same shapes, and prints them side by side. Logs, test reports and JSON go to $OUT when set (else .device/out).
+# made by gpu-udf/device/prepare.sh: runs the dev.exegpt.runtime.cuda tests with JUnit's console launcher (every
+# family (T5, OPT, Llama) on the CUDA backend against the CPU engine's logits, state moved between the backends,
+# XProfiler on the GPU), then the GPU benchmark (Java: matmul TFLOP/s and decode tokens/s at batch 1..64 for the
+# base models of every family) and PyTorch on the same shapes, and prints them side by side. Logs, test reports and JSON go to $OUT when set (else .device/out).
 # Extra arguments go to both benchmarks (e.g. --batches 1,8,64 --steps 8).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
