@@ -43,6 +43,16 @@ public interface Ops extends AutoCloseable {
     /** An activation block of floats, valid until {@link #endStep}; its contents are undefined until written. */
     Act act(long floats);
 
+    /**
+     * Makes host parameter arrays (norm weights, biases, embedding and position tables, RoPE frequencies) resident
+     * now, at load: a device backend uploads them here rather than in the middle of the first step, where the weights'
+     * memory would be counted too late. Null arrays are skipped. The CPU reads them where they are.
+     */
+    default void resident(float[]... params) {}
+
+    /** The same for a position bias's table and bucket map. */
+    default void resident(PositionBias bias) {}
+
     /** A zeroed block of floats kept across steps until {@link #free}d (a buffer reused step after step). */
     Act buffer(long floats);
 

@@ -155,6 +155,17 @@ public final class CudaOps implements Ops {
         return p;
     }
 
+    @Override
+    public void resident(float[]... params) {
+        for (float[] p : params) param(p);
+    }
+
+    @Override
+    public void resident(PositionBias bias) {
+        param(bias.table());
+        param(bias.bucketOfDistance());
+    }
+
     /** The device copy of a host parameter array, uploaded the first time it is met. */
     private long param(float[] a) {
         if (a == null) return 0L;

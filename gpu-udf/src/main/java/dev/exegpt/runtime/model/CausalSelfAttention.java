@@ -51,6 +51,7 @@ public final class CausalSelfAttention {
         bv = n.vBias() == null ? null : w.vector(n.vBias(), kvDim, Split.OUTPUTS, ks, lk);
         wo = w.matrix(n.o(), d, inner, Split.INPUTS, is, li, k);
         bo = n.oBias() == null ? null : w.vector(n.oBias(), d, Split.NONE, 0, d);
+        ops.resident(bq, bk, bv, bo, norm.weight(), norm.bias(), rope == null ? null : rope.invFreq());
     }
 
     public long weightBytes() {

@@ -67,6 +67,7 @@ public final class FeedForward {
         gate = gateName == null ? null : w.matrix(gateName, f, d, Split.OUTPUTS, fs, lf, k);
         down = w.matrix(downName, d, f, Split.INPUTS, fs, lf, k);
         downBias = downBiasName == null ? null : w.vector(downBiasName, d, Split.NONE, 0, d);
+        ops.resident(inBias, downBias, norm.weight(), norm.bias());
     }
 
     public long weightBytes() {

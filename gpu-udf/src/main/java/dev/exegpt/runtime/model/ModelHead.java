@@ -31,6 +31,7 @@ public final class ModelHead {
         finalNorm = h.finalNorm();
         lmScale = h.lmScale();
         lmHead = ops.weight(h.lmHead(), c.vocabSize(), c.dModel());
+        ops.resident(embedding, positions, h.encoderNorm(), finalNorm.weight(), finalNorm.bias());
     }
 
     /** Bytes of embeddings, positions, norms and LM head (the LM head counts even when tied: it is a packed copy). */

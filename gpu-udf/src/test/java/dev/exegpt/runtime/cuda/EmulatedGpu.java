@@ -17,6 +17,10 @@ final class EmulatedGpu implements Gpu {
     private long next = 1L << 32;
     private long allocatedBytes;
     int numLaunches;
+    /** Host-device traffic and waits, counted: what a step costs the host. */
+    int numCopiesIn;
+    int numCopiesOut;
+    int numSyncs;
 
     @Override
     public String name() { return "emulated GPU (plain Java)"; }
@@ -74,30 +78,35 @@ final class EmulatedGpu implements Gpu {
 
     @Override
     public void copyIn(long dst, long[] a, int len) {
+        numCopiesIn++;
         At d = at(dst);
         for (int i = 0; i < len; i++) d.l(i, a[i]);
     }
 
     @Override
     public void copyIn(long dst, float[] a, int off, int len) {
+        numCopiesIn++;
         At d = at(dst);
         for (int i = 0; i < len; i++) d.f(i, a[off + i]);
     }
 
     @Override
     public void copyIn(long dst, int[] a, int len) {
+        numCopiesIn++;
         At d = at(dst);
         for (int i = 0; i < len; i++) d.b.putInt(d.off + 4 * i, a[i]);
     }
 
     @Override
     public void copyOut(float[] a, int off, long src, int len) {
+        numCopiesOut++;
         At s = at(src);
         for (int i = 0; i < len; i++) a[off + i] = s.f(i);
     }
 
     @Override
     public void copyOut(long[] a, long src, int len) {
+        numCopiesOut++;
         At s = at(src);
         for (int i = 0; i < len; i++) a[i] = s.l(i);
     }
@@ -113,7 +122,9 @@ final class EmulatedGpu implements Gpu {
     }
 
     @Override
-    public void sync() {}
+    public void sync() {
+        numSyncs++;
+    }
 
     @Override
     public Object mark() { return System.nanoTime(); }

@@ -52,6 +52,8 @@ final class T5Attention {
             case DECODER_SELF -> T5RelativeBias.of(c, w, "decoder", shard, false);
             case CROSS -> null;
         };
+        k.resident(norm.weight());
+        if (bias != null) k.resident(bias);
     }
 
     long weightBytes() {
