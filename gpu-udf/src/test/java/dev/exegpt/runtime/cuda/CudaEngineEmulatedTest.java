@@ -23,16 +23,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine's CUDA path (admission into the device pool, CudaModel's steps, export and import) run over
- * {@link EmulatedGpu}, a plain-Java statement of the kernels, against the CPU engine: the same tokens and logits
- * within 1e-4. Runs everywhere; it checks the orchestration (offsets, metadata, launch order and arguments), not
- * the CUDA code, which only CudaEngineTest on a GPU checks.
+ * The engine on the CUDA backend (admission into the device pool, the family code over {@link CudaOps}, export and
+ * import) run over {@link HostGpu}, whose memory is host arrays and whose kernels are the reference kernels, against
+ * the CPU backend, for every family: the same tokens and logits within 1e-4. Runs everywhere; it checks the
+ * orchestration (offsets, metadata, launch arguments), not the CUDA code, which only CudaEngineTest on a GPU checks.
  */
 class CudaEngineEmulatedTest {
 
     static Engine emulated(Path dir, long poolBytes) throws IOException {
         ModelConfig c = ModelConfig.read(dir);
-        CudaRunner runner = new CudaRunner(c, Weights.read(dir), poolBytes, new CudaOps(c, new EmulatedGpu()));
+        CudaRunner runner = new CudaRunner(c, Weights.read(dir), poolBytes, new CudaOps(c, new HostGpu()));
         return new Engine(c, CudaEngineTest.CPU.withBackend(Backend.CUDA).withKvCacheCapacityBytes(poolBytes), runner);
     }
 

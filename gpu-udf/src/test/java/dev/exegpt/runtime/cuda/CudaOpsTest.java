@@ -21,7 +21,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the CUDA backend promises the host, checked over {@link EmulatedGpu}: weights resident at load, and a decode
+ * What the CUDA backend promises the host, checked over {@link HostGpu}: weights resident at load, and a decode
  * step that costs one upload (its metadata), one download (the next tokens) and no other wait; the step arena and the
  * metadata sections that the kernels read.
  */
@@ -32,7 +32,7 @@ class CudaOpsTest {
         for (Architecture a : Architecture.values()) {
             ModelConfig c = ModelSize.TINY.config(a);
             Path dir = CudaEngineTest.write("ops-" + a, c);
-            EmulatedGpu gpu = new EmulatedGpu();
+            HostGpu gpu = new HostGpu();
             CudaRunner runner = new CudaRunner(c, Weights.read(dir), 32L << 20, new CudaOps(c, gpu));
             try (Engine engine = new Engine(c, CudaEngineTest.CPU.withBackend(Backend.CUDA).withKeepLogits(false),
                     runner)) {
@@ -57,7 +57,7 @@ class CudaOpsTest {
 
     @Test
     void theArenaGrowsWithinAStepAndSettlesOnOneChunk() {
-        EmulatedGpu gpu = new EmulatedGpu();
+        HostGpu gpu = new HostGpu();
         StepArena arena = new StepArena(gpu);
         long a = arena.take(10);
         long b = arena.take(10);
