@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.cuda;
 
+import dev.exegpt.runtime.model.t5.T5Options;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -55,9 +56,10 @@ class CudaEngineTest {
 
     static ModelConfig t5Gated() {
         ModelConfig c = ModelSize.TINY.config(Architecture.T5);
+        T5Options o = T5Options.of(c);
         return new ModelConfig(c.architecture(), c.dModel(), c.numHeads(), c.headDim(), c.ffnDim(), c.numEncoderLayers(),
-                3, c.vocabSize(), c.maxPositions(), c.numBuckets(), c.maxDistance(), c.normEps(), true, false,
-                c.bosTokenId(), c.eosTokenId(), c.decoderStartTokenId());
+                3, c.vocabSize(), c.maxPositions(), c.normEps(), false, c.bosTokenId(), c.eosTokenId(),
+                c.decoderStartTokenId(), c.numKvHeads(), new T5Options(o.numBuckets(), o.maxDistance(), true));
     }
 
     static List<GenerationRequest> requests(String prefix, int maxNew, int... lengths) {

@@ -16,18 +16,19 @@ public final class T5RelativeBias {
 
     /** The bias of one stack ("encoder", "decoder") for this shard's heads. */
     static PositionBias of(ModelConfig c, Weights w, String stack, ShardLayout shard, boolean bidirectional) {
+        int numBuckets = T5Options.of(c).numBuckets();
         String name = stack + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight";
-        float[] full = w.get(name, c.numBuckets(), c.numHeads()).data();
+        float[] full = w.get(name, numBuckets, c.numHeads()).data();
         int numLocalHeads = shard.numLocalHeads();
-        float[] table = new float[c.numBuckets() * numLocalHeads];
-        for (int b = 0; b < c.numBuckets(); b++) {
+        float[] table = new float[numBuckets * numLocalHeads];
+        for (int b = 0; b < numBuckets; b++) {
             System.arraycopy(full, b * c.numHeads() + shard.headStart(), table, b * numLocalHeads, numLocalHeads);
         }
-        int maxDistance = c.maxDistance();
+        int maxDistance = T5Options.of(c).maxDistance();
         // Beyond maxDistance the bucket saturates, so clamping the distance is exact; the table spares a log per score.
         int[] bucketOfDistance = new int[2 * maxDistance + 1];
         for (int r = -maxDistance; r <= maxDistance; r++) {
-            bucketOfDistance[r + maxDistance] = bucket(r, bidirectional, c.numBuckets(), maxDistance);
+            bucketOfDistance[r + maxDistance] = bucket(r, bidirectional, numBuckets, maxDistance);
         }
         return new PositionBias(table, numLocalHeads, bucketOfDistance, maxDistance);
     }
