@@ -53,7 +53,7 @@ public final class Engine implements StepEngine, AutoCloseable {
     }
 
     public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        this(config, engineConfig, open(config, weights, engineConfig));
+        this(config, engineConfig, ModelRunner.open(config, weights, engineConfig));
     }
 
     /** An engine over a runner already built (the tests run the CUDA runner over a fake device); it closes it. */
@@ -62,21 +62,6 @@ public final class Engine implements StepEngine, AutoCloseable {
         this.engineConfig = engineConfig;
         this.runner = runner;
         this.head = runner.head();
-    }
-
-    /** The runner of the backend the configuration resolves to (STYLE.md C6: chosen once, the choice logged). */
-    private static ModelRunner open(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        Backend backend;
-        if (engineConfig.backend() == Backend.AUTO
-                && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
-            backend = Backend.CPU;                    // what only the CPU backend runs: TP or pipelines over threads
-            LOG.info("backend auto: using the CPU backend for layout {}{} (the CUDA backend runs one GPU)",
-                    engineConfig.layout(), engineConfig.referenceKernels() ? " with reference kernels" : "");
-        } else {
-            backend = engineConfig.backend().resolve();
-        }
-        return backend == Backend.CUDA ? CudaRunner.open(config, weights, engineConfig)
-                : new CpuRunner(config, weights, engineConfig);
     }
 
     public ModelConfig modelConfig() { return config; }

@@ -1,12 +1,15 @@
 package dev.exegpt.runtime.engine;
 
 import dev.exegpt.runtime.backend.Ops;
+import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.ModelHead;
 import dev.exegpt.runtime.model.Phase;
 import dev.exegpt.runtime.model.SequenceState;
 import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.model.Weights;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link Engine} runs the model on: the family's layers and head over one backend's {@link Ops}, and the
@@ -15,6 +18,26 @@ import java.util.concurrent.CompletableFuture;
  * micro-batching and state export are written once over this interface.
  */
 public interface ModelRunner extends AutoCloseable {
+
+    /**
+     * The runner of the backend the configuration resolves to: the one place the backend is chosen (STYLE.md C6:
+     * once, the choice logged). AUTO runs layouts of several devices and the reference kernels on the CPU, which
+     * alone runs them.
+     */
+    static ModelRunner open(ModelConfig config, Weights weights, EngineConfig engineConfig) {
+        Backend backend;
+        if (engineConfig.backend() == Backend.AUTO
+                && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
+            backend = Backend.CPU;
+            LoggerFactory.getLogger(ModelRunner.class).info("backend auto: using the CPU backend for layout {}{} (the"
+                    + " CUDA backend runs one GPU)", engineConfig.layout(),
+                    engineConfig.referenceKernels() ? " with reference kernels" : "");
+        } else {
+            backend = engineConfig.backend().resolve();
+        }
+        return backend == Backend.CUDA ? CudaRunner.open(config, weights, engineConfig)
+                : new CpuRunner(config, weights, engineConfig);
+    }
 
     /** The backend it runs on. */
     Backend backend();
