@@ -30,8 +30,9 @@ public final class CudaOps implements Ops {
     private final Map<StepBatch, StepMeta> metas = new IdentityHashMap<>();
     private KvPool pool;
     private long poolMemory;
-    private Object stepStart;
-    private Object stepEnd;
+    private Object stepStart;                 // event at the start of the step in progress
+    private Object lastStart;                 // events around the last finished step, until read
+    private Object lastEnd;
     private float lastStepMs = Float.NaN;
 
     /** A weight matrix on the device, (rows, cols) row-major as in the checkpoint. */
@@ -87,20 +88,30 @@ public final class CudaOps implements Ops {
 
     /** GPU time of the last step (embedding to its last operation), from device events; waits for it. */
     public float lastStepMs() {
-        if (stepEnd != null) {
-            lastStepMs = dev.elapsedMs(stepStart, stepEnd);
-            dev.release(stepStart);
-            dev.release(stepEnd);
-            stepStart = null;
-            stepEnd = null;
+        if (lastEnd != null) {
+            lastStepMs = dev.elapsedMs(lastStart, lastEnd);
+            releaseLast();
         }
         return lastStepMs;
+    }
+
+    private void releaseLast() {
+        if (lastEnd == null) return;
+        dev.release(lastStart);
+        dev.release(lastEnd);
+        lastStart = null;
+        lastEnd = null;
     }
 
     /** Ends a step: its metadata and activations are dead; the arena is reused by the next step. */
     @Override
     public void endStep() {
-        if (stepStart != null && stepEnd == null) stepEnd = dev.mark();
+        if (stepStart != null) {                      // the events of an unread earlier step give way to this one
+            releaseLast();
+            lastStart = stepStart;
+            lastEnd = dev.mark();
+            stepStart = null;
+        }
         metas.clear();
         arena.reset();
     }
@@ -375,7 +386,6 @@ public final class CudaOps implements Ops {
     public int[] argmax(Act logits, int rows, int vocab, float[][] keep) {
         long next = arena.take(2L * rows);                                // longs
         dev.launch("argmax_rows", new LaunchGeometry(rows, 1, 1024, 0), next, addr(logits), rows, vocab);
-        if (stepStart != null && stepEnd == null) stepEnd = dev.mark();
         long[] ids = new long[rows];
         dev.copyOut(ids, next, rows);                                     // the step's one wait
         int[] tokens = new int[rows];
