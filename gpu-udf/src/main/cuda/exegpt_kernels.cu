@@ -335,6 +335,12 @@ extern "C" __global__ void silu(float* x, long long len) {
         x[i] = x[i] / (1.f + expf(-x[i]));
 }
 
+// SwiGLU's product: silu(x) * gate, in place on x.
+extern "C" __global__ void silu_mul(float* x, const float* gate, long long len) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
+        x[i] = x[i] / (1.f + expf(-x[i])) * gate[i];
+}
+
 extern "C" __global__ void mul(float* x, const float* y, long long len) {
     for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
         x[i] *= y[i];

@@ -77,8 +77,8 @@ public interface Ops extends AutoCloseable {
     /** x[i] = fn(x[i]) for i in [0, len). */
     void apply(Fn fn, Act x, long len);
 
-    /** x[i] *= y[i] for i in [0, len) (the gate of a gated feed-forward). */
-    void mul(Act x, Act y, long len);
+    /** x[i] = fn(x[i]) * gate[i] for i in [0, len): a gated feed-forward's product (gated-GELU, SwiGLU). */
+    void gated(Fn fn, Act x, Act gate, long len);
 
     /** Rotates x (numTokens, numHeads * headDim) in place at each row's position ({@link Rope}). */
     void rope(Act x, StepBatch b, int numHeads, Rope rope);

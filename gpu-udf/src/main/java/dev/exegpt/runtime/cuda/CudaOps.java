@@ -263,8 +263,13 @@ public final class CudaOps implements Ops {
     }
 
     @Override
-    public void mul(Act x, Act y, long len) {
-        dev.launch("mul", LaunchGeometry.elementwise(len), addr(x), addr(y), len);
+    public void gated(Fn fn, Act x, Act gate, long len) {
+        if (fn == Fn.RELU) {                          // no family gates a ReLU: two launches
+            apply(fn, x, len);
+            dev.launch("mul", LaunchGeometry.elementwise(len), addr(x), addr(gate), len);
+            return;
+        }
+        dev.launch(fn == Fn.GELU ? "gelu_mul" : "silu_mul", LaunchGeometry.elementwise(len), addr(x), addr(gate), len);
     }
 
     @Override

@@ -82,11 +82,12 @@ public final class FeedForward {
         ops.norm(h, x, norm, t);
         Ops.Act a = ops.act(lf);                                        // (t, localFfn)
         ops.linear(a, h, in, inBias, t);
-        ops.apply(activation.fn(), a, lf);
         if (gate != null) {
             Ops.Act g = ops.act(lf);                                    // (t, localFfn)
             ops.linear(g, h, gate, null, t);
-            ops.mul(a, g, lf);
+            ops.gated(activation.fn(), a, g, lf);
+        } else {
+            ops.apply(activation.fn(), a, lf);
         }
         ops.residual(x, a, down, downBias, t);
     }

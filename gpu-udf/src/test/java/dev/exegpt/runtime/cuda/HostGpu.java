@@ -165,11 +165,16 @@ final class HostGpu implements Gpu {
                 }
                 write(p(a[0]), v);
             }
-            case "mul", "add" -> {                        // (x, y, len)
+            case "mul", "add", "gelu_mul", "silu_mul" -> {   // (x, y, len)
                 float[] v = read(p(a[0]), p(a[2]));
                 float[] y = read(p(a[1]), p(a[2]));
-                if (kernel.equals("mul")) K.mul(v, y, v.length);
-                else K.add(v, y, v.length);
+                switch (kernel) {
+                    case "add" -> K.add(v, y, v.length);
+                    case "gelu_mul" -> K.gelu(v, v.length);
+                    case "silu_mul" -> { for (int i = 0; i < v.length; i++) v[i] = v[i] / (1f + (float) Math.exp(-v[i])); }
+                    default -> { }
+                }
+                if (!kernel.equals("add")) K.mul(v, y, v.length);
                 write(p(a[0]), v);
             }
             case "scale" -> {                             // (x, s, len)

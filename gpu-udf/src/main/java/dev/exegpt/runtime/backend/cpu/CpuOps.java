@@ -128,8 +128,9 @@ public final class CpuOps implements Ops {
     }
 
     @Override
-    public void mul(Act x, Act y, long len) {
-        k.mul(array(x), array(y), Math.toIntExact(len));
+    public void gated(Fn fn, Act x, Act gate, long len) {
+        apply(fn, x, len);
+        k.mul(array(x), array(gate), Math.toIntExact(len));
     }
 
     @Override
