@@ -2,9 +2,11 @@ package dev.exegpt.runtime.profile;
 
 import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.backend.cpu.CpuOps;
+import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Weights;
 import java.util.concurrent.SynchronousQueue;
 import jdk.incubator.vector.FloatVector;
 
@@ -79,8 +81,8 @@ final class CpuDevices implements ProfileDevices {
     }
 
     @Override
-    public EngineConfig engineConfig(EngineConfig cpu) {
-        return cpu;
+    public Engine engine(ModelConfig c, Weights w, EngineConfig oneDevice) {
+        return new Engine(c, w, oneDevice);
     }
 
     @Override

@@ -5,25 +5,40 @@ import static dev.exegpt.runtime.Require.require;
 import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.cuda.CudaOps;
 import dev.exegpt.runtime.engine.Backend;
+import dev.exegpt.runtime.engine.CudaRunner;
+import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.model.Weights;
+import java.util.function.Supplier;
 
 /**
  * One GPU as {@link XProfiler} sees it (TP degree 1): the layers and the head over one {@link CudaOps}, states in
- * its pool; a pipeline hand-off is a device-to-device copy of the activation block (stages on one GPU).
+ * its pool; a pipeline hand-off is a device-to-device copy of the activation block (stages on one GPU); the engine
+ * of the state transfer and the calibration opens its own {@link CudaOps} on the same device.
  */
-final class CudaDevices implements ProfileDevices {
+public final class CudaDevices implements ProfileDevices {
     private final ModelConfig c;
-    private final int gpuIndex;
+    private final Supplier<CudaOps> open;
     private final CudaOps ops;
+    private final long poolBytes;
 
-    CudaDevices(ModelConfig c, int gpuIndex) {
+    /** GPU gpuIndex, with a state pool of a third of its free memory (at most 8 GiB) for the profiler and the engine each. */
+    public CudaDevices(ModelConfig c, int gpuIndex) {
+        this(c, () -> CudaOps.open(c, gpuIndex), -1);
+    }
+
+    /**
+     * On the devices open makes (the profiler's and the engine's; tests: a fake), with state pools of poolBytes each
+     * (-1: a third of the free memory, at most 8 GiB).
+     */
+    public CudaDevices(ModelConfig c, Supplier<CudaOps> open, long poolBytes) {
         this.c = c;
-        this.gpuIndex = gpuIndex;
-        this.ops = CudaOps.open(c, gpuIndex);
+        this.open = open;
+        this.ops = open.get();
         try {
-            // a third of the free memory: the calibration's engine opens its own pool on the same GPU
-            ops.reservePool(Math.min(8L << 30, ops.memoryInfo()[0] / 3));
+            this.poolBytes = poolBytes > 0 ? poolBytes : Math.min(8L << 30, ops.memoryInfo()[0] / 3);
+            ops.reservePool(this.poolBytes);
         } catch (RuntimeException e) {
             ops.close();
             throw e;
@@ -72,8 +87,10 @@ final class CudaDevices implements ProfileDevices {
     }
 
     @Override
-    public EngineConfig engineConfig(EngineConfig cpu) {
-        return cpu.withBackend(Backend.CUDA).withGpuIndex(gpuIndex);
+    public Engine engine(ModelConfig model, Weights w, EngineConfig oneDevice) {
+        long pool = Math.min(poolBytes, oneDevice.kvCacheCapacityBytes());
+        return new Engine(model, oneDevice.withBackend(Backend.CUDA).withKvCacheCapacityBytes(pool),
+                new CudaRunner(model, w, pool, open.get()));
     }
 
     @Override

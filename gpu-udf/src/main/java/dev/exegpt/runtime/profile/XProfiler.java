@@ -106,7 +106,8 @@ public final class XProfiler {
         }
     }
 
-    private Profile run(ProfileDevices devices) throws Exception {
+    /** Runs every measurement on the given devices (a backend's, or a test's fake) and returns the profile. */
+    public Profile run(ProfileDevices devices) throws Exception {
         long t0 = System.nanoTime();
         startNanos = t0;
         lastProgressNanos = t0;
@@ -132,9 +133,8 @@ public final class XProfiler {
         }
         profileHead(devices.headOps());
         profilePipelineSend(devices);
-        EngineConfig engine = devices.engineConfig(oneDevice());
-        profileStateTransfer(engine);
-        calibrateToEngine(engine);
+        profileStateTransfer(devices);
+        calibrateToEngine(devices);
         log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
         return header(c, modelDir)
                 .setBackend(devices.backend())
@@ -451,12 +451,12 @@ public final class XProfiler {
      * point's own. Both are logged; every TP degree gets them. What the engine does under a serving load is fitted
      * afterwards, outside the profiler (the job's ServingFit).
      */
-    private void calibrateToEngine(EngineConfig oneDevice) throws Exception {
+    private void calibrateToEngine(ProfileDevices devices) throws Exception {
         boolean t5 = c.encoderDecoder();
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
         List<Double> decodeRatios = new ArrayList<>();                   // engine step less head / layers, per grid point
-        try (Engine engine = new Engine(c, weights, oneDevice)) {
+        try (Engine engine = devices.engine(c, weights, oneDevice())) {
             for (int len : encodeLengths()) {
                 Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
                 if (layer == null) continue;
@@ -551,8 +551,8 @@ public final class XProfiler {
     }
 
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
-    private void profileStateTransfer(EngineConfig oneDevice) throws Exception {
-        try (Engine engine = new Engine(c, weights, oneDevice)) {
+    private void profileStateTransfer(ProfileDevices devices) throws Exception {
+        try (Engine engine = devices.engine(c, weights, oneDevice())) {
             for (int p : encodeLengths()) {
                 Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);
                 byte[][] bytes = new byte[1][];

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.model.ModelConfig;
+import dev.exegpt.runtime.profile.CudaDevices;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
 import dev.exegpt.runtime.weights.CheckpointWriter;
@@ -36,6 +38,31 @@ class XProfilerOnCudaTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new XProfiler(dir, GRID.withTpDegrees(List.of(1, 2)), System.out).run(Backend.CUDA, 0));
         assertTrue(e.getMessage().contains("one GPU"), e.getMessage());
+    }
+
+    /**
+     * The CUDA profile path (layer 0 and the head over CudaOps, device states per workload, hand-offs, the engine of
+     * the state transfer and the calibration) for every family over {@link HostGpu}: every kind of entry at TP 1.
+     * The times are the fake's and mean nothing; that the path runs end to end is the point.
+     */
+    @Test
+    void profilesEveryFamilyOverTheHostGpu() throws Exception {
+        ProfileGrid grid = new ProfileGrid(List.of(1), List.of(1, 2), List.of(8), 64, List.of(1, 2), List.of(8), 0, 1, 0);
+        for (Architecture arch : Architecture.values()) {
+            Path dir = Path.of("target", "fixtures", "host-gpu-profile-" + arch);
+            ModelConfig c = ModelSize.TINY.config(arch);
+            CheckpointWriter.writeRandom(dir, c, 1);
+            Profile p = new XProfiler(dir, grid, new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true))
+                    .run(new CudaDevices(c, () -> new CudaOps(c, new HostGpu()), 16L << 20));
+            assertEquals("cuda", p.getBackend());
+            Set<ProfileOperation> ops = EnumSet.noneOf(ProfileOperation.class);
+            for (ProfileEntry e : p.getEntries()) {
+                ops.add(e.getOperation());
+                assertEquals(1, e.getTpDegree());
+            }
+            assertEquals(EnumSet.of(ProfileOperation.ATTENTION, ProfileOperation.LAYER, ProfileOperation.NON_ATTENTION,
+                    ProfileOperation.HEAD, ProfileOperation.STATE_TRANSFER, ProfileOperation.PIPELINE_SEND), ops, arch.name());
+        }
     }
 
     @Test
