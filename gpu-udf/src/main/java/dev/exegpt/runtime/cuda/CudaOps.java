@@ -154,6 +154,20 @@ public final class CudaOps implements Ops {
         dev.sync();
     }
 
+    /**
+     * Queues body's launches between two events and returns the GPU time between them, in ms (waits for them): the
+     * device's time for the work, without the host's launch and wait around it.
+     */
+    public double timedMs(Runnable body) {
+        Object from = dev.mark();
+        body.run();
+        Object to = dev.mark();
+        float ms = dev.elapsedMs(from, to);
+        dev.release(from);
+        dev.release(to);
+        return ms;
+    }
+
     @Override
     public void free(Act buffer) {
         dev.sync();

@@ -97,16 +97,19 @@ final class CudaDeviceGroup implements DeviceGroup {
     }
 
     @Override
-    public void forward(List<Layer> layers, StepBatch b, float[] x) {
+    public double forwardMs(List<Layer> layers, StepBatch b, float[] x) {
         StepBatch d = device(b);
         Ops.Act in = input(x);
         Ops.Act a = ops.act(x.length);
         ops.copy(a, in, x.length);                                       // layers update x in place
-        for (Layer l : layers) l.forward(d, a);
-        ops.sync();
+        double ms = ops.timedMs(() -> {
+            for (Layer l : layers) l.forward(d, a);
+        });
         ops.endStep();
+        return ms;
     }
 
+    /** The attention kernels of one layer; run with {@link #runMs}, which times them with events. */
     @Override
     public Runnable attentionOnly(LayerWorkload w, int rank) {
         int t = w.numTokens();
@@ -117,14 +120,19 @@ final class CudaDeviceGroup implements DeviceGroup {
             Ops.Act v = ops.act((long) t * whole.localKvInner());
             Ops.Act out = ops.act((long) t * whole.localInner());
             w.attentionOnly(whole, ops, d, q, k, v, out).run();
-            ops.sync();
-            ops.endStep();
         };
     }
 
     @Override
     public void run(IntFunction<Runnable> task) {
-        task.apply(0).run();
+        runMs(task);
+    }
+
+    @Override
+    public double runMs(IntFunction<Runnable> task) {
+        double ms = ops.timedMs(task.apply(0));
+        ops.endStep();
+        return ms;
     }
 
     @Override

@@ -197,9 +197,9 @@ public final class XProfiler {
         float[] ex = e.randomActivations(1);
         float[] dx = d.randomActivations(1);
         do {
-            g.forward(enc, e.batch(), ex);
-            g.forward(enc, eLong.batch(), exLong);
-            g.forward(dec, d.batch(), dx);
+            g.forwardMs(enc, e.batch(), ex);
+            g.forwardMs(enc, eLong.batch(), exLong);
+            g.forwardMs(dec, d.batch(), dx);
             g.run(ea::get);
             g.run(da::get);
         } while (System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L);
@@ -280,7 +280,7 @@ public final class XProfiler {
     private void measureAttention(DeviceGroup g, LayerWorkload w, Phase phase, int batch, int len) throws Exception {
         List<Runnable> perRank = new ArrayList<>();
         for (int r = 0; r < g.degree(); r++) perRank.add(g.attentionOnly(w, r));
-        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.run(perRank::get));
+        Supplier<Timing> measure = () -> Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.runMs(perRank::get));
         add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree(), 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
     }
@@ -288,7 +288,7 @@ public final class XProfiler {
     private void measureLayer(DeviceGroup g, List<Layer> layers, LayerWorkload w, Phase phase, ProfileOperation op,
                               int batch, int len) throws Exception {
         float[] x = w.randomActivations(3);
-        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
+        Supplier<Timing> measure = () -> Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(layers, w.batch(), x));
         add(phase, op, batch, len, w.numTokens(), g.degree(), 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
     }
@@ -311,9 +311,9 @@ public final class XProfiler {
         float[] xLater = later.randomActivations(4);
         double share = (double) c.numDecoderLayers() / c.numEncoderLayers();
         Supplier<Timing> measure = () -> {
-            Timing enc = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(encoder, w.batch(), x));
-            Timing f = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, first.batch(), xFirst));
-            Timing l = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, later.batch(), xLater));
+            Timing enc = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(encoder, w.batch(), x));
+            Timing f = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(decoder, first.batch(), xFirst));
+            Timing l = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(decoder, later.batch(), xLater));
             double cross = share * Math.max(0, f.medianMs() - l.medianMs());
             encoderOnlyMs.merge(g.degree() + "/" + batch + "/" + len, enc.medianMs(), Math::min);
             log.printf("[xprofiler] ENCODE cross keys and values tp=%d batch=%-3d seq=%-4d first decode step %.3f ms, later %.3f ms%n",
