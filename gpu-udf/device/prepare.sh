@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the GPU test bundle (../shared/GPU.md) into .device/ at the repository root: a jlinked Java runtime, the
-# class path of gpu-udf alone (its runtime and test dependencies with JCuda's natives, JUnit's console launcher),
+# class path of gpu-udf alone (its runtime and test dependencies with JCuda's natives, JUnit's launcher API and
+# DeviceTests, the small runner over it),
 # its classes, test classes and PTX. Run here, where the JDK and Maven are; carry .device/ (ignored by git) to the
 # GPU host and run gpu-udf/device/run.sh there. The bundle must stay under 64 MiB; this script checks.
 set -euo pipefail
@@ -23,15 +24,15 @@ mvn "${mvn_flags[@]}" -pl gpu-udf -am package -DskipTests \
 # the schemas module's jar (a reactor sibling, not in any repository) and gpu-udf's own classes
 cp schemas/target/exegpt-schemas-*.jar "$out/lib/"
 rm -f "$out"/lib/exegpt-gpu-udf-*.jar
-# junit-platform-console-standalone bundles Jupiter and the launcher: the separate copies would be duplicates
-rm -f "$out"/lib/junit-jupiter-*.jar "$out"/lib/junit-platform-*-1*.jar "$out"/lib/opentest4j-*.jar "$out"/lib/apiguardian-*.jar
 # log4j-core needs java.desktop (java.beans), which the jlinked runtime leaves out: slf4j-simple logs instead
 rm -f "$out"/lib/log4j-*.jar
-for artifact in "org.junit.platform:junit-platform-console-standalone:$junit_platform" "org.slf4j:slf4j-simple:$slf4j"; do
+# JUnit's launcher API (in the offline repository, where the console launcher's standalone jar is not)
+for artifact in "org.junit.platform:junit-platform-launcher:$junit_platform" "org.slf4j:slf4j-simple:$slf4j"; do
   mvn "${mvn_flags[@]}" -pl gpu-udf dependency:copy -Dartifact="$artifact" -DoutputDirectory="$root/$out/lib"
 done
 cp -r gpu-udf/target/classes "$out/classes"
 cp -r gpu-udf/target/test-classes "$out/test-classes"
+javac --release 17 -d "$out/launcher" -cp "$out/lib/*" gpu-udf/device/DeviceTests.java
 test -f "$out/classes/dev/exegpt/runtime/cuda/exegpt_kernels.ptx" || { echo "prepare.sh: the build made no PTX" >&2; exit 1; }
 
 echo "[prepare] jlink: a Java runtime for a host without a JDK"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU host (CUDA driver, PyTorch; no JDK, no Maven, no network), from the repository root, with .device/
-# made by gpu-udf/device/prepare.sh: runs the dev.exegpt.runtime.cuda tests with JUnit's console launcher, then the
-# GPU benchmark (Java: matmul TFLOP/s and decode tokens/s at batch 1..64 for the base models) and PyTorch on the
-# same shapes, and prints them side by side. Logs, test reports and JSON go to $OUT when set (else .device/out).
+# made by gpu-udf/device/prepare.sh: runs the dev.exegpt.runtime.cuda tests with DeviceTests (JUnit's launcher; every
+# family (T5, OPT, Llama) on the CUDA backend against the CPU engine's logits, state moved between the backends,
+# XProfiler on the GPU), then the GPU benchmark (Java: matmul TFLOP/s and decode tokens/s at batch 1..64 for the
+# base models of every family) and PyTorch on the same shapes, and prints them side by side. Logs, test reports and JSON go to $OUT when set (else .device/out).
 # Extra arguments go to both benchmarks (e.g. --batches 1,8,64 --steps 8).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,15 +17,13 @@ jre=${JRE_DIR:-/tmp/exegpt-jre}
 if [[ ! -x $jre/jre/bin/java ]]; then mkdir -p "$jre" && tar xzf "$dev/jre.tgz" -C "$jre"; fi
 java=$jre/jre/bin/java
 cp_main="$dev/classes:$dev/lib/*"
-cp_test="$dev/test-classes:$cp_main"
+cp_test="$dev/launcher:$dev/test-classes:$cp_main"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$out/nvidia-smi.txt"
 
 echo "== tests: dev.exegpt.runtime.cuda" | tee "$out/tests.log"
 # gpu-udf's tests write fixtures under target/ relative to the working directory, and read src/ (PtxEntriesTest)
 (cd gpu-udf && "$java" --add-modules jdk.incubator.vector -Xmx8g \
-  -cp "$cp_test" org.junit.platform.console.ConsoleLauncher \
-  --select-package dev.exegpt.runtime.cuda --details=tree --disable-banner \
-  --reports-dir "$out/junit") 2>&1 | tee -a "$out/tests.log"
+  -cp "$cp_test" DeviceTests dev.exegpt.runtime.cuda) 2>&1 | tee -a "$out/tests.log"
 tests_rc=${PIPESTATUS[0]}
 
 echo "== benchmark: Java CUDA backend" | tee "$out/bench.log"

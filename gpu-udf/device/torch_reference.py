@@ -9,7 +9,7 @@ pre-filled with `context` positions, at batch 1..64; each step reads its next to
 Java engine does. Median wall time of `steps` steps after 2 warm-ups.
 
 Usage: torch_reference.py [--json FILE] [--sizes 1024,2048,4096] [--batches 1,2,4,8,16,32,64] [--context 128]
-       [--steps 16] [--models opt,t5]
+       [--steps 16] [--models opt,t5,llama]
 """
 import argparse
 import json
@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 D, H, HD, FFN, LAYERS, VOCAB = 768, 12, 64, 3072, 12, 50272
+KV = 4  # Llama's key/value heads at this width (LlamaFamily.sized: 12 heads -> 4)
 
 
 def ints(s):
@@ -63,22 +64,35 @@ class Decoder:
         for _ in range(LAYERS):
             l = {n: rand(D, D) for n in ("q", "k", "v", "o")}
             l.update(fc1=rand(FFN, D), fc2=rand(D, FFN), ln1=torch.ones(D, device="cuda"), ln2=torch.ones(D, device="cuda"))
-            if arch == "opt":
+            if arch == "llama":                       # grouped-query attention and SwiGLU, as LlamaFamily.sized
+                l.update(k=rand(KV * HD, D), v=rand(KV * HD, D), gate=rand(FFN, D))
+            elif arch == "opt":
                 l.update({n + "_b": rand(D) for n in ("q", "k", "v", "o")}, fc1_b=rand(FFN), fc2_b=rand(D),
                          ln1_b=torch.zeros(D, device="cuda"), ln2_b=torch.zeros(D, device="cuda"))
             else:
                 l.update(cq=rand(D, D), co=rand(D, D), ln3=torch.ones(D, device="cuda"),
                          ck=rand(batch, H, context, HD), cv=rand(batch, H, context, HD))
             self.layers.append(l)
-        self.k = rand(LAYERS, batch, H, max_len, HD)
-        self.v = rand(LAYERS, batch, H, max_len, HD)
+        kv_heads = KV if arch == "llama" else H
+        self.k = rand(LAYERS, batch, kv_heads, max_len, HD)
+        self.v = rand(LAYERS, batch, kv_heads, max_len, HD)
+        inv_freq = 1.0 / (10000.0 ** (torch.arange(0, HD, 2, device="cuda").float() / HD))
+        self.inv_freq = inv_freq
         self.positions = rand(max_len + 2, D)
         self.rel_bias = rand(H, 1, max_len)
         self.final = torch.ones(D, device="cuda")
         self.tokens = torch.randint(0, 50257, (batch,), device="cuda")
 
-    def heads(self, x):
-        return x.view(self.b, 1, H, HD).transpose(1, 2)
+    def heads(self, x, n=H):
+        return x.view(self.b, 1, n, HD).transpose(1, 2)
+
+    def rope(self, x, n):
+        """transformers' rotate_half RoPE of x (batch, n * HD) at the current position."""
+        angle = self.pos * self.inv_freq
+        cos, sin = torch.cat((angle, angle)).cos(), torch.cat((angle, angle)).sin()
+        x = x.view(self.b, n, HD)
+        x1, x2 = x[..., : HD // 2], x[..., HD // 2:]
+        return (x * cos + torch.cat((-x2, x1), dim=-1) * sin).view(self.b, n * HD)
 
     @torch.no_grad()
     def step(self):
@@ -87,6 +101,21 @@ class Decoder:
         if self.arch == "opt":
             x = x + self.positions[p + 2]
         for i, l in enumerate(self.layers):
+            if self.arch == "llama":
+                h = rms(x, l["ln1"], 1e-5)
+                q = self.rope(F.linear(h, l["q"]), H)
+                k = self.rope(F.linear(h, l["k"]), KV)
+                v = F.linear(h, l["v"])
+                self.k[i, :, :, p] = k.view(self.b, KV, HD)
+                self.v[i, :, :, p] = v.view(self.b, KV, HD)
+                g = H // KV                           # each key/value head serves g query heads
+                keys = self.k[i, :, :, : p + 1].repeat_interleave(g, dim=1)
+                values = self.v[i, :, :, : p + 1].repeat_interleave(g, dim=1)
+                a = F.scaled_dot_product_attention(self.heads(q), keys, values)
+                x = x + F.linear(a.transpose(1, 2).reshape(self.b, D), l["o"])
+                h = rms(x, l["ln2"], 1e-5)
+                x = x + F.linear(F.silu(F.linear(h, l["gate"])) * F.linear(h, l["fc1"]), l["fc2"])
+                continue
             if self.arch == "opt":
                 h = F.layer_norm(x, (D,), l["ln1"], l["ln1_b"])
                 q, k, v = (F.linear(h, l[n], l[n + "_b"]) for n in ("q", "k", "v"))
@@ -110,7 +139,12 @@ class Decoder:
                 x = x + F.linear(a.transpose(1, 2).reshape(self.b, D), l["co"])
                 h = rms(x, l["ln3"])
                 x = x + F.linear(F.relu(F.linear(h, l["fc1"])), l["fc2"])
-        h = F.layer_norm(x, (D,), self.final) if self.arch == "opt" else rms(x, self.final) * D ** -0.5
+        if self.arch == "opt":
+            h = F.layer_norm(x, (D,), self.final)
+        elif self.arch == "llama":
+            h = rms(x, self.final, 1e-5)
+        else:
+            h = rms(x, self.final) * D ** -0.5
         self.tokens = torch.argmax(F.linear(h, self.emb), dim=-1)
         self.pos += 1
         return self.tokens.cpu()
@@ -137,7 +171,7 @@ def main():
     ap.add_argument("--batches", default="1,2,4,8,16,32,64")
     ap.add_argument("--context", type=int, default=128)
     ap.add_argument("--steps", type=int, default=16)
-    ap.add_argument("--models", default="opt,t5")
+    ap.add_argument("--models", default="opt,t5,llama")
     a = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -150,7 +184,7 @@ def main():
             print(f"  matmul {name} torch.matmul {n:5d}^3: {ms:8.3f} ms  {tf:7.2f} TFLOP/s")
             out["matmul"].append({"dtype": name, "kernel": "torch.matmul", "size": n, "ms": ms, "tflops": tf})
     for m in a.models.split(","):
-        name = "t5-base" if m == "t5" else "opt-base"
+        name = m + "-base"
         for b in ints(a.batches):
             ms, best = time_decode(m, b, a.context, a.steps)
             print(f"  {name:10s} batch {b:3d}: {ms:7.2f} ms/step (best {best:6.2f}) {b / (ms / 1e3):9.1f} tokens/s")

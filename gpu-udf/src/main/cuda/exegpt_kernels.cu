@@ -329,6 +329,51 @@ extern "C" __global__ void gelu_mul(float* x, const float* gate, long long len) 
         x[i] = gelu_tanh(x[i]) * gate[i];
 }
 
+// SiLU (Llama's SwiGLU activation): x * sigmoid(x), in place.
+extern "C" __global__ void silu(float* x, long long len) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
+        x[i] = x[i] / (1.f + expf(-x[i]));
+}
+
+// SwiGLU's product: silu(x) * gate, in place on x.
+extern "C" __global__ void silu_mul(float* x, const float* gate, long long len) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
+        x[i] = x[i] / (1.f + expf(-x[i])) * gate[i];
+}
+
+extern "C" __global__ void mul(float* x, const float* y, long long len) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
+        x[i] *= y[i];
+}
+
+extern "C" __global__ void scale(float* x, float s, long long len) {
+    for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
+        x[i] *= s;
+}
+
+// RoPE as transformers' Llama applies it (rotate_half): in each head of row r, elements j and j + headDim/2 turn by
+// the angle qpos[r] * invFreq[j] (the product in f32, as torch computes position @ inv_freq). One block per row.
+extern "C" __global__ void rope(float* x, const long long* qpos, const float* invFreq, int rows, int numHeads,
+                                int headDim) {
+    int r = blockIdx.x;
+    if (r >= rows) return;
+    int half = headDim / 2;
+    float pos = (float) qpos[r];
+    float* xr = x + (long long) r * numHeads * headDim;
+    for (int i = threadIdx.x; i < numHeads * half; i += blockDim.x) {
+        int h = i / half;
+        int j = i % half;
+        float angle = pos * invFreq[j];
+        float c = cosf(angle);
+        float s = sinf(angle);
+        float* xh = xr + h * headDim;
+        float x1 = xh[j];
+        float x2 = xh[j + half];
+        xh[j] = x1 * c - x2 * s;
+        xh[j + half] = x2 * c + x1 * s;
+    }
+}
+
 extern "C" __global__ void add(float* x, const float* y, long long len) {
     for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < len; i += (long long) gridDim.x * blockDim.x)
         x[i] += y[i];
@@ -423,16 +468,17 @@ extern "C" __global__ void write_kv(float* pool, const float* k, const float* v,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Attention, prefill and decode alike: one block per (row, head). Row r attends over numKeys[r] keys; key t of head h
-// starts at K + kBase[r] + layer * layerStride[r] + t * kvStride + h * headDim (layerStride may be null: 0), values
-// likewise from V. scores = scale * q.k (+ T5 relative bias when biasTable is not null:
+// Attention, prefill and decode alike: one block per (row, query head). Row r attends over numKeys[r] keys; query
+// head h reads key/value head kh = h / (numHeads / numKvHeads) (grouped-query attention; multi-head when equal), whose
+// key t starts at K + kBase[r] + layer * layerStride[r] + t * kvStride + kh * headDim (layerStride may be null: 0),
+// values likewise from V. scores = scale * q.k (+ T5 relative bias when biasTable is not null:
 // biasTable[lut[clamp(t - qpos[r], -maxDistance, maxDistance) + maxDistance] * numHeads + h]), softmax, then
 // out[r, h] = sum_t p[t] v[t]. Scores live in dynamic shared memory (maxKeys floats).
 extern "C" __global__ void attention(float* out, const float* q, const float* K, const float* V,
                                      const long long* kBase, const long long* vBase, const long long* layerStride,
                                      const long long* numKeys, const long long* qpos, int layer, int rows,
-                                     int numHeads, int headDim, int kvStride, float scale, const float* biasTable,
-                                     const int* lut, int maxDistance) {
+                                     int numHeads, int numKvHeads, int headDim, int kvStride, float scale,
+                                     const float* biasTable, const int* lut, int maxDistance) {
     extern __shared__ float scores[];
     __shared__ float red[32];
     __shared__ float qs[256];
@@ -441,8 +487,9 @@ extern "C" __global__ void attention(float* out, const float* q, const float* K,
     if (r >= rows) return;
     int inner = numHeads * headDim;
     long long ls = layerStride == nullptr ? 0 : layer * layerStride[r];
-    const float* kr = K + kBase[r] + ls + h * headDim;
-    const float* vr = V + vBase[r] + ls + h * headDim;
+    int kh = h / (numHeads / numKvHeads);
+    const float* kr = K + kBase[r] + ls + kh * headDim;
+    const float* vr = V + vBase[r] + ls + kh * headDim;
     int n = (int) numKeys[r];
     int pos = (int) qpos[r];
     for (int e = threadIdx.x; e < headDim; e += blockDim.x) qs[e] = q[(long long) r * inner + h * headDim + e];

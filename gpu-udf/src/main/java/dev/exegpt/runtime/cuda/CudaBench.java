@@ -18,11 +18,11 @@ import java.util.SplittableRandom;
 /**
  * The GPU benchmark of the bundle (gpu-udf/device/run.sh): matmul TFLOP/s of the f32 tiled kernel and of the f16
  * tensor-core kernel on square shapes (CUDA-event timed, median of repeats), then decode tokens/s at batch 1..64 for
- * the base models (OPT-125m and T5-base shapes, random weights) on the CUDA engine. torch_reference.py measures
+ * the base models (OPT-125m, T5-base and a Llama of the same width, random weights) on the CUDA engine. torch_reference.py measures
  * PyTorch on the same shapes; run.sh sets the two side by side.
  *
  * <p>Usage: {@code CudaBench [--json FILE] [--sizes 1024,2048,4096] [--batches 1,2,4,8,16,32,64] [--context 128]
- * [--steps 16] [--models opt,t5]}.
+ * [--steps 16] [--models opt,t5,llama]}.
  */
 public final class CudaBench {
     private CudaBench() {}
@@ -77,7 +77,7 @@ public final class CudaBench {
         int[] batches = {1, 2, 4, 8, 16, 32, 64};
         int context = 128;
         int steps = 16;
-        List<String> models = List.of("opt", "t5");
+        List<String> models = List.of("opt", "t5", "llama");
         for (int i = 0; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -117,8 +117,8 @@ public final class CudaBench {
         rows.clear();
         EngineConfig config = EngineConfig.DEFAULTS.withBackend(Backend.CUDA).withKvCacheCapacityBytes(16L << 30);
         for (String m : models) {
-            Architecture arch = m.equalsIgnoreCase("t5") ? Architecture.T5 : Architecture.OPT;
-            String name = arch == Architecture.T5 ? "t5-base" : "opt-base";
+            Architecture arch = Architecture.parse(m);
+            String name = m.toLowerCase(Locale.ROOT) + "-base";
             log.println("decode " + name + ", context " + context + " tokens, " + steps + " timed steps per batch size:");
             for (DecodeBench.Result r : DecodeBench.run(ModelSize.BASE.config(arch), name, 7, batches, context, steps,
                     config, log)) {

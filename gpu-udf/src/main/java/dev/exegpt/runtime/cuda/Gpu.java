@@ -1,10 +1,10 @@
 package dev.exegpt.runtime.cuda;
 
 /**
- * What {@link CudaModel} needs of a GPU: allocations and copies by 64-bit device address, kernel launches on one
- * stream, and event marks. {@link CudaDevice} is the real one (JCuda, driver API); the tests add a plain-Java
- * emulation of the kernels, which runs CudaModel's orchestration (offsets, metadata, launch order) on a machine
- * without a GPU.
+ * What {@link CudaOps} needs of a GPU: allocations and copies by 64-bit device address, kernel launches on one
+ * stream, and event marks. {@link CudaDevice} is the real one (JCuda, driver API); the tests add a fake whose memory
+ * is host arrays and whose kernels are the reference kernels, which runs CudaOps's orchestration (offsets, metadata,
+ * launch arguments) on a machine without a GPU.
  */
 interface Gpu extends AutoCloseable {
     String name();

@@ -23,7 +23,7 @@ public final class Ptx {
     /** Every kernel the CUDA backend loads by name; each must be an {@code .entry} of the PTX. */
     public static final List<String> ENTRIES = List.of(
             "matmul_f32", "matmul_f32_large", "matmul_skinny", "matmul_f16", "matmul_bf16", "convert_f32_f16", "convert_f32_bf16",
-            "layer_norm", "rms_norm", "relu", "gelu", "gelu_mul", "add", "softmax_rows",
+            "layer_norm", "rms_norm", "relu", "gelu", "gelu_mul", "silu", "silu_mul", "mul", "scale", "rope", "add", "softmax_rows",
             "embedding", "gather_rows", "argmax_rows", "write_kv", "attention");
 
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+([A-Za-z_$][A-Za-z0-9_$]*)\\s*\\(");

@@ -1,11 +1,6 @@
 package dev.exegpt.runtime.engine;
 
-import dev.exegpt.runtime.cuda.CudaModel;
-import dev.exegpt.runtime.cuda.StateLayout;
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.ReferenceKernels;
-import dev.exegpt.runtime.kernel.VectorKernels;
-import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.ModelHead;
 import dev.exegpt.runtime.model.Phase;
@@ -18,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +30,9 @@ import org.slf4j.LoggerFactory;
  * hold the next sequence rejects it with {@link CapacityExceededException} rather than run out of memory.
  * Bad requests are rejected with {@link InvalidRequestException}; the rest of the batch goes on.
  *
- * <p>Backends: on the CPU the layers run on the engine's device threads ({@link Pipeline}); on CUDA the whole model is
- * resident on one GPU ({@link CudaModel}), sequence state lives in its device pool, and the caller's thread queues
- * each step's kernels and waits once for the next tokens. Admission, accounting and the byte form of state are the
- * same on both.
+ * <p>The model runs on a {@link ModelRunner}: the family's layers and head over one backend's operations (device
+ * threads on the CPU, or one GPU) and the place where states live. Admission, accounting, micro-batches and the byte
+ * form of state are written once, here, for every family and backend.
  *
  * <p>Not thread-safe: one caller thread drives an engine; the engine's own device threads do the work.
  */
@@ -46,11 +41,8 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     private final ModelConfig config;
     private final EngineConfig engineConfig;
-    private final Kernels headKernels;
+    private final ModelRunner runner;
     private final ModelHead head;
-    private final Pipeline pipeline;
-    private final CudaModel cuda;                 // the CUDA backend; null on the CPU
-    private final long capacityBytes;
     private long stateBytesInUse;
     private int numHeld;
 
@@ -61,79 +53,15 @@ public final class Engine implements StepEngine, AutoCloseable {
     }
 
     public Engine(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        this(config, weights, engineConfig, openCuda(config, weights, engineConfig));
+        this(config, engineConfig, ModelRunner.open(config, weights, engineConfig));
     }
 
-    /**
-     * An engine over a model already resident on a GPU (the tests run the CUDA path of the engine over an emulation
-     * of the kernels this way). The engine closes the model.
-     */
-    public Engine(ModelConfig config, EngineConfig engineConfig, CudaModel cuda) {
-        this(config, null, engineConfig, java.util.Objects.requireNonNull(cuda, "cuda"));
-    }
-
-    /** The CUDA model when the backend resolves to CUDA; null for the CPU. */
-    private static CudaModel openCuda(ModelConfig config, Weights weights, EngineConfig engineConfig) {
-        Backend backend;
-        if (engineConfig.backend() == Backend.AUTO
-                && (engineConfig.layout().numDevices() > 1 || engineConfig.referenceKernels())) {
-            backend = Backend.CPU;                    // what only the CPU backend runs: TP or pipelines over threads
-            LOG.info("backend auto: using the CPU backend for layout {}{} (the CUDA backend runs one GPU)",
-                    engineConfig.layout(), engineConfig.referenceKernels() ? " with reference kernels" : "");
-        } else {
-            backend = engineConfig.backend().resolve();
-        }
-        if (backend != Backend.CUDA) return null;
-        // NOTE(issue 14): CudaModel still holds its own copy of T5 and OPT; other families run on the CPU until the
-        // CUDA backend runs the family code over device-resident operations.
-        if (config.architecture() != Architecture.T5 && config.architecture() != Architecture.OPT) {
-            String family = config.architecture().name().toLowerCase();
-            if (engineConfig.backend() == Backend.AUTO) {
-                LOG.info("backend auto: using the CPU backend ({} does not run on the CUDA backend yet)", family);
-                return null;
-            }
-            throw new IllegalArgumentException("backend cuda: the CUDA backend runs t5 and opt so far; " + family
-                    + " runs with --backend cpu or auto");
-        }
-        if (engineConfig.layout().numDevices() != 1) {
-            throw new IllegalArgumentException("backend cuda: this build runs a device group on one GPU (TP degree"
-                    + " 1); layout " + engineConfig.layout() + " asks for " + engineConfig.layout().numDevices()
-                    + " devices (use one device, or --backend cpu)");
-        }
-        return new CudaModel(config, weights, engineConfig.gpuIndex(), engineConfig.kvCacheCapacityBytes());
-    }
-
-    private Engine(ModelConfig config, Weights weights, EngineConfig engineConfig, CudaModel cuda) {
+    /** An engine over a runner already built (the tests run the CUDA runner over a fake device); it closes it. */
+    public Engine(ModelConfig config, EngineConfig engineConfig, ModelRunner runner) {
         this.config = config;
         this.engineConfig = engineConfig;
-        if (cuda != null) {
-            this.cuda = cuda;
-            this.capacityBytes = cuda.pool().capacityBytes();
-            this.headKernels = null;
-            this.head = null;
-            this.pipeline = null;
-            LOG.info("engine: {} {} on CUDA device {}, weights {} MiB, state pool {} MiB", config.architecture(),
-                    config.dModel(), cuda.deviceName(), cuda.weightBytes() >> 20, capacityBytes >> 20);
-            return;
-        }
-        this.cuda = null;
-        this.capacityBytes = engineConfig.kvCacheCapacityBytes();
-        List<StageSpec> specs = engineConfig.layout().stages(config);
-        int cores = Runtime.getRuntime().availableProcessors();
-        int threads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice()
-                : Math.max(1, cores / engineConfig.layout().numDevices());
-        int headThreads = engineConfig.threadsPerDevice() > 0 ? engineConfig.threadsPerDevice() : cores;
-        this.headKernels = engineConfig.referenceKernels() ? new ReferenceKernels() : new VectorKernels(headThreads);
-        try {
-            this.head = new ModelHead(config, weights, headKernels);
-            this.pipeline = new Pipeline(config, weights, specs, engineConfig.referenceKernels(), threads);
-        } catch (RuntimeException e) {
-            headKernels.close();
-            throw e;
-        }
-        LOG.info("engine: {} {} layout {} ({} devices, {} kernel threads each), state capacity {} MiB",
-                config.architecture(), config.dModel(), engineConfig.layout(), engineConfig.layout().numDevices(),
-                threads, engineConfig.kvCacheCapacityBytes() >> 20);
+        this.runner = runner;
+        this.head = runner.head();
     }
 
     public ModelConfig modelConfig() { return config; }
@@ -141,13 +69,13 @@ public final class Engine implements StepEngine, AutoCloseable {
     public EngineConfig engineConfig() { return engineConfig; }
 
     /** The backend this engine runs on (AUTO resolved). */
-    public Backend backend() { return cuda != null ? Backend.CUDA : Backend.CPU; }
+    public Backend backend() { return runner.backend(); }
 
     /** Bytes of state this engine may hold: the configured capacity (CUDA: clamped to the device's free memory). */
-    public long capacityBytes() { return capacityBytes; }
+    public long capacityBytes() { return runner.capacityBytes(); }
 
     /** CUDA backend: GPU time of the last step from CUDA events; NaN on the CPU. */
-    public double lastStepGpuMs() { return cuda == null ? Double.NaN : cuda.lastStepMs(); }
+    public double lastStepGpuMs() { return runner.lastStepGpuMs(); }
 
     /** Bytes of state charged to the sequences this engine holds. */
     public long stateBytesInUse() { return stateBytesInUse; }
@@ -157,10 +85,7 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     /** Bytes of layer weights per device, in pipeline order, plus (last) the embeddings and LM head. */
     public List<Long> weightBytes() {
-        if (cuda != null) return List.of(cuda.weightBytes());
-        List<Long> bytes = new ArrayList<>(pipeline.weightBytesPerDevice());
-        bytes.add(head.weightBytes());
-        return bytes;
+        return runner.weightBytes();
     }
 
     /** State bytes a request would be charged: what admission reserves. */
@@ -188,18 +113,11 @@ public final class Engine implements StepEngine, AutoCloseable {
             }
         }
         if (admitted.isEmpty()) return new EncodeResult(admitted, rejected);
-        if (cuda != null) {
-            try {
-                cudaStep(admitted, true);
-            } catch (RuntimeException e) {
-                for (Sequence s : admitted) release(s);
-                throw e;
-            }
-            return new EncodeResult(admitted, rejected);
-        }
         try {
-            List<Pipeline.Work> works = new ArrayList<>();
-            for (List<Sequence> group : microBatches(admitted, Phase.ENCODE)) {
+            List<List<Sequence>> groups = microBatches(admitted, Phase.ENCODE);
+            List<StepBatch> batches = new ArrayList<>();
+            List<CompletableFuture<Ops.Act>> works = new ArrayList<>();
+            for (List<Sequence> group : groups) {
                 List<SequenceState> states = new ArrayList<>();
                 int[] numRows = new int[group.size()];
                 int total = 0;
@@ -216,31 +134,26 @@ public final class Engine implements StepEngine, AutoCloseable {
                     at += p.length;
                 }
                 StepBatch b = new StepBatch(states, numRows, new int[group.size()]);
-                works.add(pipeline.submit(Phase.ENCODE, b, head.embed(b, tokens)));
+                batches.add(b);
+                works.add(runner.submit(Phase.ENCODE, b, head.embed(b, tokens)));
             }
-            int g = 0;
-            for (List<Sequence> group : microBatches(admitted, Phase.ENCODE)) finishEncode(group, works.get(g++));
+            for (int g = 0; g < groups.size(); g++) finishEncode(groups.get(g), batches.get(g), await(works.get(g)));
         } catch (RuntimeException e) {
             for (Sequence s : admitted) release(s);
             throw e;
+        } finally {
+            runner.endStep();
         }
         return new EncodeResult(admitted, rejected);
     }
 
-    private void finishEncode(List<Sequence> group, Pipeline.Work work) {
-        float[] x = await(work);
-        StepBatch b = work.batch;
+    private void finishEncode(List<Sequence> group, StepBatch b, Ops.Act x) {
         if (config.encoderDecoder()) {
             head.finishEncoder(b, x);
             return;
         }
-        int d = config.dModel();
-        float[] last = new float[group.size() * d];                 // (numSequences, d): each prompt's last row
-        for (int i = 0; i < group.size(); i++) {
-            System.arraycopy(x, (b.rowStart(i) + b.numRows(i) - 1) * d, last, i * d, d);
-            group.get(i).state.length = b.numRows(i);
-        }
-        appendNext(group, last);
+        for (int i = 0; i < group.size(); i++) group.get(i).state.length = b.numRows(i);
+        appendNext(group, b, x);                                    // from each prompt's last row
     }
 
     /**
@@ -257,9 +170,9 @@ public final class Engine implements StepEngine, AutoCloseable {
             if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
                     + s.finishReason() + "); release it instead of decoding");
         }
-        if (cuda != null) return cudaStep(active, false);
         List<List<Sequence>> groups = microBatches(active, Phase.DECODE);
-        List<Pipeline.Work> works = new ArrayList<>();
+        List<StepBatch> batches = new ArrayList<>();
+        List<CompletableFuture<Ops.Act>> works = new ArrayList<>();
         for (List<Sequence> group : groups) {
             List<SequenceState> states = new ArrayList<>();
             int[] ones = new int[group.size()];
@@ -274,66 +187,27 @@ public final class Engine implements StepEngine, AutoCloseable {
                 tokens[i] = first ? config.decoderStartTokenId() : s.lastToken();
             }
             StepBatch b = new StepBatch(states, ones, positions);
-            works.add(pipeline.submit(Phase.DECODE, b, head.embed(b, tokens)));
+            batches.add(b);
+            works.add(runner.submit(Phase.DECODE, b, head.embed(b, tokens)));
         }
         int[] next = new int[active.size()];
         int at = 0;
-        for (int g = 0; g < groups.size(); g++) {
-            float[] x = await(works.get(g));
-            for (Sequence s : groups.get(g)) s.state.length++;
-            appendNext(groups.get(g), x);
-            for (Sequence s : groups.get(g)) next[at++] = s.lastToken();
+        try {
+            for (int g = 0; g < groups.size(); g++) {
+                Ops.Act x = await(works.get(g));
+                for (Sequence s : groups.get(g)) s.state.length++;
+                appendNext(groups.get(g), batches.get(g), x);
+                for (Sequence s : groups.get(g)) next[at++] = s.lastToken();
+            }
+        } finally {
+            runner.endStep();
         }
         return next;
     }
 
-    /**
-     * CUDA: one encode (prefill) or decode step over all the sequences on the GPU. T5's encode fills the encoder
-     * output and returns no token; the others append each sequence's next token, as the CPU path does.
-     */
-    private int[] cudaStep(List<Sequence> seqs, boolean encode) {
-        List<CudaModel.Row> rows = new ArrayList<>();
-        for (Sequence s : seqs) {
-            int[] tokens;
-            if (encode) {
-                tokens = s.request().promptTokens();
-            } else {
-                boolean first = config.encoderDecoder() && s.numGenerated() == 0;
-                tokens = new int[] {first ? config.decoderStartTokenId() : s.lastToken()};
-            }
-            rows.add(new CudaModel.Row(s.poolOffsetBytes, layoutOf(s), tokens, encode ? 0 : s.state.length));
-        }
-        CudaModel.Next next = encode ? cuda.encode(rows, engineConfig.keepLogits())
-                : cuda.decode(rows, engineConfig.keepLogits());
-        if (encode && config.encoderDecoder()) return new int[0];
-        int[] out = new int[seqs.size()];
-        for (int i = 0; i < seqs.size(); i++) {
-            Sequence s = seqs.get(i);
-            s.state.length = encode ? rows.get(i).tokens().length : s.state.length + 1;
-            if (next.logits() != null) s.lastLogits = next.logits()[i];
-            s.append(next.tokens()[i], config.eosTokenId());
-            out[i] = s.lastToken();
-        }
-        return out;
-    }
-
-    private static StateLayout layoutOf(ModelConfig c, SequenceState st) {
-        return StateLayout.of(c, st.maxPositions, st.encoderLength);
-    }
-
-    private StateLayout layoutOf(Sequence s) {
-        return layoutOf(config, s.state);
-    }
-
-    /** A host SequenceState with full arrays, of the shape of s's (CUDA: for export and import). */
-    private SequenceState hostState(Sequence s) {
-        return new SequenceState(config.numDecoderLayers(), config.kvDim(), s.state.maxPositions,
-                s.state.encoderLength, config.dModel());
-    }
-
-    private void appendNext(List<Sequence> group, float[] hidden) {
+    private void appendNext(List<Sequence> group, StepBatch b, Ops.Act hidden) {
         float[][] logits = engineConfig.keepLogits() ? new float[group.size()][] : null;
-        int[] next = head.greedy(hidden, group.size(), logits);
+        int[] next = head.greedy(b, hidden, logits);
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
             if (logits != null) s.lastLogits = logits[i];
@@ -381,10 +255,7 @@ public final class Engine implements StepEngine, AutoCloseable {
         requireOwned(s);
         if (s.released) return;
         s.released = true;
-        if (cuda != null && s.poolOffsetBytes >= 0) {
-            cuda.pool().free(s.poolOffsetBytes);
-            s.poolOffsetBytes = -1;
-        }
+        runner.free(s.state);
         stateBytesInUse -= s.stateBytes;
         numHeld--;
     }
@@ -393,13 +264,9 @@ public final class Engine implements StepEngine, AutoCloseable {
     public byte[] exportState(Sequence s) {
         requireOwned(s);
         if (s.released) throw new IllegalArgumentException("request " + s.requestId() + ": sequence was released");
-        if (cuda != null) {
-            SequenceState host = hostState(s);
-            host.length = s.state.length;
-            cuda.download(s.poolOffsetBytes, layoutOf(s), host);
-            return StateCodec.encode(config, s, host);
-        }
-        return StateCodec.encode(config, s);
+        SequenceState host = runner.hostForm(s.state);
+        runner.download(s.state, host);
+        return StateCodec.encode(config, s, host);
     }
 
     /** Admits a sequence exported by an engine of the same model; charged like an admission. */
@@ -407,13 +274,9 @@ public final class Engine implements StepEngine, AutoCloseable {
         StateCodec.Decoded d = StateCodec.decode(config, bytes);
         Sequence s = admit(d.request());
         try {
-            if (cuda != null) {
-                SequenceState host = hostState(s);
-                StateCodec.restore(d, s, host);
-                cuda.upload(s.poolOffsetBytes, layoutOf(s), host);
-            } else {
-                StateCodec.restore(d, s);
-            }
+            SequenceState host = runner.hostForm(s.state);
+            StateCodec.restore(d, s, host);
+            runner.upload(host, s.state);
         } catch (RuntimeException e) {
             release(s);
             throw e;
@@ -432,32 +295,21 @@ public final class Engine implements StepEngine, AutoCloseable {
         validate(r);
         int p = r.promptTokens().length;
         long bytes = stateBytesFor(p, r.maxNewTokens());
-        long capacity = capacityBytes;
+        long capacity = runner.capacityBytes();
         if (stateBytesInUse + bytes > capacity) {
             throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes but only %d of %d"
                     + " are free (%d sequences hold the rest)", bytes, capacity - stateBytesInUse, capacity, numHeld));
         }
         int maxPositions = config.encoderDecoder() ? r.maxNewTokens() : p + r.maxNewTokens() - 1;
         int encoderLength = config.encoderDecoder() ? p : 0;
-        long poolOffset = -1;
-        SequenceState state;
-        if (cuda != null) {
-            // the arrays live in the device pool; the host keeps only the shape and the cached length
-            poolOffset = cuda.pool().allocate(bytes);
-            if (poolOffset < 0) {
-                throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes; %d are free"
-                        + " on the device but no free range is that large (largest %d)", bytes,
-                        cuda.pool().freeBytes(), cuda.pool().largestFreeBytes()));
-            }
-            state = new SequenceState(0, 0, maxPositions, encoderLength, 0);
-        } else {
-            state = new SequenceState(config.numDecoderLayers(), config.kvDim(), maxPositions, encoderLength, config.dModel());
+        SequenceState state = runner.allocate(maxPositions, encoderLength, bytes);
+        if (state == null) {
+            throw new CapacityExceededException(r.requestId(), String.format("needs %d state bytes; %d are free"
+                    + " on the device but no free range is that large", bytes, capacity - stateBytesInUse));
         }
         stateBytesInUse += bytes;
         numHeld++;
-        Sequence s = new Sequence(this, r, r.promptTokens().clone(), state, bytes);
-        s.poolOffsetBytes = poolOffset;
-        return s;
+        return new Sequence(this, r, r.promptTokens().clone(), state, bytes);
     }
 
     private void validate(GenerationRequest r) {
@@ -487,16 +339,16 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     /** Splits sequences into contiguous micro-batches: the configured count, or one per stage of the phase. */
     private List<List<Sequence>> microBatches(List<Sequence> seqs, Phase phase) {
-        int n = engineConfig.numMicroBatches() > 0 ? engineConfig.numMicroBatches() : pipeline.numStages(phase);
+        int n = engineConfig.numMicroBatches() > 0 ? engineConfig.numMicroBatches() : runner.numStages(phase);
         n = Math.max(1, Math.min(n, seqs.size()));
         List<List<Sequence>> groups = new ArrayList<>();
         for (int g = 0; g < n; g++) groups.add(seqs.subList(seqs.size() * g / n, seqs.size() * (g + 1) / n));
         return groups;
     }
 
-    private static float[] await(Pipeline.Work w) {
+    private static Ops.Act await(CompletableFuture<Ops.Act> w) {
         try {
-            return w.done.join();
+            return w.join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         }
@@ -504,11 +356,6 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     @Override
     public void close() {
-        if (cuda != null) {
-            cuda.close();
-            return;
-        }
-        pipeline.close();
-        headKernels.close();
+        runner.close();
     }
 }

@@ -1,9 +1,10 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.backend.Ops;
+import dev.exegpt.runtime.backend.cpu.CpuOps;
 import dev.exegpt.runtime.kernel.Kernels;
 import dev.exegpt.runtime.kernel.ReferenceKernels;
 import dev.exegpt.runtime.kernel.VectorKernels;
-import dev.exegpt.runtime.model.AllReduce;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.LoopbackAllReduce;
 import dev.exegpt.runtime.model.ModelConfig;
@@ -50,15 +51,15 @@ final class Pipeline implements AutoCloseable {
     private final class Device implements Runnable {
         final Stage stage;
         final int rank;
-        final Kernels kernels;
+        final CpuOps ops;
         final Map<Phase, List<Layer>> layers = new EnumMap<>(Phase.class);
         final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
         long weightBytes;
 
-        Device(Stage stage, int rank, Kernels kernels) {
+        Device(Stage stage, int rank, CpuOps ops) {
             this.stage = stage;
             this.rank = rank;
-            this.kernels = kernels;
+            this.ops = ops;
         }
 
         @Override
@@ -72,7 +73,8 @@ final class Pipeline implements AutoCloseable {
                 }
                 if (!(next instanceof Task task)) return;            // the poison pill
                 try {
-                    for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, task.x());
+                    Ops.Act x = CpuOps.wrap(task.x());
+                    for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, x);
                     if (task.leader()) advance(task.work());
                 } catch (Throwable t) {
                     stage.allReduce.abort();
@@ -106,20 +108,20 @@ final class Pipeline implements AutoCloseable {
             Stage stage = new Stage(spec);
             for (int rank = 0; rank < spec.tpDegree(); rank++) {
                 Kernels k = referenceKernels ? new ReferenceKernels() : new VectorKernels(threadsPerDevice);
-                Device d = new Device(stage, rank, k);
+                CpuOps ops = new CpuOps(k, stage.allReduce, rank);
+                Device d = new Device(stage, rank, ops);
                 ShardLayout shard = ShardLayout.of(c, rank, spec.tpDegree());
-                AllReduce ar = stage.allReduce;
                 Map<Integer, Layer> decode = new HashMap<>();
                 List<Layer> decodeLayers = new ArrayList<>();
                 for (int i = spec.decodeFirst(); i < spec.decodeEnd(); i++) {
-                    Layer l = c.family().layer(c, w, Phase.DECODE, i, shard, k, ar);
+                    Layer l = c.family().layer(c, w, Phase.DECODE, i, shard, ops);
                     decode.put(i, l);
                     decodeLayers.add(l);
                 }
                 List<Layer> encodeLayers = new ArrayList<>();
                 boolean shared = !c.encoderDecoder();
                 for (int i = spec.encodeFirst(); i < spec.encodeEnd(); i++) {
-                    Layer l = shared && decode.containsKey(i) ? decode.get(i) : c.family().layer(c, w, Phase.ENCODE, i, shard, k, ar);
+                    Layer l = shared && decode.containsKey(i) ? decode.get(i) : c.family().layer(c, w, Phase.ENCODE, i, shard, ops);
                     encodeLayers.add(l);
                     if (!(shared && decode.containsKey(i))) d.weightBytes += l.weightBytes();
                 }
@@ -188,6 +190,6 @@ final class Pipeline implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (Stage st : stages) for (Device d : st.devices) d.kernels.close();
+        for (Stage st : stages) for (Device d : st.devices) d.ops.close();
     }
 }

@@ -17,7 +17,6 @@ public final class Sequence {
     private int numGenerated;
     private FinishReason finishReason;
     float[] lastLogits;                    // (vocab), only when the engine keeps logits
-    long poolOffsetBytes = -1;             // CUDA backend: where the state lies in the device pool
     boolean released;
 
     Sequence(Engine owner, GenerationRequest request, int[] prompt, SequenceState state, long stateBytes) {

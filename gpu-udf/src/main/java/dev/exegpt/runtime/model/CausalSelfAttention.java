@@ -1,14 +1,13 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.backend.Ops;
 
 /**
  * Causal self-attention with its norm and residual for the decoder-only families, over the KV cache:
  * {@code x += o(attention(rope(q(h)), rope(k(h)), v(h))) + oBias}, h = norm(x). Any number of key/value heads
  * (grouped-query attention), optional biases (OPT has them, Llama does not), optional RoPE (Llama; OPT adds learned
  * positions at the embedding instead), scores scaled by 1/sqrt(headDim). Prefill (many rows per sequence) and
- * decode (one row) run the same code.
+ * decode (one row) run the same code, on every backend ({@link Ops}).
  */
 public final class CausalSelfAttention {
 
@@ -18,24 +17,23 @@ public final class CausalSelfAttention {
     private final int layer;
     private final int dModel;
     private final ShardLayout shard;
-    private final Kernels k;
-    private final AllReduce allReduce;
+    private final Ops ops;
     private final Norm norm;
-    private final Matrix wq;               // (localInner, dModel), outputs split
-    private final Matrix wk, wv;           // (localKvInner, dModel), outputs split
+    private final Ops.Weight wq;           // (localInner, dModel), outputs split
+    private final Ops.Weight wk, wv;       // (localKvInner, dModel), outputs split
     private final float[] bq;              // (localInner) or null
     private final float[] bk, bv;          // (localKvInner) or null
-    private final Matrix wo;               // (dModel, localInner), inputs split
+    private final Ops.Weight wo;           // (dModel, localInner), inputs split
     private final float[] bo;              // (dModel) or null, added after the all-reduce
     private final Rope rope;               // null: positions enter elsewhere
 
     public CausalSelfAttention(ModelConfig c, Weights w, int layer, Norm norm, Names n, Rope rope, ShardLayout shard,
-                               Kernels k, AllReduce allReduce) {
+                               Ops ops) {
         this.layer = layer;
         this.dModel = c.dModel();
         this.shard = shard;
-        this.k = k;
-        this.allReduce = allReduce;
+        this.ops = ops;
+        Ops k = ops;
         this.norm = norm;
         this.rope = rope;
         int d = c.dModel();
@@ -53,6 +51,7 @@ public final class CausalSelfAttention {
         bv = n.vBias() == null ? null : w.vector(n.vBias(), kvDim, Split.OUTPUTS, ks, lk);
         wo = w.matrix(n.o(), d, inner, Split.INPUTS, is, li, k);
         bo = n.oBias() == null ? null : w.vector(n.oBias(), d, Split.NONE, 0, d);
+        ops.resident(bq, bk, bv, bo, norm.weight(), norm.bias(), rope == null ? null : rope.invFreq());
     }
 
     public long weightBytes() {
@@ -62,31 +61,26 @@ public final class CausalSelfAttention {
     }
 
     /** x (t, dModel) += the sub-layer of x; in place. Writes this step's keys and values to the cache. */
-    public void forward(StepBatch b, float[] x) {
+    public void forward(StepBatch b, Ops.Act x) {
         int t = b.numTokens();
-        int d = dModel;
         int li = shard.localInner();
         int lk = shard.localKvInner();
-        float[] h = new float[t * d];                                   // (t, d)
-        norm.apply(k, h, x, t);
-        float[] q = new float[t * li];                                  // (t, localInner)
-        float[] kk = new float[t * lk];                                 // (t, localKvInner)
-        float[] vv = new float[t * lk];
-        k.linear(q, h, wq, bq, t);
-        k.linear(kk, h, wk, bk, t);
-        k.linear(vv, h, wv, bv, t);
+        Ops.Act h = ops.act((long) t * dModel);                         // (t, d)
+        ops.norm(h, x, norm, t);
+        Ops.Act q = ops.act((long) t * li);                             // (t, localInner)
+        Ops.Act kk = ops.act((long) t * lk);                            // (t, localKvInner)
+        Ops.Act vv = ops.act((long) t * lk);
+        ops.linear(q, h, wq, bq, t);
+        ops.linear(kk, h, wk, bk, t);
+        ops.linear(vv, h, wv, bv, t);
         if (rope != null) {
-            rope.apply(q, b, shard.numLocalHeads());
-            rope.apply(kk, b, shard.numLocalKvHeads());
+            ops.rope(q, b, shard.numLocalHeads(), rope);
+            ops.rope(kk, b, shard.numLocalKvHeads(), rope);
         }
-        AttentionOps.writeSelfCache(b, shard, layer, kk, vv);
-        float[] attn = new float[t * li];                               // (t, localInner)
+        ops.writeSelfCache(b, shard, layer, kk, vv);
+        Ops.Act attn = ops.act((long) t * li);                          // (t, localInner)
         float scale = (float) (1.0 / Math.sqrt(shard.headDim()));
-        AttentionOps.attend(k, b, layer, shard, AttentionOps.Source.SELF_CACHE, q, attn, null, null, scale, null);
-        float[] o = new float[t * d];                                   // (t, d), partial under TP
-        k.linear(o, attn, wo, null, t);
-        allReduce.sum(shard.shardIndex(), o, t * d);
-        AttentionOps.addBias(o, bo, t, d);
-        k.add(x, o, t * d);
+        ops.attend(b, layer, shard, AttentionOps.Source.SELF_CACHE, q, attn, null, null, scale, null);
+        ops.residual(x, attn, wo, bo, t);
     }
 }

@@ -1,13 +1,13 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.backend.Ops;
 
 /**
  * The feed-forward sub-layer with its norm and residual, written once for every family:
  * {@code x += down(act(in(norm(x))) [* gate(norm(x))]) + downBias}. Variants: ReLU (OPT, T5 v1.0), gated-GELU
  * (T5 v1.1: gelu(wi_0 h) * wi_1 h) and SwiGLU (Llama: silu(gate_proj h) * up_proj h). Under tensor parallelism in and
- * gate are split by outputs, down by inputs, and the partial sums meet in the all-reduce before the bias.
+ * gate are split by outputs, down by inputs, and the partial sums meet in the all-reduce before the bias
+ * ({@link Ops#residual}).
  */
 public final class FeedForward {
 
@@ -18,18 +18,26 @@ public final class FeedForward {
         boolean gated() {
             return this != RELU;
         }
+
+        /** The element-wise function on the activated projection. */
+        Ops.Fn fn() {
+            return switch (this) {
+                case RELU -> Ops.Fn.RELU;
+                case GATED_GELU -> Ops.Fn.GELU;
+                case SWIGLU -> Ops.Fn.SILU;
+            };
+        }
     }
 
     private final Activation activation;
     private final ShardLayout shard;
-    private final Kernels k;
-    private final AllReduce allReduce;
+    private final Ops ops;
     private final int dModel;
     private final Norm norm;
-    private final Matrix in;               // (localFfn, dModel): the activated projection; outputs split
+    private final Ops.Weight in;           // (localFfn, dModel): the activated projection; outputs split
     private final float[] inBias;          // (localFfn) or null
-    private final Matrix gate;             // (localFfn, dModel): the linear factor of a gated variant, else null
-    private final Matrix down;             // (dModel, localFfn), inputs split
+    private final Ops.Weight gate;         // (localFfn, dModel): the linear factor of a gated variant, else null
+    private final Ops.Weight down;         // (dModel, localFfn), inputs split
     private final float[] downBias;        // (dModel) or null, added after the all-reduce
 
     /**
@@ -40,12 +48,11 @@ public final class FeedForward {
      * @param downName the output projection (fc2, wo, down_proj)
      */
     public FeedForward(ModelConfig c, Weights w, Activation activation, Norm norm, String inName, String inBiasName,
-                       String gateName, String downName, String downBiasName, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
+                       String gateName, String downName, String downBiasName, ShardLayout shard, Ops ops) {
         this.activation = activation;
         this.shard = shard;
-        this.k = k;
-        this.allReduce = allReduce;
+        this.ops = ops;
+        Ops k = ops;
         this.dModel = c.dModel();
         this.norm = norm;
         int d = c.dModel();
@@ -60,6 +67,7 @@ public final class FeedForward {
         gate = gateName == null ? null : w.matrix(gateName, f, d, Split.OUTPUTS, fs, lf, k);
         down = w.matrix(downName, d, f, Split.INPUTS, fs, lf, k);
         downBias = downBiasName == null ? null : w.vector(downBiasName, d, Split.NONE, 0, d);
+        ops.resident(inBias, downBias, norm.weight(), norm.bias());
     }
 
     public long weightBytes() {
@@ -68,32 +76,19 @@ public final class FeedForward {
     }
 
     /** x (t, dModel) += the sub-layer of x; in place (the residual stream). */
-    public void forward(float[] x, int t) {
-        int d = dModel;
-        int lf = shard.localFfn();
-        float[] h = new float[t * d];                                   // (t, d)
-        norm.apply(k, h, x, t);
-        float[] a = new float[t * lf];                                  // (t, localFfn)
-        k.linear(a, h, in, inBias, t);
-        switch (activation) {
-            case RELU -> k.relu(a, t * lf);
-            case GATED_GELU -> k.gelu(a, t * lf);
-            case SWIGLU -> silu(a, t * lf);
-        }
+    public void forward(Ops.Act x, int t) {
+        long lf = (long) t * shard.localFfn();
+        Ops.Act h = ops.act((long) t * dModel);                         // (t, d)
+        ops.norm(h, x, norm, t);
+        Ops.Act a = ops.act(lf);                                        // (t, localFfn)
+        ops.linear(a, h, in, inBias, t);
         if (gate != null) {
-            float[] g = new float[t * lf];                              // (t, localFfn)
-            k.linear(g, h, gate, null, t);
-            k.mul(a, g, t * lf);
+            Ops.Act g = ops.act(lf);                                    // (t, localFfn)
+            ops.linear(g, h, gate, null, t);
+            ops.gated(activation.fn(), a, g, lf);
+        } else {
+            ops.apply(activation.fn(), a, lf);
         }
-        float[] o = new float[t * d];                                   // (t, d), partial under TP
-        k.linear(o, a, down, null, t);
-        allReduce.sum(shard.shardIndex(), o, t * d);
-        AttentionOps.addBias(o, downBias, t, d);
-        k.add(x, o, t * d);
-    }
-
-    /** x[i] = x[i] * sigmoid(x[i]) (SiLU), in place; elementwise work next to the two matrix products. */
-    static void silu(float[] x, int len) {
-        for (int i = 0; i < len; i++) x[i] = x[i] / (1f + (float) Math.exp(-x[i]));
+        ops.residual(x, a, down, downBias, t);
     }
 }

@@ -1,6 +1,6 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.backend.Ops;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -94,36 +94,55 @@ public final class LayerWorkload {
     }
 
     /**
-     * The attention kernels of one layer of this step on one shard: self-attention (encode: bidirectional within
-     * each sequence; decode: over the cache) and, for a T5 decoder layer, cross-attention.
+     * Random inputs of {@link #attentionOnly} for one shard: q (numTokens, localInner), k and v (numTokens,
+     * localKvInner), and a zeroed out (numTokens, localInner).
      */
-    public Runnable attentionOnly(ShardLayout shard, Kernels k) {
+    public float[][] randomAttentionInputs(ShardLayout shard) {
         int t = batch.numTokens();
-        int li = shard.localInner();
-        int lk = shard.localKvInner();
         SplittableRandom rnd = new SplittableRandom(5);
-        float[] q = new float[t * li];
-        float[] kk = new float[t * lk];
-        float[] vv = new float[t * lk];
+        float[] q = new float[t * shard.localInner()];
+        float[] kk = new float[t * shard.localKvInner()];
+        float[] vv = new float[t * shard.localKvInner()];
         for (int i = 0; i < q.length; i++) q[i] = (float) (rnd.nextDouble() - 0.5);
         for (int i = 0; i < kk.length; i++) {
             kk[i] = (float) (rnd.nextDouble() - 0.5);
             vv[i] = (float) (rnd.nextDouble() - 0.5);
         }
-        float[] out = new float[t * li];
+        return new float[][] {q, kk, vv, new float[t * shard.localInner()]};
+    }
+
+    /**
+     * The attention of one layer of this step on one shard: self-attention (encode: bidirectional within each
+     * sequence; decode: over the cache) and, for a T5 decoder layer, cross-attention; over ops, on the step's rows
+     * as the backend holds them ({@code on}: this workload's batch on the CPU, the same rows over device states on a
+     * GPU), with q, k, v and out shaped as {@link #randomAttentionInputs} makes them.
+     */
+    public Runnable attentionOnly(ShardLayout shard, Ops ops, StepBatch on, Ops.Act q, Ops.Act k, Ops.Act v,
+                                  Ops.Act out) {
         boolean t5 = c.encoderDecoder();
-        AttentionOps.Bias bias = t5 ? (b, qp, n, h) -> { for (int j = 0; j < n; j++) b[j] = 0.01f * (j - qp); } : null;
+        PositionBias bias = t5 ? syntheticBias(shard) : null;
         float scale = t5 ? 1f : (float) (1.0 / Math.sqrt(c.headDim()));
         if (phase == Phase.ENCODE) {
             AttentionOps.Source src = t5 ? AttentionOps.Source.LOCAL : AttentionOps.Source.SELF_CACHE;
             return () -> {
-                if (!t5) AttentionOps.writeSelfCache(batch, shard, 0, kk, vv);
-                AttentionOps.attend(k, batch, 0, shard, src, q, out, kk, vv, scale, bias);
+                if (!t5) ops.writeSelfCache(on, shard, 0, k, v);
+                ops.attend(on, 0, shard, src, q, out, k, v, scale, bias);
             };
         }
         return () -> {
-            AttentionOps.attend(k, batch, 0, shard, AttentionOps.Source.SELF_CACHE, q, out, null, null, scale, bias);
-            if (t5) AttentionOps.attend(k, batch, 0, shard, AttentionOps.Source.CROSS_CACHE, q, out, null, null, 1f, null);
+            ops.attend(on, 0, shard, AttentionOps.Source.SELF_CACHE, q, out, null, null, scale, bias);
+            if (t5) ops.attend(on, 0, shard, AttentionOps.Source.CROSS_CACHE, q, out, null, null, 1f, null);
         };
+    }
+
+    /** A relative bias of T5's shape (32 buckets, distances to 128) with made-up values: what it costs, not what it says. */
+    private static PositionBias syntheticBias(ShardLayout shard) {
+        int heads = shard.numLocalHeads();
+        int maxDistance = 128;
+        float[] table = new float[32 * heads];
+        for (int i = 0; i < table.length; i++) table[i] = 0.01f * (i % 17);
+        int[] bucketOfDistance = new int[2 * maxDistance + 1];
+        for (int d = 0; d < bucketOfDistance.length; d++) bucketOfDistance[d] = Math.min(31, Math.abs(d - maxDistance) / 4);
+        return new PositionBias(table, heads, bucketOfDistance, maxDistance);
     }
 }

@@ -9,10 +9,11 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The shape and options of a model, read from a Hugging Face style {@code config.json} by its family
- * ({@link ModelFamily#configFromJson}, chosen by {@code model_type}). The fields every family has, plus a few that
- * belong to one family's positional scheme or feed-forward (documented as such); per-family config records are a
- * later step of ARCHITECTURE.md move 2.
+ * The shape of a model, read from a Hugging Face style {@code config.json} by its family
+ * ({@link ModelFamily#configFromJson}, chosen by {@code model_type}): the fields every family has, and in
+ * {@link #options} what only one family has (T5's relative buckets and feed-forward variant in
+ * {@code model/t5/T5Options}, Llama's rotary base in {@code model/llama/LlamaOptions}), read and written by that
+ * family alone.
  *
  * @param architecture the family ({@code model_type}): T5, OPT or LLAMA
  * @param dModel hidden size ({@code d_model} / {@code hidden_size})
@@ -24,31 +25,34 @@ import java.util.Map;
  * @param vocabSize rows of the embedding
  * @param maxPositions longest sequence accepted, tokens ({@code max_position_embeddings}; T5: {@code n_positions},
  *     512 when absent, since relative positions have no hard limit)
- * @param numBuckets T5 relative attention buckets (0 otherwise)
- * @param maxDistance T5 relative attention max distance (0 otherwise)
  * @param normEps epsilon of the norms
- * @param gatedGelu T5 feed-forward is gated-GELU ({@code feed_forward_proj = "gated-gelu"}) instead of ReLU
  * @param tieWordEmbeddings LM head shares the input embedding
  * @param bosTokenId prepended to prompts by decoder-only families (-1: none)
  * @param eosTokenId generation stops here unless fixed-length
- * @param decoderStartTokenId T5 decoder's first input token (-1 otherwise)
+ * @param decoderStartTokenId an encoder-decoder's first decoder input token (-1 for decoder-only families)
  * @param numKvHeads key/value heads (grouped-query attention: numHeads is a multiple of it; equal for T5 and OPT)
- * @param ropeTheta base of the rotary position frequencies (Llama {@code rope_theta}; 0 without RoPE)
+ * @param options the family's own fields ({@link Options#NONE} for a family without any)
  */
 public record ModelConfig(Architecture architecture, int dModel, int numHeads, int headDim, int ffnDim,
-                          int numEncoderLayers, int numDecoderLayers, int vocabSize, int maxPositions,
-                          int numBuckets, int maxDistance, float normEps, boolean gatedGelu,
+                          int numEncoderLayers, int numDecoderLayers, int vocabSize, int maxPositions, float normEps,
                           boolean tieWordEmbeddings, int bosTokenId, int eosTokenId, int decoderStartTokenId,
-                          int numKvHeads, double ropeTheta) {
+                          int numKvHeads, Options options) {
 
-    /** OPT's learned position table has two extra rows in front (fairseq's padding offset). */
-    public static final int OPT_POSITION_OFFSET = 2;
+    /** What only one family's config holds; the family reads its own type of it. */
+    public interface Options {
+        /** No fields of its own (OPT). */
+        Options NONE = new Options() {
+            @Override
+            public String toString() {
+                return "none";
+            }
+        };
+    }
 
     public ModelConfig(Architecture architecture, int dModel, int numHeads, int headDim, int ffnDim,
-                       int numEncoderLayers, int numDecoderLayers, int vocabSize, int maxPositions,
-                       int numBuckets, int maxDistance, float normEps, boolean gatedGelu,
+                       int numEncoderLayers, int numDecoderLayers, int vocabSize, int maxPositions, float normEps,
                        boolean tieWordEmbeddings, int bosTokenId, int eosTokenId, int decoderStartTokenId,
-                       int numKvHeads, double ropeTheta) {
+                       int numKvHeads, Options options) {
         require(architecture != null, "architecture: must be given");
         require(dModel > 0, "d_model=%s: must be positive", dModel);
         require(numHeads > 0, "num_heads=%s: must be positive", numHeads);
@@ -62,6 +66,7 @@ public record ModelConfig(Architecture architecture, int dModel, int numHeads, i
         require(numKvHeads > 0 && numHeads % numKvHeads == 0,
                 "num_key_value_heads=%s: must be positive and divide num_attention_heads=%s", numKvHeads, numHeads);
         require(eosTokenId >= 0 && eosTokenId < vocabSize, "eos_token_id=%s: must be in [0, %s)", eosTokenId, vocabSize);
+        require(options != null, "options: must be given (Options.NONE for none)");
         this.architecture = architecture;
         this.dModel = dModel;
         this.numHeads = numHeads;
@@ -71,27 +76,14 @@ public record ModelConfig(Architecture architecture, int dModel, int numHeads, i
         this.numDecoderLayers = numDecoderLayers;
         this.vocabSize = vocabSize;
         this.maxPositions = maxPositions;
-        this.numBuckets = numBuckets;
-        this.maxDistance = maxDistance;
         this.normEps = normEps;
-        this.gatedGelu = gatedGelu;
         this.tieWordEmbeddings = tieWordEmbeddings;
         this.bosTokenId = bosTokenId;
         this.eosTokenId = eosTokenId;
         this.decoderStartTokenId = decoderStartTokenId;
         this.numKvHeads = numKvHeads;
-        this.ropeTheta = ropeTheta;
+        this.options = options;
         architecture.family().validate(this);           // after the fields are set: the family reads them
-    }
-
-    /** A config with as many key/value heads as query heads and no RoPE (T5, OPT). */
-    public ModelConfig(Architecture architecture, int dModel, int numHeads, int headDim, int ffnDim,
-                       int numEncoderLayers, int numDecoderLayers, int vocabSize, int maxPositions,
-                       int numBuckets, int maxDistance, float normEps, boolean gatedGelu,
-                       boolean tieWordEmbeddings, int bosTokenId, int eosTokenId, int decoderStartTokenId) {
-        this(architecture, dModel, numHeads, headDim, ffnDim, numEncoderLayers, numDecoderLayers, vocabSize,
-                maxPositions, numBuckets, maxDistance, normEps, gatedGelu, tieWordEmbeddings, bosTokenId, eosTokenId,
-                decoderStartTokenId, numHeads, 0);
     }
 
     /** The family this config belongs to. */

@@ -1,6 +1,6 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.weights.RandomWeights;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * One model family (ARCHITECTURE.md move 2): its {@code config.json} schema, its weight names, and its layers written
  * over the shared blocks ({@link CausalSelfAttention}, {@link FeedForward}, {@link Norm}, {@link Rope},
- * {@link AttentionOps}). A family is a package under {@code model/} and one line in {@link Architecture}.
+ * {@link AttentionOps}), over the operations of a backend ({@link Ops}). A family is a package under {@code model/} and one line in {@link Architecture}.
  */
 public interface ModelFamily {
 
@@ -45,9 +45,10 @@ public interface ModelFamily {
 
     /**
      * Layer {@code index} of the stack that runs {@code phase} (for a decoder-only family, prefill and decode run
-     * the same layer), as the tensor-parallel shard {@code shard} holds it.
+     * the same layer), as the tensor-parallel shard {@code shard} holds it, its weights prepared by ops (the
+     * backend of the device that runs it).
      */
-    Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k, AllReduce allReduce);
+    Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops ops);
 
     /** The embeddings, final norms and LM head. */
     HeadWeights head(ModelConfig c, Weights w);

@@ -1,36 +1,37 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.Matrix;
-import java.util.Arrays;
+import dev.exegpt.runtime.backend.Ops;
 
 /**
  * The parts of a model outside the layer stack, as its family gives them ({@link HeadWeights}): token (and
- * learned position) embeddings, the final norms, and the LM head. The engine runs them on its own thread, before the first stage and after the last.
+ * learned position) embeddings, the final norms, and the LM head, over the operations of one backend. The engine runs
+ * them on its own thread, before the first stage and after the last.
  */
 public final class ModelHead {
     private final ModelConfig c;
-    private final Kernels k;
+    private final Ops ops;
     private final float[] embedding;          // (vocab, dModel)
     private final float[] positions;          // (maxPositions + positionOffset, dModel) learned positions, or null
     private final int positionOffset;
-    private final float[] encoderNorm;        // (dModel) for an encoder-decoder; null otherwise
+    private final Norm encoderNorm;           // RMS, for an encoder-decoder; null otherwise
     private final Norm finalNorm;
-    private final Matrix lmHead;              // (vocab, dModel)
+    private final Ops.Weight lmHead;          // (vocab, dModel)
     private final float lmScale;              // T5 with tied embeddings scales by dModel^-0.5 before the head
-    private float[] logitsBuffer = new float[0];  // (rows, vocab), reused across steps; engine thread only
+    private Ops.Act logits;                   // (rows, vocab), kept across steps; engine thread only
+    private long logitsFloats;
 
-    public ModelHead(ModelConfig c, Weights w, Kernels k) {
+    public ModelHead(ModelConfig c, Weights w, Ops ops) {
         this.c = c;
-        this.k = k;
+        this.ops = ops;
         HeadWeights h = c.family().head(c, w);
         embedding = h.embedding();
         positions = h.positions();
         positionOffset = h.positionOffset();
-        encoderNorm = h.encoderNorm();
+        encoderNorm = h.encoderNorm() == null ? null : Norm.rms(h.encoderNorm(), c.normEps());
         finalNorm = h.finalNorm();
         lmScale = h.lmScale();
-        lmHead = k.prepare(h.lmHead(), c.vocabSize(), c.dModel());
+        lmHead = ops.weight(h.lmHead(), c.vocabSize(), c.dModel());
+        ops.resident(embedding, positions, h.encoderNorm(), finalNorm.weight(), finalNorm.bias());
     }
 
     /** Bytes of embeddings, positions, norms and LM head (the LM head counts even when tied: it is a packed copy). */
@@ -40,67 +41,40 @@ public final class ModelHead {
     }
 
     /** x (numTokens, dModel) = embeddings of the tokens (plus learned positions at startPos + row, OPT). */
-    public float[] embed(StepBatch b, int[] tokens) {
-        int d = c.dModel();
-        float[] x = new float[b.numTokens() * d];
-        k.embedding(x, embedding, tokens, d);
-        if (positions != null) {
-            for (int i = 0; i < b.numSequences(); i++) {
-                for (int r = 0; r < b.numRows(i); r++) {
-                    int row = b.rowStart(i) + r;
-                    int pos = b.startPos(i) + r + positionOffset;
-                    for (int j = 0; j < d; j++) x[row * d + j] += positions[pos * d + j];
-                }
-            }
-        }
-        return x;
+    public Ops.Act embed(StepBatch b, int[] tokens) {
+        return ops.embed(b, tokens, embedding, positions, positionOffset, c.dModel());
     }
 
-    /** T5: final encoder norm of x (numTokens, dModel), copied into each sequence's encoder output. */
-    public void finishEncoder(StepBatch b, float[] x) {
-        int d = c.dModel();
-        float[] h = new float[x.length];
-        k.rmsNorm(h, x, encoderNorm, b.numTokens(), d, c.normEps());
-        for (int i = 0; i < b.numSequences(); i++) {
-            System.arraycopy(h, b.rowStart(i) * d, b.state(i).encoderOutput, 0, b.numRows(i) * d);
-        }
-    }
-
-    /** logits (rows, vocab) of the hidden rows x (rows, dModel): final norm, then the LM head (a new array). */
-    public float[] logits(float[] x, int rows) {
-        return Arrays.copyOf(logitsInto(x, rows), rows * c.vocabSize());
+    /** Encoder-decoder: final encoder norm of x (numTokens, dModel), copied into each sequence's encoder output. */
+    public void finishEncoder(StepBatch b, Ops.Act x) {
+        Ops.Act h = ops.act((long) b.numTokens() * c.dModel());
+        ops.norm(h, x, encoderNorm, b.numTokens());
+        ops.storeEncoderOutput(b, h, c.dModel());
     }
 
     /**
-     * Greedy next token of each hidden row x (rows, dModel). The logits go to a buffer this head keeps and reuses
-     * (a batch of 64 makes 13 MB of logits per step; allocating that anew each step costs G1 humongous regions), so
-     * calls must come from one thread, the engine's. When keep is not null, keep[r] receives a copy of row r's logits.
+     * Greedy next token of each sequence of the step from the last of its rows of x (numTokens, dModel): a decode
+     * step has one row per sequence, a prefill many. When keep is not null, keep[i] receives a copy of sequence i's
+     * logits. Calls come from one thread, the engine's.
      */
-    public int[] greedy(float[] x, int rows, float[][] keep) {
-        int v = c.vocabSize();
-        float[] logits = logitsInto(x, rows);
-        int[] next = new int[rows];
-        for (int r = 0; r < rows; r++) {
-            next[r] = k.argmax(logits, r * v, v);
-            if (keep != null) keep[r] = Arrays.copyOfRange(logits, r * v, (r + 1) * v);
-        }
-        return next;
+    public int[] greedy(StepBatch b, Ops.Act x, float[][] keep) {
+        return greedy(ops.lastRows(b, x, c.dModel()), b.numSequences(), keep);
     }
 
-    private float[] logitsInto(float[] x, int rows) {
+    /** Greedy next token of each hidden row x (rows, dModel). */
+    public int[] greedy(Ops.Act x, int rows, float[][] keep) {
         int d = c.dModel();
-        if (logitsBuffer.length < rows * c.vocabSize()) logitsBuffer = new float[rows * c.vocabSize()];
-        float[] h = new float[rows * d];
-        finalNorm.apply(k, h, x, rows);
-        if (lmScale != 1f) for (int i = 0; i < h.length; i++) h[i] *= lmScale;
-        k.linear(logitsBuffer, h, lmHead, null, rows);
-        return logitsBuffer;
-    }
-
-    /** Greedy choice for each row of logits (rows, vocab). */
-    public int[] argmax(float[] logits, int rows) {
-        int[] next = new int[rows];
-        for (int r = 0; r < rows; r++) next[r] = k.argmax(logits, r * c.vocabSize(), c.vocabSize());
-        return next;
+        Ops.Act h = ops.act((long) rows * d);
+        ops.norm(h, x, finalNorm, rows);
+        if (lmScale != 1f) ops.scale(h, lmScale, (long) rows * d);
+        // A batch of 64 makes 13 MB of logits per step; allocating that anew each step costs G1 humongous regions.
+        long floats = (long) rows * c.vocabSize();
+        if (logitsFloats < floats) {
+            if (logits != null) ops.free(logits);
+            logits = ops.buffer(floats);
+            logitsFloats = floats;
+        }
+        ops.linear(logits, h, lmHead, null, rows);
+        return ops.argmax(logits, rows, c.vocabSize(), keep);
     }
 }

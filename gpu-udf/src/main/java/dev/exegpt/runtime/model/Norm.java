@@ -1,10 +1,8 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
-
 /**
  * A per-row norm with its learned parameters: LayerNorm (mean and variance, weight and bias: OPT) or RMSNorm (root
- * mean square, weight only: T5, Llama).
+ * mean square, weight only: T5, Llama). Backends apply it ({@link dev.exegpt.runtime.backend.Ops#norm}).
  *
  * @param weight (dModel)
  * @param bias (dModel) for LayerNorm; null for RMSNorm
@@ -19,11 +17,9 @@ public record Norm(float[] weight, float[] bias, float eps) {
         return new Norm(weight, bias, eps);
     }
 
-    /** out (rows, dim) = norm of x (rows, dim). */
-    public void apply(Kernels k, float[] out, float[] x, int rows) {
-        int dim = weight.length;
-        if (bias == null) k.rmsNorm(out, x, weight, rows, dim, eps);
-        else k.layerNorm(out, x, weight, bias, rows, dim, eps);
+    /** Width of the rows it normalises. */
+    public int dim() {
+        return weight.length;
     }
 
     /** Bytes of the parameters. */

@@ -27,6 +27,15 @@ public final class Rope {
         for (int p = 0; p < maxPositions; p++) angles(p, cos, sin, p * half);
     }
 
+    public int headDim() {
+        return headDim;
+    }
+
+    /** (headDim / 2): the inverse frequencies, theta^(-2i/headDim) in f32; a device backend computes the angles. */
+    public float[] invFreq() {
+        return invFreq;
+    }
+
     /** cos and sin of position p's angles into cos[at ..], sin[at ..]. */
     private void angles(int p, float[] cos, float[] sin, int at) {
         for (int i = 0; i < half; i++) {

@@ -20,6 +20,11 @@ public final class SequenceState {
     public final int maxPositions;
     /** Positions already in the self-attention cache. */
     public int length;
+    /**
+     * Where a device backend keeps this state: the byte offset of its range in the device's pool (the arrays above
+     * are then empty); -1 for a state on the host.
+     */
+    public long poolOffsetBytes = -1;
 
     public SequenceState(int numDecoderLayers, int kvDim, int maxPositions, int encoderLength, int dModel) {
         this.maxPositions = maxPositions;

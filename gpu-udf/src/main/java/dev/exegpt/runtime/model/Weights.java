@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.model;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.weights.Checkpoints;
 import dev.exegpt.runtime.weights.Tensor;
 import java.io.IOException;
@@ -64,18 +63,18 @@ public final class Weights {
         return split == Split.OUTPUTS ? Arrays.copyOfRange(v, start, start + len) : v.clone();
     }
 
-    /** A matrix (rows, cols) or its slice (rows or columns [start, start+len)), prepared for the kernels. */
-    public Matrix matrix(String name, int rows, int cols, Split split, int start, int len, Kernels kernels) {
+    /** A matrix (rows, cols) or its slice (rows or columns [start, start+len)), prepared by the backend. */
+    public Ops.Weight matrix(String name, int rows, int cols, Split split, int start, int len, Ops kernels) {
         float[] w = get(name, rows, cols).data();
         switch (split) {
             case NONE:
-                return kernels.prepare(w, rows, cols);
+                return kernels.weight(w, rows, cols);
             case OUTPUTS:
-                return kernels.prepare(Arrays.copyOfRange(w, start * cols, (start + len) * cols), len, cols);
+                return kernels.weight(Arrays.copyOfRange(w, start * cols, (start + len) * cols), len, cols);
             case INPUTS:
                 float[] slice = new float[rows * len];
                 for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, slice, r * len, len);
-                return kernels.prepare(slice, rows, len);
+                return kernels.weight(slice, rows, len);
             default:
                 throw new IllegalStateException(split.name());
         }

@@ -1,71 +1,42 @@
 package dev.exegpt.runtime.profile;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
-import dev.exegpt.runtime.model.LoopbackAllReduce;
+import dev.exegpt.runtime.model.LayerWorkload;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Phase;
-import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.StepBatch;
 import dev.exegpt.runtime.model.Weights;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
- * A tensor-parallel group of {@code degree} devices (one thread each, each with its own kernel threads) holding one layer's
- * shards, for timing: {@link #run} runs a task on every rank at once and returns when all are done.
+ * The devices of one tensor-parallel degree that {@link XProfiler} times one layer on: CPU threads
+ * ({@link CpuDeviceGroup}) or one GPU ({@link CudaDeviceGroup}). Every call returns when the work is done (a GPU waits
+ * for its stream); the timed calls say how long the work took: wall clock on the CPU, CUDA events around the kernels
+ * on a GPU (so neither the input's copy nor the host's wait counts).
  */
-final class DeviceGroup implements AutoCloseable {
-    final int degree;
-    final List<Kernels> kernels = new ArrayList<>();
-    final List<ShardLayout> shards = new ArrayList<>();
-    final LoopbackAllReduce allReduce;
-    private final ExecutorService pool;
+interface DeviceGroup extends AutoCloseable {
 
-    DeviceGroup(ModelConfig c, int degree, int threadsPerDevice) {
-        this.degree = degree;
-        this.allReduce = new LoopbackAllReduce(degree);
-        for (int r = 0; r < degree; r++) {
-            kernels.add(new VectorKernels(threadsPerDevice));
-            shards.add(ShardLayout.of(c, r, degree));
-        }
-        this.pool = Executors.newFixedThreadPool(degree, t -> {
-            Thread th = new Thread(t, "profile-device");
-            th.setDaemon(true);
-            return th;
-        });
-    }
+    int degree();
 
     /** Layer 0 of the phase's stack, one shard per rank. */
-    List<Layer> layers(ModelConfig c, Weights w, Phase phase) {
-        List<Layer> layers = new ArrayList<>();
-        for (int r = 0; r < degree; r++) layers.add(c.family().layer(c, w, phase, 0, shards.get(r), kernels.get(r), allReduce));
-        return layers;
-    }
+    List<Layer> layers(ModelConfig c, Weights w, Phase phase);
+
+    /** Every rank runs its layer over the step, each on its own copy of x (numTokens, dModel); the ms it took. */
+    double forwardMs(List<Layer> layers, StepBatch b, float[] x) throws Exception;
+
+    /** The attention alone of one layer over the workload's step, on one rank. */
+    Runnable attentionOnly(LayerWorkload w, int rank);
 
     /** Runs task(rank) on every rank concurrently. */
-    void run(IntFunction<Runnable> task) throws Exception {
-        List<Future<?>> fs = new ArrayList<>();
-        for (int r = 0; r < degree; r++) fs.add(pool.submit(task.apply(r)));
-        for (Future<?> f : fs) f.get();
-    }
+    void run(IntFunction<Runnable> task) throws Exception;
 
-    /** Every rank runs its layer over the step, each on its own copy of x. */
-    void forward(List<Layer> layers, StepBatch b, float[] x) throws Exception {
-        run(r -> {
-            float[] copy = x.clone();
-            return () -> layers.get(r).forward(b, copy);
-        });
-    }
+    /** {@link #run}, and the ms it took. */
+    double runMs(IntFunction<Runnable> task) throws Exception;
+
+    /** The group's all-reduce of data[0, len) as rank (TP degrees above 1 only). */
+    void allReduce(int rank, float[] data, int len);
 
     @Override
-    public void close() {
-        pool.shutdownNow();
-        for (Kernels k : kernels) k.close();
-    }
+    void close();
 }

@@ -14,6 +14,11 @@ record Timing(double medianMs, double minMs, double maxMs, int numRepeats) {
         void run() throws Exception;
     }
 
+    /** A body that says how long it took, in ms (a GPU's events time the device's work, not the host's wait). */
+    interface TimedBody {
+        double runMs() throws Exception;
+    }
+
     /**
      * Warm-up runs, then a round of timed repeats. On two cores a kernel's two threads share them with the JIT
      * compiler and the garbage collector, so a round can be slowed for most of its repeats (seen: T5-small, one
@@ -22,8 +27,17 @@ record Timing(double medianMs, double minMs, double maxMs, int numRepeats) {
      * {@link #MAX_ROUNDS} rounds, and the round with the lowest median is kept.
      */
     static Timing measure(int warmups, int repeats, Body body) {
+        return measureTimed(warmups, repeats, () -> {
+            long t0 = System.nanoTime();
+            body.run();
+            return (System.nanoTime() - t0) / 1e6;
+        });
+    }
+
+    /** {@link #measure} of a body that times itself. */
+    static Timing measureTimed(int warmups, int repeats, TimedBody body) {
         try {
-            for (int i = 0; i < warmups; i++) body.run();
+            for (int i = 0; i < warmups; i++) body.runMs();
             Timing best = null;
             for (int round = 0; round < MAX_ROUNDS; round++) {
                 Timing t = round(repeats, body);
@@ -38,13 +52,9 @@ record Timing(double medianMs, double minMs, double maxMs, int numRepeats) {
         }
     }
 
-    private static Timing round(int repeats, Body body) throws Exception {
+    private static Timing round(int repeats, TimedBody body) throws Exception {
         double[] ms = new double[repeats];
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            body.run();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
+        for (int i = 0; i < repeats; i++) ms[i] = body.runMs();
         Arrays.sort(ms);
         double median = repeats % 2 == 1 ? ms[repeats / 2] : (ms[repeats / 2 - 1] + ms[repeats / 2]) / 2;
         return new Timing(median, ms[0], ms[repeats - 1], repeats);

@@ -1,12 +1,12 @@
 package dev.exegpt.runtime.profile;
 
+import dev.exegpt.runtime.backend.Ops;
+import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.engine.DeviceLayout;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.EngineConfig;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.VectorKernels;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.LayerWorkload;
 import dev.exegpt.runtime.model.ModelConfig;
@@ -29,9 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.SynchronousQueue;
 import java.util.function.Supplier;
-import jdk.incubator.vector.FloatVector;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -87,8 +85,29 @@ public final class XProfiler {
         }
     }
 
-    /** Runs every measurement and returns the profile. */
+    /** Runs every measurement on the CPU and returns the profile. */
     public Profile run() throws Exception {
+        return run(Backend.CPU, 0);
+    }
+
+    /**
+     * Runs every measurement on the backend (CUDA: GPU gpuIndex, TP degree 1) and returns the profile. The family's
+     * own layers and head run over the backend's ops; every figure is wall-clock time of work that has completed (a
+     * GPU's stream is waited for).
+     */
+    public Profile run(Backend backend, int gpuIndex) throws Exception {
+        if (backend == Backend.CUDA && !grid.tpDegrees().stream().allMatch(d -> d == 1)) {
+            throw new IllegalArgumentException("--tp " + grid.tpDegrees() + ": the CUDA backend runs a model on one GPU"
+                    + " (TP degree 1); profile with --tp 1");
+        }
+        try (ProfileDevices devices = backend == Backend.CUDA ? new CudaDevices(c, gpuIndex)
+                : new CpuDevices(c, grid, threadsNote())) {
+            return run(devices);
+        }
+    }
+
+    /** Runs every measurement on the given devices (a backend's, or a test's fake) and returns the profile. */
+    public Profile run(ProfileDevices devices) throws Exception {
         long t0 = System.nanoTime();
         startNanos = t0;
         lastProgressNanos = t0;
@@ -96,7 +115,7 @@ public final class XProfiler {
         long encoderLayerBytes = 0;
         long decoderLayerBytes = 0;
         for (int tp : grid.tpDegrees()) {
-            try (DeviceGroup g = new DeviceGroup(c, tp, grid.threadsAt(tp))) {
+            try (DeviceGroup g = devices.group(tp)) {
                 List<Layer> enc = g.layers(c, weights, Phase.ENCODE);
                 List<Layer> dec = c.encoderDecoder() ? g.layers(c, weights, Phase.DECODE) : enc;
                 if (tp == 1) {
@@ -112,18 +131,17 @@ public final class XProfiler {
                 if (tp > 1) profileAllReduce(g);
             }
         }
-        profileHead();
-        profilePipelineSend();
-        profileStateTransfer();
-        calibrateToEngine();
+        profileHead(devices.headOps());
+        profilePipelineSend(devices);
+        profileStateTransfer(devices);
+        calibrateToEngine(devices);
         log.printf("[xprofiler] %d entries in %.1f s%n", entries.size(), (System.nanoTime() - t0) / 1e9);
         return header(c, modelDir)
-                .setBackend("cpu")
-                .setDeviceName(Runtime.getRuntime().availableProcessors() + "-core CPU, Vector API "
-                        + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, " + threadsNote())
+                .setBackend(devices.backend())
+                .setDeviceName(devices.deviceName())
                 .setWeightBytesPerEncoderLayer(encoderLayerBytes)
                 .setWeightBytesPerDecoderLayer(decoderLayerBytes)
-                .setDeviceMemoryBytes(Runtime.getRuntime().maxMemory())
+                .setDeviceMemoryBytes(devices.deviceMemoryBytes())
                 .setEntries(entries)
                 .build();
     }
@@ -172,20 +190,20 @@ public final class XProfiler {
         LayerWorkload d = new LayerWorkload(c, Phase.DECODE, 8, 64);
         List<Runnable> ea = new ArrayList<>();
         List<Runnable> da = new ArrayList<>();
-        for (int r = 0; r < g.degree; r++) {
-            ea.add(e.attentionOnly(g.shards.get(r), g.kernels.get(r)));
-            da.add(d.attentionOnly(g.shards.get(r), g.kernels.get(r)));
+        for (int r = 0; r < g.degree(); r++) {
+            ea.add(g.attentionOnly(e, r));
+            da.add(g.attentionOnly(d, r));
         }
         float[] ex = e.randomActivations(1);
         float[] dx = d.randomActivations(1);
         do {
-            g.forward(enc, e.batch(), ex);
-            g.forward(enc, eLong.batch(), exLong);
-            g.forward(dec, d.batch(), dx);
+            g.forwardMs(enc, e.batch(), ex);
+            g.forwardMs(enc, eLong.batch(), exLong);
+            g.forwardMs(dec, d.batch(), dx);
             g.run(ea::get);
             g.run(da::get);
         } while (System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L);
-        log.printf("[xprofiler] warm-up tp=%d: %.1f s%n", g.degree, (System.nanoTime() - t0) / 1e9);
+        log.printf("[xprofiler] warm-up tp=%d: %.1f s%n", g.degree(), (System.nanoTime() - t0) / 1e9);
     }
 
     private void profileEncode(DeviceGroup g, List<Layer> layers, List<Layer> decoderLayers) throws Exception {
@@ -261,17 +279,17 @@ public final class XProfiler {
 
     private void measureAttention(DeviceGroup g, LayerWorkload w, Phase phase, int batch, int len) throws Exception {
         List<Runnable> perRank = new ArrayList<>();
-        for (int r = 0; r < g.degree; r++) perRank.add(w.attentionOnly(g.shards.get(r), g.kernels.get(r)));
-        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.run(perRank::get));
-        add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        for (int r = 0; r < g.degree(); r++) perRank.add(g.attentionOnly(w, r));
+        Supplier<Timing> measure = () -> Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.runMs(perRank::get));
+        add(phase, ProfileOperation.ATTENTION, batch, len, w.numTokens(), g.degree(), 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
     }
 
     private void measureLayer(DeviceGroup g, List<Layer> layers, LayerWorkload w, Phase phase, ProfileOperation op,
                               int batch, int len) throws Exception {
         float[] x = w.randomActivations(3);
-        Supplier<Timing> measure = () -> Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(layers, w.batch(), x));
-        add(phase, op, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        Supplier<Timing> measure = () -> Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(layers, w.batch(), x));
+        add(phase, op, batch, len, w.numTokens(), g.degree(), 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
     }
 
@@ -293,16 +311,16 @@ public final class XProfiler {
         float[] xLater = later.randomActivations(4);
         double share = (double) c.numDecoderLayers() / c.numEncoderLayers();
         Supplier<Timing> measure = () -> {
-            Timing enc = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(encoder, w.batch(), x));
-            Timing f = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, first.batch(), xFirst));
-            Timing l = Timing.measure(grid.warmups(), grid.repeats(), () -> g.forward(decoder, later.batch(), xLater));
+            Timing enc = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(encoder, w.batch(), x));
+            Timing f = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(decoder, first.batch(), xFirst));
+            Timing l = Timing.measureTimed(grid.warmups(), grid.repeats(), () -> g.forwardMs(decoder, later.batch(), xLater));
             double cross = share * Math.max(0, f.medianMs() - l.medianMs());
-            encoderOnlyMs.merge(g.degree + "/" + batch + "/" + len, enc.medianMs(), Math::min);
+            encoderOnlyMs.merge(g.degree() + "/" + batch + "/" + len, enc.medianMs(), Math::min);
             log.printf("[xprofiler] ENCODE cross keys and values tp=%d batch=%-3d seq=%-4d first decode step %.3f ms, later %.3f ms%n",
-                    g.degree, batch, len, f.medianMs(), l.medianMs());
+                    g.degree(), batch, len, f.medianMs(), l.medianMs());
             return new Timing(enc.medianMs() + cross, enc.minMs() + cross, enc.maxMs() + cross, enc.numRepeats());
         };
-        add(Phase.ENCODE, ProfileOperation.LAYER, batch, len, w.numTokens(), g.degree, 0, measure.get());
+        add(Phase.ENCODE, ProfileOperation.LAYER, batch, len, w.numTokens(), g.degree(), 0, measure.get());
         remeasure.put(entries.size() - 1, measure);
     }
 
@@ -365,10 +383,10 @@ public final class XProfiler {
     private void profileAllReduce(DeviceGroup g) throws Exception {
         for (int tokens : new int[] {1, 8, 64, 512, 4096}) {
             int len = tokens * c.dModel();
-            float[][] data = new float[g.degree][len];
+            float[][] data = new float[g.degree()][len];
             Timing t = Timing.measure(grid.warmups(), grid.repeats(),
-                    () -> g.run(r -> () -> g.allReduce.sum(r, data[r], len)));
-            add(Phase.DECODE, ProfileOperation.ALL_REDUCE, 0, 0, tokens, g.degree, (long) len * Float.BYTES, t);
+                    () -> g.run(r -> () -> g.allReduce(r, data[r], len)));
+            add(Phase.DECODE, ProfileOperation.ALL_REDUCE, 0, 0, tokens, g.degree(), (long) len * Float.BYTES, t);
         }
     }
 
@@ -377,53 +395,43 @@ public final class XProfiler {
      * per prefill, one row per sequence, for decoder-only models): embed the rows' tokens, then final norm, logits over
      * the vocabulary and argmax. Not per layer and not sharded: the engine runs it on its own thread with all cores.
      */
-    private void profileHead() throws Exception {
+    private void profileHead(Ops ops) throws Exception {
         java.util.TreeSet<Integer> rowCounts = new java.util.TreeSet<>(grid.decodeBatchSizes());
         rowCounts.addAll(grid.encodeBatchSizes());
-        try (Kernels k = new VectorKernels(Runtime.getRuntime().availableProcessors())) {
-            ModelHead head = new ModelHead(c, weights, k);
+        {
+            ModelHead head = new ModelHead(c, weights, ops);
             long t0 = System.nanoTime();
             for (int warm = rowCounts.last(); System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L / 4; ) {
-                head.greedy(new float[warm * c.dModel()], warm, null);
+                int rows = warm;
+                StepBatch b = headStep(rows);
+                head.greedy(head.embed(b, new int[rows]), rows, null);
+                ops.endStep();
             }
             for (int rows : rowCounts) {
-                int[] ones = new int[rows];
-                java.util.Arrays.fill(ones, 1);
-                StepBatch b = new StepBatch(java.util.Collections.nCopies(rows, (SequenceState) null), ones, new int[rows]);
+                StepBatch b = headStep(rows);
                 int[] tokens = new int[rows];
                 for (int i = 0; i < rows; i++) tokens[i] = (i * 7919) % c.vocabSize();
-                Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> head.greedy(head.embed(b, tokens), rows, null));
+                Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> {
+                    head.greedy(head.embed(b, tokens), rows, null);
+                    ops.endStep();
+                });
                 add(Phase.DECODE, ProfileOperation.HEAD, rows, 0, rows, 1, 0, t);
             }
         }
     }
 
-    /** Ping-pong of an activation block between two device threads; one hand-off is half the round trip. */
-    private void profilePipelineSend() throws Exception {
+    /** A decode step of rows sequences of one token, without states: what the head needs. */
+    private static StepBatch headStep(int rows) {
+        int[] ones = new int[rows];
+        java.util.Arrays.fill(ones, 1);
+        return new StepBatch(java.util.Collections.nCopies(rows, (SequenceState) null), ones, new int[rows]);
+    }
+
+    /** One hand-off of an activation block between pipeline stages, as the backend makes it. */
+    private void profilePipelineSend(ProfileDevices devices) throws Exception {
         for (int tokens : new int[] {1, 8, 64, 512, 4096}) {
             int len = tokens * c.dModel();
-            SynchronousQueue<float[]> there = new SynchronousQueue<>();
-            SynchronousQueue<float[]> back = new SynchronousQueue<>();
-            Thread peer = new Thread(() -> {
-                try {
-                    while (true) {
-                        float[] x = there.take();
-                        if (x.length == 0) return;
-                        back.put(x.clone());
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "profile-peer");
-            peer.setDaemon(true);
-            peer.start();
-            float[] block = new float[len];
-            Timing round = Timing.measure(grid.warmups(), grid.repeats(), () -> {
-                there.put(block.clone());                           // each hand-off copies the block once
-                back.take();
-            });
-            there.put(new float[0]);
-            Timing t = new Timing(round.medianMs() / 2, round.minMs() / 2, round.maxMs() / 2, round.numRepeats());
+            Timing t = devices.handOff(len, grid.warmups(), grid.repeats());
             add(Phase.DECODE, ProfileOperation.PIPELINE_SEND, 0, 0, tokens, 1, (long) len * Float.BYTES, t);
         }
     }
@@ -443,12 +451,12 @@ public final class XProfiler {
      * point's own. Both are logged; every TP degree gets them. What the engine does under a serving load is fitted
      * afterwards, outside the profiler (the job's ServingFit).
      */
-    private void calibrateToEngine() throws Exception {
+    private void calibrateToEngine(ProfileDevices devices) throws Exception {
         boolean t5 = c.encoderDecoder();
         int prefillLayers = t5 ? c.numEncoderLayers() : c.numDecoderLayers();
         List<Double> encodeRatios = new ArrayList<>();
         List<Double> decodeRatios = new ArrayList<>();                   // engine step less head / layers, per grid point
-        try (Engine engine = new Engine(c, weights, oneDevice())) {
+        try (Engine engine = devices.engine(c, weights, oneDevice())) {
             for (int len : encodeLengths()) {
                 Double layer = t5 ? encoderOnlyMs.get("1/1/" + len) : entryMs(ProfilePhase.ENCODE, ProfileOperation.LAYER, 1, len);
                 if (layer == null) continue;
@@ -543,8 +551,8 @@ public final class XProfiler {
     }
 
     /** Export, import and release of one sequence after encode, on a one-device engine of the model. */
-    private void profileStateTransfer() throws Exception {
-        try (Engine engine = new Engine(c, weights, oneDevice())) {
+    private void profileStateTransfer(ProfileDevices devices) throws Exception {
+        try (Engine engine = devices.engine(c, weights, oneDevice())) {
             for (int p : encodeLengths()) {
                 Sequence s = engine.encode(List.of(new GenerationRequest("profile", new int[p], 2, true))).admitted().get(0);
                 byte[][] bytes = new byte[1][];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.engine.CapacityExceededException;
+import dev.exegpt.runtime.engine.CudaRunner;
 import dev.exegpt.runtime.engine.EncodeResult;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.GenerationRequest;
@@ -22,17 +23,17 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine's CUDA path (admission into the device pool, CudaModel's steps, export and import) run over
- * {@link EmulatedGpu}, a plain-Java statement of the kernels, against the CPU engine: the same tokens and logits
- * within 1e-4. Runs everywhere; it checks the orchestration (offsets, metadata, launch order and arguments), not
- * the CUDA code, which only CudaEngineTest on a GPU checks.
+ * The engine on the CUDA backend (admission into the device pool, the family code over {@link CudaOps}, export and
+ * import) run over {@link HostGpu}, whose memory is host arrays and whose kernels are the reference kernels, against
+ * the CPU backend, for every family: the same tokens and logits within 1e-4. Runs everywhere; it checks the
+ * orchestration (offsets, metadata, launch arguments), not the CUDA code, which only CudaEngineTest on a GPU checks.
  */
 class CudaEngineEmulatedTest {
 
     static Engine emulated(Path dir, long poolBytes) throws IOException {
         ModelConfig c = ModelConfig.read(dir);
-        CudaModel model = new CudaModel(c, Weights.read(dir), new EmulatedGpu(), poolBytes);
-        return new Engine(c, CudaEngineTest.CPU.withBackend(Backend.CUDA).withKvCacheCapacityBytes(poolBytes), model);
+        CudaRunner runner = new CudaRunner(c, Weights.read(dir), poolBytes, new CudaOps(c, new HostGpu()));
+        return new Engine(c, CudaEngineTest.CPU.withBackend(Backend.CUDA).withKvCacheCapacityBytes(poolBytes), runner);
     }
 
     static void sameAsCpu(String name, ModelConfig c) throws IOException {
@@ -66,13 +67,21 @@ class CudaEngineEmulatedTest {
     }
 
     @Test
+    void llamaPathWithGroupedQueryAttentionMatchesTheCpuEngine() throws IOException {
+        ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);
+        assertTrue(c.numKvHeads() < c.numHeads(), "the tiny Llama has fewer key/value heads than query heads");
+        sameAsCpu("emu-llama-tiny", c);
+    }
+
+    @Test
     void gatedGeluUntiedT5PathMatchesTheCpuEngine() throws IOException {
         sameAsCpu("emu-t5-gated", CudaEngineTest.t5Gated());
     }
 
     @Test
     void stateMovesBetweenCpuAndTheCudaPath() throws IOException {
-        for (ModelConfig c : List.of(ModelSize.TINY.config(Architecture.OPT), ModelSize.TINY.config(Architecture.T5))) {
+        for (Architecture a : Architecture.values()) {
+            ModelConfig c = ModelSize.TINY.config(a);
             Path dir = CudaEngineTest.write("emu-move-" + c.architecture(), c);
             try (Engine cpu = Engine.load(dir, CudaEngineTest.CPU); Engine gpu = emulated(dir, 64L << 20)) {
                 List<GenerationRequest> reqs = CudaEngineTest.requests("m", 6, 9, 4);

@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.cuda;
 
+import dev.exegpt.runtime.model.t5.T5Options;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -55,9 +56,10 @@ class CudaEngineTest {
 
     static ModelConfig t5Gated() {
         ModelConfig c = ModelSize.TINY.config(Architecture.T5);
+        T5Options o = T5Options.of(c);
         return new ModelConfig(c.architecture(), c.dModel(), c.numHeads(), c.headDim(), c.ffnDim(), c.numEncoderLayers(),
-                3, c.vocabSize(), c.maxPositions(), c.numBuckets(), c.maxDistance(), c.normEps(), true, false,
-                c.bosTokenId(), c.eosTokenId(), c.decoderStartTokenId());
+                3, c.vocabSize(), c.maxPositions(), c.normEps(), false, c.bosTokenId(), c.eosTokenId(),
+                c.decoderStartTokenId(), c.numKvHeads(), new T5Options(o.numBuckets(), o.maxDistance(), true));
     }
 
     static List<GenerationRequest> requests(String prefix, int maxNew, int... lengths) {
@@ -129,6 +131,11 @@ class CudaEngineTest {
     }
 
     @Test
+    void llamaWithGroupedQueryAttentionMatchesTheCpuEngine() throws IOException {
+        sameAsCpu("cuda-llama-tiny", ModelSize.TINY.config(Architecture.LLAMA));
+    }
+
+    @Test
     void gatedGeluUntiedT5MatchesTheCpuEngine() throws IOException {
         sameAsCpu("cuda-t5-gated", t5Gated());
     }
@@ -136,7 +143,8 @@ class CudaEngineTest {
     /** WAA across backends: encode (and a step) on one engine, export, import on the other, decode to the end. */
     @Test
     void stateMovesBetweenCpuAndCuda() throws IOException {
-        for (ModelConfig c : List.of(ModelSize.TINY.config(Architecture.OPT), ModelSize.TINY.config(Architecture.T5))) {
+        for (Architecture a : Architecture.values()) {
+            ModelConfig c = ModelSize.TINY.config(a);
             Path dir = write("cuda-move-" + c.architecture(), c);
             try (Engine cpu = Engine.load(dir, CPU); Engine gpu = Engine.load(dir, CUDA)) {
                 List<GenerationRequest> reqs = requests("m", 6, 9, 4);

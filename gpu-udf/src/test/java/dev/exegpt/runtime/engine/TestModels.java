@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.engine;
 
+import dev.exegpt.runtime.model.t5.T5Options;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.weights.CheckpointWriter;
@@ -26,9 +27,10 @@ final class TestModels {
     /** T5 v1.1 style: gated-GELU feed-forward, separate LM head. */
     static ModelConfig tinyT5Gated() {
         ModelConfig c = tinyT5();
+        T5Options o = T5Options.of(c);
         return new ModelConfig(c.architecture(), c.dModel(), c.numHeads(), c.headDim(), c.ffnDim(), c.numEncoderLayers(),
-                3, c.vocabSize(), c.maxPositions(), c.numBuckets(), c.maxDistance(), c.normEps(), true, false,
-                c.bosTokenId(), c.eosTokenId(), c.decoderStartTokenId());
+                3, c.vocabSize(), c.maxPositions(), c.normEps(), false, c.bosTokenId(), c.eosTokenId(),
+                c.decoderStartTokenId(), c.numKvHeads(), new T5Options(o.numBuckets(), o.maxDistance(), true));
     }
 
     /**
@@ -38,7 +40,7 @@ final class TestModels {
     static ModelConfig tinyLlama() {
         ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);
         return new ModelConfig(c.architecture(), c.dModel(), 8, 8, c.ffnDim(), 0, c.numDecoderLayers(), c.vocabSize(),
-                c.maxPositions(), 0, 0, c.normEps(), false, false, c.bosTokenId(), c.eosTokenId(), -1, 4, c.ropeTheta());
+                c.maxPositions(), c.normEps(), false, c.bosTokenId(), c.eosTokenId(), -1, 4, c.options());
     }
 
     /** Writes the checkpoint into target/fixtures/name and returns its directory. */

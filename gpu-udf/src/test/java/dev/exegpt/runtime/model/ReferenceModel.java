@@ -1,5 +1,7 @@
 package dev.exegpt.runtime.model;
 
+import dev.exegpt.runtime.model.t5.T5Options;
+import dev.exegpt.runtime.model.llama.LlamaOptions;
 import dev.exegpt.runtime.model.t5.T5RelativeBias;
 import dev.exegpt.runtime.weights.Tensor;
 import java.util.Map;
@@ -123,7 +125,7 @@ public final class ReferenceModel {
             for (int h = 0; h < numHeads; h++) {
                 int off = i * numHeads * hd + h * hd;
                 for (int e = 0; e < half; e++) {
-                    double angle = i * Math.pow(c.ropeTheta(), -2.0 * e / hd);
+                    double angle = i * Math.pow(LlamaOptions.of(c).ropeTheta(), -2.0 * e / hd);
                     double x1 = x[off + e];
                     double x2 = x[off + e + half];
                     x[off + e] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
@@ -198,7 +200,8 @@ public final class ReferenceModel {
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < nq; i++) {
                 for (int j = 0; j < nk; j++) {
-                    int bucket = T5RelativeBias.bucket(j - (i + queryOffset), bidirectional, c.numBuckets(), c.maxDistance());
+                    int bucket = T5RelativeBias.bucket(j - (i + queryOffset), bidirectional, T5Options.of(c).numBuckets(),
+                            T5Options.of(c).maxDistance());
                     bias[(h * nq + i) * nk + j] = table[bucket * heads + h];
                 }
             }
@@ -211,7 +214,7 @@ public final class ReferenceModel {
         double[] h = rmsNorm(x, n, d, w(prefix + "layer_norm.weight"), c.normEps());
         String ff = prefix + "DenseReluDense.";
         double[] f;
-        if (c.gatedGelu()) {
+        if (T5Options.of(c).gatedGelu()) {
             f = linear(h, n, w(ff + "wi_0.weight"), null, d, c.ffnDim());
             double[] g = linear(h, n, w(ff + "wi_1.weight"), null, d, c.ffnDim());
             for (int i = 0; i < f.length; i++) {

@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.weights;
 
+import dev.exegpt.runtime.model.t5.T5Options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,9 +36,9 @@ class JsonAndConfigTest {
         ModelConfig t5 = ModelConfig.fromJson(Json.parseObject(t5Small));
         assertEquals(Architecture.T5, t5.architecture());
         assertEquals(6, t5.numDecoderLayers());
-        assertEquals(128, t5.maxDistance());
+        assertEquals(128, T5Options.of(t5).maxDistance());
         assertTrue(t5.tieWordEmbeddings());
-        assertFalse(t5.gatedGelu());
+        assertFalse(T5Options.of(t5).gatedGelu());
         String opt125m = "{\"_remove_final_layer_norm\": false, \"activation_function\": \"relu\","
                 + " \"architectures\": [\"OPTForCausalLM\"], \"bos_token_id\": 2, \"do_layer_norm_before\": true,"
                 + " \"eos_token_id\": 2, \"ffn_dim\": 3072, \"hidden_size\": 768, \"max_position_embeddings\": 2048,"

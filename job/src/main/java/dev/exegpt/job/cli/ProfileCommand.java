@@ -1,6 +1,5 @@
 package dev.exegpt.job.cli;
 
-import dev.exegpt.runtime.cuda.CudaProfiler;
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.profile.ProfileGrid;
 import dev.exegpt.runtime.profile.XProfiler;
@@ -56,7 +55,7 @@ public final class ProfileCommand implements Callable<Integer> {
                 System.err.println("profile: the CUDA backend runs a model on one GPU (TP degree 1): measuring --tp 1"
                         + " only (--backend cpu measures TP over threads)");
             }
-            p = new CudaProfiler(model, grid.withTpDegrees(List.of(1)), System.out).run(gpu);
+            p = new XProfiler(model, grid.withTpDegrees(List.of(1)), System.out).run(Backend.CUDA, gpu);
         } else {
             p = new XProfiler(model, grid, System.out).run();
         }

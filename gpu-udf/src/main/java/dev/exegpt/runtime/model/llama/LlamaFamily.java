@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.llama;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.HeadWeights;
@@ -67,9 +66,9 @@ public final class LlamaFamily implements ModelFamily {
                 ropeType);
         return new ModelConfig(Architecture.LLAMA, hidden, heads, j.num("head_dim", hidden / heads),
                 j.num("intermediate_size", 11008), 0, j.num("num_hidden_layers", 32), j.num("vocab_size", 32000),
-                maxPositions(j), 0, 0, (float) j.dbl("rms_norm_eps", 1e-6), false,
-                j.bool("tie_word_embeddings", false), j.num("bos_token_id", -1), firstId(j.map().get("eos_token_id"), 2),
-                -1, j.num("num_key_value_heads", heads), theta);
+                maxPositions(j), (float) j.dbl("rms_norm_eps", 1e-6), j.bool("tie_word_embeddings", false),
+                j.num("bos_token_id", -1), firstId(j.map().get("eos_token_id"), 2), -1,
+                j.num("num_key_value_heads", heads), new LlamaOptions(theta));
     }
 
     /**
@@ -105,7 +104,7 @@ public final class LlamaFamily implements ModelFamily {
         j.put("hidden_act", "silu");
         j.put("max_position_embeddings", c.maxPositions());
         j.put("rms_norm_eps", Double.parseDouble(Float.toString(c.normEps())));   // 1e-05, not its f32 widening
-        j.put("rope_theta", c.ropeTheta());
+        j.put("rope_theta", LlamaOptions.of(c).ropeTheta());
         j.put("attention_bias", false);
         j.put("mlp_bias", false);
         j.put("vocab_size", c.vocabSize());
@@ -117,7 +116,8 @@ public final class LlamaFamily implements ModelFamily {
 
     @Override
     public void validate(ModelConfig c) {
-        require(c.ropeTheta() > 0, "rope_theta=%s: must be positive", c.ropeTheta());
+        double theta = LlamaOptions.of(c).ropeTheta();
+        require(theta > 0, "rope_theta=%s: must be positive", theta);
         require(c.headDim() % 2 == 0, "head_dim=%s: RoPE rotates pairs, so it must be even", c.headDim());
     }
 
@@ -131,15 +131,15 @@ public final class LlamaFamily implements ModelFamily {
                              int endOfText) {
         int numKvHeads = numHeads % 3 == 0 ? numHeads / 3 : numHeads / 2;
         return new ModelConfig(Architecture.LLAMA, dModel, numHeads, dModel / numHeads, ffnDim, 0, numLayers,
-                vocabSize, maxPositions, 0, 0, 1e-5f, false, true, endOfText, endOfText, -1, numKvHeads, 10000.0);
+                vocabSize, maxPositions, 1e-5f, true, endOfText, endOfText, -1, numKvHeads, new LlamaOptions(10000.0));
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
-        Rope rope = ropes.computeIfAbsent(c.headDim() + "/" + c.maxPositions() + "/" + c.ropeTheta(),
-                key -> new Rope(c.headDim(), c.maxPositions(), c.ropeTheta()));
-        return new LlamaLayer(c, w, index, rope, shard, k, allReduce);
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
+        double theta = LlamaOptions.of(c).ropeTheta();
+        Rope rope = ropes.computeIfAbsent(c.headDim() + "/" + c.maxPositions() + "/" + theta,
+                key -> new Rope(c.headDim(), c.maxPositions(), theta));
+        return new LlamaLayer(c, w, index, rope, shard, k);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.model.llama;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.CausalSelfAttention;
 import dev.exegpt.runtime.model.FeedForward;
 import dev.exegpt.runtime.model.Layer;
@@ -23,16 +22,16 @@ final class LlamaLayer implements Layer {
     private final CausalSelfAttention attention;
     private final FeedForward feedForward;
 
-    LlamaLayer(ModelConfig c, Weights w, int layer, Rope rope, ShardLayout shard, Kernels k, AllReduce allReduce) {
+    LlamaLayer(ModelConfig c, Weights w, int layer, Rope rope, ShardLayout shard, Ops k) {
         String p = "model.layers." + layer + ".";
         String a = p + "self_attn.";
         String m = p + "mlp.";
         attention = new CausalSelfAttention(c, w, layer, norm(c, w, p + "input_layernorm.weight"),
                 new CausalSelfAttention.Names(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight",
                         a + "o_proj.weight", bias(w, a + "q_proj.bias"), bias(w, a + "k_proj.bias"),
-                        bias(w, a + "v_proj.bias"), bias(w, a + "o_proj.bias")), rope, shard, k, allReduce);
+                        bias(w, a + "v_proj.bias"), bias(w, a + "o_proj.bias")), rope, shard, k);
         feedForward = new FeedForward(c, w, FeedForward.Activation.SWIGLU, norm(c, w, p + "post_attention_layernorm.weight"),
-                m + "gate_proj.weight", null, m + "up_proj.weight", m + "down_proj.weight", null, shard, k, allReduce);
+                m + "gate_proj.weight", null, m + "up_proj.weight", m + "down_proj.weight", null, shard, k);
     }
 
     /** The name when the checkpoint holds this bias (Qwen2: q, k, v; Llama with attention_bias: all four), else null. */
@@ -50,7 +49,7 @@ final class LlamaLayer implements Layer {
     }
 
     @Override
-    public void forward(StepBatch b, float[] x) {
+    public void forward(StepBatch b, Ops.Act x) {
         attention.forward(b, x);
         feedForward.forward(x, b.numTokens());
     }

@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.opt;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.HeadWeights;
@@ -21,6 +20,8 @@ import java.util.Map;
 /** OPT (Zhang et al. 2022) as transformers' {@code OPTForCausalLM}: config, weight names, layer, head. */
 public final class OptFamily implements ModelFamily {
     private static final String P = "model.decoder.";
+    /** OPT's learned position table has two extra rows in front (fairseq's padding offset). */
+    static final int POSITION_OFFSET = 2;
 
     @Override
     public String modelType() {
@@ -44,8 +45,8 @@ public final class OptFamily implements ModelFamily {
         require(act.equals("relu"), "activation_function=%s: OPT supports relu", act);
         return new ModelConfig(Architecture.OPT, hidden, heads, hidden / heads, j.num("ffn_dim", 3072), 0,
                 j.num("num_hidden_layers", 12), j.num("vocab_size", 50272), j.num("max_position_embeddings", 2048),
-                0, 0, 1e-5f, false, j.bool("tie_word_embeddings", true), j.num("bos_token_id", 2),
-                j.num("eos_token_id", 2), -1);
+                1e-5f, j.bool("tie_word_embeddings", true), j.num("bos_token_id", 2), j.num("eos_token_id", 2), -1,
+                heads, ModelConfig.Options.NONE);
     }
 
     @Override
@@ -82,13 +83,12 @@ public final class OptFamily implements ModelFamily {
     public ModelConfig sized(int dModel, int numHeads, int ffnDim, int numLayers, int maxPositions, int vocabSize,
                              int endOfText) {
         return new ModelConfig(Architecture.OPT, dModel, numHeads, dModel / numHeads, ffnDim, 0, numLayers, vocabSize,
-                maxPositions, 0, 0, 1e-5f, false, true, 2, 2, -1);
+                maxPositions, 1e-5f, true, 2, 2, -1, numHeads, ModelConfig.Options.NONE);
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
-        return new OptLayer(c, w, index, shard, k, allReduce);
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
+        return new OptLayer(c, w, index, shard, k);
     }
 
     @Override
@@ -96,9 +96,9 @@ public final class OptFamily implements ModelFamily {
         int d = c.dModel();
         int v = c.vocabSize();
         float[] embedding = w.get(P + "embed_tokens.weight", v, d).data();
-        float[] positions = w.get(P + "embed_positions.weight", c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET, d).data();
+        float[] positions = w.get(P + "embed_positions.weight", c.maxPositions() + POSITION_OFFSET, d).data();
         float[] lmHead = c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data();
-        return new HeadWeights(embedding, positions, ModelConfig.OPT_POSITION_OFFSET, null,
+        return new HeadWeights(embedding, positions, POSITION_OFFSET, null,
                 OptLayer.norm(c, w, P + "final_layer_norm."), lmHead, 1f);
     }
 
@@ -106,7 +106,7 @@ public final class OptFamily implements ModelFamily {
     public void randomWeights(ModelConfig c, RandomWeights w) {
         int d = c.dModel();
         w.add(P + "embed_tokens.weight", 0, 0.02, c.vocabSize(), d);
-        w.add(P + "embed_positions.weight", 0, 0.02, c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET, d);
+        w.add(P + "embed_positions.weight", 0, 0.02, c.maxPositions() + POSITION_OFFSET, d);
         for (int i = 0; i < c.numDecoderLayers(); i++) {
             String l = P + "layers." + i + ".";
             for (String proj : new String[] {"k_proj", "v_proj", "q_proj", "out_proj"}) {
@@ -134,7 +134,7 @@ public final class OptFamily implements ModelFamily {
 
     @Override
     public int numLearnedPositions(ModelConfig c) {
-        return c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET;
+        return c.maxPositions() + POSITION_OFFSET;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.model.opt;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.CausalSelfAttention;
 import dev.exegpt.runtime.model.FeedForward;
 import dev.exegpt.runtime.model.Layer;
@@ -20,15 +19,15 @@ final class OptLayer implements Layer {
     private final CausalSelfAttention attention;
     private final FeedForward feedForward;
 
-    OptLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Kernels k, AllReduce allReduce) {
+    OptLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Ops k) {
         String p = "model.decoder.layers." + layer + ".";
         String a = p + "self_attn.";
         attention = new CausalSelfAttention(c, w, layer, norm(c, w, p + "self_attn_layer_norm."),
                 new CausalSelfAttention.Names(a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight",
                         a + "out_proj.weight", a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias",
-                        a + "out_proj.bias"), null, shard, k, allReduce);
+                        a + "out_proj.bias"), null, shard, k);
         feedForward = new FeedForward(c, w, FeedForward.Activation.RELU, norm(c, w, p + "final_layer_norm."),
-                p + "fc1.weight", p + "fc1.bias", null, p + "fc2.weight", p + "fc2.bias", shard, k, allReduce);
+                p + "fc1.weight", p + "fc1.bias", null, p + "fc2.weight", p + "fc2.bias", shard, k);
     }
 
     static Norm norm(ModelConfig c, Weights w, String prefix) {
@@ -43,7 +42,7 @@ final class OptLayer implements Layer {
     }
 
     @Override
-    public void forward(StepBatch b, float[] x) {
+    public void forward(StepBatch b, Ops.Act x) {
         attention.forward(b, x);
         feedForward.forward(x, b.numTokens());
     }

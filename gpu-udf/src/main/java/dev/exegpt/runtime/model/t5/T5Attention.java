@@ -1,11 +1,10 @@
 package dev.exegpt.runtime.model.t5;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.kernel.Matrix;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.AttentionOps;
 import dev.exegpt.runtime.model.ModelConfig;
-import dev.exegpt.runtime.model.SequenceState;
+import dev.exegpt.runtime.model.Norm;
+import dev.exegpt.runtime.model.PositionBias;
 import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.Split;
 import dev.exegpt.runtime.model.StepBatch;
@@ -23,98 +22,73 @@ final class T5Attention {
     private final Kind kind;
     private final int layer;
     private final ShardLayout shard;
-    private final Kernels k;
-    private final AllReduce allReduce;
+    private final Ops ops;
     private final int dModel;
-    private final float eps;
-    private final float[] normWeight;      // (dModel)
-    private final Matrix wq, wk, wv;       // (localInner, dModel), outputs split
-    private final Matrix wo;               // (dModel, localInner), inputs split
-    private final T5RelativeBias bias;     // null for cross-attention
+    private final Norm norm;               // RMS
+    private final Ops.Weight wq, wk, wv;   // (localInner, dModel), outputs split
+    private final Ops.Weight wo;           // (dModel, localInner), inputs split
+    private final PositionBias bias;       // null for cross-attention
 
     T5Attention(ModelConfig c, Weights w, String blockPrefix, int sublayer, Kind kind, int layer, ShardLayout shard,
-                Kernels k, AllReduce allReduce) {
+                Ops k) {
         this.kind = kind;
         this.layer = layer;
         this.shard = shard;
-        this.k = k;
-        this.allReduce = allReduce;
+        this.ops = k;
         this.dModel = c.dModel();
-        this.eps = c.normEps();
         int d = c.dModel();
         int inner = c.innerDim();
         int is = shard.innerStart();
         int li = shard.localInner();
         String p = blockPrefix + "layer." + sublayer + ".";
         String a = p + (kind == Kind.CROSS ? "EncDecAttention." : "SelfAttention.");
-        normWeight = w.vector(p + "layer_norm.weight", d, Split.NONE, 0, d);
+        norm = Norm.rms(w.vector(p + "layer_norm.weight", d, Split.NONE, 0, d), c.normEps());
         wq = w.matrix(a + "q.weight", inner, d, Split.OUTPUTS, is, li, k);
         wk = w.matrix(a + "k.weight", inner, d, Split.OUTPUTS, is, li, k);
         wv = w.matrix(a + "v.weight", inner, d, Split.OUTPUTS, is, li, k);
         wo = w.matrix(a + "o.weight", d, inner, Split.INPUTS, is, li, k);
         bias = switch (kind) {
-            case ENCODER_SELF -> new T5RelativeBias(c, w, "encoder", shard, true);
-            case DECODER_SELF -> new T5RelativeBias(c, w, "decoder", shard, false);
+            case ENCODER_SELF -> T5RelativeBias.of(c, w, "encoder", shard, true);
+            case DECODER_SELF -> T5RelativeBias.of(c, w, "decoder", shard, false);
             case CROSS -> null;
         };
+        k.resident(norm.weight());
+        if (bias != null) k.resident(bias);
     }
 
     long weightBytes() {
         return wq.numBytes() + wk.numBytes() + wv.numBytes() + wo.numBytes() + 4L * dModel;
     }
 
-    void forward(StepBatch b, float[] x) {
+    void forward(StepBatch b, Ops.Act x) {
         int t = b.numTokens();
-        int d = dModel;
-        int li = shard.localInner();
-        float[] h = new float[t * d];                                   // (t, d)
-        k.rmsNorm(h, x, normWeight, t, d, eps);
-        float[] q = new float[t * li];                                  // (t, localInner)
-        k.linear(q, h, wq, null, t);
-        float[] attn = new float[t * li];
+        long li = shard.localInner();
+        Ops.Act h = ops.act((long) t * dModel);                         // (t, d)
+        ops.norm(h, x, norm, t);
+        Ops.Act q = ops.act(t * li);                                    // (t, localInner)
+        ops.linear(q, h, wq, null, t);
+        Ops.Act attn = ops.act(t * li);
         switch (kind) {
             case ENCODER_SELF -> {
-                float[] kk = new float[t * li];
-                float[] vv = new float[t * li];
-                k.linear(kk, h, wk, null, t);
-                k.linear(vv, h, wv, null, t);
-                AttentionOps.attend(k, b, layer, shard, AttentionOps.Source.LOCAL, q, attn, kk, vv, 1f, bias);
+                Ops.Act kk = ops.act(t * li);
+                Ops.Act vv = ops.act(t * li);
+                ops.linear(kk, h, wk, null, t);
+                ops.linear(vv, h, wv, null, t);
+                ops.attend(b, layer, shard, AttentionOps.Source.LOCAL, q, attn, kk, vv, 1f, bias);
             }
             case DECODER_SELF -> {
-                float[] kk = new float[t * li];
-                float[] vv = new float[t * li];
-                k.linear(kk, h, wk, null, t);
-                k.linear(vv, h, wv, null, t);
-                AttentionOps.writeSelfCache(b, shard, layer, kk, vv);
-                AttentionOps.attend(k, b, layer, shard, AttentionOps.Source.SELF_CACHE, q, attn, null, null, 1f, bias);
+                Ops.Act kk = ops.act(t * li);
+                Ops.Act vv = ops.act(t * li);
+                ops.linear(kk, h, wk, null, t);
+                ops.linear(vv, h, wv, null, t);
+                ops.writeSelfCache(b, shard, layer, kk, vv);
+                ops.attend(b, layer, shard, AttentionOps.Source.SELF_CACHE, q, attn, null, null, 1f, bias);
             }
             case CROSS -> {
-                fillCrossCache(b);
-                AttentionOps.attend(k, b, layer, shard, AttentionOps.Source.CROSS_CACHE, q, attn, null, null, 1f, null);
+                ops.fillCrossCache(b, shard, layer, wk, wv);
+                ops.attend(b, layer, shard, AttentionOps.Source.CROSS_CACHE, q, attn, null, null, 1f, null);
             }
         }
-        float[] o = new float[t * d];                                   // (t, d), partial under TP
-        k.linear(o, attn, wo, null, t);
-        allReduce.sum(shard.shardIndex(), o, t * d);
-        k.add(x, o, t * d);
-    }
-
-    /** On a sequence's first decode step, projects its encoder output to this layer's cross keys and values. */
-    private void fillCrossCache(StepBatch b) {
-        int li = shard.localKvInner();
-        int inner = shard.kvDim();
-        for (int i = 0; i < b.numSequences(); i++) {
-            if (b.startPos(i) != 0) continue;
-            SequenceState s = b.state(i);
-            int n = s.encoderLength;
-            float[] kk = new float[n * li];                             // (encoderLength, localInner)
-            float[] vv = new float[n * li];
-            k.linear(kk, s.encoderOutput, wk, null, n);
-            k.linear(vv, s.encoderOutput, wv, null, n);
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(kk, r * li, s.crossKeys[layer], r * inner + shard.kvInnerStart(), li);
-                System.arraycopy(vv, r * li, s.crossValues[layer], r * inner + shard.kvInnerStart(), li);
-            }
-        }
+        ops.residual(x, attn, wo, null, t);
     }
 }

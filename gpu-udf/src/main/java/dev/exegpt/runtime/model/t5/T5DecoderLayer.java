@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.model.t5;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.FeedForward;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.ModelConfig;
@@ -15,15 +14,15 @@ final class T5DecoderLayer implements Layer {
     private final T5Attention crossAttention;
     private final FeedForward feedForward;
 
-    T5DecoderLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Kernels k, AllReduce allReduce) {
+    T5DecoderLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Ops k) {
         String p = "decoder.block." + layer + ".";
-        selfAttention = new T5Attention(c, w, p, 0, T5Attention.Kind.DECODER_SELF, layer, shard, k, allReduce);
-        crossAttention = new T5Attention(c, w, p, 1, T5Attention.Kind.CROSS, layer, shard, k, allReduce);
-        feedForward = T5Family.feedForward(c, w, p + "layer.2.", shard, k, allReduce);
+        selfAttention = new T5Attention(c, w, p, 0, T5Attention.Kind.DECODER_SELF, layer, shard, k);
+        crossAttention = new T5Attention(c, w, p, 1, T5Attention.Kind.CROSS, layer, shard, k);
+        feedForward = T5Family.feedForward(c, w, p + "layer.2.", shard, k);
     }
 
     @Override
-    public void forward(StepBatch batch, float[] x) {
+    public void forward(StepBatch batch, Ops.Act x) {
         selfAttention.forward(batch, x);
         crossAttention.forward(batch, x);
         feedForward.forward(x, batch.numTokens());

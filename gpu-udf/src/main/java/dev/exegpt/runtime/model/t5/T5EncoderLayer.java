@@ -1,7 +1,6 @@
 package dev.exegpt.runtime.model.t5;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.FeedForward;
 import dev.exegpt.runtime.model.Layer;
 import dev.exegpt.runtime.model.ModelConfig;
@@ -14,14 +13,14 @@ final class T5EncoderLayer implements Layer {
     private final T5Attention selfAttention;
     private final FeedForward feedForward;
 
-    T5EncoderLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Kernels k, AllReduce allReduce) {
+    T5EncoderLayer(ModelConfig c, Weights w, int layer, ShardLayout shard, Ops k) {
         String p = "encoder.block." + layer + ".";
-        selfAttention = new T5Attention(c, w, p, 0, T5Attention.Kind.ENCODER_SELF, layer, shard, k, allReduce);
-        feedForward = T5Family.feedForward(c, w, p + "layer.1.", shard, k, allReduce);
+        selfAttention = new T5Attention(c, w, p, 0, T5Attention.Kind.ENCODER_SELF, layer, shard, k);
+        feedForward = T5Family.feedForward(c, w, p + "layer.1.", shard, k);
     }
 
     @Override
-    public void forward(StepBatch batch, float[] x) {
+    public void forward(StepBatch batch, Ops.Act x) {
         selfAttention.forward(batch, x);
         feedForward.forward(x, batch.numTokens());
     }

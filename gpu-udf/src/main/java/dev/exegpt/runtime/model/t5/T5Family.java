@@ -2,8 +2,7 @@ package dev.exegpt.runtime.model.t5;
 
 import static dev.exegpt.runtime.Require.require;
 
-import dev.exegpt.runtime.kernel.Kernels;
-import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.model.Architecture;
 import dev.exegpt.runtime.model.ConfigJson;
 import dev.exegpt.runtime.model.FeedForward;
@@ -41,10 +40,10 @@ public final class T5Family implements ModelFamily {
         int numLayers = j.num("num_layers", 6);
         return new ModelConfig(Architecture.T5, j.num("d_model", 512), j.num("num_heads", 8), j.num("d_kv", 64),
                 j.num("d_ff", 2048), numLayers, j.num("num_decoder_layers", numLayers), j.num("vocab_size", 32128),
-                j.num("n_positions", 512), j.num("relative_attention_num_buckets", 32),
-                j.num("relative_attention_max_distance", 128), (float) j.dbl("layer_norm_epsilon", 1e-6),
-                ffn.equals("gated-gelu"), j.bool("tie_word_embeddings", true), -1, j.num("eos_token_id", 1),
-                j.num("decoder_start_token_id", 0));
+                j.num("n_positions", 512), (float) j.dbl("layer_norm_epsilon", 1e-6), j.bool("tie_word_embeddings", true),
+                -1, j.num("eos_token_id", 1), j.num("decoder_start_token_id", 0), j.num("num_heads", 8),
+                new T5Options(j.num("relative_attention_num_buckets", 32), j.num("relative_attention_max_distance", 128),
+                        ffn.equals("gated-gelu")));
     }
 
     @Override
@@ -60,10 +59,10 @@ public final class T5Family implements ModelFamily {
         j.put("num_decoder_layers", c.numDecoderLayers());
         j.put("vocab_size", c.vocabSize());
         j.put("n_positions", c.maxPositions());
-        j.put("relative_attention_num_buckets", c.numBuckets());
-        j.put("relative_attention_max_distance", c.maxDistance());
+        j.put("relative_attention_num_buckets", T5Options.of(c).numBuckets());
+        j.put("relative_attention_max_distance", T5Options.of(c).maxDistance());
         j.put("layer_norm_epsilon", (double) c.normEps());
-        j.put("feed_forward_proj", c.gatedGelu() ? "gated-gelu" : "relu");
+        j.put("feed_forward_proj", T5Options.of(c).gatedGelu() ? "gated-gelu" : "relu");
         j.put("tie_word_embeddings", c.tieWordEmbeddings());
         j.put("eos_token_id", c.eosTokenId());
         j.put("pad_token_id", padTokenId(c));
@@ -75,8 +74,9 @@ public final class T5Family implements ModelFamily {
     public void validate(ModelConfig c) {
         require(c.numKvHeads() == c.numHeads(), "T5: num_key_value_heads=%s must equal the %s heads", c.numKvHeads(),
                 c.numHeads());
-        require(c.numBuckets() > 0 && c.maxDistance() > 0, "T5: relative attention buckets %s and max distance %s"
-                + " must be positive", c.numBuckets(), c.maxDistance());
+        T5Options o = T5Options.of(c);
+        require(o.numBuckets() > 0 && o.maxDistance() > 0, "T5: relative attention buckets %s and max distance %s"
+                + " must be positive", o.numBuckets(), o.maxDistance());
     }
 
     /** T5 v1.0 shapes (ReLU, tied head), at most 512 positions; the decoder starts from id 0. */
@@ -84,28 +84,27 @@ public final class T5Family implements ModelFamily {
     public ModelConfig sized(int dModel, int numHeads, int ffnDim, int numLayers, int maxPositions, int vocabSize,
                              int endOfText) {
         return new ModelConfig(Architecture.T5, dModel, numHeads, dModel / numHeads, ffnDim, numLayers, numLayers,
-                vocabSize, Math.min(maxPositions, 512), 32, 128, 1e-6f, false, true, -1, endOfText, 0);
+                vocabSize, Math.min(maxPositions, 512), 1e-6f, true, -1, endOfText, 0, numHeads,
+                new T5Options(32, 128, false));
     }
 
     @Override
-    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Kernels k,
-                       AllReduce allReduce) {
+    public Layer layer(ModelConfig c, Weights w, Phase phase, int index, ShardLayout shard, Ops k) {
         return phase == Phase.ENCODE
-                ? new T5EncoderLayer(c, w, index, shard, k, allReduce)
-                : new T5DecoderLayer(c, w, index, shard, k, allReduce);
+                ? new T5EncoderLayer(c, w, index, shard, k)
+                : new T5DecoderLayer(c, w, index, shard, k);
     }
 
     /** T5's feed-forward sub-layer under {@code prefix} ("encoder.block.3.layer.1."): no biases, RMS norm. */
-    static FeedForward feedForward(ModelConfig c, Weights w, String prefix, ShardLayout shard, Kernels k,
-                                   AllReduce allReduce) {
+    static FeedForward feedForward(ModelConfig c, Weights w, String prefix, ShardLayout shard, Ops k) {
         int d = c.dModel();
         Norm norm = Norm.rms(w.vector(prefix + "layer_norm.weight", d, Split.NONE, 0, d), c.normEps());
         String ff = prefix + "DenseReluDense.";
-        return c.gatedGelu()
+        return T5Options.of(c).gatedGelu()
                 ? new FeedForward(c, w, FeedForward.Activation.GATED_GELU, norm, ff + "wi_0.weight", null,
-                        ff + "wi_1.weight", ff + "wo.weight", null, shard, k, allReduce)
+                        ff + "wi_1.weight", ff + "wo.weight", null, shard, k)
                 : new FeedForward(c, w, FeedForward.Activation.RELU, norm, ff + "wi.weight", null, null,
-                        ff + "wo.weight", null, shard, k, allReduce);
+                        ff + "wo.weight", null, shard, k);
     }
 
     @Override
@@ -153,12 +152,12 @@ public final class T5Family implements ModelFamily {
         w.add(prefix + "k.weight", 0, Math.pow(d, -0.5), inner, d);
         w.add(prefix + "v.weight", 0, Math.pow(d, -0.5), inner, d);
         w.add(prefix + "o.weight", 0, Math.pow(inner, -0.5), d, inner);
-        if (withBias) w.add(prefix + "relative_attention_bias.weight", 0, Math.pow(d, -0.5), c.numBuckets(), c.numHeads());
+        if (withBias) w.add(prefix + "relative_attention_bias.weight", 0, Math.pow(d, -0.5), T5Options.of(c).numBuckets(), c.numHeads());
     }
 
     private static void feedForward(ModelConfig c, RandomWeights w, String prefix) {
         int d = c.dModel();
-        if (c.gatedGelu()) {
+        if (T5Options.of(c).gatedGelu()) {
             w.add(prefix + "wi_0.weight", 0, Math.pow(d, -0.5), c.ffnDim(), d);
             w.add(prefix + "wi_1.weight", 0, Math.pow(d, -0.5), c.ffnDim(), d);
         } else {
@@ -169,7 +168,7 @@ public final class T5Family implements ModelFamily {
 
     @Override
     public boolean gatedFeedForward(ModelConfig c) {
-        return c.gatedGelu();
+        return T5Options.of(c).gatedGelu();
     }
 
     @Override

@@ -29,7 +29,7 @@ class LlamaConfigTest {
         assertEquals(128, c.headDim());
         assertEquals(8, c.numKvHeads());
         assertEquals(1024, c.kvDim());
-        assertEquals(500000.0, c.ropeTheta());
+        assertEquals(500000.0, LlamaOptions.of(c).ropeTheta());
         assertEquals(128001, c.eosTokenId());
         assertEquals(128000, c.bosTokenId());
         assertEquals(1e-5f, c.normEps());
@@ -40,7 +40,7 @@ class LlamaConfigTest {
     void shouldReadTransformers5RopeParametersAndMistralWindows() {
         ModelConfig t5Form = ModelConfig.fromJson(Json.parseObject(LLAMA3_8B.replace("\"rope_theta\": 500000.0,",
                 "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 1000.0},")));
-        assertEquals(1000.0, t5Form.ropeTheta());
+        assertEquals(1000.0, LlamaOptions.of(t5Form).ropeTheta());
         ModelConfig mistral = ModelConfig.fromJson(Json.parseObject(LLAMA3_8B.replace("\"llama\"", "\"mistral\"")
                 .replace("\"max_position_embeddings\": 8192", "\"max_position_embeddings\": 32768, \"sliding_window\": 4096")));
         assertEquals(Architecture.LLAMA, mistral.architecture());

@@ -1,0 +1,220 @@
+package dev.exegpt.runtime.backend.cpu;
+
+import dev.exegpt.runtime.backend.Ops;
+import dev.exegpt.runtime.kernel.Kernels;
+import dev.exegpt.runtime.kernel.Matrix;
+import dev.exegpt.runtime.model.AllReduce;
+import dev.exegpt.runtime.model.AttentionOps;
+import dev.exegpt.runtime.model.Norm;
+import dev.exegpt.runtime.model.PositionBias;
+import dev.exegpt.runtime.model.Rope;
+import dev.exegpt.runtime.model.SequenceState;
+import dev.exegpt.runtime.model.ShardLayout;
+import dev.exegpt.runtime.model.StepBatch;
+import java.util.Arrays;
+
+/**
+ * The operations on the CPU: activations are Java arrays, weights are matrices the {@link Kernels} prepared, the key
+ * and value caches are the arrays of each sequence's {@link SequenceState}. One instance per device thread (its own
+ * kernels and threads); a tensor-parallel rank joins its partial sums with its group in {@link #residual}.
+ */
+public final class CpuOps implements Ops {
+    private final Kernels k;
+    private final AllReduce allReduce;
+    private final int rank;
+
+    /** A device of a tensor-parallel group of allReduce.degree() ranks; owns k (closed with this). */
+    public CpuOps(Kernels k, AllReduce allReduce, int rank) {
+        this.k = k;
+        this.allReduce = allReduce;
+        this.rank = rank;
+    }
+
+    /** A single device. */
+    public CpuOps(Kernels k) {
+        this(k, AllReduce.NONE, 0);
+    }
+
+    /** Activations on the CPU: the array itself. */
+    public record Arr(float[] a) implements Act {}
+
+    private record CpuWeight(Matrix m) implements Weight {
+        @Override
+        public long numBytes() {
+            return m.numBytes();
+        }
+    }
+
+    /** The array as an activation handle (no copy). */
+    public static Act wrap(float[] a) {
+        return new Arr(a);
+    }
+
+    /** The array behind a CPU activation handle (no copy). */
+    public static float[] array(Act x) {
+        return ((Arr) x).a();
+    }
+
+    private static Matrix m(Weight w) {
+        return ((CpuWeight) w).m();
+    }
+
+    public Kernels kernels() {
+        return k;
+    }
+
+    @Override
+    public String name() {
+        return "cpu " + k.name();
+    }
+
+    @Override
+    public Weight weight(float[] w, int rows, int cols) {
+        return new CpuWeight(k.prepare(w, rows, cols));
+    }
+
+    @Override
+    public Act act(long floats) {
+        return new Arr(new float[Math.toIntExact(floats)]);
+    }
+
+    @Override
+    public Act buffer(long floats) {
+        return act(floats);
+    }
+
+    @Override
+    public void free(Act buffer) {}
+
+    @Override
+    public void linear(Act out, Act a, Weight w, float[] bias, int m) {
+        k.linear(array(out), array(a), m(w), bias, m);
+    }
+
+    @Override
+    public void residual(Act x, Act a, Weight w, float[] bias, int m) {
+        int d = m(w).rows();
+        float[] o = new float[m * d];                                   // (m, d), partial under TP
+        k.linear(o, array(a), m(w), null, m);
+        allReduce.sum(rank, o, m * d);
+        AttentionOps.addBias(o, bias, m, d);
+        k.add(array(x), o, m * d);
+    }
+
+    @Override
+    public void norm(Act out, Act x, Norm n, int rows) {
+        int dim = n.weight().length;
+        if (n.bias() == null) k.rmsNorm(array(out), array(x), n.weight(), rows, dim, n.eps());
+        else k.layerNorm(array(out), array(x), n.weight(), n.bias(), rows, dim, n.eps());
+    }
+
+    @Override
+    public void scale(Act x, float s, long len) {
+        float[] a = array(x);
+        for (int i = 0; i < len; i++) a[i] *= s;
+    }
+
+    @Override
+    public void apply(Fn fn, Act x, long len) {
+        float[] a = array(x);
+        int n = Math.toIntExact(len);
+        switch (fn) {
+            case RELU -> k.relu(a, n);
+            case GELU -> k.gelu(a, n);
+            case SILU -> {                     // x * sigmoid(x): elementwise work next to the two matrix products
+                for (int i = 0; i < n; i++) a[i] = a[i] / (1f + (float) Math.exp(-a[i]));
+            }
+        }
+    }
+
+    @Override
+    public void gated(Fn fn, Act x, Act gate, long len) {
+        apply(fn, x, len);
+        k.mul(array(x), array(gate), Math.toIntExact(len));
+    }
+
+    @Override
+    public void rope(Act x, StepBatch b, int numHeads, Rope rope) {
+        rope.apply(array(x), b, numHeads);
+    }
+
+    @Override
+    public void writeSelfCache(StepBatch b, ShardLayout shard, int layer, Act kk, Act vv) {
+        AttentionOps.writeSelfCache(b, shard, layer, array(kk), array(vv));
+    }
+
+    @Override
+    public void fillCrossCache(StepBatch b, ShardLayout shard, int layer, Weight wk, Weight wv) {
+        int li = shard.localKvInner();
+        int inner = shard.kvDim();
+        for (int i = 0; i < b.numSequences(); i++) {
+            if (b.startPos(i) != 0) continue;
+            SequenceState s = b.state(i);
+            int n = s.encoderLength;
+            float[] kk = new float[n * li];                             // (encoderLength, localKvInner)
+            float[] vv = new float[n * li];
+            k.linear(kk, s.encoderOutput, m(wk), null, n);
+            k.linear(vv, s.encoderOutput, m(wv), null, n);
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(kk, r * li, s.crossKeys[layer], r * inner + shard.kvInnerStart(), li);
+                System.arraycopy(vv, r * li, s.crossValues[layer], r * inner + shard.kvInnerStart(), li);
+            }
+        }
+    }
+
+    @Override
+    public void attend(StepBatch b, int layer, ShardLayout shard, AttentionOps.Source source, Act q, Act out,
+                       Act localK, Act localV, float scale, PositionBias bias) {
+        AttentionOps.attend(k, b, layer, shard, source, array(q), array(out), localK == null ? null : array(localK),
+                localV == null ? null : array(localV), scale, bias);
+    }
+
+    @Override
+    public Act embed(StepBatch b, int[] tokens, float[] table, float[] positions, int positionOffset, int d) {
+        float[] x = new float[b.numTokens() * d];
+        k.embedding(x, table, tokens, d);
+        if (positions != null) {
+            for (int i = 0; i < b.numSequences(); i++) {
+                for (int r = 0; r < b.numRows(i); r++) {
+                    int row = b.rowStart(i) + r;
+                    int pos = b.startPos(i) + r + positionOffset;
+                    for (int j = 0; j < d; j++) x[row * d + j] += positions[pos * d + j];
+                }
+            }
+        }
+        return new Arr(x);
+    }
+
+    @Override
+    public void storeEncoderOutput(StepBatch b, Act h, int d) {
+        for (int i = 0; i < b.numSequences(); i++) {
+            System.arraycopy(array(h), b.rowStart(i) * d, b.state(i).encoderOutput, 0, b.numRows(i) * d);
+        }
+    }
+
+    @Override
+    public Act lastRows(StepBatch b, Act x, int d) {
+        if (b.numTokens() == b.numSequences()) return x;
+        float[] last = new float[b.numSequences() * d];                // (numSequences, d)
+        for (int i = 0; i < b.numSequences(); i++) {
+            System.arraycopy(array(x), (b.rowStart(i) + b.numRows(i) - 1) * d, last, i * d, d);
+        }
+        return new Arr(last);
+    }
+
+    @Override
+    public int[] argmax(Act logits, int rows, int vocab, float[][] keep) {
+        float[] a = array(logits);
+        int[] next = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            next[r] = k.argmax(a, r * vocab, vocab);
+            if (keep != null) keep[r] = Arrays.copyOfRange(a, r * vocab, (r + 1) * vocab);
+        }
+        return next;
+    }
+
+    @Override
+    public void close() {
+        k.close();
+    }
+}
