@@ -473,9 +473,10 @@ public final class LocalRig {
                         Schedule s = schedules.decode(record.value());
                         String reason = s.getNotes().get("control.reason");
                         if (reason != null && decided.putIfAbsent(s.getVersion(), s) == null && out != null) {
-                            out.printf("  control loop: schedule v%d %s: %s (fit %s; planned in %s ms)%n", s.getVersion(),
-                                    s.getNotes().getOrDefault("schedule", describe(s)), reason, s.getNotes().get("control.fit"),
-                                    s.getNotes().get("control.planMs"));
+                            out.printf("  control loop: schedule v%d %s: %s (fit %s; planned in %s ms, %s ms of it on the CPU)%n",
+                                    s.getVersion(), s.getNotes().getOrDefault("schedule", describe(s)), reason,
+                                    s.getNotes().get("control.fit"), s.getNotes().get("control.planMs"),
+                                    s.getNotes().getOrDefault("control.planCpuMs", "?"));
                         }
                         continue;
                     }

@@ -141,6 +141,7 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
         notes.put("control.fit", String.format(Locale.ROOT, "encode x%.2f, decode x%.2f", decision.encodeFactor(), decision.decodeFactor()));
         notes.put("control.arrivalsPerSecond", String.format(Locale.ROOT, "%.3f", decision.arrivalsPerSecond()));
         notes.put("control.planMs", String.format(Locale.ROOT, "%.1f", decision.planMs()));
+        notes.put("control.planCpuMs", String.format(Locale.ROOT, "%.1f", decision.planCpuMs()));
         notes.put("control.previous", current.getScheduleId() + " v" + current.getVersion());
         ScheduleCodec.Origin origin = new ScheduleCodec.Origin(current.getModelName(), current.getHardware(), current.getTask(), timestamp);
         Schedule next = ScheduleCodec.fromEstimate(decision.predicted(), origin, loop.sloMs(), notes);
