@@ -22,7 +22,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model directory (config.json + model.safetensors).")
     Path model;
 
-    @Option(names = "--prompt", required = true, description = "Prompt text (GPT-2 BPE).")
+    @Option(names = "--prompt", required = true, description = "Prompt text, tokenized by the checkpoint's own tokenizer (its tokenizer.json).")
     String prompt;
 
     @Option(names = "--max-new-tokens", defaultValue = "20", description = "Tokens to generate at most. Default: ${DEFAULT-VALUE}.")
