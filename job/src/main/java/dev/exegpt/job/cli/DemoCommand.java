@@ -5,8 +5,6 @@ import dev.exegpt.job.report.AuditReportInput;
 import dev.exegpt.job.report.AuditSummary;
 import dev.exegpt.job.report.HtmlReport;
 import dev.exegpt.job.report.ScheduleChange;
-import dev.exegpt.operators.core.ControlLoops;
-import dev.exegpt.scheduler.control.ControlLoop;
 import dev.exegpt.schemas.ExecutorSteps;
 
 import java.io.PrintStream;
@@ -22,6 +20,7 @@ import picocli.CommandLine.Option;
 
 import dev.exegpt.job.cli.CliErrors.UserError;
 import dev.exegpt.job.local.LocalRig;
+import dev.exegpt.job.local.SimulatorYardstick;
 import dev.exegpt.job.kafka.BrokerOptions;
 import dev.exegpt.job.kafka.KafkaClients;
 import dev.exegpt.job.kafka.LocalKafkaBroker;
@@ -41,7 +40,6 @@ import dev.exegpt.scheduler.control.StreamingChoice;
 import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.plan.Policy;
-import dev.exegpt.scheduler.sim.EventSimulator;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.schemas.InferenceRequest;
@@ -220,47 +218,11 @@ final class DemoCommand extends LocalModelOptions implements Callable<Integer> {
             AuditSummary.printPerVersion(out, answered);
             RunFigures figures = RunFigures.of(answered, planned.schedule().getBoundOutputTokens());
             if (controlProfile != null && !noControl) {
-                printAgainstFittedSimulator(out, job.executorSteps(), answered, outputLengths, controlProfile, planned, figures);
+                SimulatorYardstick.print(out, job.executorSteps(), answered, outputLengths, controlProfile, planned.schedule(), planned.sloMs(),
+                        figures);
             }
             return figures;
         }
-    }
-
-    /**
-     * The run's goodput against what the event simulator says the best schedule of these engines delivers for the same
-     * requests (their arrivals and lengths), on the profile fitted to the engine as it ran (the control loop's own fit,
-     * made again here from the steps the executors published: the last 400 of each phase). The simulator has no
-     * admission control: every request is served, and counts where it finishes within the SLO from arrival; so the
-     * bound for any admission control is printed too (the offered rate, or the best schedule's throughput where lower).
-     * Rates are per second of arrivals (first to last).
-     */
-    private static void printAgainstFittedSimulator(PrintStream out, List<ExecutorSteps> steps, List<InferenceResult> answered,
-                                                    Map<String, Integer> outputLengths, Path profile, Planned planned,
-                                                    RunFigures figures) {
-        ControlLoop fit = ControlLoops.forRunningJob(profile, planned.schedule(), planned.sloMs(), ControlLoop.Settings.DEFAULTS);
-        steps.forEach(s -> ControlLoops.observe(fit, s));
-        long first = answered.stream().mapToLong(r -> r.getLatency().getArrivedEpochMs()).min().orElse(0);
-        List<EventSimulator.GivenRequest> requests = answered.stream()
-                .sorted(java.util.Comparator.comparingLong(r -> r.getLatency().getArrivedEpochMs()))
-                .map(r -> new EventSimulator.GivenRequest(Math.max(1, r.getNumInputTokens()),
-                        outputLengths.getOrDefault(r.getRequestId(), Math.max(1, r.getNumOutputTokens())),
-                        r.getLatency().getArrivedEpochMs() - first))
-                .toList();
-        java.util.Optional<ControlLoop.Capacity> c = fit.capacity(requests);
-        long met = answered.stream().filter(r -> Boolean.TRUE.equals(SloClock.ARRIVAL.met(r))).count();
-        double goodput = figures.goodputPerSecond(SloClock.ARRIVAL);
-        if (c.isEmpty()) {
-            out.printf("  event simulator on the profile fitted to this run (%d step records): no schedule of these engines can run;"
-                    + " goodput %.2f requests/s%n", steps.size(), goodput);
-            return;
-        }
-        double spanS = c.get().spanMs() / 1000;
-        out.printf("  event simulator on the profile fitted to this run (%d step records), the same %d requests, every one served: best"
-                        + " %s; this run met the SLO for %d = %.0f%% of that%n", steps.size(), requests.size(), c.get().describe(), met,
-                c.get().numMet() == 0 ? Double.NaN : 100.0 * met / c.get().numMet());
-        out.printf("  its bound for any admission control: %.2f requests/s within the SLO (the offered %.2f, or the best schedule's"
-                        + " %.2f at saturation where lower); this run's goodput %.2f = %.0f%% of that%n", c.get().boundPerSecond(),
-                requests.size() / spanS, c.get().saturationPerSecond(), met / spanS, 100 * met / spanS / c.get().boundPerSecond());
     }
 
     /** ExeGPT beside STATIC, with the figures of the report and the audit; requests arrived as they came (Poisson). */
