@@ -83,8 +83,8 @@ public final class ControlLoop {
                            double planCpuMs) {
         public String describe() {
             return String.format(Locale.ROOT, "%s: %s (fit encode x%.2f, decode x%.2f; arrivals %.2f/s; predicted %.2f requests/s,"
-                            + " %.0f ms for a bound-length output%s; planned in %.0f ms, %.0f ms of it on the CPU)", candidate.describe(), reason, encodeFactor,
-                    decodeFactor, arrivalsPerSecond, predicted.sequencesPerSecond(), predicted.latencyMs(),
+                            + " %.0f ms for a bound-length output%s; planned in %.0f ms, %.0f ms of it on the CPU)", candidate.describe(), reason,
+                    encodeFactor, decodeFactor, arrivalsPerSecond, predicted.sequencesPerSecond(), predicted.latencyMs(),
                     Double.isNaN(predictedP99E2eMs) ? "" : String.format(Locale.ROOT, ", p99 %.0f ms from arrival", predictedP99E2eMs),
                     planMs, planCpuMs);
         }
@@ -208,8 +208,7 @@ public final class ControlLoop {
     /** {@link Capacity} for these requests; empty when there are none or nothing can run. Decides nothing. */
     public Optional<Capacity> capacity(List<EventSimulator.GivenRequest> requests) {
         if (requests.isEmpty()) return Optional.empty();
-        encodeFactor = factor(Phase.ENCODE, encodeFactor);
-        decodeFactor = factor(Phase.DECODE, decodeFactor);
+        refit();
         XSimulator sim = new XSimulator(fittedScenario(false));
         StreamingChoice pricing = pricing(sim);
         Estimate withinSlo = pricing.bestAndFastest(sloMs)[0];
@@ -290,7 +289,7 @@ public final class ControlLoop {
     /**
      * Steps older than this (behind the newest step of their phase) leave the window, as long as {@code minSteps}
      * remain, ms. Encode steps are rare (one every N_D iterations), so a window of 400 of them spans minutes: in a
-     * competing-process run the encode fit stayed x2.3 for 84 s after the competitor stopped.
+     * competing-process run the encode fit still read x3.3 at decisions 42-90 s after the competitor stopped.
      */
     static final double STEP_MAX_AGE_MS = 20_000;
 
@@ -357,8 +356,7 @@ public final class ControlLoop {
         lastDecisionMs = nowMs;
         long t0 = System.nanoTime();
         long cpu0 = cpuNanos();
-        encodeFactor = factor(Phase.ENCODE, encodeFactor);
-        decodeFactor = factor(Phase.DECODE, decodeFactor);
+        refit();
         double censoredShare = censoredShare();
         DriftDetector.Verdict d = drift.numSamples() >= DriftDetector.MIN_SAMPLES && censoredShare <= MAX_CENSORED_SHARE
                 ? drift.check() : null;
@@ -467,6 +465,12 @@ public final class ControlLoop {
                     : Estimate.infeasible(c, "another split of encoder and decoder devices than the running engines'", boundTokens);
         }, boundMs, XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
         return new Estimate[] {r.best(), r.fastest()};
+    }
+
+    /** The factors from the steps in the windows now (a phase with fewer than minSteps keeps its factor). */
+    private void refit() {
+        encodeFactor = factor(Phase.ENCODE, encodeFactor);
+        decodeFactor = factor(Phase.DECODE, decodeFactor);
     }
 
     private double factor(Phase phase, double current) {

@@ -50,11 +50,10 @@ class ControlLoopTest {
 
     @Test
     void aMachineThatSlowsDownGetsASlowerScheduleOnceAndTheFastOneBackWhenItRecovers() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
 
         // At the profile's price: the plan stands.
         double t = 0;
@@ -89,9 +88,9 @@ class ControlLoopTest {
 
     @Test
     void inARunningJobTheLoopKeepsTheEnginesLayoutAndChangesTheBatches() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
         ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
                 ControlLoop.Settings.DEFAULTS, true);
         double t = run(loop, planned.candidate(), 1.5, 0, 1600);
@@ -107,12 +106,10 @@ class ControlLoopTest {
 
     @Test
     void atAnObservedRateThePlanIsJudgedFromArrivalAndStaysWhileItsQueueMeetsTheSlo() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double fastest = planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        double slo = 2 * fastest;
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
         double t = run(loop, planned.candidate(), 1.0, 0, 100);
         double rate = 0.7 * planned.sequencesPerSecond();
         for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
@@ -120,12 +117,10 @@ class ControlLoopTest {
         assertEquals(Optional.empty(), loop.decide(t), loop.lastCheck());
         assertTrue(loop.lastCheck().matches(".*arrivals [0-9.]+/s; running .* p99 [0-9]+ ms from arrival.*"), loop.lastCheck());
         // Too few arrivals to tell a rate: judged at saturation, as the bulk (offline) mode is.
-        ControlLoop bulk = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        ControlLoop bulk = p.loop(ControlLoop.Settings.DEFAULTS);
         assertTrue(Double.isNaN(bulk.arrivalsPerSecond(0)));
         // A lone request 20 s before a stream of 6 a second (a readiness probe) does not stretch the span.
-        ControlLoop probed = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        ControlLoop probed = p.loop(ControlLoop.Settings.DEFAULTS);
         probed.arrived(0);
         for (int i = 0; i < 18; i++) probed.arrived(20_000 + i * 1000 / 6.0);
         assertEquals(6, probed.arrivalsPerSecond(20_000 + 18 * 1000 / 6.0), 0.6);
@@ -133,14 +128,14 @@ class ControlLoopTest {
 
     @Test
     void lengthsCensoredByAdmissionAreNotDriftAndADriftIsPlannedForOnce() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
         ControlLoop.Settings fast = new ControlLoop.Settings(1_000, 1_000, 50, 400, 0.2, 0.15, 30_000, 200, 10, 0.05);
         int longer = (int) Math.round(1.5 * SCENARIO.workload().meanOutputTokens());
 
         // Outputs 50% longer than planned, while 10% of the requests were refused: the finished ones are a biased sample.
-        ControlLoop censored = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(), fast);
+        ControlLoop censored = p.loop(fast);
         double t = run(censored, planned.candidate(), 1.0, 0, 100);
         for (int i = 0; i < 300; i++) {
             if (i % 10 == 0) censored.refused(); else censored.finished(longer);
@@ -149,7 +144,7 @@ class ControlLoopTest {
         assertTrue(censored.lastCheck().contains("not judged for drift: 10% of the last 200"), censored.lastCheck());
 
         // The same lengths, all of them run: one re-plan for the drift, then none while the lengths stay as they are.
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(), fast);
+        ControlLoop loop = p.loop(fast);
         t = run(loop, planned.candidate(), 1.0, 0, 100);
         for (int i = 0; i < 300; i++) loop.finished(longer);
         ControlLoop.Decision d = loop.decide(t).orElseThrow(() -> new AssertionError(loop.lastCheck()));
@@ -165,11 +160,10 @@ class ControlLoopTest {
 
     @Test
     void stepsOlderThanTwentySecondsLeaveTheFitOnceEnoughNewerOnesAreIn() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
         double t = run(loop, planned.candidate(), 2.0, 0, 400);                 // 100 encodes at twice their price
         loop.decide(t);
         assertEquals(2.0, loop.encodeFactor(), 0.05);
@@ -182,27 +176,24 @@ class ControlLoopTest {
 
     @Test
     void aMachineSixTimesSlowerFitsAsSixNotAsTheShortFitRoundsClampOfThree() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(20);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
         loop.decide(run(loop, planned.candidate(), 6.0, 0, 1600));
         assertEquals(6.0, loop.decodeFactor(), 0.1, loop.lastCheck());
         assertEquals(6.0, loop.encodeFactor(), 0.1);
-        ControlLoop capped = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        ControlLoop capped = p.loop(ControlLoop.Settings.DEFAULTS);
         capped.decide(run(capped, planned.candidate(), 40.0, 0, 1600));
         assertEquals(ControlLoop.Settings.DEFAULTS.maxFactor(), capped.decodeFactor(), 1e-9, "held at the loop's own bound");
     }
 
     @Test
     void warmingUpThePlannerDecidesAndChangesNothing() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
         assertTrue(loop.warmUp(2) > 0);
         assertEquals(planned.candidate(), loop.running());
         assertEquals(1.0, loop.decodeFactor(), 1e-9);
@@ -212,11 +203,10 @@ class ControlLoopTest {
 
     @Test
     void theCapacityOnASlowedMachineShouldBeTheScheduleUnderWhichTheMostOfTheseRequestsMeetTheSlo() {
-        XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
-        double slo = 2 * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
-        Estimate planned = planner.plan(slo, POLICIES).best();
-        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, planned.candidate(),
-                ControlLoop.Settings.DEFAULTS);
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        Estimate planned = p.best();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
         double t = run(loop, planned.candidate(), 1.5, 0, 1600);
         assertEquals(Optional.empty(), loop.capacity(List.of()), "no requests: nothing to deliver");
 
@@ -261,6 +251,19 @@ class ControlLoopTest {
         // Without a rate: the paper's plan, the best within the SLO as a service bound.
         assertEquals(atTheBound.candidate(), choice.choose(e -> Double.NaN).candidate());
         assertTrue(choice.ladder().stream().anyMatch(e -> e.candidate().equals(c.candidate())), "the choice is on the ladder");
+    }
+
+    /** The planner's best schedule on the profile, at an SLO of {@code times} the fastest schedule's latency. */
+    private record Planned(double slo, Estimate best) {
+        static Planned at(double times) {
+            XScheduler planner = new XScheduler(new XSimulator(SCENARIO));
+            double slo = times * planner.plan(Double.POSITIVE_INFINITY, POLICIES).fastest().latencyMs();
+            return new Planned(slo, planner.plan(slo, POLICIES).best());
+        }
+
+        ControlLoop loop(ControlLoop.Settings settings) {
+            return new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, best.candidate(), settings);
+        }
     }
 
     /** Steps of the running schedule measured at {@code slowdown} times their price, one every 10 ms from {@code t}. */
