@@ -6,6 +6,7 @@ import dev.exegpt.runtime.model.PositionBias;
 import dev.exegpt.runtime.model.Rope;
 import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.weights.DType;
 
 /**
  * The operations a family's forward pass is written over (ARCHITECTURE.md move 2): the family code in
@@ -39,6 +40,14 @@ public interface Ops extends AutoCloseable {
 
     /** Prepares w (rows, cols) for {@link #linear}; done once at load. */
     Weight weight(float[] w, int rows, int cols);
+
+    /**
+     * As {@link #weight(float[], int, int)} for a 16-bit weight (F16 or BF16 patterns, row-major): the CPU keeps it in
+     * 16 bits and widens in registers; a backend without 16-bit kernels widens it here (the default).
+     */
+    default Weight weight16(short[] bits, DType dtype, int rows, int cols) {
+        return weight(dtype.widen(bits), rows, cols);
+    }
 
     /** An activation block of floats, valid until {@link #endStep}; its contents are undefined until written. */
     Act act(long floats);

@@ -42,7 +42,8 @@ final class CpuRunner implements ModelRunner {
         this.headOps = new CpuOps(headKernels);
         try {
             this.head = new ModelHead(c, weights, headOps);
-            this.pipeline = new Pipeline(c, weights, specs, engineConfig.referenceKernels(), threads);
+            this.pipeline = new Pipeline(c, weights, specs, engineConfig.referenceKernels(), threads,
+                    headKernels instanceof VectorKernels v ? v : null);
         } catch (RuntimeException e) {
             headOps.close();
             throw e;

@@ -1,5 +1,6 @@
 package dev.exegpt.runtime.kernel;
 
+import dev.exegpt.runtime.weights.DType;
 import java.util.function.IntConsumer;
 
 /**
@@ -24,6 +25,14 @@ public interface Kernels extends AutoCloseable {
      * for {@link #linear}. Done once at load time; the returned matrix does not keep w.
      */
     Matrix prepare(float[] w, int rows, int cols);
+
+    /**
+     * As {@link #prepare}, for a 16-bit weight (the F16 or BF16 patterns of a checkpoint, row-major). Kernels that read
+     * 16-bit values keep them so (half the memory, half the bytes a decode step streams); the default widens them.
+     */
+    default Matrix prepare16(short[] bits, DType dtype, int rows, int cols) {
+        return prepare(dtype.widen(bits), rows, cols);
+    }
 
     /** out (m, w.rows) = a (m, w.cols) @ w^T + bias (w.rows); bias may be null. out may not alias a. */
     void linear(float[] out, float[] a, Matrix w, float[] bias, int m);

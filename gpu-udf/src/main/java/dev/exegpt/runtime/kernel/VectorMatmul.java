@@ -1,6 +1,9 @@
 package dev.exegpt.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,6 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMatmul {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
+    /** Ints of the same shape: a 16-bit panel row is L ints. */
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
     /** Output columns per panel: two vectors. */
     static final int NR = 2 * L;
     /** Rows of a per register tile. */
@@ -53,32 +58,75 @@ final class VectorMatmul {
         for (int p0 = 0; p0 < k; p0 += kb) {
             int p1 = Math.min(k, p0 + kb);
             for (int jb = jp0; jb < jp1; jb += panelsPerBlock) {
+                block(out, a, packed, 0, m, k, n, jb, Math.min(jp1, jb + panelsPerBlock), p0, p1);
+            }
+        }
+    }
+
+    /**
+     * As {@link #multiply} for 16-bit panels (see {@link Matrix.Layout#PANELS_BF16}): with fewer than {@link #MR} rows
+     * the weights are widened in registers as they stream; with more, each block of panels is widened once into the
+     * thread's scratch and shared by all row tiles, so the widening costs one pass per block, not one per row.
+     */
+    static void multiply16(float[] out, float[] a, int[] pairs, boolean bf16, float[] bias, int m, int k, int n,
+                           int jp0, int jp1) {
+        initialise(out, bias, m, n, jp0 * NR, Math.min(n, jp1 * NR));
+        if (m < MR) {
+            for (int jp = jp0; jp < jp1; jp++) {
+                boolean full = (jp + 1) * NR <= n;
+                float[] panel = full ? null : widenPanel(pairs, bf16, k, jp);
+                for (int i = 0; i < m; i++) {
+                    if (!full) tile1Edge(out, a, panel, k, n, i, jp, 0, 0, k);
+                    else if (bf16) tile1Bf16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                    else tile1F16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                }
+            }
+            return;
+        }
+        boolean fewRows = m <= SMALL_M;
+        int kb = fewRows ? k : KB;
+        int panelsPerBlock = fewRows ? 1 : PANELS_PER_BLOCK;
+        float[] scratch = scratch(panelsPerBlock * k * NR);
+        for (int p0 = 0; p0 < k; p0 += kb) {
+            int p1 = Math.min(k, p0 + kb);
+            for (int jb = jp0; jb < jp1; jb += panelsPerBlock) {
                 int jbEnd = Math.min(jp1, jb + panelsPerBlock);
-                int i = 0;
-                {                                         // 8 rows per pass: each panel row is loaded once for 16 FMAs
-                    for (; i + 2 * MR <= m; i += 2 * MR) {
-                        for (int jp = jb; jp < jbEnd; jp++) {
-                            if ((jp + 1) * NR <= n) {
-                                tile8(out, a, packed, k, n, i, jp, p0, p1);
-                            } else {
-                                tile4Edge(out, a, packed, k, n, i, jp, p0, p1);
-                                tile4Edge(out, a, packed, k, n, i + MR, jp, p0, p1);
-                            }
-                        }
-                    }
+                for (int jp = jb; jp < jbEnd; jp++) widen(pairs, bf16, k, jp, p0, p1, scratch, (jp - jb) * k * NR);
+                block(out, a, scratch, jb, m, k, n, jb, jbEnd, p0, p1);
+            }
+        }
+    }
+
+    /**
+     * Rows [0, m) of out against panels [jb, jbEnd) over p in [p0, p1); panel jp's weights start at
+     * packed[(jp - shift) * k * NR] (shift 0 for a packed matrix, the block's first panel for a widened block).
+     */
+    private static void block(float[] out, float[] a, float[] packed, int shift, int m, int k, int n, int jb,
+                              int jbEnd, int p0, int p1) {
+        int i = 0;
+        for (; i + 2 * MR <= m; i += 2 * MR) {            // 8 rows per pass: each panel row is loaded once for 16 FMAs
+            for (int jp = jb; jp < jbEnd; jp++) {
+                int base = (jp - shift) * k * NR;
+                if ((jp + 1) * NR <= n) {
+                    tile8(out, a, packed, k, n, i, jp, base, p0, p1);
+                } else {
+                    tile4Edge(out, a, packed, k, n, i, jp, base, p0, p1);
+                    tile4Edge(out, a, packed, k, n, i + MR, jp, base, p0, p1);
                 }
-                for (; i + MR <= m; i += MR) {
-                    for (int jp = jb; jp < jbEnd; jp++) {
-                        if ((jp + 1) * NR <= n) tile4(out, i * n + jp * NR, n, a, packed, k, i, jp, p0, p1);
-                        else tile4Edge(out, a, packed, k, n, i, jp, p0, p1);
-                    }
-                }
-                for (; i < m; i++) {
-                    for (int jp = jb; jp < jbEnd; jp++) {
-                        if ((jp + 1) * NR <= n) tile1(out, i * n + jp * NR, a, packed, k, i, jp, p0, p1);
-                        else tile1Edge(out, a, packed, k, n, i, jp, p0, p1);
-                    }
-                }
+            }
+        }
+        for (; i + MR <= m; i += MR) {
+            for (int jp = jb; jp < jbEnd; jp++) {
+                int base = (jp - shift) * k * NR;
+                if ((jp + 1) * NR <= n) tile4(out, i * n + jp * NR, n, a, packed, k, i, base, p0, p1);
+                else tile4Edge(out, a, packed, k, n, i, jp, base, p0, p1);
+            }
+        }
+        for (; i < m; i++) {
+            for (int jp = jb; jp < jbEnd; jp++) {
+                int base = (jp - shift) * k * NR;
+                if ((jp + 1) * NR <= n) tile1(out, i * n + jp * NR, a, packed, k, i, base, p0, p1);
+                else tile1Edge(out, a, packed, k, n, i, jp, base, p0, p1);
             }
         }
     }
@@ -90,7 +138,8 @@ final class VectorMatmul {
     }
 
     /** out[i..i+8)[jp*NR ..) += a[i..i+8)[p0..p1) @ panel jp: 16 accumulators, each panel row loaded once. */
-    private static void tile8(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+    private static void tile8(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int base, int p0,
+                              int p1) {
         int j = jp * NR;
         int o = i * n + j;
         FloatVector c00 = FloatVector.fromArray(F, out, o), c01 = FloatVector.fromArray(F, out, o + L);
@@ -102,7 +151,7 @@ final class VectorMatmul {
         FloatVector c60 = FloatVector.fromArray(F, out, o + 6 * n), c61 = FloatVector.fromArray(F, out, o + 6 * n + L);
         FloatVector c70 = FloatVector.fromArray(F, out, o + 7 * n), c71 = FloatVector.fromArray(F, out, o + 7 * n + L);
         int a0 = i * k;
-        int b = jp * k * NR + p0 * NR;
+        int b = base + p0 * NR;
         for (int p = p0; p < p1; p++, b += NR) {
             FloatVector w0 = FloatVector.fromArray(F, packed, b);
             FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
@@ -149,8 +198,9 @@ final class VectorMatmul {
         c71.intoArray(out, o + 7 * n + L);
     }
 
-    /** The (4, NR) tile at out[o], rows {@code stride} apart, += a[i..i+4)[p0..p1) @ panel jp rows p0..p1. */
-    private static void tile4(float[] out, int o, int stride, float[] a, float[] packed, int k, int i, int jp, int p0, int p1) {
+    /** The (4, NR) tile at out[o], rows {@code stride} apart, += a[i..i+4)[p0..p1) @ the panel at packed[base] rows p0..p1. */
+    private static void tile4(float[] out, int o, int stride, float[] a, float[] packed, int k, int i, int base, int p0,
+                              int p1) {
         FloatVector c00 = FloatVector.fromArray(F, out, o);
         FloatVector c01 = FloatVector.fromArray(F, out, o + L);
         FloatVector c10 = FloatVector.fromArray(F, out, o + stride);
@@ -163,7 +213,7 @@ final class VectorMatmul {
         int a1 = a0 + k;
         int a2 = a1 + k;
         int a3 = a2 + k;
-        int b = jp * k * NR + p0 * NR;
+        int b = base + p0 * NR;
         for (int p = p0; p < p1; p++, b += NR) {
             FloatVector w0 = FloatVector.fromArray(F, packed, b);
             FloatVector w1 = FloatVector.fromArray(F, packed, b + L);
@@ -196,33 +246,35 @@ final class VectorMatmul {
      * (measured: allocation in the GBs per second in the engine's attention, where the key count is rarely a
      * multiple of NR, and decode steps up to 1.6x slower, depending on how the JIT compiled the kernel that run).
      */
-    private static void tile4Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+    private static void tile4Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int base, int p0,
+                                  int p1) {
         int j = jp * NR;
         int cols = n - j;
         float[] tile = new float[MR * NR];
         for (int r = 0; r < MR; r++) System.arraycopy(out, (i + r) * n + j, tile, r * NR, cols);
-        tile4(tile, 0, NR, a, packed, k, i, jp, p0, p1);
+        tile4(tile, 0, NR, a, packed, k, i, base, p0, p1);
         for (int r = 0; r < MR; r++) System.arraycopy(tile, r * NR, out, (i + r) * n + j, cols);
     }
 
     /** As tile1 for the last, partial panel, through a padded copy of the tile (see tile4Edge). */
-    private static void tile1Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int p0, int p1) {
+    private static void tile1Edge(float[] out, float[] a, float[] packed, int k, int n, int i, int jp, int base, int p0,
+                                  int p1) {
         int j = jp * NR;
         int cols = n - j;
         float[] tile = new float[NR];
         System.arraycopy(out, i * n + j, tile, 0, cols);
-        tile1(tile, 0, a, packed, k, i, jp, p0, p1);
+        tile1(tile, 0, a, packed, k, i, base, p0, p1);
         System.arraycopy(tile, 0, out, i * n + j, cols);
     }
 
-    /** The (1, NR) tile at out[o] += a[i][p0..p1) @ panel jp rows p0..p1; four accumulators per vector column hide the FMA latency. */
-    private static void tile1(float[] out, int o, float[] a, float[] packed, int k, int i, int jp, int p0, int p1) {
+    /** The (1, NR) tile at out[o] += a[i][p0..p1) @ the panel at packed[base] rows p0..p1; two accumulators per vector column hide the FMA latency. */
+    private static void tile1(float[] out, int o, float[] a, float[] packed, int k, int i, int base, int p0, int p1) {
         FloatVector c0 = FloatVector.fromArray(F, out, o);
         FloatVector c1 = FloatVector.fromArray(F, out, o + L);
         FloatVector d0 = FloatVector.zero(F);
         FloatVector d1 = FloatVector.zero(F);
         int a0 = i * k;
-        int b = jp * k * NR + p0 * NR;
+        int b = base + p0 * NR;
         int p = p0;
         for (; p + 1 < p1; p += 2, b += 2 * NR) {
             FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
@@ -239,5 +291,146 @@ final class VectorMatmul {
         }
         c0.add(d0).intoArray(out, o);
         c1.add(d1).intoArray(out, o + L);
+    }
+
+    /** Panels of w (rows, cols) in 16 bits, two values per int (see {@link Matrix.Layout#PANELS_BF16}). */
+    static int[] pack16(short[] w, int rows, int cols, boolean f16) {
+        int[] pairs = new int[numPanels(rows) * cols * L];
+        for (int j = 0; j < rows; j++) {
+            int c = j % NR;
+            int shift = c < L ? 0 : 16;
+            int base = (j / NR) * cols * L + c % L;
+            for (int p = 0; p < cols; p++) {
+                int v = w[j * cols + p] & 0xffff;
+                if (f16 && (v & 0x7c00) == 0x7c00) {
+                    throw new IllegalArgumentException("F16 weight (" + j + ", " + p + ") of a (" + rows + ", " + cols
+                            + ") matrix is an infinity or NaN");
+                }
+                pairs[base + p * L] |= v << shift;
+            }
+        }
+        return pairs;
+    }
+
+    /** bfloat16 in the low halves of v, as floats: the upper half of an f32. */
+    private static FloatVector lowBf16(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector highBf16(IntVector v) {
+        return v.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /**
+     * IEEE halves in the low halves of v, as floats: exponent and mantissa moved into an f32's bits and scaled by
+     * 2^112 (which rebiases the exponent and makes subnormal halves exact), the sign put back.
+     */
+    private static FloatVector lowF16(IntVector v) {
+        FloatVector magnitude = v.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f);
+        return v.lanewise(VectorOperators.LSHL, 16).and(0x80000000).or(magnitude.reinterpretAsInts()).reinterpretAsFloats();
+    }
+
+    private static FloatVector highF16(IntVector v) {
+        FloatVector magnitude = v.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f);
+        return v.and(0x80000000).or(magnitude.reinterpretAsInts()).reinterpretAsFloats();
+    }
+
+    // The two 16-bit tile1 kernels are written out, not chosen by a flag inside the loop: with the choice inside, C2
+    // kept the vectors in memory and a batch-1 product ran at a fifth of the f32 kernel's speed (measured on JDK 17).
+
+    /** As tile1 over a whole bfloat16 panel jp. */
+    private static void tile1Bf16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o);
+        FloatVector c1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int a0 = i * k;
+        int b = jp * k * L;
+        int p = 0;
+        for (; p + 1 < k; p += 2, b += 2 * L) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            IntVector v = IntVector.fromArray(I, pairs, b);
+            c0 = x.fma(lowBf16(v), c0);
+            c1 = x.fma(highBf16(v), c1);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
+            IntVector u = IntVector.fromArray(I, pairs, b + L);
+            d0 = y.fma(lowBf16(u), d0);
+            d1 = y.fma(highBf16(u), d1);
+        }
+        if (p < k) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            IntVector v = IntVector.fromArray(I, pairs, b);
+            c0 = x.fma(lowBf16(v), c0);
+            c1 = x.fma(highBf16(v), c1);
+        }
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
+    }
+
+    /** As tile1 over a whole IEEE-half panel jp. */
+    private static void tile1F16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o);
+        FloatVector c1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int a0 = i * k;
+        int b = jp * k * L;
+        int p = 0;
+        for (; p + 1 < k; p += 2, b += 2 * L) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            IntVector v = IntVector.fromArray(I, pairs, b);
+            c0 = x.fma(lowF16(v), c0);
+            c1 = x.fma(highF16(v), c1);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
+            IntVector u = IntVector.fromArray(I, pairs, b + L);
+            d0 = y.fma(lowF16(u), d0);
+            d1 = y.fma(highF16(u), d1);
+        }
+        if (p < k) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            IntVector v = IntVector.fromArray(I, pairs, b);
+            c0 = x.fma(lowF16(v), c0);
+            c1 = x.fma(highF16(v), c1);
+        }
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
+    }
+
+    /** Rows [p0, p1) of 16-bit panel jp, widened into f32 panel layout at scratch[dst + p * NR]. */
+    private static void widen(int[] pairs, boolean bf16, int k, int jp, int p0, int p1, float[] scratch, int dst) {
+        int b = (jp * k + p0) * L;
+        int o = dst + p0 * NR;
+        if (bf16) {
+            for (int p = p0; p < p1; p++, b += L, o += NR) {
+                IntVector v = IntVector.fromArray(I, pairs, b);
+                lowBf16(v).intoArray(scratch, o);
+                highBf16(v).intoArray(scratch, o + L);
+            }
+        } else {
+            for (int p = p0; p < p1; p++, b += L, o += NR) {
+                IntVector v = IntVector.fromArray(I, pairs, b);
+                lowF16(v).intoArray(scratch, o);
+                highF16(v).intoArray(scratch, o + L);
+            }
+        }
+    }
+
+    /** A whole 16-bit panel widened into this thread's scratch (the last, partial panel of a product of few rows). */
+    private static float[] widenPanel(int[] pairs, boolean bf16, int k, int jp) {
+        float[] panel = scratch(k * NR);
+        widen(pairs, bf16, k, jp, 0, k, panel, 0);
+        return panel;
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's scratch of at least floats floats (kept and grown, never shrunk). */
+    private static float[] scratch(int floats) {
+        float[] s = SCRATCH.get();
+        if (s.length < floats) {
+            s = new float[floats];
+            SCRATCH.set(s);
+        }
+        return s;
     }
 }

@@ -30,7 +30,7 @@ public final class ModelHead {
         encoderNorm = h.encoderNorm() == null ? null : Norm.rms(h.encoderNorm(), c.normEps());
         finalNorm = h.finalNorm();
         lmScale = h.lmScale();
-        lmHead = ops.weight(h.lmHead(), c.vocabSize(), c.dModel());
+        lmHead = Weights.prepare(h.lmHead(), ops);
         ops.resident(embedding, positions, h.encoderNorm(), finalNorm.weight(), finalNorm.bias());
     }
 

@@ -2,6 +2,7 @@ package dev.exegpt.runtime.model;
 
 import dev.exegpt.runtime.backend.Ops;
 import dev.exegpt.runtime.weights.Checkpoints;
+import dev.exegpt.runtime.weights.DType;
 import dev.exegpt.runtime.weights.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -63,9 +64,14 @@ public final class Weights {
         return split == Split.OUTPUTS ? Arrays.copyOfRange(v, start, start + len) : v.clone();
     }
 
-    /** A matrix (rows, cols) or its slice (rows or columns [start, start+len)), prepared by the backend. */
+    /**
+     * A matrix (rows, cols) or its slice (rows or columns [start, start+len)), prepared by the backend in the width the
+     * checkpoint stored it in (see {@link Ops#weight16}).
+     */
     public Ops.Weight matrix(String name, int rows, int cols, Split split, int start, int len, Ops kernels) {
-        float[] w = get(name, rows, cols).data();
+        Tensor t = get(name, rows, cols);
+        if (t.dtype() != DType.F32) return matrix16(t.bits(), t.dtype(), rows, cols, split, start, len, kernels);
+        float[] w = t.data();
         switch (split) {
             case NONE:
                 return kernels.weight(w, rows, cols);
@@ -78,5 +84,28 @@ public final class Weights {
             default:
                 throw new IllegalStateException(split.name());
         }
+    }
+
+    private static Ops.Weight matrix16(short[] w, DType dtype, int rows, int cols, Split split, int start, int len,
+                                       Ops kernels) {
+        switch (split) {
+            case NONE:
+                return kernels.weight16(w, dtype, rows, cols);
+            case OUTPUTS:
+                return kernels.weight16(Arrays.copyOfRange(w, start * cols, (start + len) * cols), dtype, len, cols);
+            case INPUTS:
+                short[] slice = new short[rows * len];
+                for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, slice, r * len, len);
+                return kernels.weight16(slice, dtype, rows, len);
+            default:
+                throw new IllegalStateException(split.name());
+        }
+    }
+
+    /** A whole matrix (rows, cols), prepared by the backend in its stored width (the LM head). */
+    public static Ops.Weight prepare(Tensor t, Ops ops) {
+        int rows = t.dim(0);
+        int cols = t.dim(1);
+        return t.dtype() == DType.F32 ? ops.weight(t.data(), rows, cols) : ops.weight16(t.bits(), t.dtype(), rows, cols);
     }
 }

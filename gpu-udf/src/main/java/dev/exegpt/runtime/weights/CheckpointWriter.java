@@ -38,7 +38,7 @@ public final class CheckpointWriter {
         List<List<Tensor>> shards = new ArrayList<>();
         long shardBytes = 0;
         for (Tensor t : tensors) {
-            long bytes = (long) t.data().length * dtype.numBytes();
+            long bytes = (long) t.numElements() * dtype.numBytes();
             if (shards.isEmpty() || (shardBytes + bytes > maxShardBytes && shardBytes > 0)) {
                 shards.add(new ArrayList<>());
                 shardBytes = 0;
@@ -53,7 +53,7 @@ public final class CheckpointWriter {
             Safetensors.write(dir.resolve(name), shards.get(i), dtype);
             for (Tensor t : shards.get(i)) {
                 weightMap.put(t.name(), name);
-                total += (long) t.data().length * dtype.numBytes();
+                total += (long) t.numElements() * dtype.numBytes();
             }
         }
         Map<String, Object> index = new LinkedHashMap<>();

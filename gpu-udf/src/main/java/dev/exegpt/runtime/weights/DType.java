@@ -1,6 +1,9 @@
 package dev.exegpt.runtime.weights;
 
-/** Element types of safetensors tensors this runtime reads; all are widened to f32 for computation. */
+/**
+ * Element types of safetensors tensors this runtime reads. Computation is in f32; matrices stay 16-bit in memory and
+ * the CPU kernels widen them in registers ({@code VectorKernels}).
+ */
 public enum DType {
     F32(4), F16(2), BF16(2);
 
@@ -13,6 +16,36 @@ public enum DType {
     /** Bytes per element. */
     public int numBytes() {
         return numBytes;
+    }
+
+    /** The 16-bit patterns of this type as floats (exact); not for F32. */
+    public float[] widen(short[] bits) {
+        float[] out = new float[bits.length];
+        switch (this) {
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) out[i] = halfToFloat(bits[i]);
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) out[i] = bf16ToFloat(bits[i]);
+            }
+            default -> throw new IllegalStateException("F32 has no 16-bit patterns");
+        }
+        return out;
+    }
+
+    /** Floats rounded to this 16-bit type's patterns (nearest even); not for F32. */
+    public short[] narrow(float[] values) {
+        short[] out = new short[values.length];
+        switch (this) {
+            case F16 -> {
+                for (int i = 0; i < out.length; i++) out[i] = floatToHalf(values[i]);
+            }
+            case BF16 -> {
+                for (int i = 0; i < out.length; i++) out[i] = floatToBf16(values[i]);
+            }
+            default -> throw new IllegalStateException("F32 has no 16-bit patterns");
+        }
+        return out;
     }
 
     /** IEEE half (binary16) bits to float; exact for every half value, subnormals included. */

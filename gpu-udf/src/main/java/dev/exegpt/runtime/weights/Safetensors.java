@@ -22,7 +22,7 @@ public final class Safetensors {
 
     private Safetensors() {}
 
-    /** Reads every tensor of the file, widened to f32, in header order. */
+    /** Reads every tensor of the file in header order, each in its stored width (see {@link Tensor}). */
     public static Map<String, Tensor> read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer lenBuf = readFully(ch, 0, 8, file);
@@ -70,18 +70,14 @@ public final class Safetensors {
         }
         if (count > Integer.MAX_VALUE - 8) throw new IOException(file + ": tensor " + name + " is too large: " + count);
         ByteBuffer buf = readFully(ch, dataStart + begin, (int) (end - begin), file).order(ByteOrder.LITTLE_ENDIAN);
-        float[] data = new float[(int) count];
-        switch (dtype) {
-            case F32 -> buf.asFloatBuffer().get(data);
-            case F16 -> {
-                for (int i = 0; i < data.length; i++) data[i] = DType.halfToFloat(buf.getShort());
-            }
-            case BF16 -> {
-                for (int i = 0; i < data.length; i++) data[i] = DType.bf16ToFloat(buf.getShort());
-            }
-            default -> throw new IllegalStateException(dtype.name());
+        if (dtype == DType.F32) {
+            float[] data = new float[(int) count];
+            buf.asFloatBuffer().get(data);
+            return new Tensor(name, shape, data);
         }
-        return new Tensor(name, shape, data);
+        short[] bits = new short[(int) count];
+        buf.asShortBuffer().get(bits);
+        return Tensor.of16(name, shape, dtype, bits);
     }
 
     private static ByteBuffer readFully(FileChannel ch, long position, int len, Path file) throws IOException {
@@ -99,7 +95,7 @@ public final class Safetensors {
         header.put("__metadata__", Map.of("format", "pt"));
         long offset = 0;
         for (Tensor t : tensors) {
-            long numBytes = (long) t.data().length * dtype.numBytes();
+            long numBytes = (long) t.numElements() * dtype.numBytes();
             List<Object> shape = new ArrayList<>();
             for (int d : t.shape()) shape.add(d);
             Map<String, Object> info = new LinkedHashMap<>();
@@ -117,22 +113,15 @@ public final class Safetensors {
             head.putLong(padded).put(headerBytes);
             while (head.hasRemaining()) head.put((byte) ' ');
             writeFully(ch, head.flip());
-            for (Tensor t : tensors) writeFully(ch, encode(t.data(), dtype));
+            for (Tensor t : tensors) writeFully(ch, encode(t, dtype));
         }
     }
 
-    private static ByteBuffer encode(float[] data, DType dtype) {
-        ByteBuffer buf = ByteBuffer.allocate(data.length * dtype.numBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        switch (dtype) {
-            case F32 -> buf.asFloatBuffer().put(data);
-            case F16 -> {
-                for (float f : data) buf.putShort(DType.floatToHalf(f));
-            }
-            case BF16 -> {
-                for (float f : data) buf.putShort(DType.floatToBf16(f));
-            }
-            default -> throw new IllegalStateException(dtype.name());
-        }
+    /** The tensor's values as dtype, little-endian; a 16-bit tensor written as its own type is copied bit for bit. */
+    private static ByteBuffer encode(Tensor t, DType dtype) {
+        ByteBuffer buf = ByteBuffer.allocate(t.numElements() * dtype.numBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        if (dtype == DType.F32) buf.asFloatBuffer().put(t.data());
+        else buf.asShortBuffer().put(t.narrowedTo(dtype).bits());
         buf.position(0);
         return buf;
     }

@@ -47,7 +47,7 @@ public final class ModelInitCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         List<Tensor> tensors = RandomWeights.generate(config, seed);
-        long params = tensors.stream().mapToLong(t -> t.data().length).sum();
+        long params = tensors.stream().mapToLong(t -> t.numElements()).sum();
         long bytes = CheckpointWriter.write(out, config, tensors, type);
         System.out.printf("wrote %s: %s %s, %,d parameters, %d tensors, model.safetensors %.1f MiB (%s), seed %d, %.1f s%n",
                 out, arch.toLowerCase(), size.toLowerCase(), params, tensors.size(), bytes / 1048576.0, type, seed,

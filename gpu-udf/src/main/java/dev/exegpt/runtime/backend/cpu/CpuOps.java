@@ -11,6 +11,7 @@ import dev.exegpt.runtime.model.Rope;
 import dev.exegpt.runtime.model.SequenceState;
 import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.StepBatch;
+import dev.exegpt.runtime.weights.DType;
 import java.util.Arrays;
 
 /**
@@ -71,6 +72,11 @@ public final class CpuOps implements Ops {
     @Override
     public Weight weight(float[] w, int rows, int cols) {
         return new CpuWeight(k.prepare(w, rows, cols));
+    }
+
+    @Override
+    public Weight weight16(short[] bits, DType dtype, int rows, int cols) {
+        return new CpuWeight(k.prepare16(bits, dtype, rows, cols));
     }
 
     @Override

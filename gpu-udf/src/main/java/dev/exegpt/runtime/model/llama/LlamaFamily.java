@@ -14,6 +14,7 @@ import dev.exegpt.runtime.model.Rope;
 import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.weights.RandomWeights;
+import dev.exegpt.runtime.weights.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,8 +147,9 @@ public final class LlamaFamily implements ModelFamily {
     public HeadWeights head(ModelConfig c, Weights w) {
         int d = c.dModel();
         int v = c.vocabSize();
-        float[] embedding = w.get("model.embed_tokens.weight", v, d).data();
-        float[] lmHead = c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data();
+        Tensor embeddingTensor = w.get("model.embed_tokens.weight", v, d);
+        float[] embedding = embeddingTensor.data();
+        Tensor lmHead = c.tieWordEmbeddings() ? embeddingTensor : w.get("lm_head.weight", v, d);
         return new HeadWeights(embedding, null, 0, null, LlamaLayer.norm(c, w, "model.norm.weight"), lmHead, 1f);
     }
 

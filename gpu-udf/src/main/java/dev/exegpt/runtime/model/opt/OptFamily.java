@@ -13,6 +13,7 @@ import dev.exegpt.runtime.model.Phase;
 import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.weights.RandomWeights;
+import dev.exegpt.runtime.weights.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,9 +96,10 @@ public final class OptFamily implements ModelFamily {
     public HeadWeights head(ModelConfig c, Weights w) {
         int d = c.dModel();
         int v = c.vocabSize();
-        float[] embedding = w.get(P + "embed_tokens.weight", v, d).data();
+        Tensor embeddingTensor = w.get(P + "embed_tokens.weight", v, d);
+        float[] embedding = embeddingTensor.data();
         float[] positions = w.get(P + "embed_positions.weight", c.maxPositions() + POSITION_OFFSET, d).data();
-        float[] lmHead = c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data();
+        Tensor lmHead = c.tieWordEmbeddings() ? embeddingTensor : w.get("lm_head.weight", v, d);
         return new HeadWeights(embedding, positions, POSITION_OFFSET, null,
                 OptLayer.norm(c, w, P + "final_layer_norm."), lmHead, 1f);
     }

@@ -16,6 +16,7 @@ import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.Split;
 import dev.exegpt.runtime.model.Weights;
 import dev.exegpt.runtime.weights.RandomWeights;
+import dev.exegpt.runtime.weights.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,8 +112,9 @@ public final class T5Family implements ModelFamily {
     public HeadWeights head(ModelConfig c, Weights w) {
         int d = c.dModel();
         int v = c.vocabSize();
-        float[] embedding = w.get("shared.weight", v, d).data();
-        float[] lmHead = c.tieWordEmbeddings() ? embedding : w.get("lm_head.weight", v, d).data();
+        Tensor embeddingTensor = w.get("shared.weight", v, d);
+        float[] embedding = embeddingTensor.data();
+        Tensor lmHead = c.tieWordEmbeddings() ? embeddingTensor : w.get("lm_head.weight", v, d);
         // T5 with tied embeddings rescales the decoder output by d_model^-0.5 before the head (Mesh TensorFlow).
         float lmScale = c.tieWordEmbeddings() ? (float) Math.pow(d, -0.5) : 1f;
         return new HeadWeights(embedding, null, 0, w.vector("encoder.final_layer_norm.weight", d, Split.NONE, 0, d),
