@@ -6,6 +6,7 @@ import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
 import dev.exegpt.runtime.model.ModelConfig;
 import dev.exegpt.runtime.model.Weights;
+import dev.exegpt.runtime.weights.DType;
 import dev.exegpt.runtime.weights.RandomWeights;
 import dev.exegpt.runtime.weights.Tensor;
 import java.io.PrintStream;
@@ -20,14 +21,16 @@ import java.util.SplittableRandom;
  * Decode throughput of a model on one device that uses every core: for each batch size, prefill batch prompts of
  * contextTokens tokens, two warm-up iterations (after a 2 s warm-up of the whole engine), then the median of timed
  * decode iterations (the best one is printed too: on a shared machine it shows what the step costs undisturbed). Reports tokens/s and
- * the FLOP/s and weight-streaming rate that implies.
+ * the FLOP/s and weight-streaming rate that implies (in the bytes of the weights' own type), and what the timed steps
+ * allocated on the Java heap (every thread) and spent in garbage collection.
  */
 public final class DecodeBench {
     private DecodeBench() {}
 
     /** One batch size's result. */
     public record Result(int batchSize, double msPerStep, double bestMsPerStep, double tokensPerSecond,
-                         double gflopsPerSecond, double weightGbPerSecond) {}
+                         double gflopsPerSecond, double weightGbPerSecond, long allocatedBytesPerStep, long gcCount,
+                         long gcMs) {}
 
     /** Parameters read once per decode iteration: the decoder layers and the LM head (embeddings are gathered). */
     public static long decodeWeightsPerStep(ModelConfig c) {
@@ -64,8 +67,14 @@ public final class DecodeBench {
     /** As {@link #run(ModelConfig, String, long, int[], int, int, PrintStream)} on an engine of the given config. */
     public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
                                    int steps, EngineConfig engineConfig, PrintStream log) {
+        return run(c, name, seed, batchSizes, contextTokens, steps, engineConfig, DType.F32, log);
+    }
+
+    /** As above with the weights rounded to dtype and kept so, as a checkpoint saved in that type loads. */
+    public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
+                                   int steps, EngineConfig engineConfig, DType dtype, PrintStream log) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t);
+        for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t.narrowedTo(dtype));
         List<Result> results = new ArrayList<>();
         long params = decodeWeightsPerStep(c);
         try (Engine engine = new Engine(c, new Weights(name, tensors), engineConfig)) {
@@ -82,11 +91,15 @@ public final class DecodeBench {
                 List<Sequence> active = engine.encode(requests).admitted();
                 for (int w = 0; w < 2; w++) engine.decode(active);             // warm-up
                 double[] ms = new double[steps];
+                long allocated0 = HeapUse.allocatedBytes();
+                long[] gc0 = HeapUse.gc();
                 for (int s = 0; s < steps; s++) {
                     long t0 = System.nanoTime();
                     engine.decode(active);
                     ms[s] = (System.nanoTime() - t0) / 1e6;
                 }
+                long allocatedPerStep = (HeapUse.allocatedBytes() - allocated0) / steps;
+                long[] gc1 = HeapUse.gc();
                 for (Sequence s : active) engine.release(s);
                 Arrays.sort(ms);
                 double median = ms[steps / 2];
@@ -95,11 +108,13 @@ public final class DecodeBench {
                         * (c.encoderDecoder() ? 2 : 1);
                 double flops = 2.0 * params * batch + attentionFlops;
                 Result r = new Result(batch, median, ms[0], batch / (median / 1e3), flops / (median * 1e6),
-                        4.0 * params / (median * 1e6));
+                        (double) dtype.numBytes() * params / (median * 1e6), allocatedPerStep, gc1[0] - gc0[0],
+                        gc1[1] - gc0[1]);
                 results.add(r);
-                log.printf("  %-10s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s%n",
-                        name, batch, median, ms[0], r.tokensPerSecond(), r.tokensPerSecond() / results.get(0).tokensPerSecond(),
-                        r.gflopsPerSecond(), r.weightGbPerSecond());
+                log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GCs (%d ms)%n",
+                        name, dtype.name().toLowerCase(), batch, median, ms[0], r.tokensPerSecond(),
+                        r.tokensPerSecond() / results.get(0).tokensPerSecond(), r.gflopsPerSecond(), r.weightGbPerSecond(),
+                        r.allocatedBytesPerStep(), r.gcCount(), r.gcMs());
             }
         }
         return results;

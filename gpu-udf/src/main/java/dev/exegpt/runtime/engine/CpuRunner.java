@@ -70,6 +70,10 @@ final class CpuRunner implements ModelRunner {
     @Override
     public long capacityBytes() { return capacityBytes; }
 
+    /** The head's activations go back to its arena (each device recycles its own when it starts its next task). */
+    @Override
+    public void endStep() { headOps.endStep(); }
+
     @Override
     public List<Long> weightBytes() {
         List<Long> bytes = new ArrayList<>(pipeline.weightBytesPerDevice());

@@ -73,6 +73,7 @@ final class Pipeline implements AutoCloseable {
                 }
                 if (!(next instanceof Task task)) return;            // the poison pill
                 try {
+                    ops.endStep();                           // the previous task's activations are dead
                     Ops.Act x = CpuOps.wrap(task.x());
                     for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, x);
                     if (task.leader()) advance(task.work());

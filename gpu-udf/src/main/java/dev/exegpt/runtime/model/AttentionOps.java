@@ -11,6 +11,24 @@ import dev.exegpt.runtime.kernel.Kernels;
 public final class AttentionOps {
     private AttentionOps() {}
 
+    /** Per-thread arrays reused step after step (grown, never shrunk), so that a decode step's attention allocates none. */
+    private static final class Scratch {
+        int[] taskSeq = new int[0];
+        int[] taskRow = new int[0];
+        float[] scores = new float[0];
+        float[] bias = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static int[] grow(int[] a, int n) {
+        return a.length >= n ? a : new int[Math.max(n, a.length * 2)];
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[Math.max(n, a.length * 2)];
+    }
+
     /** Where the keys and values of a sequence live. */
     public enum Source {
         /** The sequence's self-attention cache of this layer: (maxPositions, kvDim); row sees positions [0, pos]. */
@@ -65,8 +83,9 @@ public final class AttentionOps {
                        float[] localKeys, float[] localValues, float scale, Bias bias) {
         int heads = shard.numLocalHeads();
         int numTasks = 0;
-        int[] taskSeq = new int[b.numTokens() * heads];
-        int[] taskRow = new int[taskSeq.length];                        // -1: the whole sequence as a block
+        Scratch mine = SCRATCH.get();                                   // the caller's; helpers read it in the loop
+        int[] taskSeq = mine.taskSeq = grow(mine.taskSeq, b.numTokens() * heads);
+        int[] taskRow = mine.taskRow = grow(mine.taskRow, b.numTokens() * heads);     // -1: the whole sequence as a block
         for (int i = 0; i < b.numSequences(); i++) {
             boolean block = source != Source.CROSS_CACHE && b.numRows(i) >= BLOCK_MIN_ROWS;
             for (int r = 0; r < (block ? 1 : b.numRows(i)); r++) {
@@ -89,10 +108,11 @@ public final class AttentionOps {
             int n = numKeys(b, seq, source, pos);
             int hd = shard.headDim();
             int li = shard.localInner();
-            float[] scores = new float[n];
+            Scratch own = SCRATCH.get();                                // the thread's that runs the task
+            float[] scores = own.scores = grow(own.scores, n);
             float[] biasRow = null;
             if (bias != null) {
-                biasRow = new float[n];
+                biasRow = own.bias = grow(own.bias, n);
                 bias.fill(biasRow, pos, n, hl);
             }
             k.attention(out, row * li + hl * hd, q, row * li + hl * hd, kv.keys(), kv.values(), kv.offset(), kv.stride(),

@@ -12,7 +12,9 @@ import dev.exegpt.runtime.model.ShardLayout;
 import dev.exegpt.runtime.model.StepBatch;
 import dev.exegpt.runtime.model.Weights;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,6 +30,7 @@ final class CpuDeviceGroup implements DeviceGroup {
     final List<ShardLayout> shards = new ArrayList<>();
     final LoopbackAllReduce allReduce;
     private final ExecutorService pool;
+    private final Map<Layer, CpuOps> opsOf = new IdentityHashMap<>();
 
     CpuDeviceGroup(ModelConfig c, int degree, int threadsPerDevice) {
         this.degree = degree;
@@ -52,7 +55,10 @@ final class CpuDeviceGroup implements DeviceGroup {
     public List<Layer> layers(ModelConfig c, Weights w, Phase phase) {
         List<Layer> layers = new ArrayList<>();
         for (int r = 0; r < degree; r++) {
-            layers.add(c.family().layer(c, w, phase, 0, shards.get(r), new CpuOps(kernels.get(r), allReduce, r)));
+            CpuOps ops = new CpuOps(kernels.get(r), allReduce, r);
+            Layer l = c.family().layer(c, w, phase, 0, shards.get(r), ops);
+            opsOf.put(l, ops);
+            layers.add(l);
         }
         return layers;
     }
@@ -69,7 +75,12 @@ final class CpuDeviceGroup implements DeviceGroup {
     public double forwardMs(List<Layer> layers, StepBatch b, float[] x) throws Exception {
         return runMs(r -> {
             float[] copy = x.clone();
-            return () -> layers.get(r).forward(b, CpuOps.wrap(copy));
+            Layer l = layers.get(r);
+            CpuOps ops = opsOf.get(l);
+            return () -> {
+                l.forward(b, CpuOps.wrap(copy));
+                if (ops != null) ops.endStep();                        // as the engine's devices do per task
+            };
         });
     }
 
@@ -83,8 +94,13 @@ final class CpuDeviceGroup implements DeviceGroup {
     @Override
     public Runnable attentionOnly(LayerWorkload w, int rank) {
         float[][] in = w.randomAttentionInputs(shards.get(rank));
-        return w.attentionOnly(shards.get(rank), new CpuOps(kernels.get(rank), allReduce, rank), w.batch(),
+        CpuOps ops = new CpuOps(kernels.get(rank), allReduce, rank);
+        Runnable attention = w.attentionOnly(shards.get(rank), ops, w.batch(),
                 CpuOps.wrap(in[0]), CpuOps.wrap(in[1]), CpuOps.wrap(in[2]), CpuOps.wrap(in[3]));
+        return () -> {
+            attention.run();
+            ops.endStep();
+        };
     }
 
     @Override
