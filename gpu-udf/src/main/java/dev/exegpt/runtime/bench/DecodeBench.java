@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
 
 /**
  * Decode throughput of a model on one device that uses every core: for each batch size, prefill batch prompts of
- * contextTokens tokens, two warm-up iterations (after a 2 s warm-up of the whole engine), then the median of timed
+ * contextTokens tokens, two warm-up iterations (after a warm-up of the whole engine at batch 8 and at batch 1), then the median of timed
  * decode iterations (the best one is printed too: on a shared machine it shows what the step costs undisturbed). Reports tokens/s and
  * the FLOP/s and weight-streaming rate that implies (in the bytes of the weights' own type), and what the timed steps
  * allocated on the Java heap (every thread) and spent in garbage collection.
@@ -44,18 +44,25 @@ public final class DecodeBench {
         return layer * c.numDecoderLayers() + (long) c.vocabSize() * d;
     }
 
-    /** Two seconds of decoding at batch 8 so that the JIT has compiled every path before anything is timed. */
-    private static void warmUp(Engine engine, int contextTokens, SplittableRandom rnd) {
-        List<GenerationRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            int[] prompt = new int[contextTokens];
-            for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
-            requests.add(new GenerationRequest("warm-up-" + i, prompt, 256, true));
+    /**
+     * A second of decoding at batch 8, then one at batch 1, so that the JIT has compiled every path before anything is
+     * timed: the batch-1 kernels (registers only, no row tiles) are other code than batch 8's, and a warm-up at batch 8
+     * alone left them to be compiled inside the timed batch-1 steps.
+     */
+    private static void warmUp(Engine engine, int contextTokens, int maxPositions, SplittableRandom rnd) {
+        for (int batch : new int[] {8, 1}) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            int maxNew = Math.min(256, maxPositions - contextTokens - 1);
+            for (int i = 0; i < batch; i++) {
+                int[] prompt = new int[contextTokens];
+                for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
+                requests.add(new GenerationRequest("warm-up-" + batch + "-" + i, prompt, maxNew, true));
+            }
+            List<Sequence> active = engine.encode(requests).admitted();
+            long t0 = System.nanoTime();
+            for (int step = 1; step < maxNew && System.nanoTime() - t0 < 1_000_000_000L; step++) engine.decode(active);
+            for (Sequence s : active) engine.release(s);
         }
-        List<Sequence> active = engine.encode(requests).admitted();
-        long t0 = System.nanoTime();
-        for (int step = 1; step < 256 && System.nanoTime() - t0 < 2_000_000_000L; step++) engine.decode(active);
-        for (Sequence s : active) engine.release(s);
     }
 
     /** Runs the benchmark; prints one line per batch size to log. */
@@ -73,6 +80,10 @@ public final class DecodeBench {
     /** As above with the weights rounded to dtype and kept so, as a checkpoint saved in that type loads. */
     public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
                                    int steps, EngineConfig engineConfig, DType dtype, PrintStream log) {
+        if (contextTokens + steps + 4 > c.maxPositions()) {
+            throw new IllegalArgumentException(contextTokens + " prompt tokens and " + steps + " timed steps (+4) do not fit "
+                    + name + "'s " + c.maxPositions() + " positions: use fewer steps or a shorter context");
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t.narrowedTo(dtype));
         List<Result> results = new ArrayList<>();
@@ -80,7 +91,7 @@ public final class DecodeBench {
         try (Engine engine = new Engine(c, new Weights(name, tensors), engineConfig)) {
             tensors.clear();
             SplittableRandom rnd = new SplittableRandom(seed);
-            warmUp(engine, contextTokens, rnd);
+            warmUp(engine, contextTokens, c.maxPositions(), rnd);
             for (int batch : batchSizes) {
                 List<GenerationRequest> requests = new ArrayList<>();
                 for (int i = 0; i < batch; i++) {
