@@ -51,6 +51,17 @@ final class VectorMatmul {
     /** Computes panels [jp0, jp1) of out (m, n) = a (m, k) @ w^T + bias; one thread. */
     static void multiply(float[] out, float[] a, float[] packed, float[] bias, int m, int k, int n, int jp0, int jp1) {
         initialise(out, bias, m, n, jp0 * NR, Math.min(n, jp1 * NR));
+        if (m < MR) {                                     // decode of a few sequences: four streams per thread
+            for (int i = 0; i < m; i++) {
+                int jp = jp0;
+                for (; jp + 1 < jp1 && (jp + 2) * NR <= n; jp += 2) tile1Pair(out, i * n + jp * NR, a, packed, k, i, jp);
+                for (; jp < jp1; jp++) {
+                    if ((jp + 1) * NR <= n) tile1(out, i * n + jp * NR, a, packed, k, i, jp * k * NR, 0, k);
+                    else tile1Edge(out, a, packed, k, n, i, jp, jp * k * NR, 0, k);
+                }
+            }
+            return;
+        }
         // Few rows (decode): stream each panel once from memory and keep it in L2 for all row tiles.
         boolean fewRows = m <= SMALL_M;
         int kb = fewRows ? k : KB;
@@ -72,11 +83,14 @@ final class VectorMatmul {
                            int jp0, int jp1) {
         initialise(out, bias, m, n, jp0 * NR, Math.min(n, jp1 * NR));
         if (m < MR) {
-            for (int jp = jp0; jp < jp1; jp++) {
-                boolean full = (jp + 1) * NR <= n;
-                float[] panel = full ? null : widenPanel(pairs, bf16, k, jp);
-                for (int i = 0; i < m; i++) {
-                    if (!full) tile1Edge(out, a, panel, k, n, i, jp, 0, 0, k);
+            for (int i = 0; i < m; i++) {
+                int jp = jp0;
+                for (; jp + 1 < jp1 && (jp + 2) * NR <= n; jp += 2) {
+                    if (bf16) tile1PairBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                    else tile1PairF16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                }
+                for (; jp < jp1; jp++) {
+                    if ((jp + 1) * NR > n) tile1Edge(out, a, widenPanel(pairs, bf16, k, jp), k, n, i, jp, 0, 0, k);
                     else if (bf16) tile1Bf16(out, i * n + jp * NR, a, pairs, k, i, jp);
                     else tile1F16(out, i * n + jp * NR, a, pairs, k, i, jp);
                 }
@@ -291,6 +305,127 @@ final class VectorMatmul {
         }
         c0.add(d0).intoArray(out, o);
         c1.add(d1).intoArray(out, o + L);
+    }
+
+    // Pair kernels: two adjacent panels, each read from both ends of its k range at once, so that one thread keeps four
+    // sequential streams in flight. A batch-1 product streamed 14% faster than with one stream per panel (3072 x 768,
+    // f32, median over 25 rounds: 58.0 against 50.7 GB/s on 2 threads, 29.9 against 26.2 on one).
+
+    /** out[o .. o + 2 NR) += a[i] @ the full panels jp and jp + 1 (f32). */
+    private static void tile1Pair(float[] out, int o, float[] a, float[] packed, int k, int i, int jp) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector e0 = FloatVector.fromArray(F, out, o + NR), e1 = FloatVector.fromArray(F, out, o + NR + L);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), f0 = FloatVector.zero(F), f1 = FloatVector.zero(F);
+        int h = k / 2;
+        int a0 = i * k;
+        int b = jp * k * NR;
+        int g = b + k * NR;
+        for (int p = 0; p < h; p++) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + h + p]);
+            int lo = p * NR;
+            int hi = (h + p) * NR;
+            c0 = x.fma(FloatVector.fromArray(F, packed, b + lo), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + lo + L), c1);
+            d0 = y.fma(FloatVector.fromArray(F, packed, b + hi), d0);
+            d1 = y.fma(FloatVector.fromArray(F, packed, b + hi + L), d1);
+            e0 = x.fma(FloatVector.fromArray(F, packed, g + lo), e0);
+            e1 = x.fma(FloatVector.fromArray(F, packed, g + lo + L), e1);
+            f0 = y.fma(FloatVector.fromArray(F, packed, g + hi), f0);
+            f1 = y.fma(FloatVector.fromArray(F, packed, g + hi + L), f1);
+        }
+        if ((k & 1) == 1) {                               // odd k: the last row of each panel
+            FloatVector x = FloatVector.broadcast(F, a[a0 + k - 1]);
+            int last = (k - 1) * NR;
+            c0 = x.fma(FloatVector.fromArray(F, packed, b + last), c0);
+            c1 = x.fma(FloatVector.fromArray(F, packed, b + last + L), c1);
+            e0 = x.fma(FloatVector.fromArray(F, packed, g + last), e0);
+            e1 = x.fma(FloatVector.fromArray(F, packed, g + last + L), e1);
+        }
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
+        e0.add(f0).intoArray(out, o + NR);
+        e1.add(f1).intoArray(out, o + NR + L);
+    }
+
+    /** As tile1Pair over bfloat16 panels jp and jp + 1. */
+    private static void tile1PairBf16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector e0 = FloatVector.fromArray(F, out, o + NR), e1 = FloatVector.fromArray(F, out, o + NR + L);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), f0 = FloatVector.zero(F), f1 = FloatVector.zero(F);
+        int h = k / 2;
+        int a0 = i * k;
+        int b = jp * k * L;
+        int g = b + k * L;
+        for (int p = 0; p < h; p++) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + h + p]);
+            IntVector u = IntVector.fromArray(I, pairs, b + p * L);
+            IntVector v = IntVector.fromArray(I, pairs, b + (h + p) * L);
+            IntVector w = IntVector.fromArray(I, pairs, g + p * L);
+            IntVector z = IntVector.fromArray(I, pairs, g + (h + p) * L);
+            c0 = x.fma(lowBf16(u), c0);
+            c1 = x.fma(highBf16(u), c1);
+            d0 = y.fma(lowBf16(v), d0);
+            d1 = y.fma(highBf16(v), d1);
+            e0 = x.fma(lowBf16(w), e0);
+            e1 = x.fma(highBf16(w), e1);
+            f0 = y.fma(lowBf16(z), f0);
+            f1 = y.fma(highBf16(z), f1);
+        }
+        if ((k & 1) == 1) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + k - 1]);
+            IntVector u = IntVector.fromArray(I, pairs, b + (k - 1) * L);
+            IntVector w = IntVector.fromArray(I, pairs, g + (k - 1) * L);
+            c0 = x.fma(lowBf16(u), c0);
+            c1 = x.fma(highBf16(u), c1);
+            e0 = x.fma(lowBf16(w), e0);
+            e1 = x.fma(highBf16(w), e1);
+        }
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
+        e0.add(f0).intoArray(out, o + NR);
+        e1.add(f1).intoArray(out, o + NR + L);
+    }
+
+    /** As tile1Pair over IEEE-half panels jp and jp + 1. */
+    private static void tile1PairF16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
+        FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
+        FloatVector e0 = FloatVector.fromArray(F, out, o + NR), e1 = FloatVector.fromArray(F, out, o + NR + L);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), f0 = FloatVector.zero(F), f1 = FloatVector.zero(F);
+        int h = k / 2;
+        int a0 = i * k;
+        int b = jp * k * L;
+        int g = b + k * L;
+        for (int p = 0; p < h; p++) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            FloatVector y = FloatVector.broadcast(F, a[a0 + h + p]);
+            IntVector u = IntVector.fromArray(I, pairs, b + p * L);
+            IntVector v = IntVector.fromArray(I, pairs, b + (h + p) * L);
+            IntVector w = IntVector.fromArray(I, pairs, g + p * L);
+            IntVector z = IntVector.fromArray(I, pairs, g + (h + p) * L);
+            c0 = x.fma(lowF16(u), c0);
+            c1 = x.fma(highF16(u), c1);
+            d0 = y.fma(lowF16(v), d0);
+            d1 = y.fma(highF16(v), d1);
+            e0 = x.fma(lowF16(w), e0);
+            e1 = x.fma(highF16(w), e1);
+            f0 = y.fma(lowF16(z), f0);
+            f1 = y.fma(highF16(z), f1);
+        }
+        if ((k & 1) == 1) {
+            FloatVector x = FloatVector.broadcast(F, a[a0 + k - 1]);
+            IntVector u = IntVector.fromArray(I, pairs, b + (k - 1) * L);
+            IntVector w = IntVector.fromArray(I, pairs, g + (k - 1) * L);
+            c0 = x.fma(lowF16(u), c0);
+            c1 = x.fma(highF16(u), c1);
+            e0 = x.fma(lowF16(w), e0);
+            e1 = x.fma(highF16(w), e1);
+        }
+        c0.add(d0).intoArray(out, o);
+        c1.add(d1).intoArray(out, o + L);
+        e0.add(f0).intoArray(out, o + NR);
+        e1.add(f1).intoArray(out, o + NR + L);
     }
 
     /** Panels of w (rows, cols) in 16 bits, two values per int (see {@link Matrix.Layout#PANELS_BF16}). */
