@@ -24,12 +24,18 @@ import java.util.concurrent.LinkedBlockingQueue;
  * The device group at work: every device is a worker thread with its own kernels and its own slice of the weights;
  * stages are chained per phase, and a micro-batch handed to a stage moves on as soon as the stage is done with it,
  * so several micro-batches are in flight. In a tensor-parallel stage every rank runs the same layers on its shard
- * of the weights and its own copy of the activations, meeting in the all-reduce; rank 0 passes the result on.
+ * of the weights and its own copy of the activations, meeting in the all-reduce; rank 0 passes the result on. A
+ * layout of one device runs its layers on the caller's thread instead (nothing to overlap, two wake-ups a step saved).
  */
 final class Pipeline implements AutoCloseable {
     private final List<Stage> stages = new ArrayList<>();
     private final Map<Phase, List<Stage>> chains = new EnumMap<>(Phase.class);
     private final List<Thread> threads = new ArrayList<>();
+    /**
+     * One device: its layers run on the caller's thread, between the head's work before and after them, instead of
+     * being handed to a device thread and back (two wake-ups a step, a few percent of a small model's batch-1 step).
+     */
+    private final boolean inline;
 
     /** One micro-batch travelling through the chain of a phase. */
     static final class Work {
@@ -72,20 +78,24 @@ final class Pipeline implements AutoCloseable {
                     return;
                 }
                 if (!(next instanceof Task task)) return;            // the poison pill
-                try {
-                    ops.endStep();                           // the previous task's activations are dead
-                    Ops.Act x = CpuOps.wrap(task.x());
-                    for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, x);
-                    if (task.leader()) advance(task.work());
-                } catch (Throwable t) {
-                    stage.allReduce.abort();
-                    task.work().done.completeExceptionally(t);
-                }
+                runTask(task);
+            }
+        }
+
+        void runTask(Task task) {
+            try {
+                ops.endStep();                                       // the previous task's activations are dead
+                Ops.Act x = CpuOps.wrap(task.x());
+                for (Layer l : layers.get(task.work().phase)) l.forward(task.work().batch, x);
+                if (task.leader()) advance(task.work());
+            } catch (Throwable t) {
+                stage.allReduce.abort();
+                task.work().done.completeExceptionally(t);
             }
         }
     }
 
-    private static final class Stage {
+    private final class Stage {
         final StageSpec spec;
         final LoopbackAllReduce allReduce;
         final List<Device> devices = new ArrayList<>();
@@ -96,6 +106,10 @@ final class Pipeline implements AutoCloseable {
         }
 
         void submit(Work w) {
+            if (inline) {
+                devices.get(0).runTask(new Task(w, w.x, true));
+                return;
+            }
             List<Task> tasks = new ArrayList<>();
             for (Device d : devices) tasks.add(new Task(w, d.rank == 0 ? w.x : w.x.clone(), d.rank == 0));
             for (int i = 0; i < tasks.size(); i++) devices.get(i).inbox.add(tasks.get(i));   // copies made first
@@ -109,6 +123,7 @@ final class Pipeline implements AutoCloseable {
     Pipeline(ModelConfig c, Weights w, List<StageSpec> specs, boolean referenceKernels, int threadsPerDevice,
              VectorKernels shareWith) {
         boolean oneDevice = specs.size() == 1 && specs.get(0).tpDegree() == 1;
+        this.inline = oneDevice;
         chains.put(Phase.ENCODE, new ArrayList<>());
         chains.put(Phase.DECODE, new ArrayList<>());
         for (StageSpec spec : specs) {
@@ -145,6 +160,7 @@ final class Pipeline implements AutoCloseable {
         }
         int s = 0;
         for (Stage stage : stages) {
+            if (inline) break;
             for (Device d : stage.devices) {
                 Thread t = new Thread(d, "device-s" + s + "-r" + d.rank);
                 t.setDaemon(true);
