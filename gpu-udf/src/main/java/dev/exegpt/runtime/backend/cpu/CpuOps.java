@@ -21,20 +21,27 @@ import java.util.Arrays;
  * kernels and threads); a tensor-parallel rank joins its partial sums with its group in {@link #residual}.
  */
 public final class CpuOps implements Ops {
-    /** Distinct activation lengths the arena keeps free lists for; past this, shapes vary too much to keep them all. */
-    private static final int MAX_ARENA_SIZES = 48;
     /** Activations one step may take from the arena; a caller that never ends its steps gets plain arrays past it. */
     private static final int MAX_ARENA_IN_USE = 4096;
+    /**
+     * Bytes one step may hold in the arena. A step's arena activations live until the step ends, so a long prefill's
+     * would all be alive at once (the profiler's calibration encodes 64 sequences of up to 1,024 tokens: gigabytes);
+     * past this they are plain arrays the collector takes when the layer drops them. A base model's decode step at
+     * batch 64 holds about 21 MB.
+     */
+    private static final long MAX_ARENA_BYTES = 64L << 20;
 
     private final Kernels k;
     private final AllReduce allReduce;
     private final int rank;
-    // The step arena: activations handed out since the last endStep, and free ones by exact length, so that a
-    // steady-state step (the same shapes as the one before) allocates none (measured before it: opt-base decode at
-    // batch 1 allocated 477 KB a step, at batch 8 3.8 MB, mostly activations).
+    // The step arena: the activations handed out since the last endStep, and the previous step's, free for this one by
+    // exact length, so that a steady-state step (the shapes of the one before) allocates none (measured before it:
+    // opt-base decode at batch 1 allocated 477 KB a step, at batch 8 3.8 MB, mostly activations). Only the previous
+    // step's are kept: prefills change shape every step, and keeping free lists for many lengths held gigabytes of
+    // prefill activations (the demo's profile fit ran out of a 6 GB heap).
     private final ArrayList<Arr> inUse = new ArrayList<>();
-    private int[] arenaSizes = new int[0];
-    private ArrayList<ArrayList<Arr>> arenaFree = new ArrayList<>();
+    private final ArrayList<Arr> free = new ArrayList<>();
+    private long inUseBytes;
 
     /** A device of a tensor-parallel group of allReduce.degree() ranks; owns k (closed with this). */
     public CpuOps(Kernels k, AllReduce allReduce, int rank) {
@@ -95,33 +102,32 @@ public final class CpuOps implements Ops {
     @Override
     public Act act(long floats) {
         int n = Math.toIntExact(floats);
-        if (inUse.size() >= MAX_ARENA_IN_USE) return new Arr(new float[n]);
-        ArrayList<Arr> free = freeList(n);
-        Arr a = free.isEmpty() ? new Arr(new float[n]) : free.remove(free.size() - 1);
+        if (inUse.size() >= MAX_ARENA_IN_USE || inUseBytes + 4L * n > MAX_ARENA_BYTES) return new Arr(new float[n]);
+        Arr a = null;
+        for (int i = free.size() - 1; i >= 0; i--) {
+            if (free.get(i).a().length == n) {
+                a = free.get(i);
+                free.set(i, free.get(free.size() - 1));
+                free.remove(free.size() - 1);
+                break;
+            }
+        }
+        if (a == null) a = new Arr(new float[n]);
         inUse.add(a);
+        inUseBytes += 4L * n;
         return a;
     }
 
-    private ArrayList<Arr> freeList(int n) {
-        for (int i = 0; i < arenaSizes.length; i++) if (arenaSizes[i] == n) return arenaFree.get(i);
-        if (arenaSizes.length == MAX_ARENA_SIZES) {              // shapes vary widely (prefills): start over
-            arenaSizes = new int[0];
-            arenaFree = new ArrayList<>();
-        }
-        arenaSizes = Arrays.copyOf(arenaSizes, arenaSizes.length + 1);
-        arenaSizes[arenaSizes.length - 1] = n;
-        arenaFree.add(new ArrayList<>());
-        return arenaFree.get(arenaFree.size() - 1);
-    }
-
-    /** Every activation of the step goes back to the arena; called by the thread that took them. */
+    /**
+     * The step's activations become the next step's free ones; what the step did not reuse of the step before goes to
+     * the collector. Called by the thread that took them.
+     */
     @Override
     public void endStep() {
-        for (int i = 0; i < inUse.size(); i++) {
-            Arr a = inUse.get(i);
-            freeList(a.a().length).add(a);
-        }
+        free.clear();
+        for (int i = 0; i < inUse.size(); i++) free.add(inUse.get(i));
         inUse.clear();
+        inUseBytes = 0;
     }
 
     @Override
