@@ -50,9 +50,13 @@ public final class SimulatorYardstick {
         out.printf("  event simulator on the profile fitted to this run (%d step records), the same %d requests, every one served: best"
                         + " %s; this run met the SLO for %d = %.0f%% of that%n", steps.size(), requests.size(), c.get().describe(), met,
                 c.get().numMet() == 0 ? Double.NaN : 100.0 * met / c.get().numMet());
-        out.printf("  its bound for any admission control: %.2f requests/s within the SLO (the offered %.2f, or the best schedule's"
-                        + " %.2f at saturation where lower, or the simulator's own where higher); this run's goodput %.2f = %.0f%% of that%n",
-                c.get().boundPerSecond(),
-                requests.size() / spanS, c.get().saturationPerSecond(), met / spanS, 100 * met / spanS / c.get().boundPerSecond());
+        double saturation = c.get().saturationPerSecond();
+        String atSaturation = Double.isNaN(saturation)
+                ? "no schedule meets the SLO at saturation, so the simulator's own"
+                : String.format("or the best schedule's %.2f at saturation where lower, or the simulator's own where higher", saturation);
+        out.printf("  its bound for any admission control: %.2f requests/s within the SLO (the offered %.2f, %s); this run's"
+                        + " goodput %.2f = %.0f%% of that%n",
+                c.get().boundPerSecond(), requests.size() / spanS, atSaturation, met / spanS,
+                100 * met / spanS / c.get().boundPerSecond());
     }
 }
