@@ -122,15 +122,14 @@ final class Pipeline implements AutoCloseable {
      */
     Pipeline(ModelConfig c, Weights w, List<StageSpec> specs, boolean referenceKernels, int threadsPerDevice,
              VectorKernels shareWith) {
-        boolean oneDevice = specs.size() == 1 && specs.get(0).tpDegree() == 1;
-        this.inline = oneDevice;
+        this.inline = specs.size() == 1 && specs.get(0).tpDegree() == 1;
         chains.put(Phase.ENCODE, new ArrayList<>());
         chains.put(Phase.DECODE, new ArrayList<>());
         for (StageSpec spec : specs) {
             Stage stage = new Stage(spec);
             for (int rank = 0; rank < spec.tpDegree(); rank++) {
                 Kernels k = referenceKernels ? new ReferenceKernels()
-                        : oneDevice && shareWith != null && shareWith.numThreads() == threadsPerDevice
+                        : inline && shareWith != null && shareWith.numThreads() == threadsPerDevice
                         ? VectorKernels.sharingThreadsOf(shareWith) : new VectorKernels(threadsPerDevice);
                 CpuOps ops = new CpuOps(k, stage.allReduce, rank);
                 Device d = new Device(stage, rank, ops);

@@ -73,18 +73,20 @@ final class ThreadTeam implements AutoCloseable {
         for (int h = 0; h < engaged; h++) state.set(h, PENDING);
         generation++;                                                   // volatile: publishes the loop
         for (int h = 0; h < engaged; h++) if (parked.get(h) == 1) LockSupport.unpark(helpers[h]);
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             work(loopBody, count);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {                          // wait for the helpers before rethrowing
             failure = e;
+            next.set(Integer.MAX_VALUE / 2);
         }
         for (int h = 0; h < engaged; h++) {
             if (state.compareAndSet(h, PENDING, CLAIMED)) continue;     // never started: nothing to wait for
             while (state.get(h) == RUNNING) Thread.onSpinWait();
         }
         body = null;
-        if (failure != null) throw failure;
+        if (failure instanceof RuntimeException e) throw e;
+        if (failure != null) throw (Error) failure;
         if (helperFailure != null) {
             RuntimeException e = helperFailure;
             helperFailure = null;

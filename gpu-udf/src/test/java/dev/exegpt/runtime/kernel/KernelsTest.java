@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.exegpt.runtime.weights.DType;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -90,13 +91,11 @@ class KernelsTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("kernels")
-    void f16InfinityIsRefusedAtLoad(Kernels k) {
+    @Test
+    void f16InfinityIsRefusedAtLoad() {
         short[] bits = DType.F16.narrow(new float[] {1f, 2f, Float.POSITIVE_INFINITY, 4f});
-        if (k instanceof VectorKernels) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> k.prepare16(bits, DType.F16, 2, 2));
+        try (VectorKernels k = new VectorKernels(1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.prepare16(bits, DType.F16, 2, 2));
             assertTrue(e.getMessage().contains("infinity or NaN"), e.getMessage());
         }
     }
