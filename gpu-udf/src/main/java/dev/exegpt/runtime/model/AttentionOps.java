@@ -1,6 +1,7 @@
 package dev.exegpt.runtime.model;
 
 import dev.exegpt.runtime.kernel.Kernels;
+import java.util.function.IntConsumer;
 
 /**
  * The attention loop shared by the families: for every row of a step and every local query head, one
@@ -17,6 +18,7 @@ public final class AttentionOps {
         int[] taskRow = new int[0];
         float[] scores = new float[0];
         float[] bias = new float[0];
+        final Task task = new Task(this);
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -95,15 +97,59 @@ public final class AttentionOps {
                 }
             }
         }
-        k.parallelFor(numTasks, task -> {
-            int seq = taskSeq[task];
-            int hl = task % heads;                                      // tasks come in groups of all heads
+        Task t = mine.task;
+        t.set(k, b, layer, shard, source, q, out, localKeys, localValues, scale, bias);
+        try {
+            k.parallelFor(numTasks, t);
+        } finally {
+            t.set(null, null, 0, null, null, null, null, null, null, 0f, null);
+        }
+    }
+
+    /** One attend call's arguments as a loop body over its tasks, kept by the calling thread and reused (no capture a step). */
+    private static final class Task implements IntConsumer {
+        private final Scratch owner;                                    // the caller's: its task lists
+        private Kernels k;
+        private StepBatch b;
+        private int layer;
+        private ShardLayout shard;
+        private Source source;
+        private float[] q;
+        private float[] out;
+        private float[] localKeys;
+        private float[] localValues;
+        private float scale;
+        private Bias bias;
+
+        Task(Scratch owner) {
+            this.owner = owner;
+        }
+
+        void set(Kernels k, StepBatch b, int layer, ShardLayout shard, Source source, float[] q, float[] out,
+                 float[] localKeys, float[] localValues, float scale, Bias bias) {
+            this.k = k;
+            this.b = b;
+            this.layer = layer;
+            this.shard = shard;
+            this.source = source;
+            this.q = q;
+            this.out = out;
+            this.localKeys = localKeys;
+            this.localValues = localValues;
+            this.scale = scale;
+            this.bias = bias;
+        }
+
+        @Override
+        public void accept(int task) {
+            int seq = owner.taskSeq[task];
+            int hl = task % shard.numLocalHeads();                      // tasks come in groups of all heads
             KeyView kv = keysOf(b, seq, layer, shard, source, hl, localKeys, localValues);
-            if (taskRow[task] < 0) {
+            if (owner.taskRow[task] < 0) {
                 attendBlock(k, b, seq, hl, shard, source, kv, q, out, scale, bias);
                 return;
             }
-            int row = taskRow[task];
+            int row = owner.taskRow[task];
             int pos = b.startPos(seq) + row - b.rowStart(seq);
             int n = numKeys(b, seq, source, pos);
             int hd = shard.headDim();
@@ -117,7 +163,7 @@ public final class AttentionOps {
             }
             k.attention(out, row * li + hl * hd, q, row * li + hl * hd, kv.keys(), kv.values(), kv.offset(), kv.stride(),
                     n, hd, scale, biasRow, 0, scores);
-        });
+        }
     }
 
     /**

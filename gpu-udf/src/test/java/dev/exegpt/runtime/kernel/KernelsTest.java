@@ -39,7 +39,7 @@ class KernelsTest {
     @MethodSource("kernels")
     void linearMatchesReferenceOnOddShapes(Kernels k) {
         Random rnd = new Random(1);
-        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {2, 40, 64}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97}, {6, 64, 33}, {7, 129, 96},
+        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {2, 40, 64}, {3, 17, 65}, {1, 256, 400}, {3, 101, 230}, {4, 64, 32}, {5, 300, 97}, {6, 64, 33}, {7, 129, 96},
                 {10, 31, 40}, {11, 70, 130}, {13, 257, 129}, {20, 600, 70}, {64, 100, 1000}, {67, 48, 64}};
         for (int[] s : shapes) {
             int m = s[0], kk = s[1], n = s[2];
@@ -67,7 +67,8 @@ class KernelsTest {
     @MethodSource("kernels")
     void sixteenBitWeightsGiveTheWidenedWeightsResults(Kernels k) {
         Random rnd = new Random(2);
-        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {1, 768, 64}, {2, 40, 64}, {3, 17, 65}, {4, 64, 32}, {5, 300, 97},
+        int[][] shapes = {{1, 1, 1}, {1, 33, 7}, {1, 768, 64}, {2, 40, 64}, {3, 17, 65}, {1, 96, 300}, {2, 31, 256},
+                {3, 50, 160}, {1, 256, 400}, {2, 200, 300}, {4, 64, 32}, {5, 300, 97},
                 {9, 129, 96}, {17, 70, 130}, {40, 600, 70}, {64, 100, 1000}};
         for (DType dtype : new DType[] {DType.BF16, DType.F16}) {
             for (int[] s : shapes) {
@@ -87,6 +88,28 @@ class KernelsTest {
                 k.linear(actual, a, w, bias, m);
                 assertClose(expected, actual, m * n, 1e-4f, dtype + " linear " + m + "x" + kk + "x" + n);
                 assertEquals(2L * n * kk, w.numBytes(), 4L * 32 * kk, dtype + " is kept in 16 bits (panels padded)");
+            }
+        }
+    }
+
+    @Test
+    void chunksCoverEveryGroupOnceAndShrinkTowardsTheEnd() {
+        for (int groups = 1; groups <= 200; groups++) {
+            for (int chunks = 1; chunks <= Math.min(groups, 16); chunks++) {
+                for (boolean shrinking : new boolean[] {false, true}) {
+                    assertEquals(0, VectorKernels.chunkStart(groups, chunks, 0, shrinking));
+                    assertEquals(groups, VectorKernels.chunkStart(groups, chunks, chunks, shrinking));
+                    for (int c = 0; c < chunks; c++) {
+                        int size = VectorKernels.chunkStart(groups, chunks, c + 1, shrinking)
+                                - VectorKernels.chunkStart(groups, chunks, c, shrinking);
+                        assertTrue(size >= 0, groups + " groups, chunk " + c + " of " + chunks);
+                        if (!shrinking) assertTrue(Math.abs(size - groups / chunks) <= 1, "equal chunks");
+                        if (shrinking && c == chunks - 1) {
+                            assertTrue(size <= (groups + chunks - 1) / chunks, "the last chunk is at most an equal share");
+                        }
+                        if (shrinking && c == 0) assertTrue(size >= groups / chunks, "the first chunk is at least an equal share");
+                    }
+                }
             }
         }
     }
