@@ -122,10 +122,10 @@ public interface Ops extends AutoCloseable {
     Act lastRows(StepBatch b, Act x, int dim);
 
     /**
-     * The greedy choice of each row of logits (rows, vocab); when keep is not null, keep[r] receives a copy of row
-     * r. On a device this is where the host waits for the step.
+     * next[r] = the greedy choice of row r of logits (rows, vocab); when keep is not null, keep[r] receives a copy of
+     * row r. On a device this is where the host waits for the step.
      */
-    int[] argmax(Act logits, int rows, int vocab, float[][] keep);
+    void argmax(Act logits, int rows, int vocab, float[][] keep, int[] next);
 
     /**
      * The step is over and its results are on the host: its activations and metadata may be reused. A device backend

@@ -28,6 +28,7 @@ public final class CudaOps implements Ops {
     private final StepArena arena;
     private final Map<Object, Long> uploaded = new IdentityHashMap<>();     // host parameter array -> device address
     private final Map<StepBatch, StepMeta> metas = new IdentityHashMap<>();
+    private long[] argmaxIds = new long[0];                                // the step's token ids, copied out
     private KvPool pool;
     private long poolMemory;
     private Object stepStart;                 // event at the start of the step in progress
@@ -402,12 +403,12 @@ public final class CudaOps implements Ops {
     }
 
     @Override
-    public int[] argmax(Act logits, int rows, int vocab, float[][] keep) {
+    public void argmax(Act logits, int rows, int vocab, float[][] keep, int[] tokens) {
         long next = arena.take(2L * rows);                                // longs
         dev.launch("argmax_rows", new LaunchGeometry(rows, 1, 1024, 0), next, addr(logits), rows, vocab);
-        long[] ids = new long[rows];
+        if (argmaxIds.length < rows) argmaxIds = new long[rows];
+        long[] ids = argmaxIds;
         dev.copyOut(ids, next, rows);                                     // the step's one wait
-        int[] tokens = new int[rows];
         for (int i = 0; i < rows; i++) tokens[i] = (int) ids[i];
         if (keep != null) {
             for (int i = 0; i < rows; i++) {
@@ -415,7 +416,6 @@ public final class CudaOps implements Ops {
                 dev.copyOut(keep[i], 0, addr(logits) + 4L * i * vocab, vocab);
             }
         }
-        return tokens;
     }
 
     // ----------------------------------------------------------------------------------------------------------------

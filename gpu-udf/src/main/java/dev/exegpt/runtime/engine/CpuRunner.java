@@ -68,6 +68,14 @@ final class CpuRunner implements ModelRunner {
     }
 
     @Override
+    public boolean runsOnCaller() { return pipeline.inline(); }
+
+    @Override
+    public Ops.Act run(Phase phase, StepBatch b, Ops.Act x) {
+        return pipeline.runInline(phase, b, x);
+    }
+
+    @Override
     public long capacityBytes() { return capacityBytes; }
 
     /** The head's activations go back to its arena (each device recycles its own when it starts its next task). */

@@ -160,54 +160,113 @@ public final class Engine implements StepEngine, AutoCloseable {
      * One decode iteration for every sequence given (none finished or released): each feeds its last token (T5's
      * first step: the decoder start token) at its own position, and the greedy next token is appended.
      *
-     * @return the new token of each sequence, in order
+     * <p>A step over the same sequences as the step before allocates nothing on the heap: each micro-batch's step
+     * batch, token and position arrays are the engine's, kept from step to step (see {@link DecodeSlot}), and the
+     * returned array is too.
+     *
+     * @return the new token of each sequence, in order; the engine's array, overwritten by the next decode
      */
     public int[] decode(List<Sequence> active) {
-        for (Sequence s : active) {
+        int size = active.size();
+        if (size == 0) return new int[0];                           // nothing to run (the head has no rows to take)
+        for (int i = 0; i < size; i++) {
+            Sequence s = active.get(i);
             requireOwned(s);
             if (s.released || s.state == null) throw new IllegalArgumentException("request " + s.requestId()
                     + ": sequence was released or exported; import it to decode");
             if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
                     + s.finishReason() + "); release it instead of decoding");
         }
-        List<List<Sequence>> groups = microBatches(active, Phase.DECODE);
-        List<StepBatch> batches = new ArrayList<>();
-        List<CompletableFuture<Ops.Act>> works = new ArrayList<>();
-        for (List<Sequence> group : groups) {
-            List<SequenceState> states = new ArrayList<>();
-            int[] ones = new int[group.size()];
-            int[] positions = new int[group.size()];
-            int[] tokens = new int[group.size()];
-            for (int i = 0; i < group.size(); i++) {
-                Sequence s = group.get(i);
-                states.add(s.state);
-                ones[i] = 1;
-                positions[i] = s.state.length;
-                boolean first = config.encoderDecoder() && s.numGenerated() == 0;
-                tokens[i] = first ? config.decoderStartTokenId() : s.lastToken();
-            }
-            StepBatch b = new StepBatch(states, ones, positions);
-            batches.add(b);
-            works.add(runner.submit(Phase.DECODE, b, head.embed(b, tokens)));
-        }
-        int[] next = new int[active.size()];
-        int at = 0;
+        int groups = numMicroBatches(size, Phase.DECODE);
+        if (nextTokens.length != size) nextTokens = new int[size];
+        int[] next = nextTokens;
         try {
-            for (int g = 0; g < groups.size(); g++) {
-                Ops.Act x = await(works.get(g));
-                for (Sequence s : groups.get(g)) s.state.length++;
-                appendNext(groups.get(g), batches.get(g), x);
-                for (Sequence s : groups.get(g)) next[at++] = s.lastToken();
+            if (runner.runsOnCaller()) {                            // one device: each micro-batch in turn, here
+                for (int g = 0; g < groups; g++) {
+                    DecodeSlot slot = decodeSlot(g, active, size * g / groups, size * (g + 1) / groups);
+                    finishDecode(slot, active, runner.run(Phase.DECODE, slot.batch, head.embed(slot.batch, slot.tokens)), next);
+                }
+            } else {                                                // a pipeline: every micro-batch in flight at once
+                for (int g = 0; g < groups; g++) {
+                    DecodeSlot slot = decodeSlot(g, active, size * g / groups, size * (g + 1) / groups);
+                    slot.work = runner.submit(Phase.DECODE, slot.batch, head.embed(slot.batch, slot.tokens));
+                }
+                for (int g = 0; g < groups; g++) {
+                    DecodeSlot slot = decodeSlots.get(g);
+                    CompletableFuture<Ops.Act> work = slot.work;
+                    slot.work = null;
+                    finishDecode(slot, active, await(work), next);
+                }
             }
         } finally {
+            for (int g = 0; g < groups; g++) decodeSlots.get(g).work = null;
             runner.endStep();
         }
         return next;
     }
 
+    /**
+     * A micro-batch's buffers, kept from step to step: the states it ran last step and, over them, the step batch
+     * (whose positions array it fills in place), the tokens it feeds and the next tokens it gets.
+     */
+    private static final class DecodeSlot {
+        final ArrayList<SequenceState> states = new ArrayList<>();
+        int from;                                                   // its sequences are active[from, from + size)
+        int[] positions = new int[0];
+        int[] tokens = new int[0];
+        int[] next = new int[0];
+        StepBatch batch;
+        CompletableFuture<Ops.Act> work;
+    }
+
+    private final List<DecodeSlot> decodeSlots = new ArrayList<>();
+    private int[] nextTokens = new int[0];
+
+    /** Slot g over active[from, to): its batch is reused while it holds the same states in the same order. */
+    private DecodeSlot decodeSlot(int g, List<Sequence> active, int from, int to) {
+        while (decodeSlots.size() <= g) decodeSlots.add(new DecodeSlot());
+        DecodeSlot slot = decodeSlots.get(g);
+        int n = to - from;
+        boolean same = slot.batch != null && slot.states.size() == n;
+        for (int i = 0; same && i < n; i++) same = slot.states.get(i) == active.get(from + i).state;
+        if (!same) {
+            slot.states.clear();
+            for (int i = from; i < to; i++) slot.states.add(active.get(i).state);
+            int[] ones = new int[n];
+            java.util.Arrays.fill(ones, 1);
+            slot.positions = new int[n];
+            slot.tokens = new int[n];
+            slot.next = new int[n];
+            slot.batch = new StepBatch(new ArrayList<>(slot.states), ones, slot.positions);
+        }
+        slot.from = from;
+        for (int i = 0; i < n; i++) {
+            Sequence s = active.get(from + i);
+            slot.positions[i] = s.state.length;                     // the batch reads them: filled in place
+            boolean first = config.encoderDecoder() && s.numGenerated() == 0;
+            slot.tokens[i] = first ? config.decoderStartTokenId() : s.lastToken();
+        }
+        return slot;
+    }
+
+    /** The micro-batch's hidden rows x are out: its sequences grow by one token each. */
+    private void finishDecode(DecodeSlot slot, List<Sequence> active, Ops.Act x, int[] next) {
+        int n = slot.positions.length;
+        for (int i = 0; i < n; i++) active.get(slot.from + i).state.length++;
+        float[][] logits = engineConfig.keepLogits() ? new float[n][] : null;
+        head.greedy(slot.batch, x, logits, slot.next);
+        for (int i = 0; i < n; i++) {
+            Sequence s = active.get(slot.from + i);
+            if (logits != null) s.lastLogits = logits[i];
+            s.append(slot.next[i], config.eosTokenId());
+            next[slot.from + i] = s.lastToken();
+        }
+    }
+
     private void appendNext(List<Sequence> group, StepBatch b, Ops.Act hidden) {
         float[][] logits = engineConfig.keepLogits() ? new float[group.size()][] : null;
-        int[] next = head.greedy(b, hidden, logits);
+        int[] next = new int[group.size()];
+        head.greedy(b, hidden, logits, next);
         for (int i = 0; i < group.size(); i++) {
             Sequence s = group.get(i);
             if (logits != null) s.lastLogits = logits[i];
@@ -339,11 +398,16 @@ public final class Engine implements StepEngine, AutoCloseable {
 
     /** Splits sequences into contiguous micro-batches: the configured count, or one per stage of the phase. */
     private List<List<Sequence>> microBatches(List<Sequence> seqs, Phase phase) {
-        int n = engineConfig.numMicroBatches() > 0 ? engineConfig.numMicroBatches() : runner.numStages(phase);
-        n = Math.max(1, Math.min(n, seqs.size()));
+        int n = numMicroBatches(seqs.size(), phase);
         List<List<Sequence>> groups = new ArrayList<>();
         for (int g = 0; g < n; g++) groups.add(seqs.subList(seqs.size() * g / n, seqs.size() * (g + 1) / n));
         return groups;
+    }
+
+    /** Micro-batches of a step of size sequences; micro-batch g is sequences [size * g / n, size * (g + 1) / n). */
+    private int numMicroBatches(int size, Phase phase) {
+        int n = engineConfig.numMicroBatches() > 0 ? engineConfig.numMicroBatches() : runner.numStages(phase);
+        return Math.max(1, Math.min(n, size));
     }
 
     private static Ops.Act await(CompletableFuture<Ops.Act> w) {

@@ -51,6 +51,17 @@ public interface ModelRunner extends AutoCloseable {
     /** Runs the layer stack of the phase over x (numTokens, dModel); completes with the final activations. */
     CompletableFuture<Ops.Act> submit(Phase phase, StepBatch b, Ops.Act x);
 
+    /**
+     * Whether {@link #run} does the work on the calling thread (one device: nothing to overlap), so that the engine
+     * runs its micro-batches in turn through it instead of putting them all in flight through {@link #submit}.
+     */
+    default boolean runsOnCaller() { return false; }
+
+    /** As {@link #submit}, on the calling thread, for a runner that {@link #runsOnCaller}: no future, no hand-off. */
+    default Ops.Act run(Phase phase, StepBatch b, Ops.Act x) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " runs its layers on its own threads");
+    }
+
     /** The step is over (its next tokens are out): what its activations held may be reused. */
     default void endStep() {}
 

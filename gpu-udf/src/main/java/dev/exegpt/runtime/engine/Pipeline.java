@@ -186,6 +186,27 @@ final class Pipeline implements AutoCloseable {
         return bytes;
     }
 
+    /** Whether the one device runs its layers on the caller's thread (see {@link #runInline}). */
+    boolean inline() {
+        return inline;
+    }
+
+    /**
+     * The layers of the phase over x on the caller's thread, for a layout of one device: no task, no future, no
+     * wrapper (a steady-state step allocates nothing); returns x, which holds the final activations.
+     */
+    Ops.Act runInline(Phase phase, StepBatch batch, Ops.Act x) {
+        if (!inline) throw new IllegalStateException("this layout runs its layers on device threads");
+        Device d = stages.get(0).devices.get(0);
+        List<Layer> layers = d.layers.get(phase);
+        if (layers.isEmpty()) {
+            throw new IllegalStateException("this engine's layout has no stage for the " + phase + " phase");
+        }
+        d.ops.endStep();                                            // the previous task's activations are dead
+        for (int i = 0; i < layers.size(); i++) layers.get(i).forward(batch, x);
+        return x;
+    }
+
     /** Starts a micro-batch through the chain of its phase; its future completes with the final activations. */
     Work submit(Phase phase, StepBatch batch, float[] x) {
         Work w = new Work(phase, batch, x);

@@ -18,6 +18,7 @@ public final class AttentionOps {
         int[] taskRow = new int[0];
         float[] scores = new float[0];
         float[] bias = new float[0];
+        final KeyView keyView = new KeyView();
         final Task task = new Task(this);
     }
 
@@ -50,19 +51,44 @@ public final class AttentionOps {
     /** Sequences with at least this many rows in a step (prefill) attend as blocks of matrix products. */
     static final int BLOCK_MIN_ROWS = 8;
 
-    /** Where one sequence's keys and values of one head are: key t of the head starts at keys[offset + t * stride]. */
-    private record KeyView(float[] keys, float[] values, int offset, int stride) {}
+    /**
+     * Where one sequence's keys and values of one head are: key t of the head starts at keys[offset + t * stride].
+     * Mutable and kept per thread (see {@link Scratch}): a record made per task was 4.7 KB of garbage a T5 decode step
+     * (C2 did not scalar-replace it).
+     */
+    private static final class KeyView {
+        float[] keys;
+        float[] values;
+        int offset;
+        int stride;
 
-    private static KeyView keysOf(StepBatch b, int seq, int layer, ShardLayout shard, Source source, int hl,
-                                  float[] localKeys, float[] localValues) {
+        KeyView set(float[] keys, float[] values, int offset, int stride) {
+            this.keys = keys;
+            this.values = values;
+            this.offset = offset;
+            this.stride = stride;
+            return this;
+        }
+
+        float[] keys() { return keys; }
+
+        float[] values() { return values; }
+
+        int offset() { return offset; }
+
+        int stride() { return stride; }
+    }
+
+    private static KeyView keysOf(KeyView into, StepBatch b, int seq, int layer, ShardLayout shard, Source source,
+                                  int hl, float[] localKeys, float[] localValues) {
         SequenceState s = b.state(seq);
         int hd = shard.headDim();
         int kvHead = shard.kvHeadOf(hl);
         int kvDim = shard.kvDim();
         return switch (source) {
-            case SELF_CACHE -> new KeyView(s.selfKeys[layer], s.selfValues[layer], kvHead * hd, kvDim);
-            case CROSS_CACHE -> new KeyView(s.crossKeys[layer], s.crossValues[layer], kvHead * hd, kvDim);
-            case LOCAL -> new KeyView(localKeys, localValues,
+            case SELF_CACHE -> into.set(s.selfKeys[layer], s.selfValues[layer], kvHead * hd, kvDim);
+            case CROSS_CACHE -> into.set(s.crossKeys[layer], s.crossValues[layer], kvHead * hd, kvDim);
+            case LOCAL -> into.set(localKeys, localValues,
                     b.rowStart(seq) * shard.localKvInner() + (kvHead - shard.kvHeadStart()) * hd, shard.localKvInner());
         };
     }
@@ -144,7 +170,8 @@ public final class AttentionOps {
         public void accept(int task) {
             int seq = owner.taskSeq[task];
             int hl = task % shard.numLocalHeads();                      // tasks come in groups of all heads
-            KeyView kv = keysOf(b, seq, layer, shard, source, hl, localKeys, localValues);
+            Scratch own = SCRATCH.get();                                // the thread's that runs the task
+            KeyView kv = keysOf(own.keyView, b, seq, layer, shard, source, hl, localKeys, localValues);
             if (owner.taskRow[task] < 0) {
                 attendBlock(k, b, seq, hl, shard, source, kv, q, out, scale, bias);
                 return;
@@ -154,7 +181,6 @@ public final class AttentionOps {
             int n = numKeys(b, seq, source, pos);
             int hd = shard.headDim();
             int li = shard.localInner();
-            Scratch own = SCRATCH.get();                                // the thread's that runs the task
             float[] scores = own.scores = grow(own.scores, n);
             float[] biasRow = null;
             if (bias != null) {

@@ -54,15 +54,15 @@ public final class ModelHead {
 
     /**
      * Greedy next token of each sequence of the step from the last of its rows of x (numTokens, dModel): a decode
-     * step has one row per sequence, a prefill many. When keep is not null, keep[i] receives a copy of sequence i's
-     * logits. Calls come from one thread, the engine's.
+     * step has one row per sequence, a prefill many, into next[i]. When keep is not null, keep[i] receives a copy of
+     * sequence i's logits. Calls come from one thread, the engine's.
      */
-    public int[] greedy(StepBatch b, Ops.Act x, float[][] keep) {
-        return greedy(ops.lastRows(b, x, c.dModel()), b.numSequences(), keep);
+    public void greedy(StepBatch b, Ops.Act x, float[][] keep, int[] next) {
+        greedy(ops.lastRows(b, x, c.dModel()), b.numSequences(), keep, next);
     }
 
-    /** Greedy next token of each hidden row x (rows, dModel). */
-    public int[] greedy(Ops.Act x, int rows, float[][] keep) {
+    /** next[r] = the greedy next token of hidden row r of x (rows, dModel). */
+    public void greedy(Ops.Act x, int rows, float[][] keep, int[] next) {
         int d = c.dModel();
         Ops.Act h = ops.act((long) rows * d);
         ops.norm(h, x, finalNorm, rows);
@@ -75,6 +75,6 @@ public final class ModelHead {
             logitsFloats = floats;
         }
         ops.linear(logits, h, lmHead, null, rows);
-        return ops.argmax(logits, rows, c.vocabSize(), keep);
+        ops.argmax(logits, rows, c.vocabSize(), keep, next);
     }
 }

@@ -50,8 +50,8 @@ public final class Rope {
      */
     public void apply(float[] x, StepBatch b, int numHeads) {
         int width = numHeads * headDim;
-        float[] extraCos = new float[half];
-        float[] extraSin = new float[half];
+        float[] extraCos = null;                               // only past the table: a step within it allocates nothing
+        float[] extraSin = null;
         for (int i = 0; i < b.numSequences(); i++) {
             for (int r = 0; r < b.numRows(i); r++) {
                 int row = b.rowStart(i) + r;
@@ -60,6 +60,10 @@ public final class Rope {
                 float[] sin = this.sin;
                 int at = pos * half;
                 if (pos >= numTabulated) {                     // beyond the model's positions (the profiler's grid)
+                    if (extraCos == null) {
+                        extraCos = new float[half];
+                        extraSin = new float[half];
+                    }
                     angles(pos, extraCos, extraSin, 0);
                     cos = extraCos;
                     sin = extraSin;

@@ -404,7 +404,7 @@ public final class XProfiler {
             for (int warm = rowCounts.last(); System.nanoTime() - t0 < grid.jitWarmUpMs() * 1_000_000L / 4; ) {
                 int rows = warm;
                 StepBatch b = headStep(rows);
-                head.greedy(head.embed(b, new int[rows]), rows, null);
+                head.greedy(head.embed(b, new int[rows]), rows, null, new int[rows]);
                 ops.endStep();
             }
             for (int rows : rowCounts) {
@@ -412,7 +412,7 @@ public final class XProfiler {
                 int[] tokens = new int[rows];
                 for (int i = 0; i < rows; i++) tokens[i] = (i * 7919) % c.vocabSize();
                 Timing t = Timing.measure(grid.warmups(), grid.repeats(), () -> {
-                    head.greedy(head.embed(b, tokens), rows, null);
+                    head.greedy(head.embed(b, tokens), rows, null, new int[rows]);
                     ops.endStep();
                 });
                 add(Phase.DECODE, ProfileOperation.HEAD, rows, 0, rows, 1, 0, t);

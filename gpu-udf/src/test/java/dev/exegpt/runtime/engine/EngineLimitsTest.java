@@ -86,6 +86,27 @@ class EngineLimitsTest {
     }
 
     @Test
+    void decodingNoSequencesIsANoOpAndSequencesMayLeaveBetweenSteps() throws IOException {
+        Path dir = TestModels.write("opt-tiny-leave", TestModels.tinyOpt());
+        try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU));
+             Engine alone = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {
+            assertEquals(0, e.decode(List.of()).length);
+            List<Sequence> both = new java.util.ArrayList<>(e.encode(List.of(new GenerationRequest("a", new int[] {2, 3}, 6, true),
+                    new GenerationRequest("b", new int[] {4, 5, 6}, 6, true))).admitted());
+            Sequence b = alone.encode(List.of(new GenerationRequest("b", new int[] {4, 5, 6}, 6, true))).admitted().get(0);
+            e.decode(both);
+            alone.decode(List.of(b));
+            e.release(both.remove(0));                              // the engine's kept step batch no longer fits
+            for (int step = 0; step < 3; step++) {
+                int[] got = e.decode(both);
+                int[] want = alone.decode(List.of(b));
+                assertEquals(want[0], got[0], "step " + step + ": the same tokens as an engine that ran b alone");
+            }
+            assertEquals(b.numGenerated(), both.get(0).numGenerated());
+        }
+    }
+
+    @Test
     void decodingAFinishedOrReleasedSequenceIsAnError() throws IOException {
         Path dir = TestModels.write("opt-tiny-finished", TestModels.tinyOpt());
         try (Engine e = Engine.load(dir, EngineConfig.DEFAULTS.withBackend(Backend.CPU))) {

@@ -256,14 +256,12 @@ public final class CpuOps implements Ops {
     }
 
     @Override
-    public int[] argmax(Act logits, int rows, int vocab, float[][] keep) {
+    public void argmax(Act logits, int rows, int vocab, float[][] keep, int[] next) {
         float[] a = array(logits);
-        int[] next = new int[rows];
         for (int r = 0; r < rows; r++) {
             next[r] = k.argmax(a, r * vocab, vocab);
             if (keep != null) keep[r] = Arrays.copyOfRange(a, r * vocab, (r + 1) * vocab);
         }
-        return next;
     }
 
     @Override
