@@ -135,7 +135,7 @@ public final class DecodeBench {
                         (double) dtype.numBytes() * params / (median * 1e6), allocatedPerStep, gc1[0] - gc0[0],
                         gc1[1] - gc0[1]);
                 results.add(r);
-                log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GCs (%d ms)%n",
+                log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GC pauses (%d ms)%n",
                         name, dtype.name().toLowerCase(), batch, median, ms[0], r.tokensPerSecond(),
                         r.tokensPerSecond() / results.get(0).tokensPerSecond(), r.gflopsPerSecond(), r.weightGbPerSecond(),
                         r.allocatedBytesPerStep(), r.gcCount(), r.gcMs());

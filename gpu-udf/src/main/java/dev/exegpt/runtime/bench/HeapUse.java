@@ -19,11 +19,20 @@ final class HeapUse {
         return sum;
     }
 
-    /** {collections, milliseconds} over every collector so far. */
+    /**
+     * {pauses, milliseconds paused} so far. A collector that reports its pauses apart (ZGC: "ZGC Pauses" beside the
+     * concurrent "ZGC Cycles", whose time the application does not wait for) counts only those; G1's and Parallel's
+     * collections stop the application, so they count whole.
+     */
     static long[] gc() {
+        boolean pausesApart = false;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            pausesApart |= gc.getName().endsWith(" Pauses");
+        }
         long count = 0;
         long ms = 0;
         for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (pausesApart && !gc.getName().endsWith(" Pauses")) continue;
             count += Math.max(0, gc.getCollectionCount());
             ms += Math.max(0, gc.getCollectionTime());
         }

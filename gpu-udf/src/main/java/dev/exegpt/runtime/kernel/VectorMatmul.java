@@ -39,12 +39,17 @@ final class VectorMatmul {
     }
 
     /**
-     * Panels that a product of m rows in the given layout takes together below {@link #MR} rows (two f32 panels, four
-     * 16-bit ones: see the tile1Pair and tile1Quad kernels); a thread's chunk of panels starts at a multiple of it.
+     * Panels that a product of m rows in the given layout takes together below {@link #MR} rows (four BF16 panels, two
+     * f32 ones, one F16: see the tile1Quad, tile1Pair and tile1F16 kernels); a thread's chunk of panels starts at a
+     * multiple of it.
      */
     static int panelGroup(int m, Matrix.Layout layout) {
         if (m >= MR) return 1;
-        return layout == Matrix.Layout.PANELS ? 2 : 4;
+        return switch (layout) {
+            case PANELS_BF16 -> 4;
+            case PANELS_F16 -> 1;
+            default -> 2;
+        };
     }
 
     /** Groups of {@link #panelGroup} panels over n outputs (the last may be partial). */
@@ -100,13 +105,9 @@ final class VectorMatmul {
         if (m < MR) {
             for (int i = 0; i < m; i++) {
                 int jp = jp0;
-                for (; jp + 3 < jp1 && (jp + 4) * NR <= n; jp += 4) {
-                    if (bf16) tile1QuadBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
-                    else tile1QuadF16(out, i * n + jp * NR, a, pairs, k, i, jp);
-                }
-                for (; jp + 1 < jp1 && (jp + 2) * NR <= n; jp += 2) {
-                    if (bf16) tile1PairBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
-                    else tile1PairF16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                if (bf16) {
+                    for (; jp + 3 < jp1 && (jp + 4) * NR <= n; jp += 4) tile1QuadBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                    for (; jp + 1 < jp1 && (jp + 2) * NR <= n; jp += 2) tile1PairBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
                 }
                 for (; jp < jp1; jp++) {
                     if ((jp + 1) * NR > n) tile1Edge(out, a, widenPanel(pairs, bf16, k, jp), k, n, i, jp, 0, 0, k);
@@ -372,7 +373,7 @@ final class VectorMatmul {
     // keep as many bytes in flight as the f32 pair kernel does. Measured, batch 1 on one thread, median of 30 rounds:
     // 768 x 768 BF16 23.7 -> 27.0 GB/s, 3072 x 768 25.8 -> 29.0 (f32 28-29); on 2 threads through VectorKernels the
     // BF16 products then ran 1.8-2.3x as fast as f32 (1.6-1.9x before). Eight panels per loop ran at a third of
-    // that: C2 no longer kept the vectors in registers.
+    // that: C2 no longer kept the vectors in registers. So did the F16 quad and pair kernels (see tile1F16).
 
     /** out[o .. o + 4 NR) += a[i] @ the full bfloat16 panels jp .. jp + 3, one stream per panel. */
     private static void tile1QuadBf16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
@@ -397,40 +398,6 @@ final class VectorMatmul {
             e1 = x.fma(highBf16(w), e1);
             f0 = x.fma(lowBf16(z), f0);
             f1 = x.fma(highBf16(z), f1);
-        }
-        c0.intoArray(out, o);
-        c1.intoArray(out, o + L);
-        d0.intoArray(out, o + NR);
-        d1.intoArray(out, o + NR + L);
-        e0.intoArray(out, o + 2 * NR);
-        e1.intoArray(out, o + 2 * NR + L);
-        f0.intoArray(out, o + 3 * NR);
-        f1.intoArray(out, o + 3 * NR + L);
-    }
-
-    /** As tile1QuadBf16 over IEEE-half panels. */
-    private static void tile1QuadF16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
-        FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
-        FloatVector d0 = FloatVector.fromArray(F, out, o + NR), d1 = FloatVector.fromArray(F, out, o + NR + L);
-        FloatVector e0 = FloatVector.fromArray(F, out, o + 2 * NR), e1 = FloatVector.fromArray(F, out, o + 2 * NR + L);
-        FloatVector f0 = FloatVector.fromArray(F, out, o + 3 * NR), f1 = FloatVector.fromArray(F, out, o + 3 * NR + L);
-        int a0 = i * k;
-        int s = k * L;
-        int b = jp * s;
-        for (int p = 0; p < k; p++, b += L) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            IntVector u = IntVector.fromArray(I, pairs, b);
-            IntVector v = IntVector.fromArray(I, pairs, b + s);
-            IntVector w = IntVector.fromArray(I, pairs, b + 2 * s);
-            IntVector z = IntVector.fromArray(I, pairs, b + 3 * s);
-            c0 = x.fma(lowF16(u), c0);
-            c1 = x.fma(highF16(u), c1);
-            d0 = x.fma(lowF16(v), d0);
-            d1 = x.fma(highF16(v), d1);
-            e0 = x.fma(lowF16(w), e0);
-            e1 = x.fma(highF16(w), e1);
-            f0 = x.fma(lowF16(z), f0);
-            f1 = x.fma(highF16(z), f1);
         }
         c0.intoArray(out, o);
         c1.intoArray(out, o + L);
@@ -475,46 +442,6 @@ final class VectorMatmul {
             c1 = x.fma(highBf16(u), c1);
             e0 = x.fma(lowBf16(w), e0);
             e1 = x.fma(highBf16(w), e1);
-        }
-        c0.add(d0).intoArray(out, o);
-        c1.add(d1).intoArray(out, o + L);
-        e0.add(f0).intoArray(out, o + NR);
-        e1.add(f1).intoArray(out, o + NR + L);
-    }
-
-    /** As tile1Pair over IEEE-half panels jp and jp + 1. */
-    private static void tile1PairF16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
-        FloatVector c0 = FloatVector.fromArray(F, out, o), c1 = FloatVector.fromArray(F, out, o + L);
-        FloatVector e0 = FloatVector.fromArray(F, out, o + NR), e1 = FloatVector.fromArray(F, out, o + NR + L);
-        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), f0 = FloatVector.zero(F), f1 = FloatVector.zero(F);
-        int h = k / 2;
-        int a0 = i * k;
-        int b = jp * k * L;
-        int g = b + k * L;
-        for (int p = 0; p < h; p++) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            FloatVector y = FloatVector.broadcast(F, a[a0 + h + p]);
-            IntVector u = IntVector.fromArray(I, pairs, b + p * L);
-            IntVector v = IntVector.fromArray(I, pairs, b + (h + p) * L);
-            IntVector w = IntVector.fromArray(I, pairs, g + p * L);
-            IntVector z = IntVector.fromArray(I, pairs, g + (h + p) * L);
-            c0 = x.fma(lowF16(u), c0);
-            c1 = x.fma(highF16(u), c1);
-            d0 = y.fma(lowF16(v), d0);
-            d1 = y.fma(highF16(v), d1);
-            e0 = x.fma(lowF16(w), e0);
-            e1 = x.fma(highF16(w), e1);
-            f0 = y.fma(lowF16(z), f0);
-            f1 = y.fma(highF16(z), f1);
-        }
-        if ((k & 1) == 1) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + k - 1]);
-            IntVector u = IntVector.fromArray(I, pairs, b + (k - 1) * L);
-            IntVector w = IntVector.fromArray(I, pairs, g + (k - 1) * L);
-            c0 = x.fma(lowF16(u), c0);
-            c1 = x.fma(highF16(u), c1);
-            e0 = x.fma(lowF16(w), e0);
-            e1 = x.fma(highF16(w), e1);
         }
         c0.add(d0).intoArray(out, o);
         c1.add(d1).intoArray(out, o + L);
@@ -596,33 +523,25 @@ final class VectorMatmul {
         c1.add(d1).intoArray(out, o + L);
     }
 
-    /** As tile1 over a whole IEEE-half panel jp. */
+    /**
+     * As tile1 over a whole IEEE-half panel jp, one panel row per loop: the F16 widening takes three times BF16's
+     * operations, and any larger loop body (two rows, or the pair and quad kernels) was more than C2 inlined, so its
+     * vectors were boxed: 2-5 GB/s and hundreds of MB of garbage a step. This one streams 23-25 GB/s on one thread
+     * (batch 1, 768-3072 x 768-3072; BF16's quad kernel 27-30).
+     */
     private static void tile1F16(float[] out, int o, float[] a, int[] pairs, int k, int i, int jp) {
         FloatVector c0 = FloatVector.fromArray(F, out, o);
         FloatVector c1 = FloatVector.fromArray(F, out, o + L);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
         int a0 = i * k;
         int b = jp * k * L;
-        int p = 0;
-        for (; p + 1 < k; p += 2, b += 2 * L) {
-            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
-            IntVector v = IntVector.fromArray(I, pairs, b);
-            c0 = x.fma(lowF16(v), c0);
-            c1 = x.fma(highF16(v), c1);
-            FloatVector y = FloatVector.broadcast(F, a[a0 + p + 1]);
-            IntVector u = IntVector.fromArray(I, pairs, b + L);
-            d0 = y.fma(lowF16(u), d0);
-            d1 = y.fma(highF16(u), d1);
-        }
-        if (p < k) {
+        for (int p = 0; p < k; p++, b += L) {
             FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
             IntVector v = IntVector.fromArray(I, pairs, b);
             c0 = x.fma(lowF16(v), c0);
             c1 = x.fma(highF16(v), c1);
         }
-        c0.add(d0).intoArray(out, o);
-        c1.add(d1).intoArray(out, o + L);
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + L);
     }
 
     /** Rows [p0, p1) of 16-bit panel jp, widened into f32 panel layout at scratch[dst + p * NR]. */
