@@ -110,7 +110,7 @@ final class VectorMatmul {
                     for (; jp + 1 < jp1 && (jp + 2) * NR <= n; jp += 2) tile1PairBf16(out, i * n + jp * NR, a, pairs, k, i, jp);
                 }
                 for (; jp < jp1; jp++) {
-                    if ((jp + 1) * NR > n) tile1Edge(out, a, widenPanel(pairs, bf16, k, jp), k, n, i, jp, 0, 0, k);
+                    if ((jp + 1) * NR > n) tile1Edge16(out, a, pairs, bf16, k, n, i, jp);
                     else if (bf16) tile1Bf16(out, i * n + jp * NR, a, pairs, k, i, jp);
                     else tile1F16(out, i * n + jp * NR, a, pairs, k, i, jp);
                 }
@@ -564,11 +564,24 @@ final class VectorMatmul {
     }
 
     /** A whole 16-bit panel widened into this thread's scratch (the last, partial panel of a product of few rows). */
-    private static float[] widenPanel(int[] pairs, boolean bf16, int k, int jp) {
-        float[] panel = scratch(k * NR);
-        widen(pairs, bf16, k, jp, 0, k, panel, 0);
-        return panel;
+    /**
+     * As tile1Bf16 / tile1F16 for the last, partial 16-bit panel (zero-padded past n at packing), through a tile of
+     * this thread's. It used to widen the panel into scratch first: a JVM that then decoded F16 at batch 8 ran its
+     * widening loop with boxed vectors (30-150 ms and 0.3-2 GB of garbage a step in bench-kernels; a JVM that never
+     * decoded at batch 1 in between did not).
+     */
+    private static void tile1Edge16(float[] out, float[] a, int[] pairs, boolean bf16, int k, int n, int i, int jp) {
+        int j = jp * NR;
+        int cols = n - j;
+        float[] tile = EDGE_TILE.get();
+        java.util.Arrays.fill(tile, 0f);
+        System.arraycopy(out, i * n + j, tile, 0, cols);
+        if (bf16) tile1Bf16(tile, 0, a, pairs, k, i, jp);
+        else tile1F16(tile, 0, a, pairs, k, i, jp);
+        System.arraycopy(tile, 0, out, i * n + j, cols);
     }
+
+    private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[NR]);
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
