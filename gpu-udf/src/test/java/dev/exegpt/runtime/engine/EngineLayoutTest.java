@@ -75,6 +75,44 @@ class EngineLayoutTest {
         checkLayouts("llama-tiny-layouts", TestModels.tinyLlama());
     }
 
+    /**
+     * A 16-bit checkpoint stays 16-bit inside the engine, through tensor-parallel slices too (about half the layer bytes
+     * of its f32 twin), and decodes as the same weights widened to f32 do: the kernels read the 16-bit panels exactly.
+     */
+    @Test
+    void sixteenBitCheckpointsStaySixteenBitThroughSlicesAndDecodeAsTheirWidenedWeights() throws IOException {
+        ModelConfig c = TestModels.tinyLlama();                     // grouped-query heads: TP slices rows and columns
+        List<GenerationRequest> requests = EngineNumericsTest.requests(3, 8, 5);
+        for (dev.exegpt.runtime.weights.DType dtype : new dev.exegpt.runtime.weights.DType[] {
+                dev.exegpt.runtime.weights.DType.BF16, dev.exegpt.runtime.weights.DType.F16}) {
+            List<dev.exegpt.runtime.weights.Tensor> tensors = dev.exegpt.runtime.weights.RandomWeights.generate(c, 5);
+            List<dev.exegpt.runtime.weights.Tensor> widened = new ArrayList<>();
+            for (dev.exegpt.runtime.weights.Tensor t : tensors) {
+                widened.add(new dev.exegpt.runtime.weights.Tensor(t.name(), t.shape(), t.narrowedTo(dtype).data()));
+            }
+            Path sixteen = Path.of("target", "fixtures", "sixteen-" + dtype);
+            Path wide = Path.of("target", "fixtures", "sixteen-" + dtype + "-widened");
+            dev.exegpt.runtime.weights.CheckpointWriter.write(sixteen, c, tensors, dtype);
+            dev.exegpt.runtime.weights.CheckpointWriter.write(wide, c, widened, dev.exegpt.runtime.weights.DType.F32);
+            for (DeviceLayout layout : List.of(DeviceLayout.rra(1), DeviceLayout.rra(2))) {
+                EngineConfig config = CONFIG.withLayout(layout);
+                assertSameOutputs(run(wide, config, requests), run(sixteen, config, requests), dtype + " " + layout);
+                try (Engine a = Engine.load(sixteen, config); Engine b = Engine.load(wide, config)) {
+                    List<Long> bytes16 = a.weightBytes();
+                    List<Long> bytes32 = b.weightBytes();
+                    long layers16 = 0;
+                    long layers32 = 0;
+                    for (int d = 0; d < bytes16.size() - 1; d++) {       // the last entry is the head's
+                        layers16 += bytes16.get(d);
+                        layers32 += bytes32.get(d);
+                    }
+                    assertTrue(layers16 < 0.6 * layers32, dtype + " " + layout + ": layer weights " + layers16
+                            + " bytes against f32's " + layers32);
+                }
+            }
+        }
+    }
+
     @Test
     void sequencesJoinAndLeaveBetweenIterations() throws IOException {
         Path dir = TestModels.write("opt-tiny-join", TestModels.tinyOpt());
