@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * The tensors of a checkpoint by Hugging Face name, and the slicing that gives each device its part. Shapes are
@@ -70,36 +71,31 @@ public final class Weights {
      */
     public Ops.Weight matrix(String name, int rows, int cols, Split split, int start, int len, Ops kernels) {
         Tensor t = get(name, rows, cols);
-        if (t.dtype() != DType.F32) return matrix16(t.bits(), t.dtype(), rows, cols, split, start, len, kernels);
-        float[] w = t.data();
-        switch (split) {
-            case NONE:
-                return kernels.weight(w, rows, cols);
-            case OUTPUTS:
-                return kernels.weight(Arrays.copyOfRange(w, start * cols, (start + len) * cols), len, cols);
-            case INPUTS:
-                float[] slice = new float[rows * len];
-                for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, slice, r * len, len);
-                return kernels.weight(slice, rows, len);
-            default:
-                throw new IllegalStateException(split.name());
-        }
+        int sliceRows = split == Split.OUTPUTS ? len : rows;
+        int sliceCols = split == Split.INPUTS ? len : cols;
+        return t.dtype() == DType.F32
+                ? kernels.weight(slice(t.data(), float[]::new, rows, cols, split, start, len), sliceRows, sliceCols)
+                : kernels.weight16(slice(t.bits(), short[]::new, rows, cols, split, start, len), t.dtype(), sliceRows, sliceCols);
     }
 
-    private static Ops.Weight matrix16(short[] w, DType dtype, int rows, int cols, Split split, int start, int len,
-                                       Ops kernels) {
-        switch (split) {
-            case NONE:
-                return kernels.weight16(w, dtype, rows, cols);
-            case OUTPUTS:
-                return kernels.weight16(Arrays.copyOfRange(w, start * cols, (start + len) * cols), dtype, len, cols);
-            case INPUTS:
-                short[] slice = new short[rows * len];
-                for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, slice, r * len, len);
-                return kernels.weight16(slice, dtype, rows, len);
-            default:
-                throw new IllegalStateException(split.name());
-        }
+    /**
+     * What a shard keeps of w (rows, cols), a float[] or short[]: all of it (NONE, the array itself), rows [start,
+     * start + len) (OUTPUTS) or columns [start, start + len) (INPUTS), as a new array of newArray's kind.
+     */
+    private static <A> A slice(A w, IntFunction<A> newArray, int rows, int cols, Split split, int start, int len) {
+        return switch (split) {
+            case NONE -> w;
+            case OUTPUTS -> {
+                A rowsSlice = newArray.apply(len * cols);
+                System.arraycopy(w, start * cols, rowsSlice, 0, len * cols);
+                yield rowsSlice;
+            }
+            case INPUTS -> {
+                A columns = newArray.apply(rows * len);
+                for (int r = 0; r < rows; r++) System.arraycopy(w, r * cols + start, columns, r * len, len);
+                yield columns;
+            }
+        };
     }
 
     /** A whole matrix (rows, cols), prepared by the backend in its stored width (the LM head). */
