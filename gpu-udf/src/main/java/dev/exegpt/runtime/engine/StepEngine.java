@@ -13,7 +13,7 @@ public interface StepEngine {
     /** Encoder pass (encoder-decoder) or prompt prefill (decoder-only) of a batch; see {@link EncodeResult}. */
     EncodeResult encode(List<GenerationRequest> batch);
 
-    /** One decode iteration of every given sequence; returns the token each produced. */
+    /** One decode iteration of every given sequence; returns the token each produced (an array it may reuse next call). */
     int[] decode(List<Sequence> active);
 
     /** Frees a finished (or abandoned) sequence's state. */
