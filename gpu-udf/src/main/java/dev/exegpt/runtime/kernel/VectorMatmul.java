@@ -117,15 +117,21 @@ final class VectorMatmul {
             }
             return;
         }
-        if (bf16 && m <= SMALL_M) {                       // a few rows: widen in registers, each panel read once
+        if (m <= SMALL_M) {                               // a few rows: widen in registers, each panel read once
             for (int jp = jp0; jp < jp1; jp++) {
                 if ((jp + 1) * NR > n) {
-                    for (int i = 0; i < m; i++) tile1Edge16(out, a, pairs, true, k, n, i, jp);
+                    for (int i = 0; i < m; i++) tile1Edge16(out, a, pairs, bf16, k, n, i, jp);
                     continue;
                 }
                 int i = 0;
-                for (; i + MR <= m; i += MR) tile4Bf16(out, i * n + jp * NR, n, a, pairs, k, i, jp);
-                for (; i < m; i++) tile1Bf16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                for (; i + MR <= m; i += MR) {
+                    if (bf16) tile4Bf16(out, i * n + jp * NR, n, a, pairs, k, i, jp);
+                    else tile4F16(out, i * n + jp * NR, n, a, pairs, k, i, jp);
+                }
+                for (; i < m; i++) {
+                    if (bf16) tile1Bf16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                    else tile1F16(out, i * n + jp * NR, a, pairs, k, i, jp);
+                }
             }
             return;
         }
@@ -530,6 +536,48 @@ final class VectorMatmul {
             IntVector u = IntVector.fromArray(I, pairs, b);
             FloatVector w0 = lowBf16(u);
             FloatVector w1 = highBf16(u);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
+            c00 = x.fma(w0, c00);
+            c01 = x.fma(w1, c01);
+            x = FloatVector.broadcast(F, a[a1 + p]);
+            c10 = x.fma(w0, c10);
+            c11 = x.fma(w1, c11);
+            x = FloatVector.broadcast(F, a[a2 + p]);
+            c20 = x.fma(w0, c20);
+            c21 = x.fma(w1, c21);
+            x = FloatVector.broadcast(F, a[a3 + p]);
+            c30 = x.fma(w0, c30);
+            c31 = x.fma(w1, c31);
+        }
+        c00.intoArray(out, o);
+        c01.intoArray(out, o + L);
+        c10.intoArray(out, o + stride);
+        c11.intoArray(out, o + stride + L);
+        c20.intoArray(out, o + 2 * stride);
+        c21.intoArray(out, o + 2 * stride + L);
+        c30.intoArray(out, o + 3 * stride);
+        c31.intoArray(out, o + 3 * stride + L);
+    }
+
+    /** As tile4Bf16 over a whole IEEE-half panel jp (the conversion of lowF16 / highF16, once per panel row). */
+    private static void tile4F16(float[] out, int o, int stride, float[] a, int[] pairs, int k, int i, int jp) {
+        FloatVector c00 = FloatVector.fromArray(F, out, o);
+        FloatVector c01 = FloatVector.fromArray(F, out, o + L);
+        FloatVector c10 = FloatVector.fromArray(F, out, o + stride);
+        FloatVector c11 = FloatVector.fromArray(F, out, o + stride + L);
+        FloatVector c20 = FloatVector.fromArray(F, out, o + 2 * stride);
+        FloatVector c21 = FloatVector.fromArray(F, out, o + 2 * stride + L);
+        FloatVector c30 = FloatVector.fromArray(F, out, o + 3 * stride);
+        FloatVector c31 = FloatVector.fromArray(F, out, o + 3 * stride + L);
+        int a0 = i * k;
+        int a1 = a0 + k;
+        int a2 = a1 + k;
+        int a3 = a2 + k;
+        int b = jp * k * L;
+        for (int p = 0; p < k; p++, b += L) {
+            IntVector u = IntVector.fromArray(I, pairs, b);
+            FloatVector w0 = lowF16(u);
+            FloatVector w1 = highF16(u);
             FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
             c00 = x.fma(w0, c00);
             c01 = x.fma(w1, c01);
