@@ -191,26 +191,20 @@ public final class Engine implements StepEngine, AutoCloseable {
                     DecodeSlot slot = decodeSlot(g, active, size * g / groups, size * (g + 1) / groups);
                     slot.work = runner.submit(Phase.DECODE, slot.batch, head.embed(slot.batch, slot.tokens));
                 }
-                for (int g = 0; g < groups; g++) {
-                    DecodeSlot slot = decodeSlots.get(g);
-                    CompletableFuture<Ops.Act> work = slot.work;
-                    slot.work = null;
-                    finishDecode(slot, active, await(work), next);
-                }
+                for (int g = 0; g < groups; g++) finishDecode(decodeSlots.get(g), active, await(decodeSlots.get(g).work), next);
             }
         } finally {
-            for (int g = 0; g < groups; g++) decodeSlots.get(g).work = null;
+            for (int g = 0; g < groups; g++) decodeSlots.get(g).work = null;   // no future outlives its step
             runner.endStep();
         }
         return next;
     }
 
     /**
-     * A micro-batch's buffers, kept from step to step: the states it ran last step and, over them, the step batch
-     * (whose positions array it fills in place), the tokens it feeds and the next tokens it gets.
+     * A micro-batch's buffers, kept from step to step: the step batch over the states it ran last step (whose positions
+     * array it fills in place), the tokens it feeds and the next tokens it gets.
      */
     private static final class DecodeSlot {
-        final ArrayList<SequenceState> states = new ArrayList<>();
         int from;                                                   // its sequences are active[from, from + size)
         int[] positions = new int[0];
         int[] tokens = new int[0];
@@ -227,17 +221,17 @@ public final class Engine implements StepEngine, AutoCloseable {
         while (decodeSlots.size() <= g) decodeSlots.add(new DecodeSlot());
         DecodeSlot slot = decodeSlots.get(g);
         int n = to - from;
-        boolean same = slot.batch != null && slot.states.size() == n;
-        for (int i = 0; same && i < n; i++) same = slot.states.get(i) == active.get(from + i).state;
+        boolean same = slot.batch != null && slot.batch.numSequences() == n;
+        for (int i = 0; same && i < n; i++) same = slot.batch.state(i) == active.get(from + i).state;
         if (!same) {
-            slot.states.clear();
-            for (int i = from; i < to; i++) slot.states.add(active.get(i).state);
+            List<SequenceState> states = new ArrayList<>(n);
+            for (int i = from; i < to; i++) states.add(active.get(i).state);
             int[] ones = new int[n];
             java.util.Arrays.fill(ones, 1);
             slot.positions = new int[n];
             slot.tokens = new int[n];
             slot.next = new int[n];
-            slot.batch = new StepBatch(new ArrayList<>(slot.states), ones, slot.positions);
+            slot.batch = new StepBatch(states, ones, slot.positions);
         }
         slot.from = from;
         for (int i = 0; i < n; i++) {

@@ -313,7 +313,7 @@ final class VectorMatmul {
                                   int p1) {
         int j = jp * NR;
         int cols = n - j;
-        float[] tile = new float[NR];
+        float[] tile = EDGE_TILE.get();
         System.arraycopy(out, i * n + j, tile, 0, cols);
         tile1(tile, 0, a, packed, k, i, base, p0, p1);
         System.arraycopy(tile, 0, out, i * n + j, cols);
@@ -680,8 +680,7 @@ final class VectorMatmul {
     private static void tile1Edge16(float[] out, float[] a, int[] pairs, boolean bf16, int k, int n, int i, int jp) {
         int j = jp * NR;
         int cols = n - j;
-        float[] tile = EDGE_TILE.get();
-        java.util.Arrays.fill(tile, 0f);
+        float[] tile = EDGE_TILE.get();                    // its columns past n are computed and dropped
         System.arraycopy(out, i * n + j, tile, 0, cols);
         if (bf16) tile1Bf16(tile, 0, a, pairs, k, i, jp);
         else tile1F16(tile, 0, a, pairs, k, i, jp);
