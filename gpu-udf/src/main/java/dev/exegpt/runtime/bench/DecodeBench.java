@@ -16,13 +16,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * Decode throughput of a model on one device that uses every core: for each batch size, prefill batch prompts of
  * contextTokens tokens, two warm-up iterations (after a warm-up of the whole engine at batch 8 and at batch 1), then the median of timed
  * decode iterations (the best one is printed too: on a shared machine it shows what the step costs undisturbed). Reports tokens/s and
  * the FLOP/s and weight-streaming rate that implies (in the bytes of the weights' own type), and what the timed steps
- * allocated on the Java heap (every thread) and spent in garbage collection.
+ * allocated on the Java heap (every thread) and spent in garbage collection. A yardstick (the memory triad) may be
+ * sampled between the timed steps, outside their time, so that a step and what it is held against see the same machine.
  */
 public final class DecodeBench {
     private DecodeBench() {}
@@ -30,7 +32,18 @@ public final class DecodeBench {
     /** One batch size's result. */
     public record Result(int batchSize, double msPerStep, double bestMsPerStep, double tokensPerSecond,
                          double gflopsPerSecond, double weightGbPerSecond, long allocatedBytesPerStep, long gcCount,
-                         long gcMs) {}
+                         long gcMs, double[] yardstickSamples) {
+        /** The median of the yardstick's samples around this batch's steps (NaN without a yardstick). */
+        public double yardstickMedian() {
+            if (yardstickSamples.length == 0) return Double.NaN;
+            double[] s = yardstickSamples.clone();
+            Arrays.sort(s);
+            return s[s.length / 2];
+        }
+    }
+
+    /** Timed steps between two samples of a yardstick. */
+    public static final int STEPS_PER_YARDSTICK_SAMPLE = 5;
 
     /** Parameters read once per decode iteration: the decoder layers and the LM head (embeddings are gathered). */
     public static long decodeWeightsPerStep(ModelConfig c) {
@@ -93,9 +106,24 @@ public final class DecodeBench {
     /** As above with the weights rounded to dtype and kept so, as a checkpoint saved in that type loads. */
     public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
                                    int steps, EngineConfig engineConfig, DType dtype, PrintStream log) {
-        if (contextTokens + steps + 4 > c.maxPositions()) {
-            throw new IllegalArgumentException(contextTokens + " prompt tokens and " + steps + " timed steps (+4) do not fit "
-                    + name + "'s " + c.maxPositions() + " positions: use fewer steps or a shorter context");
+        return run(c, name, seed, batchSizes, contextTokens, steps, engineConfig, dtype, null, log);
+    }
+
+    /**
+     * As above, and when yardstick is not null it is sampled before the first timed step, after every
+     * {@link #STEPS_PER_YARDSTICK_SAMPLE} and after the last ({@link Result#yardstickSamples}); each sample but the
+     * last is followed by an untimed step, so that no timed step starts on caches and kernel threads the probe
+     * disturbed.
+     */
+    public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
+                                   int steps, EngineConfig engineConfig, DType dtype, DoubleSupplier yardstick,
+                                   PrintStream log) {
+        int numSamples = yardstick == null ? 0 : (steps + STEPS_PER_YARDSTICK_SAMPLE - 1) / STEPS_PER_YARDSTICK_SAMPLE + 1;
+        int untimed = 2 + Math.max(0, numSamples - 1);
+        if (contextTokens + steps + untimed + 2 > c.maxPositions()) {
+            throw new IllegalArgumentException(contextTokens + " prompt tokens, " + steps + " timed steps and " + untimed
+                    + " untimed ones (+2) do not fit " + name + "'s " + c.maxPositions()
+                    + " positions: use fewer steps or a shorter context");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t.narrowedTo(dtype));
@@ -110,20 +138,29 @@ public final class DecodeBench {
                 for (int i = 0; i < batch; i++) {
                     int[] prompt = new int[contextTokens];
                     for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
-                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + 4, true));
+                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + untimed + 2, true));
                 }
                 List<Sequence> active = engine.encode(requests).admitted();
                 for (int w = 0; w < 2; w++) engine.decode(active);             // warm-up
                 double[] ms = new double[steps];
+                double[] samples = new double[numSamples];
                 long allocated0 = HeapUse.allocatedBytes();
                 long[] gc0 = HeapUse.gc();
-                for (int s = 0; s < steps; s++) {
+                for (int s = 0, k = 0; s < steps; s++) {
+                    if (yardstick != null && s % STEPS_PER_YARDSTICK_SAMPLE == 0) {
+                        samples[k++] = yardstick.getAsDouble();
+                        engine.decode(active);                                  // untimed: see above
+                    }
                     long t0 = System.nanoTime();
                     engine.decode(active);
                     ms[s] = (System.nanoTime() - t0) / 1e6;
                 }
-                long allocatedPerStep = (HeapUse.allocatedBytes() - allocated0) / steps;
+                // Heap and collections over every step since allocated0: the untimed ones and the yardstick's own
+                // few hundred bytes a sample included (a reading of the counters itself allocates some KB, so one
+                // window per run of timed steps would count more of the probe than of the step).
+                long allocatedPerStep = (HeapUse.allocatedBytes() - allocated0) / (steps + Math.max(0, numSamples - 1));
                 long[] gc1 = HeapUse.gc();
+                if (yardstick != null) samples[numSamples - 1] = yardstick.getAsDouble();
                 for (Sequence s : active) engine.release(s);
                 Arrays.sort(ms);
                 double median = ms[steps / 2];
@@ -133,7 +170,7 @@ public final class DecodeBench {
                 double flops = 2.0 * params * batch + attentionFlops;
                 Result r = new Result(batch, median, ms[0], batch / (median / 1e3), flops / (median * 1e6),
                         (double) dtype.numBytes() * params / (median * 1e6), allocatedPerStep, gc1[0] - gc0[0],
-                        gc1[1] - gc0[1]);
+                        gc1[1] - gc0[1], samples);
                 results.add(r);
                 log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GC pauses (%d ms)%n",
                         name, dtype.name().toLowerCase(), batch, median, ms[0], r.tokensPerSecond(),

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -63,24 +65,114 @@ public final class PeakProbe {
     /** GB/s of the STREAM triad on threads threads (each on its own 3 x 64 MiB arrays; best of 5 runs). */
     public static double triadGbPerSecond(int threads) throws Exception {
         return onThreads(threads, () -> {
-            int n = 16 << 20;
-            float[] a = new float[n];
-            float[] b = new float[n];
-            float[] c = new float[n];
-            Arrays.fill(b, 1f);
-            Arrays.fill(c, 2f);
+            float[][] abc = triadArrays();
             double best = 0;
             for (int run = 0; run < 5; run++) {
                 long t0 = System.nanoTime();
-                int i = 0;
-                for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-                    FloatVector.fromArray(F, b, i).add(FloatVector.fromArray(F, c, i).mul(3f)).intoArray(a, i);
-                }
-                for (; i < n; i++) a[i] = b[i] + 3f * c[i];
+                triadPass(abc);
                 double s = (System.nanoTime() - t0) / 1e9;
-                best = Math.max(best, 3.0 * 4 * n / s / 1e9);
+                best = Math.max(best, TRIAD_BYTES / s / 1e9);
             }
             return best;
         });
+    }
+
+    private static final int TRIAD_FLOATS = 16 << 20;
+    /** Bytes one pass moves as STREAM counts them: two arrays read, one written. */
+    private static final double TRIAD_BYTES = 3.0 * 4 * TRIAD_FLOATS;
+
+    private static float[][] triadArrays() {
+        float[][] abc = {new float[TRIAD_FLOATS], new float[TRIAD_FLOATS], new float[TRIAD_FLOATS]};
+        Arrays.fill(abc[1], 1f);
+        Arrays.fill(abc[2], 2f);
+        return abc;
+    }
+
+    /** a[i] = b[i] + 3 * c[i]. */
+    private static void triadPass(float[][] abc) {
+        float[] a = abc[0];
+        float[] b = abc[1];
+        float[] c = abc[2];
+        int n = a.length;
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, b, i).add(FloatVector.fromArray(F, c, i).mul(3f)).intoArray(a, i);
+        }
+        for (; i < n; i++) a[i] = b[i] + 3f * c[i];
+    }
+
+    /**
+     * The triad as a probe to take again and again beside other work (between a benchmark's timed steps, so that the
+     * work and its yardstick see the same machine: here the memory system's rate moves 53-88 GB/s from one minute to
+     * the next). Its arrays and threads are made once, so a sample leaves almost no garbage for a collector to take
+     * during the work.
+     */
+    public static final class Triad implements AutoCloseable {
+        private final float[][][] arrays;
+        private final ExecutorService pool;
+        private final CyclicBarrier start;
+        /** Passes per sample, of which the fastest counts. */
+        static final int PASSES_PER_SAMPLE = 3;
+
+        /** A probe of threads threads (3 x 64 MiB of arrays each, held until closed). */
+        public Triad(int threads) {
+            if (threads < 1) throw new IllegalArgumentException("threads=" + threads + ": must be at least 1");
+            arrays = new float[threads][][];
+            for (int t = 0; t < threads; t++) arrays[t] = triadArrays();
+            pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "triad-probe");
+                t.setDaemon(true);
+                return t;
+            });
+            start = new CyclicBarrier(threads);
+            sample();                                                   // first touch and JIT, not a figure
+        }
+
+        /**
+         * GB/s of the best of {@link #PASSES_PER_SAMPLE} passes on every thread at once (STREAM's count: 12 bytes per
+         * element), each timed from the first thread's start to the last one's end. The first pass after a pause is
+         * the slowest (threads woken, caches holding other work): 12-43 GB/s against 45-52 for the next ones here.
+         */
+        public double sample() {
+            int threads = arrays.length;
+            List<Future<long[]>> fs = new ArrayList<>(threads);
+            for (float[][] abc : arrays) {
+                fs.add(pool.submit(() -> {
+                    long[] times = new long[2 * PASSES_PER_SAMPLE];
+                    for (int p = 0; p < PASSES_PER_SAMPLE; p++) {
+                        start.await();
+                        times[2 * p] = System.nanoTime();
+                        triadPass(abc);
+                        times[2 * p + 1] = System.nanoTime();
+                    }
+                    return times;
+                }));
+            }
+            try {
+                long[][] times = new long[threads][];
+                for (int t = 0; t < threads; t++) times[t] = fs.get(t).get();
+                long best = Long.MAX_VALUE;
+                for (int p = 0; p < PASSES_PER_SAMPLE; p++) {
+                    long first = Long.MAX_VALUE;
+                    long last = Long.MIN_VALUE;
+                    for (long[] t : times) {
+                        first = Math.min(first, t[2 * p]);
+                        last = Math.max(last, t[2 * p + 1]);
+                    }
+                    best = Math.min(best, last - first);
+                }
+                return threads * TRIAD_BYTES / (best / 1e9) / 1e9;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while probing the triad", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the triad probe failed", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
     }
 }

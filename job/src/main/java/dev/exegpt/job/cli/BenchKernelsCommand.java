@@ -13,6 +13,7 @@ import dev.exegpt.runtime.weights.DType;
 import dev.exegpt.runtime.weights.ModelSize;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import jdk.incubator.vector.FloatVector;
@@ -79,37 +80,45 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         System.out.printf("matmul scaling 2 threads / 1 thread: %.2fx%n", mm[1] / mm[0]);
         if (skipDecode) return 0;
         int[] batchSizes = batches.stream().mapToInt(Integer::intValue).toArray();
-        for (String a : archs) {
-            for (String s : sizes) {
-                ModelConfig c = ModelSize.parse(s).config(Architecture.parse(a));
-                String name = a.toLowerCase() + "-" + s.toLowerCase();
-                System.out.printf("decode %s (%,d weights read per step, %d prompt tokens, %d threads):%n", name,
-                        DecodeBench.decodeWeightsPerStep(c), context, cores);
-                DecodeBench.Result baseline = null;
-                for (DType dtype : dtypes) {
-                    // The memory system's rate drifts on a shared machine: each decode is held against a triad
-                    // measured just before it, as well as the one at the start.
-                    double triadNow = PeakProbe.triadGbPerSecond(2);
-                    List<DecodeBench.Result> rs = DecodeBench.run(c, name, 42, batchSizes, context, steps,
-                            EngineConfig.DEFAULTS, dtype, System.out);
-                    DecodeBench.Result first = rs.get(0);
-                    DecodeBench.Result last = rs.get(rs.size() - 1);
-                    System.out.printf("  %s %s: batch %d streams weights at %.0f%% of the 2-thread triad measured just before (%.1f GB/s), %.0f%% of the one at the start; batch %d computes at %.0f%% of 2-thread matmul, %.0f%% of the FMA loop%n",
-                            name, dtype.name().toLowerCase(), first.batchSize(), 100 * first.weightGbPerSecond() / triadNow,
-                            triadNow, 100 * first.weightGbPerSecond() / triad2, last.batchSize(),
-                            100 * last.gflopsPerSecond() / mm[1], 100 * last.gflopsPerSecond() / fma2);
-                    if (baseline == null) {
-                        baseline = first;
-                    } else {
-                        System.out.printf("  %s %s: batch %d decodes %.2fx as fast as %s%n", name,
-                                dtype.name().toLowerCase(), first.batchSize(),
-                                first.tokensPerSecond() / baseline.tokensPerSecond(), dtypes.get(0).name().toLowerCase());
-                    }
+        // The memory system's rate drifts on a shared machine (53-88 GB/s within minutes here): each decode is held
+        // against the triad sampled between its own timed steps, as well as against the one at the start.
+        try (PeakProbe.Triad triad = new PeakProbe.Triad(2)) {
+            for (String a : archs) {
+                for (String s : sizes) {
+                    decode(Architecture.parse(a), ModelSize.parse(s), batchSizes, triad, triad2, mm[1], fma2);
                 }
             }
         }
         if (layoutsBatch > 0) BenchLayouts.run(archs.get(0), sizes.get(0), layoutsBatch, context, steps);
         return 0;
+    }
+
+    private void decode(Architecture arch, ModelSize size, int[] batchSizes, PeakProbe.Triad triad, double triadAtStart,
+                        double matmul2, double fma2) {
+        ModelConfig c = size.config(arch);
+        String name = arch.name().toLowerCase() + "-" + size.name().toLowerCase();
+        System.out.printf("decode %s (%,d weights read per step, %d prompt tokens, %d threads):%n", name,
+                DecodeBench.decodeWeightsPerStep(c), context, Runtime.getRuntime().availableProcessors());
+        DecodeBench.Result baseline = null;
+        for (DType dtype : dtypes) {
+            List<DecodeBench.Result> rs = DecodeBench.run(c, name, 42, batchSizes, context, steps,
+                    EngineConfig.DEFAULTS, dtype, triad::sample, System.out);
+            DecodeBench.Result first = rs.get(0);
+            DecodeBench.Result last = rs.get(rs.size() - 1);
+            double[] t = first.yardstickSamples().clone();
+            Arrays.sort(t);
+            System.out.printf("  %s %s: batch %d streams weights at %.0f%% of the 2-thread triad sampled between its steps (median of %d, %.1f GB/s; %.1f-%.1f), %.0f%% of the best at the start (%.1f); batch %d computes at %.0f%% of 2-thread matmul, %.0f%% of the FMA loop%n",
+                    name, dtype.name().toLowerCase(), first.batchSize(), 100 * first.weightGbPerSecond() / first.yardstickMedian(),
+                    t.length, first.yardstickMedian(), t[0], t[t.length - 1], 100 * first.weightGbPerSecond() / triadAtStart,
+                    triadAtStart, last.batchSize(), 100 * last.gflopsPerSecond() / matmul2, 100 * last.gflopsPerSecond() / fma2);
+            if (baseline == null) {
+                baseline = first;
+            } else {
+                System.out.printf("  %s %s: batch %d decodes %.2fx as fast as %s%n", name, dtype.name().toLowerCase(),
+                        first.batchSize(), first.tokensPerSecond() / baseline.tokensPerSecond(),
+                        dtypes.get(0).name().toLowerCase());
+            }
+        }
     }
 
     /** f32, bf16 or f16, any case. */

@@ -1,0 +1,49 @@
+package dev.exegpt.runtime.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.exegpt.runtime.engine.EngineConfig;
+import dev.exegpt.runtime.model.Architecture;
+import dev.exegpt.runtime.weights.DType;
+import dev.exegpt.runtime.weights.ModelSize;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DecodeBenchTest {
+    @Test
+    void theYardstickIsSampledBeforeBetweenAndAfterTheTimedSteps() {
+        double[] next = {0};
+        List<DecodeBench.Result> rs = DecodeBench.run(ModelSize.TINY.config(Architecture.OPT), "opt-tiny", 1,
+                new int[] {1, 2}, 4, 7, EngineConfig.DEFAULTS, DType.BF16, () -> ++next[0],
+                new PrintStream(OutputStream.nullOutputStream()));
+        // 7 steps, a sample every 5: before step 0, before step 5, after the last; then the same for batch 2.
+        assertArrayEquals(new double[] {1, 2, 3}, rs.get(0).yardstickSamples());
+        assertArrayEquals(new double[] {4, 5, 6}, rs.get(1).yardstickSamples());
+        assertEquals(5, rs.get(1).yardstickMedian());
+        assertTrue(rs.get(0).msPerStep() > 0 && rs.get(0).weightGbPerSecond() > 0);
+    }
+
+    @Test
+    void withoutAYardstickThereAreNoSamples() {
+        List<DecodeBench.Result> rs = DecodeBench.run(ModelSize.TINY.config(Architecture.LLAMA), "llama-tiny", 1,
+                new int[] {1}, 4, 3, new PrintStream(OutputStream.nullOutputStream()));
+        assertEquals(0, rs.get(0).yardstickSamples().length);
+        assertTrue(Double.isNaN(rs.get(0).yardstickMedian()));
+    }
+
+    @Test
+    void theTriadProbeMeasuresARateOnEveryThreadAtOnce() {
+        try (PeakProbe.Triad triad = new PeakProbe.Triad(1)) {
+            double first = triad.sample();
+            double second = triad.sample();
+            // A memory system moves between about 1 and 1000 GB/s; anything else is a timing or counting error.
+            for (double gbPerSecond : new double[] {first, second}) {
+                assertTrue(gbPerSecond > 1 && gbPerSecond < 1000, "triad " + gbPerSecond + " GB/s");
+            }
+        }
+    }
+}
