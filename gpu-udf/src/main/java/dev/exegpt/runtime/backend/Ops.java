@@ -72,6 +72,14 @@ public interface Ops extends AutoCloseable {
     void linear(Act out, Act a, Weight w, float[] bias, int m);
 
     /**
+     * outs[i] (m, ws[i].rows) = a @ ws[i]^T + biases[i] for every i: the projections of one input (query, key and value;
+     * a gated feed-forward's two), which the CPU runs as one parallel loop. biases, or any entry, may be null.
+     */
+    default void linears(Act[] outs, Act a, Weight[] ws, float[][] biases, int m) {
+        for (int i = 0; i < ws.length; i++) linear(outs[i], a, ws[i], biases == null ? null : biases[i], m);
+    }
+
+    /**
      * The residual projection that ends every sub-layer: x (m, w.rows) += allReduce(a @ w^T) + bias. Under tensor
      * parallelism w is split by inputs, so each shard's product is partial and the shards' sums meet before the bias.
      */

@@ -37,6 +37,16 @@ public interface Kernels extends AutoCloseable {
     /** out (m, w.rows) = a (m, w.cols) @ w^T + bias (w.rows); bias may be null. out may not alias a. */
     void linear(float[] out, float[] a, Matrix w, float[] bias, int m);
 
+    /**
+     * outs[i] (m, ws[i].rows) = a (m, cols) @ ws[i]^T + biases[i] for every i: products of one input (a layer's query,
+     * key and value projections; a gated feed-forward's two), which a threaded implementation runs as one parallel loop
+     * (one hand-over and one wait instead of one per product). biases, or any of its entries, may be null; every
+     * matrix has a's cols.
+     */
+    default void linears(float[][] outs, float[] a, Matrix[] ws, float[][] biases, int m) {
+        for (int i = 0; i < ws.length; i++) linear(outs[i], a, ws[i], biases == null ? null : biases[i], m);
+    }
+
     /** Sum of a[aOff + i] * b[bOff + i] for i in [0, len). */
     float dot(float[] a, int aOff, float[] b, int bOff, int len);
 

@@ -84,16 +84,39 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void linear(float[] out, float[] a, Matrix w, float[] bias, int m) {
-        if (w.layout() == Matrix.Layout.ROW_MAJOR) {
-            throw new IllegalArgumentException("vector linear needs a matrix in panels, got " + w.layout());
-        }
-        int k = w.cols();
-        int n = w.rows();
-        int numGroups = VectorMatmul.numPanelGroups(n, m, w.layout());
-        int perThread = m <= VectorMatmul.SMALL_M ? CHUNKS_PER_THREAD : 1;
-        int chunks = (long) m * k * n < MIN_PARALLEL_MACS ? 1 : Math.min(numThreads * perThread, numGroups);
         LinearTask t = LINEAR_TASK.get();
-        t.set(out, a, w, bias, m, chunks, chunks > numThreads);
+        t.one(out, w, bias);
+        run(t, t.oneOut, a, t.oneW, t.oneBias, m);
+    }
+
+    @Override
+    public void linears(float[][] outs, float[] a, Matrix[] ws, float[][] biases, int m) {
+        if (outs.length < ws.length || (biases != null && biases.length < ws.length)) {
+            throw new IllegalArgumentException(ws.length + " matrices, " + outs.length + " outputs, "
+                    + (biases == null ? "no" : String.valueOf(biases.length)) + " biases: need an output (and a bias or none) for each");
+        }
+        for (Matrix w : ws) {
+            if (w.cols() != ws[0].cols()) {
+                throw new IllegalArgumentException("linears of one input need matrices of equal cols: " + w.cols() + " != " + ws[0].cols());
+            }
+        }
+        run(LINEAR_TASK.get(), outs, a, ws, biases, m);
+    }
+
+    /** One parallel loop over the panel groups of every matrix of ws, in turn. */
+    private void run(LinearTask t, float[][] outs, float[] a, Matrix[] ws, float[][] biases, int m) {
+        long macs = 0;
+        int numGroups = 0;
+        for (Matrix w : ws) {
+            if (w.layout() == Matrix.Layout.ROW_MAJOR) {
+                throw new IllegalArgumentException("vector linear needs a matrix in panels, got " + w.layout());
+            }
+            macs += (long) m * w.cols() * w.rows();
+            numGroups += VectorMatmul.numPanelGroups(w.rows(), m, w.layout());
+        }
+        int perThread = m <= VectorMatmul.SMALL_M ? CHUNKS_PER_THREAD : 1;
+        int chunks = macs < MIN_PARALLEL_MACS ? 1 : Math.min(numThreads * perThread, numGroups);
+        t.set(outs, a, ws, biases, m, numGroups, chunks, chunks > numThreads);
         try {
             if (chunks == 1) t.accept(0);
             else team.run(chunks, t);
@@ -115,44 +138,68 @@ public final class VectorKernels implements Kernels {
         return (int) (groups * before / total);
     }
 
-    /** One linear's arguments, reused call after call so that a dispatch allocates nothing. */
+    /** One linear's (or linears') arguments, reused call after call so that a dispatch allocates nothing. */
     private static final class LinearTask implements IntConsumer {
-        private float[] out;
+        final float[][] oneOut = new float[1][];
+        final Matrix[] oneW = new Matrix[1];
+        final float[][] oneBias = new float[1][];
+        private float[][] outs;
         private float[] a;
-        private Matrix w;
-        private float[] bias;
+        private Matrix[] ws;
+        private float[][] biases;
         private int m;
+        private int numGroups;
         private int chunks;
         private boolean shrinking;
 
-        void set(float[] out, float[] a, Matrix w, float[] bias, int m, int chunks, boolean shrinking) {
-            this.shrinking = shrinking;
-            this.out = out;
+        void one(float[] out, Matrix w, float[] bias) {
+            oneOut[0] = out;
+            oneW[0] = w;
+            oneBias[0] = bias;
+        }
+
+        void set(float[][] outs, float[] a, Matrix[] ws, float[][] biases, int m, int numGroups, int chunks,
+                 boolean shrinking) {
+            this.outs = outs;
             this.a = a;
-            this.w = w;
-            this.bias = bias;
+            this.ws = ws;
+            this.biases = biases;
             this.m = m;
+            this.numGroups = numGroups;
             this.chunks = chunks;
+            this.shrinking = shrinking;
         }
 
         void clear() {
-            set(null, null, null, null, 0, 0, false);
+            set(null, null, null, null, 0, 0, 0, false);
+            one(null, null, null);
         }
 
+        /** Chunk c: its share of the panel groups of the matrices taken one after another. */
         @Override
         public void accept(int c) {
-            int k = w.cols();
-            int n = w.rows();
-            int numPanels = VectorMatmul.numPanels(n);
-            int group = VectorMatmul.panelGroup(m, w.layout());
-            int numGroups = (numPanels + group - 1) / group;
-            int jp0 = Math.min(numPanels, group * chunkStart(numGroups, chunks, c, shrinking));
-            int jp1 = Math.min(numPanels, group * chunkStart(numGroups, chunks, c + 1, shrinking));
-            switch (w.layout()) {
-                case PANELS -> VectorMatmul.multiply(out, a, w.data(), bias, m, k, n, jp0, jp1);
-                case PANELS_BF16 -> VectorMatmul.multiply16(out, a, w.pairs(), true, bias, m, k, n, jp0, jp1);
-                case PANELS_F16 -> VectorMatmul.multiply16(out, a, w.pairs(), false, bias, m, k, n, jp0, jp1);
-                default -> throw new IllegalStateException(w.layout().name());
+            int g0 = chunkStart(numGroups, chunks, c, shrinking);
+            int g1 = chunkStart(numGroups, chunks, c + 1, shrinking);
+            int first = 0;                                              // the groups before matrix i
+            for (int i = 0; i < ws.length && first < g1; i++) {
+                Matrix w = ws[i];
+                int n = w.rows();
+                int groups = VectorMatmul.numPanelGroups(n, m, w.layout());
+                int from = Math.max(g0, first) - first;
+                int to = Math.min(g1, first + groups) - first;
+                first += groups;
+                if (from >= to) continue;
+                int numPanels = VectorMatmul.numPanels(n);
+                int group = VectorMatmul.panelGroup(m, w.layout());
+                int jp0 = Math.min(numPanels, group * from);
+                int jp1 = Math.min(numPanels, group * to);
+                float[] bias = biases == null ? null : biases[i];
+                switch (w.layout()) {
+                    case PANELS -> VectorMatmul.multiply(outs[i], a, w.data(), bias, m, w.cols(), n, jp0, jp1);
+                    case PANELS_BF16 -> VectorMatmul.multiply16(outs[i], a, w.pairs(), true, bias, m, w.cols(), n, jp0, jp1);
+                    case PANELS_F16 -> VectorMatmul.multiply16(outs[i], a, w.pairs(), false, bias, m, w.cols(), n, jp0, jp1);
+                    default -> throw new IllegalStateException(w.layout().name());
+                }
             }
         }
     }

@@ -26,6 +26,9 @@ public final class CausalSelfAttention {
     private final Ops.Weight wo;           // (dModel, localInner), inputs split
     private final float[] bo;              // (dModel) or null, added after the all-reduce
     private final Rope rope;               // null: positions enter elsewhere
+    private final Ops.Weight[] qkv;        // wq, wk, wv: one parallel loop for the three
+    private final float[][] qkvBias;
+    private final Ops.Act[] qkvOut = new Ops.Act[3];   // this step's q, k, v (one device thread runs a layer)
 
     public CausalSelfAttention(ModelConfig c, Weights w, int layer, Norm norm, Names n, Rope rope, ShardLayout shard,
                                Ops ops) {
@@ -52,6 +55,8 @@ public final class CausalSelfAttention {
         wo = w.matrix(n.o(), d, inner, Split.INPUTS, is, li, k);
         bo = n.oBias() == null ? null : w.vector(n.oBias(), d, Split.NONE, 0, d);
         ops.resident(bq, bk, bv, bo, norm.weight(), norm.bias(), rope == null ? null : rope.invFreq());
+        qkv = new Ops.Weight[] {wq, wk, wv};
+        qkvBias = new float[][] {bq, bk, bv};
     }
 
     public long weightBytes() {
@@ -70,9 +75,10 @@ public final class CausalSelfAttention {
         Ops.Act q = ops.act((long) t * li);                             // (t, localInner)
         Ops.Act kk = ops.act((long) t * lk);                            // (t, localKvInner)
         Ops.Act vv = ops.act((long) t * lk);
-        ops.linear(q, h, wq, bq, t);
-        ops.linear(kk, h, wk, bk, t);
-        ops.linear(vv, h, wv, bv, t);
+        qkvOut[0] = q;
+        qkvOut[1] = kk;
+        qkvOut[2] = vv;
+        ops.linears(qkvOut, h, qkv, qkvBias, t);
         if (rope != null) {
             ops.rope(q, b, shard.numLocalHeads(), rope);
             ops.rope(kk, b, shard.numLocalKvHeads(), rope);

@@ -39,6 +39,9 @@ public final class FeedForward {
     private final Ops.Weight gate;         // (localFfn, dModel): the linear factor of a gated variant, else null
     private final Ops.Weight down;         // (dModel, localFfn), inputs split
     private final float[] downBias;        // (dModel) or null, added after the all-reduce
+    private final Ops.Weight[] inAndGate;  // a gated variant's two projections of one input, else null
+    private final float[][] inAndGateBias;
+    private final Ops.Act[] inAndGateOut = new Ops.Act[2];   // this step's (one device thread runs a layer)
 
     /**
      * Loads the weights by name (null names: no such tensor) and slices them for the shard.
@@ -68,6 +71,8 @@ public final class FeedForward {
         down = w.matrix(downName, d, f, Split.INPUTS, fs, lf, k);
         downBias = downBiasName == null ? null : w.vector(downBiasName, d, Split.NONE, 0, d);
         ops.resident(inBias, downBias, norm.weight(), norm.bias());
+        inAndGate = gate == null ? null : new Ops.Weight[] {in, gate};
+        inAndGateBias = new float[][] {inBias, null};
     }
 
     public long weightBytes() {
@@ -81,12 +86,14 @@ public final class FeedForward {
         Ops.Act h = ops.act((long) t * dModel);                         // (t, d)
         ops.norm(h, x, norm, t);
         Ops.Act a = ops.act(lf);                                        // (t, localFfn)
-        ops.linear(a, h, in, inBias, t);
         if (gate != null) {
             Ops.Act g = ops.act(lf);                                    // (t, localFfn)
-            ops.linear(g, h, gate, null, t);
+            inAndGateOut[0] = a;
+            inAndGateOut[1] = g;
+            ops.linears(inAndGateOut, h, inAndGate, inAndGateBias, t);
             ops.gated(activation.fn(), a, g, lf);
         } else {
+            ops.linear(a, h, in, inBias, t);
             ops.apply(activation.fn(), a, lf);
         }
         ops.residual(x, a, down, downBias, t);

@@ -92,6 +92,47 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Products of one input run as one loop give each product's own result: chunks that span two or three matrices,
+     * matrices of one or several panels and partial last panels, every dtype's panel group, a bias on some products
+     * only, from one row (the register kernels, chunks shrinking) to many (one chunk a thread).
+     */
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void linearsOfOneInputGiveEachProductsOwnResult(Kernels k) {
+        Random rnd = new Random(3);
+        int[][] outputs = {{768, 256, 256}, {7, 33, 65}, {96, 32}, {1, 400, 1}, {130, 130, 130}};
+        for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+            for (int m : new int[] {1, 3, 8, 40}) {
+                for (int[] ns : outputs) {
+                    int kk = m == 40 ? 70 : 256;
+                    float[] a = random(rnd, m * kk);
+                    Matrix[] ws = new Matrix[ns.length];
+                    float[][] biases = new float[ns.length][];
+                    float[][] outs = new float[ns.length][];
+                    float[][] expected = new float[ns.length][];
+                    for (int i = 0; i < ns.length; i++) {
+                        float[] w = random(rnd, ns[i] * kk);
+                        if (dtype != DType.F32) w = dtype.widen(dtype.narrow(w));
+                        ws[i] = dtype == DType.F32 ? k.prepare(w, ns[i], kk) : k.prepare16(dtype.narrow(w), dtype, ns[i], kk);
+                        biases[i] = i == 1 ? null : random(rnd, ns[i]);
+                        outs[i] = new float[m * ns[i]];
+                        expected[i] = new float[m * ns[i]];
+                        REF.linear(expected[i], a, REF.prepare(w, ns[i], kk), biases[i], m);
+                    }
+                    k.linears(outs, a, ws, biases, m);
+                    for (int i = 0; i < ns.length; i++) {
+                        assertClose(expected[i], outs[i], m * ns[i], 1e-4f,
+                                dtype + " linears " + m + " rows, product " + i + " of " + java.util.Arrays.toString(ns));
+                    }
+                }
+            }
+        }
+        float[][] noOut = {new float[4]};
+        Matrix[] two = {k.prepare(new float[8], 2, 4), k.prepare(new float[8], 2, 4)};
+        assertThrows(IllegalArgumentException.class, () -> k.linears(noOut, new float[4], two, null, 1));
+    }
+
     @Test
     void chunksCoverEveryGroupOnceAndShrinkTowardsTheEnd() {
         for (int groups = 1; groups <= 200; groups++) {

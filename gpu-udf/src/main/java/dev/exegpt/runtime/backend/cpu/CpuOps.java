@@ -42,6 +42,9 @@ public final class CpuOps implements Ops {
     private final ArrayList<Arr> inUse = new ArrayList<>();
     private final ArrayList<Arr> free = new ArrayList<>();
     private long inUseBytes;
+    // linears' arguments as the kernels take them, by number of products, reused call after call.
+    private float[][][] linearsOut = new float[4][][];
+    private Matrix[][] linearsW = new Matrix[4][];
 
     /** A device of a tensor-parallel group of allReduce.degree() ranks; owns k (closed with this). */
     public CpuOps(Kernels k, AllReduce allReduce, int rank) {
@@ -141,6 +144,26 @@ public final class CpuOps implements Ops {
     @Override
     public void linear(Act out, Act a, Weight w, float[] bias, int m) {
         k.linear(array(out), array(a), m(w), bias, m);
+    }
+
+    @Override
+    public void linears(Act[] outs, Act a, Weight[] ws, float[][] biases, int m) {
+        int n = ws.length;
+        if (n >= linearsOut.length) {
+            linearsOut = Arrays.copyOf(linearsOut, n + 1);
+            linearsW = Arrays.copyOf(linearsW, n + 1);
+        }
+        if (linearsOut[n] == null) {
+            linearsOut[n] = new float[n][];
+            linearsW[n] = new Matrix[n];
+        }
+        float[][] o = linearsOut[n];
+        Matrix[] w = linearsW[n];
+        for (int i = 0; i < ws.length; i++) {
+            o[i] = array(outs[i]);
+            w[i] = m(ws[i]);
+        }
+        k.linears(o, array(a), w, biases, m);
     }
 
     @Override

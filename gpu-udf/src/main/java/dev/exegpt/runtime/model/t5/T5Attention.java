@@ -28,6 +28,8 @@ final class T5Attention {
     private final Ops.Weight wq, wk, wv;   // (localInner, dModel), outputs split
     private final Ops.Weight wo;           // (dModel, localInner), inputs split
     private final PositionBias bias;       // null for cross-attention
+    private final Ops.Weight[] qkv;        // wq, wk, wv of self-attention: one parallel loop for the three
+    private final Ops.Act[] qkvOut = new Ops.Act[3];   // this step's q, k, v (one device thread runs a layer)
 
     T5Attention(ModelConfig c, Weights w, String blockPrefix, int sublayer, Kind kind, int layer, ShardLayout shard,
                 Ops k) {
@@ -53,6 +55,7 @@ final class T5Attention {
             case CROSS -> null;
         };
         k.resident(norm.weight());
+        qkv = new Ops.Weight[] {wq, wk, wv};
         if (bias != null) k.resident(bias);
     }
 
@@ -66,27 +69,23 @@ final class T5Attention {
         Ops.Act h = ops.act((long) t * dModel);                         // (t, d)
         ops.norm(h, x, norm, t);
         Ops.Act q = ops.act(t * li);                                    // (t, localInner)
-        ops.linear(q, h, wq, null, t);
         Ops.Act attn = ops.act(t * li);
-        switch (kind) {
-            case ENCODER_SELF -> {
-                Ops.Act kk = ops.act(t * li);
-                Ops.Act vv = ops.act(t * li);
-                ops.linear(kk, h, wk, null, t);
-                ops.linear(vv, h, wv, null, t);
+        if (kind == Kind.CROSS) {
+            ops.linear(q, h, wq, null, t);
+            ops.fillCrossCache(b, shard, layer, wk, wv);
+            ops.attend(b, layer, shard, AttentionOps.Source.CROSS_CACHE, q, attn, null, null, 1f, null);
+        } else {
+            Ops.Act kk = ops.act(t * li);
+            Ops.Act vv = ops.act(t * li);
+            qkvOut[0] = q;
+            qkvOut[1] = kk;
+            qkvOut[2] = vv;
+            ops.linears(qkvOut, h, qkv, null, t);
+            if (kind == Kind.ENCODER_SELF) {
                 ops.attend(b, layer, shard, AttentionOps.Source.LOCAL, q, attn, kk, vv, 1f, bias);
-            }
-            case DECODER_SELF -> {
-                Ops.Act kk = ops.act(t * li);
-                Ops.Act vv = ops.act(t * li);
-                ops.linear(kk, h, wk, null, t);
-                ops.linear(vv, h, wv, null, t);
+            } else {
                 ops.writeSelfCache(b, shard, layer, kk, vv);
                 ops.attend(b, layer, shard, AttentionOps.Source.SELF_CACHE, q, attn, null, null, 1f, bias);
-            }
-            case CROSS -> {
-                ops.fillCrossCache(b, shard, layer, wk, wv);
-                ops.attend(b, layer, shard, AttentionOps.Source.CROSS_CACHE, q, attn, null, null, 1f, null);
             }
         }
         ops.residual(x, attn, wo, null, t);
