@@ -62,6 +62,11 @@ public interface Kernels extends AutoCloseable {
     /** x[i] = gelu(x[i]) with the tanh approximation ("gelu_new" in Hugging Face); in place. */
     void gelu(float[] x, int len);
 
+    /** x[i] = x[i] * sigmoid(x[i]) (SiLU, Llama's gate activation); in place. */
+    default void silu(float[] x, int len) {
+        for (int i = 0; i < len; i++) x[i] = x[i] / (1f + (float) Math.exp(-x[i]));
+    }
+
     /** x[i] *= y[i] for i in [0, len); in place on x (the gate of a gated feed-forward). */
     void mul(float[] x, float[] y, int len);
 

@@ -80,6 +80,11 @@ public final class ReferenceKernels implements Kernels {
     }
 
     @Override
+    public void silu(float[] x, int len) {
+        for (int i = 0; i < len; i++) x[i] = (float) (x[i] / (1 + Math.exp(-(double) x[i])));
+    }
+
+    @Override
     public void mul(float[] x, float[] y, int len) {
         for (int i = 0; i < len; i++) x[i] *= y[i];
     }

@@ -301,6 +301,16 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void silu(float[] x, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, i);
+        }
+        for (; i < len; i++) x[i] = x[i] / (1f + (float) Math.exp(-x[i]));
+    }
+
+    @Override
     public void mul(float[] x, float[] y, int len) {
         int i = 0;
         for (int upper = F.loopBound(len); i < upper; i += L) {

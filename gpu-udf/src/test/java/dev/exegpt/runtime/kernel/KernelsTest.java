@@ -172,7 +172,7 @@ class KernelsTest {
             float[] x = random(rnd, n);
             float[] y = random(rnd, n);
             assertEquals(REF.dot(x, 0, y, 0, n), k.dot(x, 0, y, 0, n), 1e-4f * Math.sqrt(n), "dot " + n);
-            for (String op : new String[] {"relu", "gelu", "mul", "add", "softmax"}) {
+            for (String op : new String[] {"relu", "gelu", "silu", "mul", "add", "softmax"}) {
                 float[] e = x.clone();
                 float[] a = x.clone();
                 apply(REF, op, e, y, n);
@@ -181,12 +181,19 @@ class KernelsTest {
             }
             assertEquals(REF.argmax(x, 0, n), k.argmax(x, 0, n), "argmax " + n);
         }
+        float[] far = new float[19];                                     // a vector and a tail of large magnitudes
+        for (int i = 0; i < far.length; i++) far[i] = (i % 2 == 0 ? -1 : 1) * (float) Math.pow(1.8, i) - 1e-3f;
+        float[] e = far.clone();
+        REF.silu(e, far.length);
+        k.silu(far, far.length);
+        assertClose(e, far, far.length, 1e-5f, "silu of large magnitudes");
     }
 
     private static void apply(Kernels k, String op, float[] x, float[] y, int n) {
         switch (op) {
             case "relu" -> k.relu(x, n);
             case "gelu" -> k.gelu(x, n);
+            case "silu" -> k.silu(x, n);
             case "mul" -> k.mul(x, y, n);
             case "add" -> k.add(x, y, n);
             case "softmax" -> k.softmax(x, 0, n);

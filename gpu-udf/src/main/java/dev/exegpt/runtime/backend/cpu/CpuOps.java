@@ -196,9 +196,7 @@ public final class CpuOps implements Ops {
         switch (fn) {
             case RELU -> k.relu(a, n);
             case GELU -> k.gelu(a, n);
-            case SILU -> {                     // x * sigmoid(x): elementwise work next to the two matrix products
-                for (int i = 0; i < n; i++) a[i] = a[i] / (1f + (float) Math.exp(-a[i]));
-            }
+            case SILU -> k.silu(a, n);
         }
     }
 
