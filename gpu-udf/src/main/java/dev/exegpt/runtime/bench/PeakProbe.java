@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -78,6 +79,8 @@ public final class PeakProbe {
     }
 
     private static final int TRIAD_FLOATS = 16 << 20;
+    /** Keeps the read's sums alive (a sum nobody reads may be compiled away). */
+    static volatile float sink;
     /** Bytes one pass moves as STREAM counts them: two arrays read, one written. */
     private static final double TRIAD_BYTES = 3.0 * 4 * TRIAD_FLOATS;
 
@@ -101,26 +104,64 @@ public final class PeakProbe {
         for (; i < n; i++) a[i] = b[i] + 3f * c[i];
     }
 
+    /** The sum of the three arrays, read as a decode step reads its weights (no writes). */
+    private static float readPass(float[][] abc) {
+        return sum(abc[0]) + sum(abc[1]) + sum(abc[2]);
+    }
+
     /**
-     * The triad as a probe to take again and again beside other work (between a benchmark's timed steps, so that the
-     * work and its yardstick see the same machine: here the memory system's rate moves 53-88 GB/s from one minute to
-     * the next). Its arrays and threads are made once, so a sample leaves almost no garbage for a collector to take
-     * during the work.
+     * Four independent vector sums over x. One array a call: with the vectors carried across an outer loop over the
+     * arrays, C2 kept them in memory and the read ran at 16 GB/s on 2 threads.
      */
-    public static final class Triad implements AutoCloseable {
+    private static float sum(float[] x) {
+        int l = F.length();
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F);
+        FloatVector s3 = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = x.length - 4 * l; i <= upper; i += 4 * l) {
+            s0 = s0.add(FloatVector.fromArray(F, x, i));
+            s1 = s1.add(FloatVector.fromArray(F, x, i + l));
+            s2 = s2.add(FloatVector.fromArray(F, x, i + 2 * l));
+            s3 = s3.add(FloatVector.fromArray(F, x, i + 3 * l));
+        }
+        float tail = 0;
+        for (; i < x.length; i++) tail += x[i];
+        return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /**
+     * A memory-rate probe to take again and again beside other work (between a benchmark's timed steps, so that the
+     * work and its yardstick see the same machine: here the memory system's rate moves 39-88 GB/s from one minute to
+     * the next): the STREAM {@link #triad} or a plain {@link #read}. Its arrays and threads are made once, so a sample
+     * leaves almost no garbage for a collector to take during the work.
+     */
+    public static final class Stream implements AutoCloseable {
+        private final boolean triad;
         private final float[][][] arrays;
         private final ExecutorService pool;
         private final CyclicBarrier start;
         /** Passes per sample, of which the fastest counts. */
         static final int PASSES_PER_SAMPLE = 3;
 
-        /** A probe of threads threads (3 x 64 MiB of arrays each, held until closed). */
-        public Triad(int threads) {
+        /** The STREAM triad on threads threads (3 x 64 MiB of arrays each, held until closed). */
+        public static Stream triad(int threads) {
+            return new Stream(true, threads);
+        }
+
+        /** A read of 3 x 64 MiB per thread, every float once (what a decode step does to its weights). */
+        public static Stream read(int threads) {
+            return new Stream(false, threads);
+        }
+
+        private Stream(boolean triad, int threads) {
             if (threads < 1) throw new IllegalArgumentException("threads=" + threads + ": must be at least 1");
+            this.triad = triad;
             arrays = new float[threads][][];
             for (int t = 0; t < threads; t++) arrays[t] = triadArrays();
             pool = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, "triad-probe");
+                Thread t = new Thread(r, triad ? "triad-probe" : "read-probe");
                 t.setDaemon(true);
                 return t;
             });
@@ -129,8 +170,8 @@ public final class PeakProbe {
         }
 
         /**
-         * GB/s of the best of {@link #PASSES_PER_SAMPLE} passes on every thread at once (STREAM's count: 12 bytes per
-         * element), each timed from the first thread's start to the last one's end. The first pass after a pause is
+         * GB/s of the best of {@link #PASSES_PER_SAMPLE} passes on every thread at once (the triad as STREAM counts it,
+         * 12 bytes an element; the read 4 bytes a float), each timed from the first thread's start to the last one's end. The first pass after a pause is
          * the slowest (threads woken, caches holding other work): 12-43 GB/s against 45-52 for the next ones here.
          */
         public double sample() {
@@ -142,7 +183,8 @@ public final class PeakProbe {
                     for (int p = 0; p < PASSES_PER_SAMPLE; p++) {
                         start.await();
                         times[2 * p] = System.nanoTime();
-                        triadPass(abc);
+                        if (triad) triadPass(abc);
+                        else sink += readPass(abc);
                         times[2 * p + 1] = System.nanoTime();
                     }
                     return times;
@@ -161,7 +203,7 @@ public final class PeakProbe {
                     }
                     best = Math.min(best, last - first);
                 }
-                return threads * TRIAD_BYTES / (best / 1e9) / 1e9;
+                return threads * TRIAD_BYTES / (best / 1e9) / 1e9;           // a read touches as many bytes
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while probing the triad", e);

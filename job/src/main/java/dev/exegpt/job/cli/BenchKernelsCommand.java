@@ -80,12 +80,13 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         System.out.printf("matmul scaling 2 threads / 1 thread: %.2fx%n", mm[1] / mm[0]);
         if (skipDecode) return 0;
         int[] batchSizes = batches.stream().mapToInt(Integer::intValue).toArray();
-        // The memory system's rate drifts on a shared machine (53-88 GB/s within minutes here): each decode is held
-        // against the triad sampled between its own timed steps, as well as against the one at the start.
-        try (PeakProbe.Triad triad = new PeakProbe.Triad(2)) {
+        // The memory system's rate drifts on a shared machine (39-88 GB/s within minutes here): each decode is held
+        // against the triad sampled between its own timed steps, and a plain read sampled at the same points (the
+        // access a decode step makes to its weights), as well as against the triad at the start.
+        try (PeakProbe.Stream triad = PeakProbe.Stream.triad(2); PeakProbe.Stream read = PeakProbe.Stream.read(2)) {
             for (String a : archs) {
                 for (String s : sizes) {
-                    decode(Architecture.parse(a), ModelSize.parse(s), batchSizes, triad, triad2, mm[1], fma2);
+                    decode(Architecture.parse(a), ModelSize.parse(s), batchSizes, triad, read, triad2, mm[1], fma2);
                 }
             }
         }
@@ -93,24 +94,32 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void decode(Architecture arch, ModelSize size, int[] batchSizes, PeakProbe.Triad triad, double triadAtStart,
-                        double matmul2, double fma2) {
+    private void decode(Architecture arch, ModelSize size, int[] batchSizes, PeakProbe.Stream triad, PeakProbe.Stream read,
+                        double triadAtStart, double matmul2, double fma2) {
         ModelConfig c = size.config(arch);
         String name = arch.name().toLowerCase() + "-" + size.name().toLowerCase();
         System.out.printf("decode %s (%,d weights read per step, %d prompt tokens, %d threads):%n", name,
                 DecodeBench.decodeWeightsPerStep(c), context, Runtime.getRuntime().availableProcessors());
         DecodeBench.Result baseline = null;
         for (DType dtype : dtypes) {
+            List<Double> reads = new ArrayList<>();
             List<DecodeBench.Result> rs = DecodeBench.run(c, name, 42, batchSizes, context, steps,
-                    EngineConfig.DEFAULTS, dtype, triad::sample, System.out);
+                    EngineConfig.DEFAULTS, dtype, () -> {
+                        reads.add(read.sample());
+                        return triad.sample();
+                    }, System.out);
             DecodeBench.Result first = rs.get(0);
             DecodeBench.Result last = rs.get(rs.size() - 1);
             double[] t = first.yardstickSamples().clone();
             Arrays.sort(t);
-            System.out.printf("  %s %s: batch %d streams weights at %.0f%% of the 2-thread triad sampled between its steps (median of %d, %.1f GB/s; %.1f-%.1f), %.0f%% of the best at the start (%.1f); batch %d computes at %.0f%% of 2-thread matmul, %.0f%% of the FMA loop%n",
-                    name, dtype.name().toLowerCase(), first.batchSize(), 100 * first.weightGbPerSecond() / first.yardstickMedian(),
-                    t.length, first.yardstickMedian(), t[0], t[t.length - 1], 100 * first.weightGbPerSecond() / triadAtStart,
-                    triadAtStart, last.batchSize(), 100 * last.gflopsPerSecond() / matmul2, 100 * last.gflopsPerSecond() / fma2);
+            double[] r = reads.subList(0, t.length).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            double readMedian = r[r.length / 2];
+            double gb = first.weightGbPerSecond();
+            System.out.printf("  %s %s: batch %d streams weights at %.0f%% of the 2-thread triad sampled between its steps (median of %d, %.1f GB/s; %.1f-%.1f), %.0f%% of a 2-thread read sampled with it (%.1f GB/s), %.0f%% of the triad at the start (%.1f); batch %d computes at %.0f%% of 2-thread matmul, %.0f%% of the FMA loop%n",
+                    name, dtype.name().toLowerCase(), first.batchSize(), 100 * gb / first.yardstickMedian(), t.length,
+                    first.yardstickMedian(), t[0], t[t.length - 1], 100 * gb / readMedian, readMedian,
+                    100 * gb / triadAtStart, triadAtStart, last.batchSize(), 100 * last.gflopsPerSecond() / matmul2,
+                    100 * last.gflopsPerSecond() / fma2);
             if (baseline == null) {
                 baseline = first;
             } else {
