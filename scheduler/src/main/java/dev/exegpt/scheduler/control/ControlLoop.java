@@ -369,7 +369,11 @@ public final class ControlLoop {
         double nowE2e = Double.isNaN(rate) ? Double.NaN : pricing.p99E2eMs(running, rate);
         List<String> reasons = new java.util.ArrayList<>();
         double missAboveMs = sloMs * (1 + settings.missBand());
-        if (!now.meets(missAboveMs)) {
+        // At a known rate a streaming user's latency counts from arrival, and only that is judged: a schedule's service
+        // time at saturation (the paper's clock, the bulk mode's) is longer than its latency below saturation, and
+        // judged so a slowed demo stayed on the fastest schedule refusing 126 of 174 requests that the event simulator
+        // put within the SLO from arrival.
+        if (Double.isNaN(nowE2e) && !now.meets(missAboveMs)) {
             reasons.add(String.format(Locale.ROOT, "the running %s is predicted at %.0f ms for a bound-length output, over the SLO of %.0f ms",
                     running.describe(), now.latencyMs(), sloMs));
         } else if (nowE2e > missAboveMs) {

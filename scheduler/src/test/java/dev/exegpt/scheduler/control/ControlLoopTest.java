@@ -2,6 +2,7 @@ package dev.exegpt.scheduler.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -251,6 +252,35 @@ class ControlLoopTest {
         // Without a rate: the paper's plan, the best within the SLO as a service bound.
         assertEquals(atTheBound.candidate(), choice.choose(e -> Double.NaN).candidate());
         assertTrue(choice.ladder().stream().anyMatch(e -> e.candidate().equals(c.candidate())), "the choice is on the ladder");
+    }
+
+    @Test
+    void atAKnownRateAScheduleOverTheSloAtSaturationIsChosenWhenItsQueueMeetsTheSlo() {
+        XSimulator sim = new XSimulator(SCENARIO);
+        Estimate fastest = new XScheduler(sim).plan(Double.POSITIVE_INFINITY, POLICIES).fastest();
+        double slo = 0.99 * fastest.latencyMs();
+        StreamingChoice choice = StreamingChoice.overPolicies(sim, POLICIES, slo);
+        assertNull(choice.bestAndFastest(slo)[0], "the premise: no schedule meets the SLO as a service bound");
+        double rate = 0.3 * fastest.sequencesPerSecond();
+        // Here the fastest schedule's own p99 from arrival (626 ms: the workload's longest outputs) is over its 440 ms for a
+        // bound-length output at saturation; a schedule of larger batches within a looser bound is not (677 ms at
+        // saturation, 429 from arrival at this rate).
+        StreamingChoice.Choice c = choice.choose(e -> rate);
+        assertTrue(c.p99E2eMs() <= slo, c.describe());
+        assertTrue(c.boundMs() > slo, c.describe());
+        // Without a rate (the bulk mode): the fastest, and admission control answers what cannot make it.
+        StreamingChoice.Choice bulk = choice.choose(e -> Double.NaN);
+        assertEquals(fastest.candidate(), bulk.candidate());
+        assertTrue(Double.isInfinite(bulk.boundMs()), bulk.describe());
+
+        // The loop running that choice at that rate sees no miss: its service time at saturation is not the SLO's clock.
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, c.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        double t = run(loop, c.candidate(), 1.0, 0, 200);
+        for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
+        Optional<ControlLoop.Decision> d = loop.decide(t);
+        assertTrue(d.isEmpty() || !d.get().reason().contains("for a bound-length output, over the SLO"),
+                d.map(ControlLoop.Decision::describe).orElse(loop.lastCheck()));
     }
 
     /** The planner's best schedule on the profile, at an SLO of {@code times} the fastest schedule's latency. */
