@@ -70,7 +70,11 @@ class ControlLoopFunctionTest {
             h.processElement1(new StreamRecord<>(new RawRecord(null, new byte[] {1, 2, 3}, "steps", 0, 0, 0)));   // skipped
             Pipeline p = sim.layout(ScheduleCodec.toCandidate(initial)).encoder();
             AvroBinary<ExecutorSteps> codec = new AvroBinary<>(ExecutorSteps.getClassSchema());
-            double t = 0;
+            // The job's first step at 0; what it measures after the loop's warm-up is what it fits and acts on.
+            h.processElement1(new StreamRecord<>(new RawRecord(null, codec.encode(new ExecutorSteps("rra-0", "FULL",
+                    initial.getScheduleId(), initial.getVersion(), "RRA[1]", 1, List.of(new StepRecord(StepPhase.DECODE, 0.0, 1.0,
+                    List.of(300), 1600L)))), "steps", 0, 0, 0)));
+            double t = ControlLoop.WARM_UP_MS;
             for (int batch = 0; batch < 10; batch++) {
                 List<StepRecord> steps = new ArrayList<>();
                 for (int i = 0; i < 40; i++) {
@@ -85,8 +89,9 @@ class ControlLoopFunctionTest {
                 ExecutorSteps record = new ExecutorSteps("rra-0", "FULL", initial.getScheduleId(), initial.getVersion(), "RRA[1]", 1, steps);
                 h.processElement1(new StreamRecord<>(new RawRecord(null, codec.encode(record), "steps", 0, batch + 1, 0)));
             }
-            h.setProcessingTime(1_000);
-            h.setProcessingTime(2_000);
+            long now = (long) t;
+            h.setProcessingTime(now + 1_000);
+            h.setProcessingTime(now + 2_000);
             List<Schedule> out = new ArrayList<>();
             h.extractOutputValues().forEach(out::add);
             assertEquals(1, out.size(), "one decision: " + out);
@@ -97,7 +102,7 @@ class ControlLoopFunctionTest {
             assertTrue(v2.getNotes().get("control.fit").contains("decode x1.50"), v2.getNotes().toString());
             assertTrue(v2.getPredictedLatencyMs() <= slo);
             // Within the dwell time nothing more, and the timer keeps ticking.
-            h.setProcessingTime(3_000);
+            h.setProcessingTime(now + 3_000);
             assertEquals(1, h.extractOutputValues().size());
             assertEquals(1, h.numProcessingTimeTimers());
         }

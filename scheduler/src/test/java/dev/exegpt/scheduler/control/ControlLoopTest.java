@@ -146,7 +146,7 @@ class ControlLoopTest {
 
         // The same lengths, all of them run: one re-plan for the drift, then none while the lengths stay as they are.
         ControlLoop loop = p.loop(fast);
-        t = run(loop, planned.candidate(), 1.0, 0, 100);
+        t = run(loop, planned.candidate(), 1.0, warmedUp(loop, planned.candidate()), 100);
         for (int i = 0; i < 300; i++) loop.finished(longer);
         ControlLoop.Decision d = loop.decide(t).orElseThrow(() -> new AssertionError(loop.lastCheck()));
         assertTrue(d.reason().contains("drifted"), d.reason());
@@ -165,7 +165,7 @@ class ControlLoopTest {
         double slo = p.slo();
         Estimate planned = p.best();
         ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
-        double t = run(loop, planned.candidate(), 2.0, 0, 400);                 // 100 encodes at twice their price
+        double t = run(loop, planned.candidate(), 2.0, warmedUp(loop, planned.candidate()), 400);   // 100 encodes at twice their price
         loop.decide(t);
         assertEquals(2.0, loop.encodeFactor(), 0.05);
         // 30 s later, 60 encodes at their price: the window would hold 160, 100 of them slow; the old ones have aged out.
@@ -294,6 +294,32 @@ class ControlLoopTest {
         ControlLoop loop(ControlLoop.Settings settings) {
             return new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, best.candidate(), settings);
         }
+    }
+
+    /**
+     * A job's first step at 0 and its warm-up over: what it measures from the returned time on is fitted and acted on
+     * ({@link ControlLoop#WARM_UP_MS}).
+     */
+    private static double warmedUp(ControlLoop loop, Candidate c) {
+        run(loop, c, 1.0, 0, 1);
+        return ControlLoop.WARM_UP_MS;
+    }
+
+    @Test
+    void aJobsFirstSecondsAreNeitherFittedNorActedOn() {
+        Planned p = Planned.at(2);
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
+        // The first 15 s at three times the price (the job starting beside its engines): no change, no fit of them.
+        double t = run(loop, p.best().candidate(), 3.0, 0, 300);
+        assertTrue(t < ControlLoop.WARM_UP_MS, "the premise: all within the warm-up");
+        assertEquals(Optional.empty(), loop.decide(t), loop.lastCheck());
+        assertTrue(loop.lastCheck().contains("no change while the job warms up"), loop.lastCheck());
+        assertEquals(1.0, loop.decodeFactor(), 1e-9);
+        // After it, the steps at their price are what the loop sees: the plan stands.
+        t = run(loop, p.best().candidate(), 1.0, ControlLoop.WARM_UP_MS, 200);
+        assertEquals(Optional.empty(), loop.decide(t), loop.lastCheck());
+        assertEquals(1.0, loop.decodeFactor(), 0.01, loop.lastCheck());
+        assertEquals(1.0, loop.encodeFactor(), 0.01, loop.lastCheck());
     }
 
     /** Steps of the running schedule measured at {@code slowdown} times their price, one every 10 ms from {@code t}. */
