@@ -129,8 +129,10 @@ class ControlLoopIT {
         assertTrue(v2.getPredictedLatencyMs() <= slo || reason.contains("no schedule meets the SLO on the fitted profile, so the fastest"),
                 "the new schedule meets the SLO on the fitted profile, or is the fastest where none does: " + v2);
         assertTrue(v2.getPredictedLatencyMs() < runningFitted, "faster than the running one on the fitted profile: " + v2);
-        long underV2 = results.stream().filter(r -> r.getScheduleVersion() == v2.getVersion()).count();
-        assertTrue(underV2 >= numAfter, "the requests sent after the decision were answered under it: " + underV2);
+        // Under it or a later version: a stream gives the loop time for another decision (back, once it fits better).
+        long underV2 = results.stream().filter(r -> r.getScheduleVersion() >= v2.getVersion()).count();
+        assertTrue(underV2 >= numAfter, "the requests sent after the decision were answered under it or a later one: "
+                + underV2 + "; versions " + decided.stream().map(s -> s.getVersion() + " " + s.getNotes().get("control.reason")).toList());
         System.out.printf("control loop: v%d -> v%d in a run of %d s: %s; fit %s; planned in %s ms; %d of %d requests under v%d%n",
                 planned.getVersion(), v2.getVersion(), seconds, reason, fit, v2.getNotes().get("control.planMs"), underV2,
                 sent.get(), v2.getVersion());

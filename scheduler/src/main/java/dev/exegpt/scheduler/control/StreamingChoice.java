@@ -134,6 +134,9 @@ public final class StreamingChoice {
                 if (Double.isNaN(rate)) continue;
                 Choice c = new Choice(e, b, rate, p99E2eMs(e.candidate(), rate));
                 if (c.p99E2eMs() <= sloMs) {
+                    // The fastest that meets the SLO from arrival is the best within its own service time, not a
+                    // schedule taken because nothing met the SLO (an infinite bound says that).
+                    if (Double.isInfinite(b)) c = new Choice(e, e.latencyMs(), rate, c.p99E2eMs());
                     if (looser == null || e.sequencesPerSecond() > looser.estimate().sequencesPerSecond()) looser = c;
                 } else if (fallback == null || c.p99E2eMs() < fallback.p99E2eMs()) {
                     fallback = c;
@@ -147,12 +150,14 @@ public final class StreamingChoice {
 
     /**
      * The distinct schedules {@link #choose} can pick from: the best within each of the {@value #STEPS} bounds and
-     * three tighter ones, and the fastest. What "the best schedule" means for a run that is judged afterwards.
+     * three tighter ones, within the {@value #RELAX_STEPS} looser ones, and the fastest. What "the best schedule" means
+     * for a run that is judged afterwards.
      */
     public List<Estimate> ladder() {
         List<Estimate> out = new ArrayList<>();
         double bound = sloMs;
-        for (int step = 0; step < STEPS + 3; step++, bound *= TIGHTEN) {
+        for (int k = 0; k < RELAX_STEPS; k++) bound /= TIGHTEN;
+        for (int step = 0; step < RELAX_STEPS + STEPS + 3; step++, bound *= TIGHTEN) {
             Estimate best = bestAndFastest(bound)[0];
             if (best != null && out.stream().noneMatch(e -> e.candidate().equals(best.candidate()))) out.add(best);
         }
