@@ -1,6 +1,7 @@
 package dev.exegpt.scheduler.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,9 +58,10 @@ class ControlLoopTest {
         ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
 
         // At the profile's price: the plan stands.
-        double t = 0;
+        double t = warmedUp(loop, planned.candidate());
         t = run(loop, planned.candidate(), 1.0, t, 200);
         assertEquals(Optional.empty(), loop.decide(t));
+        assertFalse(loop.lastCheck().contains("warms up"), loop.lastCheck());
         assertEquals(1.0, loop.encodeFactor(), 1e-9);
         assertEquals(1.0, loop.decodeFactor(), 1e-9);
 
@@ -111,11 +113,12 @@ class ControlLoopTest {
         double slo = p.slo();
         Estimate planned = p.best();
         ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
-        double t = run(loop, planned.candidate(), 1.0, 0, 100);
+        double t = run(loop, planned.candidate(), 1.0, warmedUp(loop, planned.candidate()), 100);
         double rate = 0.7 * planned.sequencesPerSecond();
         for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
         assertEquals(rate, loop.arrivalsPerSecond(t), 0.05 * rate);
         assertEquals(Optional.empty(), loop.decide(t), loop.lastCheck());
+        assertFalse(loop.lastCheck().contains("warms up"), loop.lastCheck());
         assertTrue(loop.lastCheck().matches(".*arrivals [0-9.]+/s; running .* p99 [0-9]+ ms from arrival.*"), loop.lastCheck());
         // Too few arrivals to tell a rate: judged at saturation, as the bulk (offline) mode is.
         ControlLoop bulk = p.loop(ControlLoop.Settings.DEFAULTS);
@@ -137,11 +140,12 @@ class ControlLoopTest {
 
         // Outputs 50% longer than planned, while 10% of the requests were refused: the finished ones are a biased sample.
         ControlLoop censored = p.loop(fast);
-        double t = run(censored, planned.candidate(), 1.0, 0, 100);
+        double t = run(censored, planned.candidate(), 1.0, warmedUp(censored, planned.candidate()), 100);
         for (int i = 0; i < 300; i++) {
             if (i % 10 == 0) censored.refused(); else censored.finished(longer);
         }
         assertEquals(Optional.empty(), censored.decide(t), censored.lastCheck());
+        assertFalse(censored.lastCheck().contains("warms up"), censored.lastCheck());
         assertTrue(censored.lastCheck().contains("not judged for drift: 10% of the last 200"), censored.lastCheck());
 
         // The same lengths, all of them run: one re-plan for the drift, then none while the lengths stay as they are.
@@ -276,9 +280,10 @@ class ControlLoopTest {
         // The loop running that choice at that rate sees no miss: its service time at saturation is not the SLO's clock.
         ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, c.candidate(),
                 ControlLoop.Settings.DEFAULTS);
-        double t = run(loop, c.candidate(), 1.0, 0, 200);
+        double t = run(loop, c.candidate(), 1.0, warmedUp(loop, c.candidate()), 200);
         for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
         Optional<ControlLoop.Decision> d = loop.decide(t);
+        assertFalse(loop.lastCheck().contains("warms up"), loop.lastCheck());
         assertTrue(d.isEmpty() || !d.get().reason().contains("for a bound-length output, over the SLO"),
                 d.map(ControlLoop.Decision::describe).orElse(loop.lastCheck()));
     }
