@@ -88,10 +88,12 @@ class ControlLoopIT {
         java.util.concurrent.atomic.AtomicInteger lastToSend = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "control-it"))) {
             // A stream, as a user's: the loop fits and acts on what it measures after its warm-up (ControlLoop.WARM_UP_MS).
+            // Outputs of task S's mean (31.5 tokens against 32.3 planned): shorter ones read as a drift, and the loop
+            // then judges the running schedule on the shorter outputs it sees (a CI run found it within the SLO so).
             java.util.concurrent.CompletableFuture<Void> sending = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
                     for (int i = 0; i <= lastToSend.get() && i < 2_000; i++) {
-                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 8 + i % 16)));
+                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 16 + i % 32)));
                         sent.incrementAndGet();
                         Thread.sleep(100);
                     }
