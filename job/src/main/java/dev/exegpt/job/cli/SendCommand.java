@@ -85,6 +85,10 @@ final class SendCommand implements Callable<Integer> {
             description = "Producer compression: none, gzip, snappy, lz4 or zstd. Default: ${DEFAULT-VALUE}.")
     String compression;
 
+    @Option(names = "--out", paramLabel = "FILE", description = {"Write the requests to FILE as JSON lines (the format of --file and",
+            "of 'run --input') instead of producing them to Kafka: a task's sample for batch mode."})
+    Path outFile;
+
     @Option(names = "--max-prompt-tokens", description = "Cap sampled prompt lengths, e.g. at the model's positions (default: no cap).")
     Integer maxPromptTokens;
 
@@ -94,6 +98,13 @@ final class SendCommand implements Callable<Integer> {
         Arrival arrival = pace.rate == null ? Arrival.bulk() : arrivalAt(pace.rate);
         if (!java.util.List.of("none", "gzip", "snappy", "lz4", "zstd").contains(compression)) {
             throw new UserError("--compression " + compression + ": expected none, gzip, snappy, lz4 or zstd", CliErrors.EXIT_USAGE);
+        }
+        if (outFile != null) {
+            if (pace.rate != null) {
+                throw new UserError("--rate " + pace.rate + ": --out writes a file, there is no pace to keep; leave out --rate",
+                        CliErrors.EXIT_USAGE);
+            }
+            return writeFile(out);
         }
         try {
             KafkaClients.checkReachable(bootstrap, topic, 5_000, kafkaClient.properties());
@@ -115,6 +126,29 @@ final class SendCommand implements Callable<Integer> {
                 topic, report.elapsedNanos() / 1e9, report.requestsPerSecond());
         if (requests.numSkipped() > 0) {
             System.err.printf("send: %,d malformed lines of %s were skipped (listed above)%n", requests.numSkipped(), what);
+            return CliErrors.EXIT_FAILURE;
+        }
+        return 0;
+    }
+
+    /** The requests as JSON lines into --out (written to a sibling file first, then moved: no half file is left). */
+    private int writeFile(PrintStream out) throws IOException {
+        RequestSource requests = openSource();
+        Path target = outFile.toAbsolutePath();
+        if (target.getParent() != null) Files.createDirectories(target.getParent());
+        Path partial = target.resolveSibling(target.getFileName() + ".partial");
+        long n = 0;
+        try (requests; java.io.BufferedWriter w = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
+            while (requests.hasNext()) {
+                w.write(RequestJson.format(requests.next()));
+                w.newLine();
+                n++;
+            }
+        }
+        Files.move(partial, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        out.printf("wrote %,d requests from %s to %s%n", n, source.file != null ? source.file : "task " + source.sampled.task, outFile);
+        if (requests.numSkipped() > 0) {
+            System.err.printf("send: %,d malformed lines of %s were skipped (listed above)%n", requests.numSkipped(), source.file);
             return CliErrors.EXIT_FAILURE;
         }
         return 0;

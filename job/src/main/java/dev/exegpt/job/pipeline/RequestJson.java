@@ -66,6 +66,31 @@ public final class RequestJson {
         return request.build();
     }
 
+    /**
+     * The request as one line that {@link #parse} reads back to an equal request: the fields it has, by the schema's
+     * names (an absent optional field is left out; metadata only when it has entries).
+     */
+    public static String format(InferenceRequest r) {
+        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode();
+        node.put("requestId", r.getRequestId());
+        node.put("task", r.getTask());
+        if (r.getPromptText() != null) node.put("promptText", r.getPromptText());
+        if (r.getPromptTokenIds() != null) {
+            com.fasterxml.jackson.databind.node.ArrayNode ids = node.putArray("promptTokenIds");
+            r.getPromptTokenIds().forEach(ids::add);
+        }
+        node.put("maxNewTokens", r.getMaxNewTokens());
+        node.put("ignoreEos", r.getIgnoreEos());
+        if (r.getSloLatencyMs() != null) node.put("sloLatencyMs", r.getSloLatencyMs());
+        if (r.getDeadlineEpochMs() != null) node.put("deadlineEpochMs", r.getDeadlineEpochMs());
+        if (r.getClientSentEpochMs() != null) node.put("clientSentEpochMs", r.getClientSentEpochMs());
+        if (r.getMetadata() != null && !r.getMetadata().isEmpty()) {
+            com.fasterxml.jackson.databind.node.ObjectNode metadata = node.putObject("metadata");
+            r.getMetadata().forEach((k, v) -> metadata.put(k.toString(), v.toString()));
+        }
+        return node.toString();
+    }
+
     private static String requiredText(JsonNode node, String field) {
         String value = optionalText(node, field);
         if (value == null) {

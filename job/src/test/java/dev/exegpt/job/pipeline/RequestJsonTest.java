@@ -35,6 +35,18 @@ class RequestJsonTest {
     }
 
     @Test
+    void formatWritesALineThatParsesBackToTheSameRequest() {
+        InferenceRequest full = RequestJson.parse("""
+                {"requestId":"a1","task":"S","promptText":"Hallo \\"Welt\\"\\n","promptTokenIds":[1,2,3],"maxNewTokens":7,
+                 "ignoreEos":true,"sloLatencyMs":900,"deadlineEpochMs":123,"clientSentEpochMs":45,"metadata":{"k":"v"}}""".replace("\n ", " "));
+        assertEquals(full, RequestJson.parse(RequestJson.format(full)));
+        InferenceRequest bare = RequestJson.parse("{\"requestId\":\"b\",\"task\":\"S\",\"maxNewTokens\":4}");
+        String line = RequestJson.format(bare);
+        assertEquals(bare, RequestJson.parse(line));
+        assertEquals("{\"requestId\":\"b\",\"task\":\"S\",\"maxNewTokens\":4,\"ignoreEos\":false}", line);
+    }
+
+    @Test
     void shouldDefaultOptionalFieldsAndAcceptPromptAsAlias() {
         InferenceRequest r = RequestJson.parse("{\"requestId\":\"b\",\"task\":\"S\",\"prompt\":\"hi\",\"maxNewTokens\":4}");
         assertEquals("hi", r.getPromptText());
