@@ -15,7 +15,9 @@ import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.Schedule;
+import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 import dev.exegpt.scheduler.cost.fit.StepFit;
+import dev.exegpt.schemas.Profile;
 
 /**
  * Fits a profile to its engine under serving. XProfiler times each entry as the median of a few repeats of one step,
@@ -43,6 +45,11 @@ public final class ServingFit {
         public String note() {
             return String.format(Locale.ROOT, NOTE_PREFIX + ": encode x%.2f, decode x%.2f (%d requests of task %s under %s, seed %d)",
                     encode, decode, numRequests, task, scheduleSpec, seed);
+        }
+
+        /** {@code p} fitted to serving, the note in its device name. */
+        public Profile applyTo(Profile p) {
+            return ProfileScaling.scaled(p, encode, decode, note());
         }
     }
 

@@ -51,7 +51,6 @@ import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.InferenceRequest;
 import dev.exegpt.schemas.InferenceResult;
 import dev.exegpt.schemas.Schedule;
-import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
@@ -335,27 +334,16 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         long t0 = System.currentTimeMillis();
         runRound(job, planned, 0, drawn, idPrefix, task);
         long t1 = System.currentTimeMillis();
-        List<MeasuredStep> steps = new ArrayList<>();
-        try (java.util.stream.Stream<Path> logs = Files.list(stepsDir)) {
-            for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
-                for (String line : Files.readAllLines(log)) {
-                    if (EngineStepCsv.isNotAStep(line)) continue;
-                    EngineStep s = EngineStepCsv.parse(line);
-                    if (s.startEpochMs() >= t0 && s.endEpochMs() <= t1) steps.add(s.measured());
-                }
-            }
-        }
+        List<MeasuredStep> steps = EngineStepCsv.read(stepsDir, t0, t1).stream().map(EngineStep::measured).toList();
         if (steps.isEmpty()) {
             out.printf("  no engine steps logged in %s during the fit round: the plan stays%n", stepsDir);
             return files;
         }
         StepFit fit = StepFit.of(steps, planned.xsim.layout(planned.estimate.candidate()).encoder());
-        double encode = fit.encodeFactor();
-        double decode = fit.decodeFactor();
         String note = String.format(java.util.Locale.ROOT, "fitted in the job: encode x%.2f, decode x%.2f (%d steps of a round of %d"
-                + " requests under %s)", encode, decode, steps.size(), drawn.size(), planned.label());
+                + " requests under %s)", fit.encodeFactor(), fit.decodeFactor(), steps.size(), drawn.size(), planned.label());
         Path fitted = files.profile().resolveSibling(files.profile().getFileName().toString().replaceFirst("\\.json$", "") + "-job.json");
-        Files.writeString(fitted, ProfileCodec.toJson(ProfileScaling.scaled(ProfileCodec.readProfile(files.profile()), encode, decode, note)));
+        Files.writeString(fitted, ProfileCodec.toJson(fit.applyTo(ProfileCodec.readProfile(files.profile()), note)));
         out.printf("  fit round under %s (not measured): %.0f s; %s%n  plan and predict again on %s:%n", planned.name,
                 (t1 - t0) / 1e3, note, fitted);
         return new LocalRig.ModelFiles(files.model(), fitted);

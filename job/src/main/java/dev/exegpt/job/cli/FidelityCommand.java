@@ -38,7 +38,6 @@ import dev.exegpt.scheduler.workload.ArrivalProcess;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.scheduler.workload.Workloads;
 import dev.exegpt.schemas.Schedule;
-import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
@@ -141,8 +140,7 @@ final class FidelityCommand implements Callable<Integer> {
                 ServingFit.Factors f = ServingFit.measure(run, table, workload, fitSchedule.trim().toLowerCase(Locale.ROOT),
                         fitRequests, seed + 1);
                 out.printf("  %s%n", f.note());
-                ProfileTable fitted = ProfileCodec.toTable(ProfileScaling.scaled(ProfileCodec.readProfile(profile), f.encode(),
-                        f.decode(), f.note()));
+                ProfileTable fitted = ProfileCodec.toTable(f.applyTo(ProfileCodec.readProfile(profile)));
                 XSimulator xfit = new XSimulator(new Scenario(new ProfiledCostModel(fitted, DeviceSpec.A100_80GB), 1, 1,
                         workload, SimOptions.DEFAULTS));
                 EventSimulator efit = new EventSimulator(xfit);

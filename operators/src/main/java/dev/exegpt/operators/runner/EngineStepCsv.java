@@ -1,7 +1,13 @@
 package dev.exegpt.operators.runner;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * {@link EngineStep}s as CSV lines, one per step: what an executor writes with {@code executor.step.log.dir} and what
@@ -32,6 +38,24 @@ public final class EngineStepCsv {
         }
         return String.format(Locale.ROOT, "%s,%.3f,%.3f,%d,%s", s.kind(), s.startEpochMs(), s.endEpochMs(),
                 s.numContextTokens(), lengths);
+    }
+
+    /**
+     * The steps of every step log ({@code *.csv}) in {@code dir} that started at or after {@code fromEpochMs} and ended
+     * by {@code toEpochMs}: what a window of a run (a fitting round) ran, in the order of the files' names and lines.
+     */
+    public static List<EngineStep> read(Path dir, double fromEpochMs, double toEpochMs) throws IOException {
+        List<EngineStep> steps = new ArrayList<>();
+        try (Stream<Path> logs = Files.list(dir)) {
+            for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".csv")).sorted().toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    if (isNotAStep(line)) continue;
+                    EngineStep s = parse(line);
+                    if (s.startEpochMs() >= fromEpochMs && s.endEpochMs() <= toEpochMs) steps.add(s);
+                }
+            }
+        }
+        return steps;
     }
 
     /** The step of one line; IllegalArgumentException, naming the line, if it is not one. */

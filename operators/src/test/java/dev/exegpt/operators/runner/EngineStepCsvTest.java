@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** An executor's step log line reads back as the step it was written from; a line that is not one says so. */
 class EngineStepCsvTest {
@@ -37,5 +41,21 @@ class EngineStepCsvTest {
         assertTrue(EngineStepCsv.isNotAStep(EngineStepCsv.HEADER));
         assertTrue(EngineStepCsv.isNotAStep(" "));
         assertFalse(EngineStepCsv.isNotAStep(EngineStepCsv.line(new EngineStep(EngineStep.Kind.DECODE, 1, 2, new int[] {3}, 4))));
+    }
+
+    @Test
+    void theStepsOfAWindowAreReadFromEveryLogInTheFolder(@TempDir Path dir) throws Exception {
+        EngineStep early = new EngineStep(EngineStep.Kind.ENCODE, 90, 105, new int[] {7}, 0);
+        EngineStep inside = new EngineStep(EngineStep.Kind.DECODE, 110, 112, new int[] {7, 9}, 16);
+        EngineStep straddling = new EngineStep(EngineStep.Kind.DECODE, 195, 205, new int[] {7}, 9);
+        EngineStep other = new EngineStep(EngineStep.Kind.ENCODE, 150, 160, new int[] {3, 4}, 0);
+        Files.write(dir.resolve("executor-0.csv"), List.of(EngineStepCsv.layoutLine("RRA[1, 1]"), EngineStepCsv.HEADER,
+                EngineStepCsv.line(early), EngineStepCsv.line(inside), EngineStepCsv.line(straddling)));
+        Files.write(dir.resolve("executor-1.csv"), List.of(EngineStepCsv.HEADER, EngineStepCsv.line(other), ""));
+        Files.writeString(dir.resolve("notes.txt"), "not a step log");
+        List<EngineStep> read = EngineStepCsv.read(dir, 100, 200);
+        assertEquals(List.of(EngineStep.Kind.DECODE, EngineStep.Kind.ENCODE), read.stream().map(EngineStep::kind).toList());
+        assertEquals(110, read.get(0).startEpochMs(), 1e-9);
+        assertArrayEquals(new int[] {3, 4}, read.get(1).inputTokens());
     }
 }

@@ -13,6 +13,7 @@ import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.cost.ProfiledCostModel;
 import dev.exegpt.scheduler.cost.fit.MeasuredStep;
 import dev.exegpt.scheduler.cost.fit.ProfileScaling;
+import dev.exegpt.scheduler.cost.fit.SlidingFit;
 import dev.exegpt.scheduler.cost.fit.StepFit;
 import dev.exegpt.scheduler.drift.DriftDetector;
 import dev.exegpt.scheduler.plan.Candidate;
@@ -98,8 +99,8 @@ public final class ControlLoop {
     private final Settings settings;
     private final boolean fixedLayout;
     private final XSimulator baseSimulator;
-    /** Per phase, the newest steps' {end epoch ms, measured / predicted}. */
-    private final Map<Phase, ArrayDeque<double[]>> ratios = new EnumMap<>(Phase.class);
+    /** The engine as it runs now: per phase, a sliding window of the newest steps' measured / predicted. */
+    private final SlidingFit fit;
     private final ArrayDeque<Double> arrivals = new ArrayDeque<>();
     private DriftDetector drift;
     /** The output lengths planned for: the task's, or the ones observed at the last drift re-plan. */
@@ -148,7 +149,8 @@ public final class ControlLoop {
         Workload w = scenario.workload();
         this.workload = w;
         this.drift = new DriftDetector(w.output(), w.boundOutputTokens(), driftWindow());
-        for (Phase p : Phase.values()) ratios.put(p, new ArrayDeque<>());
+        this.fit = new SlidingFit(settings.windowSteps(), settings.minSteps(), STEP_MAX_AGE_MS, settings.trim(),
+                Math.min(ProfileScaling.MIN_FACTOR, 1 / settings.maxFactor()), settings.maxFactor());
     }
 
     /**
@@ -279,14 +281,7 @@ public final class ControlLoop {
         }
         XSimulator.Layout layout = pricedLayout;
         Pipeline p = role == Role.DECODER ? layout.decoder() : layout.encoder();
-        double predicted = StepFit.predictedMs(step, p);
-        if (!(predicted > 0) || Double.isInfinite(predicted)) return;
-        ArrayDeque<double[]> window = ratios.get(step.phase());
-        window.addLast(new double[] {step.endEpochMs(), step.durationMs() / predicted});
-        while (window.size() > settings.windowSteps()
-                || window.size() > settings.minSteps() && window.peekFirst()[0] < step.endEpochMs() - STEP_MAX_AGE_MS) {
-            window.removeFirst();
-        }
+        fit.add(step.phase(), step.endEpochMs(), step.durationMs(), StepFit.predictedMs(step, p));
     }
 
     /**
@@ -398,7 +393,7 @@ public final class ControlLoop {
         StreamingChoice.Choice best = pricing.choose(e -> rate);
         lastCheck = String.format(Locale.ROOT, "fit encode x%.2f, decode x%.2f (%d, %d steps); arrivals %.2f/s; running %s predicted"
                         + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
-                decodeFactor, ratios.get(Phase.ENCODE).size(), ratios.get(Phase.DECODE).size(), rate, running.describe(),
+                decodeFactor, fit.size(Phase.ENCODE), fit.size(Phase.DECODE), rate, running.describe(),
                 now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.candidate().describe()
                         + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate().sequencesPerSecond(),
                         best.p99E2eMs()));
@@ -489,18 +484,8 @@ public final class ControlLoop {
 
     /** The factors from the steps in the windows now (a phase with fewer than minSteps keeps its factor). */
     private void refit() {
-        encodeFactor = factor(Phase.ENCODE, encodeFactor);
-        decodeFactor = factor(Phase.DECODE, decodeFactor);
-    }
-
-    private double factor(Phase phase, double current) {
-        ArrayDeque<double[]> window = ratios.get(phase);
-        if (window.size() < settings.minSteps()) return current;
-        double[] v = new double[window.size()];
-        int i = 0;
-        for (double[] r : window) v[i++] = r[1];
-        return ProfileScaling.clamp(ProfileScaling.trimmedMean(v, settings.trim()), Math.min(ProfileScaling.MIN_FACTOR,
-                1 / settings.maxFactor()), settings.maxFactor());
+        encodeFactor = fit.refit(Phase.ENCODE);
+        decodeFactor = fit.refit(Phase.DECODE);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.exegpt.scheduler.cost.Phase;
 import dev.exegpt.scheduler.sim.Pipeline;
+import dev.exegpt.schemas.Profile;
 
 /**
  * A measured run's engine steps beside what the cost model predicts for each of them, priced the way the event
@@ -84,6 +85,11 @@ public record StepFit(int numEncodes, double measuredEncodeMs, double predictedE
     /** What to scale the profile's decode entries by: {@link #decodeRatio}, 1 without decodes, held in [0.5, 3]. */
     public double decodeFactor() {
         return factor(decodeRatio());
+    }
+
+    /** {@code p} fitted to this run: its encode and decode entries scaled by the factors ({@link ProfileScaling#scaled}). */
+    public Profile applyTo(Profile p, String note) {
+        return ProfileScaling.scaled(p, encodeFactor(), decodeFactor(), note);
     }
 
     private static double factor(double ratio) {
