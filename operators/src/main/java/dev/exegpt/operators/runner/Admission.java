@@ -61,6 +61,16 @@ public final class Admission {
      */
     static final double SMOOTHING = 0.05;
 
+    /**
+     * The same for encode steps and the iteration after an admission, which come once every N_D iterations or more
+     * rarely: at 0.05 the estimate kept the first, cold encodes of a run for about fifty encode steps. Measured in an
+     * opt demo (RRA B_E=4 N_D=16, offered 6.25 requests/s): the encode estimate stayed at 370-420 ms for the first 17 s
+     * while the encodes run then took 21-320 ms, and the requests refused in that window (79 of its 107; 103 of 200 in the run)
+     * were refused on it, charged once for their own encode and once per 16 iterations for the stalls; it fell to
+     * 205-255 ms only after. At 0.2 a cold 800 ms is within 10% of a warm 200 ms after 16 encode steps (a few seconds).
+     */
+    static final double RARE_STEP_SMOOTHING = 0.2;
+
     private final Mode mode;
     private double encodeMsPerStep = Double.NaN;
     private double admitExtraMs = Double.NaN;       // the iteration after an admission, over a plain one
@@ -107,7 +117,7 @@ public final class Admission {
 
     /** Hears how long an encode step took, ms. */
     public void observeEncode(double ms) {
-        encodeMsPerStep = smooth(encodeMsPerStep, ms);
+        encodeMsPerStep = smooth(encodeMsPerStep, ms, RARE_STEP_SMOOTHING);
     }
 
     /**
@@ -121,7 +131,7 @@ public final class Admission {
     public void observeDecodeAfterAdmit(double ms, int batchSize) {
         double plain = decodeMsPerIteration(batchSize);
         if (Double.isNaN(plain)) return;
-        admitExtraMs = smooth(admitExtraMs, Math.max(0, ms - plain));
+        admitExtraMs = smooth(admitExtraMs, Math.max(0, ms - plain), RARE_STEP_SMOOTHING);
     }
 
     /** Hears how long a decode iteration of {@code batchSize} sequences took, ms. */
@@ -197,8 +207,8 @@ public final class Admission {
         return Math.max(1e-3, fixed + slope * batchSize);
     }
 
-    private static double smooth(double average, double ms) {
-        return Double.isNaN(average) ? ms : (1 - SMOOTHING) * average + SMOOTHING * ms;
+    private static double smooth(double average, double ms, double weight) {
+        return Double.isNaN(average) ? ms : (1 - weight) * average + weight * ms;
     }
 
     /** The earlier of the request's own deadline and arrival + SLO, ms since the epoch; {@code Long.MAX_VALUE} if none. */

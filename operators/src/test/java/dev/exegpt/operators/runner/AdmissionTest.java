@@ -90,7 +90,16 @@ class AdmissionTest {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
         admission.observeEncode(100);
         admission.observeEncode(200);
-        assertEquals(100 + Admission.SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0), 1), 1e-9);
+        assertEquals(100 + Admission.RARE_STEP_SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0), 1), 1e-9);
+    }
+
+    @Test
+    void theEncodeEstimateForgetsTheColdFirstEncodesWithinSixteenSteps() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        admission.observeEncode(800);                  // a JVM's first encode
+        for (int i = 0; i < 16; i++) admission.observeEncode(200);
+        double encode = admission.predictedServiceMs(request(1, true, 1, null, 0), 1);
+        assertTrue(encode < 200 * 1.1, "within 10% of the encodes as they run now after sixteen of them: " + encode);
     }
 
     @Test
