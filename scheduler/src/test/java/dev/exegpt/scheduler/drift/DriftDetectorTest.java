@@ -38,6 +38,33 @@ class DriftDetectorTest {
     }
 
     @Test
+    void lengthsFromThePlannedDistributionDoNotFireInAWindowOfTheJobsSize() {
+        for (String task : List.of("S", "T")) {
+            Workload w = Workloads.byName(task);
+            for (long seed = 1; seed <= 50; seed++) {
+                DriftDetector d = new DriftDetector(w.output(), w.boundOutputTokens(), DriftDetector.MIN_SAMPLES);
+                RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(seed);
+                for (int i = 0; i < DriftDetector.MIN_SAMPLES; i++) d.observe(w.sample(rng).numOutputTokens());
+                DriftDetector.Verdict v = d.check();
+                assertFalse(v.drifted(), task + " seed " + seed + ": " + v);
+            }
+        }
+    }
+
+    @Test
+    void aLongerTailAloneFires() {
+        Workload t = Workloads.byName("T");
+        DriftDetector d = new DriftDetector(t.output(), t.boundOutputTokens(), DriftDetector.MIN_SAMPLES);
+        RandomGenerator rng = RandomGeneratorFactory.of("L64X128MixRandom").create(9);
+        // 3% of the requests run to 1.3x the bound length (the mean moves 5%); the rest keep the planned lengths
+        for (int i = 0; i < DriftDetector.MIN_SAMPLES; i++) {
+            d.observe(i % 33 == 0 ? (int) (t.boundOutputTokens() * 1.3) : t.output().quantile(rng.nextDouble()));
+        }
+        DriftDetector.Verdict v = d.check();
+        assertTrue(v.drifted() && v.reason().startsWith("p99 output length"), v.toString());
+    }
+
+    @Test
     void aThirtyPercentLongerMeanFiresAndTooFewSamplesDoNot() {
         Workload t = Workloads.byName("T");
         TruncatedNormal longer = new TruncatedNormal(128 * 1.3, 68, 320);
