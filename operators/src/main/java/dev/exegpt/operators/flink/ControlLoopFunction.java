@@ -140,6 +140,9 @@ public class ControlLoopFunction extends KeyedCoProcessFunction<Integer, RawReco
         notes.put("control.reason", decision.reason());
         notes.put("control.fit", String.format(Locale.ROOT, "encode x%.2f, decode x%.2f", decision.encodeFactor(), decision.decodeFactor()));
         notes.put("control.arrivalsPerSecond", String.format(Locale.ROOT, "%.3f", decision.arrivalsPerSecond()));
+        if (!Double.isNaN(decision.predictedP99E2eMs())) {          // at the observed rate: what a streaming user waits
+            notes.put("control.p99E2eMs", String.format(Locale.ROOT, "%.1f", decision.predictedP99E2eMs()));
+        }
         notes.put("control.planMs", String.format(Locale.ROOT, "%.1f", decision.planMs()));
         notes.put("control.planCpuMs", String.format(Locale.ROOT, "%.1f", decision.planCpuMs()));
         notes.put("control.previous", current.getScheduleId() + " v" + current.getVersion());

@@ -401,7 +401,11 @@ public final class ControlLoop {
             reasons.add(String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
                     now.sequencesPerSecond(), best.estimate().sequencesPerSecond()));
         }
-        if (best != null && Double.isInfinite(best.boundMs()) && !reasons.isEmpty()) {
+        if (best != null && !reasons.isEmpty() && !Double.isNaN(best.p99E2eMs()) && !best.meets(sloMs)) {
+            reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO from arrival at %.2f arrivals/s on the fitted profile,"
+                    + " so the one with the lowest p99 from arrival, %s at %.0f ms (admission control answers what cannot make it)",
+                    rate, best.candidate().describe(), best.p99E2eMs()));
+        } else if (best != null && Double.isInfinite(best.boundMs()) && !reasons.isEmpty()) {
             reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO on the fitted profile, so the fastest, %s at %.0f ms"
                     + " (admission control answers what cannot make it)", best.candidate().describe(), best.estimate().latencyMs()));
         }
@@ -414,11 +418,22 @@ public final class ControlLoop {
             lastCheck += "; no change while the job warms up (steps of its first " + (long) WARM_UP_MS / 1000 + " s are not fitted)";
             return Optional.empty();
         }
+        // Nor before the engine is measured: a decision on the profile as planned only repeats the plan's view (an
+        // integration test's loop decided one tick after its warm-up, on a fit of x1.00 against an engine 3x slower).
+        if (fit.size(Phase.DECODE) < settings.minSteps()) {
+            lastCheck += String.format(Locale.ROOT, "; no change until %d decode steps are fitted (%d so far)", settings.minSteps(),
+                    fit.size(Phase.DECODE));
+            return Optional.empty();
+        }
         if (drifted && best != null && best.candidate().equals(running)) rebase(fitted);
         if (reasons.isEmpty() || best == null || best.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
             return Optional.empty();
         }
-        if (!drifted && !best.meets(sloMs) && !clearlyBetter(best, now, nowE2e)) {
+        // A drift changes what is planned for, not whether a change must help: where nothing meets the SLO, the
+        // running schedule stays unless the best is clearly faster on the new lengths (an integration test's loop
+        // once moved to a schedule 6% slower from arrival than the running one, for a drift alone).
+        if (!best.meets(sloMs) && !clearlyBetter(best, now, nowE2e)) {
+            if (drifted) rebase(fitted);
             lastCheck += "; no change: no schedule meets the SLO, and the best is not clearly faster than the running one";
             return Optional.empty();
         }
