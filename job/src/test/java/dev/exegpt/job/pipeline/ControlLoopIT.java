@@ -37,7 +37,6 @@ import dev.exegpt.scheduler.cost.DeviceSpec;
 import dev.exegpt.scheduler.cost.ProfiledCostModel;
 import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 import dev.exegpt.scheduler.plan.Policy;
-import dev.exegpt.scheduler.search.Plan;
 import dev.exegpt.scheduler.search.XScheduler;
 import dev.exegpt.scheduler.sim.Scenario;
 import dev.exegpt.scheduler.sim.SimOptions;
@@ -49,31 +48,40 @@ import dev.exegpt.schemas.Profile;
 import dev.exegpt.schemas.Schedule;
 
 /**
- * The control loop closes through the real broker and MiniCluster: the job starts with a schedule planned on a
- * profile that says the machine is three times faster than it is (as after profiling on a quiet machine that then got
- * busy); the executors publish their steps, the loop fits the profile to them, finds the running schedule over the
- * SLO, publishes a new version with the reason, and the executors adopt it: later requests are answered under it.
- * Every request is answered once.
+ * The control loop closes through the real broker and MiniCluster: the job starts under a cautious schedule (one
+ * request at a time) with a profile that says the machine is six times faster than it is; the
+ * executors publish their steps, the loop fits the profile to them, prices the running schedule on the fitted profile
+ * at the observed rate, publishes a new version with the reason (throughput unused within the SLO, or the SLO missed
+ * from arrival), and the executors adopt it: later requests are answered under it. Every request is answered once.
+ * (Which reason is the machine's: a stream the job can feed is far below the tiny model's capacity, where the loop
+ * judges from arrival, and in four runs here the event simulator found no rate from 4 to 30 requests/s at which a
+ * schedule planned on the optimistic profile for the SLO missed it and another met it. A miss on a slowed machine and
+ * the way back are {@code ControlLoopTest}'s.)
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ControlLoopIT {
 
     private static final int NUM_REQUESTS = 160;
-    private static final double OPTIMISM = 3;
+    private static final double OPTIMISM = 6;
 
     @Test
-    void aScheduleThatMissesOnTheMachineAsItIsIsReplacedWhileTheJobRuns(KafkaBroker broker) throws Exception {
+    void aCautiousScheduleIsReplannedOnTheProfileFittedToTheEngineWhileTheJobRuns(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "control-loop-it"));
         Path model = model(dir);
         Profile measured = profile(model);
-        Profile optimistic = ProfileScaling.scaled(measured, 1 / OPTIMISM, 1 / OPTIMISM, "as if 3x faster");
+        Profile optimistic = ProfileScaling.scaled(measured, 1 / OPTIMISM, 1 / OPTIMISM, "as if 6x faster");
         Path profile = dir.resolve("profile-optimistic.json");
         Files.writeString(profile, ProfileCodec.toJson(optimistic));
 
-        XScheduler planner = planner(optimistic);
-        double slo = 4 * planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest().latencyMs();
-        Plan plan = planner.plan(slo, List.of(Policy.RRA));
-        Schedule planned = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin("control-it", "cpu:1", "S", System.currentTimeMillis()));
+        // The job's SLO is four times a one-at-a-time schedule's latency on the machine as it is, and it starts under
+        // the most cautious schedule there is, one request at a time (RRA B_E=1, N_D=512): throughput unused, or, if
+        // the stream is too much for it, the SLO missed from arrival. (A fixed candidate's latency, not the search's
+        // fastest at an infinite bound: four times that came to 18 ms in one run here and 157-170 ms in others.)
+        double slo = 4 * oneAtATimeMs(measured);
+        double rate = 10;
+        Schedule planned = ScheduleCodec.fromEstimate(simulator(optimistic).estimate(
+                        dev.exegpt.scheduler.plan.Candidate.rra(1, 1, 512, 1, 0)),
+                new ScheduleCodec.Origin("control-it", "cpu:1", "S", System.currentTimeMillis()), slo, Map.of());
         Path scheduleFile = dir.resolve("schedule.json");
         ScheduleCodec.write(planned, scheduleFile);
 
@@ -83,19 +91,30 @@ class ControlLoopIT {
         List<InferenceResult> results;
         List<Schedule> decided;
         long t0 = System.currentTimeMillis();
-        int numAfter = NUM_REQUESTS / 2;
+        long decidedAt;
+        int numAfter = (int) Math.max(NUM_REQUESTS / 2, 5 * rate);         // five seconds of the stream, at least 80
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger lastToSend = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "control-it"))) {
             // A stream, as a user's: the loop fits and acts on what it measures after its warm-up (ControlLoop.WARM_UP_MS).
-            // Outputs of task S's mean (31.5 tokens against 32.3 planned): shorter ones read as a drift, and the loop
-            // then judges the running schedule on the shorter outputs it sees (a CI run found it within the SLO so).
+            // Outputs of task S's distribution: others read as a drift, and the loop then judges the running schedule
+            // on the outputs it sees (a CI run, with outputs of half the mean, found it within the SLO so).
+            dev.exegpt.scheduler.workload.Workload taskS = Workloads.byName("S");
+            java.util.random.RandomGenerator lengths = java.util.random.RandomGeneratorFactory.of("L64X128MixRandom").create(11);
             java.util.concurrent.CompletableFuture<Void> sending = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
-                    for (int i = 0; i <= lastToSend.get() && i < 2_000; i++) {
-                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(request(i, 16 + i % 32)));
-                        sent.incrementAndGet();
-                        Thread.sleep(100);
+                    long start = System.nanoTime();
+                    for (int i = 0; i <= lastToSend.get() && i < 6_000; ) {
+                        // Each tick sends what the rate owes by now, then waits for the broker's acknowledgements.
+                        long due = (long) (rate * (System.nanoTime() - start) / 1e9) + 1;
+                        for (; i < due && i <= lastToSend.get(); i++) {
+                            byte[] r = codec.encode(request(i, taskS.sample(lengths).numOutputTokens()));
+                            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topics.get(Topics.REQUESTS),
+                                    ("c" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), r));
+                            sent.incrementAndGet();
+                        }
+                        producer.flush();
+                        Thread.sleep(20);
                     }
                 } catch (Exception e) {
                     throw new java.util.concurrent.CompletionException(e);
@@ -105,6 +124,7 @@ class ControlLoopIT {
             // tick and per interval.
             decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
                     l -> l.stream().anyMatch(s -> s.getNotes().containsKey("control.reason")));
+            decidedAt = System.currentTimeMillis();
             lastToSend.set(sent.get() + numAfter - 1);
             sending.get(120, java.util.concurrent.TimeUnit.SECONDS);
             results = JobIt.readAll(broker, topics.get(Topics.RESULTS), InferenceResult.getClassSchema(), sent.get());
@@ -122,22 +142,40 @@ class ControlLoopIT {
                 .orElseThrow(() -> new AssertionError("no schedule decided by the control loop in " + seconds + " s: " + decided));
         assertEquals(planned.getVersion() + 1, v2.getVersion());
         String reason = v2.getNotes().get("control.reason");
-        assertTrue(reason.contains("over the SLO"), reason);
+        // Whichever the fitted profile gives at the observed rate (run to run here, the fit put the running schedule
+        // under the SLO with throughput unused, or over it at 9.5 requests/s): the new one is better by the reason's
+        // own measure.
+        boolean unused = reason.contains("leaves throughput unused");
+        assertTrue(unused || reason.contains("over the SLO"), reason);
         String fit = v2.getNotes().get("control.fit");
         double decode = Double.parseDouble(fit.replaceAll(".*decode x([0-9.]+).*", "$1"));
+        // Over 1.5, not 6: the measured profile itself is up to 2.5x slower than the engine serving one request at a
+        // time (fits of x1.20-3.97 against a profile made three times too fast in eight runs here, x2.65-4.04 against
+        // six times).
         assertTrue(decode > 1.5, "the fit saw the engine slower than the profile: " + fit);
         assertEquals(planned.getPolicy(), v2.getPolicy(), "the engines' layout is kept");
-        double runningFitted = Double.parseDouble(reason.replaceAll(".*is predicted at (?:p99 )?([0-9.]+) ms.*", "$1"));
-        assertTrue(v2.getPredictedLatencyMs() <= slo || reason.contains("no schedule meets the SLO on the fitted profile, so the fastest"),
-                "the new schedule meets the SLO on the fitted profile, or is the fastest where none does: " + v2);
-        assertTrue(v2.getPredictedLatencyMs() < runningFitted, "faster than the running one on the fitted profile: " + v2);
+        String p99 = v2.getNotes().get("control.p99E2eMs");
+        assertTrue(p99 != null, "priced from arrival at the observed rate: " + v2);
+        if (unused) {
+            // "... leaves throughput unused: R against B requests/s", both on the fitted profile
+            double runningPerSecond = Double.parseDouble(reason.replaceAll(".*unused: ([0-9.]+) against.*", "$1"));
+            assertTrue(v2.getPredictedSequencesPerSecond() > 1.15 * runningPerSecond, "more throughput on the fitted profile: " + v2);
+            assertTrue(Double.parseDouble(p99) <= slo, "and it meets the SLO from arrival: " + v2);
+        } else {
+            // "... is predicted at p99 N ms from arrival, over the SLO": the new one's p99 is lower by more than the band
+            double runningP99 = Double.parseDouble(reason.replaceAll(".*is predicted at p99 ([0-9.]+) ms.*", "$1"));
+            assertTrue(Double.parseDouble(p99) <= slo || Double.parseDouble(p99) < 0.95 * runningP99,
+                    "it meets the SLO from arrival, or is clearly faster from arrival than the running one: " + v2);
+        }
         // Under it or a later version: a stream gives the loop time for another decision (back, once it fits better).
         long underV2 = results.stream().filter(r -> r.getScheduleVersion() >= v2.getVersion()).count();
         assertTrue(underV2 >= numAfter, "the requests sent after the decision were answered under it or a later one: "
                 + underV2 + "; versions " + decided.stream().map(s -> s.getVersion() + " " + s.getNotes().get("control.reason")).toList());
-        System.out.printf("control loop: v%d -> v%d in a run of %d s: %s; fit %s; planned in %s ms; %d of %d requests under v%d%n",
-                planned.getVersion(), v2.getVersion(), seconds, reason, fit, v2.getNotes().get("control.planMs"), underV2,
-                sent.get(), v2.getVersion());
+        System.out.printf("control loop: v%d -> v%d in a run of %d s at %.0f requests/s (evenly spaced): %s; fit %s; planned in %s ms; %d of %d"
+                        + " requests under v%d; attainment of the requests that arrived before the decision %s, after %s%n",
+                planned.getVersion(), v2.getVersion(), seconds, rate, reason, fit, v2.getNotes().get("control.planMs"), underV2,
+                sent.get(), v2.getVersion(), attainment(results, r -> r.getLatency().getArrivedEpochMs() < decidedAt),
+                attainment(results, r -> r.getLatency().getArrivedEpochMs() >= decidedAt));
     }
 
     /**
@@ -156,7 +194,7 @@ class ControlLoopIT {
         Files.writeString(profile, ProfileCodec.toJson(measured));
         XScheduler planner = planner(measured);
         // A loose bound: the schedule may also be re-planned for the engine as it runs; the drift is one reason of a decision.
-        double slo = 20 * planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA)).fastest().latencyMs();
+        double slo = 20 * oneAtATimeMs(measured);
         Schedule planned = ScheduleCodec.fromPlan(planner.plan(slo, List.of(Policy.RRA)),
                 new ScheduleCodec.Origin("drift-it", "cpu:1", "S", System.currentTimeMillis()));
         Path scheduleFile = dir.resolve("schedule.json");
@@ -238,15 +276,26 @@ class ControlLoopIT {
 
     /** The same with {@code threads} kernel threads per device. */
     static Profile profile(Path model, int threads) throws Exception {
+        // 3 s of JIT warm-up (0.5 s before): the profiles of 0.5 s put the same one-at-a-time schedule 9x apart from
+        // one run to the next, and one fitted the engine at x1.40 against a profile made three times too fast.
         ProfileGrid grid = new ProfileGrid(List.of(1), List.of(1, 4, 16), List.of(16, 64, 128), 2048, List.of(1, 8, 32),
-                List.of(16, 64, 128), 1, 3, 500, threads);
+                List.of(16, 64, 128), 1, 3, 3_000, threads);
         return new XProfiler(model, grid, new PrintStream(OutputStream.nullOutputStream())).run();
     }
 
     static XScheduler planner(Profile profile) {
-        Scenario scenario = new Scenario(new ProfiledCostModel(ProfileCodec.toTable(profile), DeviceSpec.A100_80GB), 1,
-                DeviceSpec.A100_80GB.devicesPerNode(), Workloads.byName("S"), SimOptions.DEFAULTS);
-        return new XScheduler(new XSimulator(scenario));
+        return new XScheduler(simulator(profile));
+    }
+
+    /** A bound-length output's latency under RRA B_E=1, N_D=8 (one request encoded at a time) on {@code profile}, ms. */
+    static double oneAtATimeMs(Profile profile) {
+        return simulator(profile).estimate(dev.exegpt.scheduler.plan.Candidate.rra(1, 1, 8, 1, 0)).latencyMs();
+    }
+
+    /** Task S on one device of {@code profile}. */
+    static XSimulator simulator(Profile profile) {
+        return new XSimulator(new Scenario(new ProfiledCostModel(ProfileCodec.toTable(profile), DeviceSpec.A100_80GB), 1,
+                DeviceSpec.A100_80GB.devicesPerNode(), Workloads.byName("S"), SimOptions.DEFAULTS));
     }
 
     /** The streaming job on fresh topics (filled into {@code topics}) with the control loop on {@code profile}. */
