@@ -90,7 +90,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 r.integer("executor.threads.per.device", 0, 0, 1024),
                 r.longValue("executor.kv.cache.mib", 1024, 1, 1 << 20),
                 r.longValue("executor.request.timeout.ms", 600_000, 1_000, 24L * 3600 * 1000),
-                r.longValue("executor.warmup.ms", 15_000, 0, 600_000),
+                r.longValue("executor.warmup.ms", 35_000, 0, 600_000),
                 scheduleFile.isBlank() ? null : Path.of(scheduleFile),
                 manual,
                 r.integer("executors", 1, 1, 1024),
