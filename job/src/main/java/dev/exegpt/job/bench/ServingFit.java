@@ -15,7 +15,6 @@ import dev.exegpt.scheduler.sim.SimOptions;
 import dev.exegpt.scheduler.sim.XSimulator;
 import dev.exegpt.scheduler.workload.Workload;
 import dev.exegpt.schemas.Schedule;
-import dev.exegpt.scheduler.cost.fit.ProfileScaling;
 import dev.exegpt.scheduler.cost.fit.StepFit;
 import dev.exegpt.schemas.Profile;
 
@@ -49,7 +48,7 @@ public final class ServingFit {
 
         /** {@code p} fitted to serving, the note in its device name. */
         public Profile applyTo(Profile p) {
-            return ProfileScaling.scaled(p, encode, decode, note());
+            return fit.applyTo(p, note());
         }
     }
 
