@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not thread-safe: one caller thread drives an engine; the engine's own device threads do the work.
  */
-public final class Engine implements StepEngine, AutoCloseable {
+public final class Engine implements ChunkedPrefillEngine, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final ModelConfig config;
@@ -170,12 +170,7 @@ public final class Engine implements StepEngine, AutoCloseable {
         int size = active.size();
         if (size == 0) return new int[0];                           // nothing to run (the head has no rows to take)
         for (int i = 0; i < size; i++) {
-            Sequence s = active.get(i);
-            requireOwned(s);
-            if (s.released || s.state == null) throw new IllegalArgumentException("request " + s.requestId()
-                    + ": sequence was released or exported; import it to decode");
-            if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
-                    + s.finishReason() + "); release it instead of decoding");
+            requireRunnable(active.get(i));
         }
         int groups = numMicroBatches(size, Phase.DECODE);
         if (nextTokens.length != size) nextTokens = new int[size];
@@ -255,6 +250,128 @@ public final class Engine implements StepEngine, AutoCloseable {
             s.append(slot.next[i], config.eosTokenId());
             next[slot.from + i] = s.lastToken();
         }
+    }
+
+    @Override
+    public String chunkedPrefillRefusal() {
+        return chunkedPrefillRefusal(config);
+    }
+
+    /** Why an engine of a model with {@code config} cannot prefill in chunks (one line), or null, without an engine. */
+    public static String chunkedPrefillRefusal(ModelConfig config) {
+        return config.encoderDecoder() ? "chunked prefill (VLLM_V1) runs decoder-only models; " + config.architecture()
+                + " is an encoder-decoder model, whose encoder takes its prompt whole (vLLM V1 dropped encoder-decoder"
+                + " models): run VLLM_V0 (budgeted prompt batching) for it" : null;
+    }
+
+    @Override
+    public Sequence start(GenerationRequest request) {
+        requireChunkedPrefill();
+        return admit(request);                                      // its state holds no position yet
+    }
+
+    /**
+     * vLLM V1's step: one ragged batch of every decoding sequence's next token (one row at its cached length) and
+     * each chunk's prompt tokens (rows at the positions after what its earlier chunks computed), in the order given,
+     * split into contiguous micro-batches as a decode is. The layers compute it as they compute a prefill and a decode:
+     * a row attends causally to its sequence's cache up to its own position, which the chunk's earlier rows have just
+     * written. A chunk that completes its prompt appends the greedy first token; the others discard their logits.
+     */
+    @Override
+    public void step(List<Sequence> decoding, List<PromptChunk> chunks) {
+        requireChunkedPrefill();
+        List<Sequence> all = new ArrayList<>(decoding.size() + chunks.size());
+        for (Sequence s : decoding) {
+            requireRunnable(s);
+            if (s.numGenerated() == 0) throw new IllegalArgumentException("request " + s.requestId()
+                    + ": its prompt is not prefilled yet; give it as a chunk");
+            all.add(s);
+        }
+        for (PromptChunk c : chunks) {
+            Sequence s = c.sequence();
+            requireRunnable(s);
+            int p = s.request().promptTokens().length;
+            if (s.numGenerated() != 0 || c.numComputedTokens() != s.state.length || c.numTokens() < 1
+                    || c.numComputedTokens() + c.numTokens() > p) {
+                throw new IllegalArgumentException("request " + s.requestId() + ": a chunk of " + c.numTokens()
+                        + " tokens after " + c.numComputedTokens() + " does not continue a prompt of " + p + " tokens with "
+                        + s.state.length + " computed and " + s.numGenerated() + " generated");
+            }
+            all.add(s);
+        }
+        int size = all.size();
+        if (size == 0) return;
+        int groups = numMicroBatches(size, Phase.DECODE);
+        List<StepBatch> batches = new ArrayList<>(groups);
+        List<CompletableFuture<Ops.Act>> works = new ArrayList<>(groups);
+        try {
+            for (int g = 0; g < groups; g++) {
+                int from = size * g / groups;
+                int to = size * (g + 1) / groups;
+                List<SequenceState> states = new ArrayList<>(to - from);
+                int[] numRows = new int[to - from];
+                int[] startPos = new int[to - from];
+                int total = 0;
+                for (int i = from; i < to; i++) {
+                    states.add(all.get(i).state);
+                    numRows[i - from] = i < decoding.size() ? 1 : chunks.get(i - decoding.size()).numTokens();
+                    startPos[i - from] = all.get(i).state.length;
+                    total += numRows[i - from];
+                }
+                int[] tokens = new int[total];
+                int at = 0;
+                for (int i = from; i < to; i++) {
+                    if (i < decoding.size()) {
+                        tokens[at++] = all.get(i).lastToken();
+                    } else {
+                        PromptChunk c = chunks.get(i - decoding.size());
+                        System.arraycopy(c.sequence().request().promptTokens(), c.numComputedTokens(), tokens, at, c.numTokens());
+                        at += c.numTokens();
+                    }
+                }
+                StepBatch b = new StepBatch(states, numRows, startPos);
+                batches.add(b);
+                if (runner.runsOnCaller()) {                        // one device: each micro-batch in turn, here
+                    finishMixed(all.subList(from, to), b, runner.run(Phase.DECODE, b, head.embed(b, tokens)));
+                } else {
+                    works.add(runner.submit(Phase.DECODE, b, head.embed(b, tokens)));
+                }
+            }
+            for (int g = 0; g < works.size(); g++) {
+                finishMixed(all.subList(size * g / groups, size * (g + 1) / groups), batches.get(g), await(works.get(g)));
+            }
+        } finally {
+            runner.endStep();
+        }
+    }
+
+    /** A mixed micro-batch's rows are out: each sequence's cache grows by its rows; decodes and completed prompts get a token. */
+    private void finishMixed(List<Sequence> group, StepBatch b, Ops.Act x) {
+        int n = group.size();
+        float[][] logits = engineConfig.keepLogits() ? new float[n][] : null;
+        int[] next = new int[n];
+        head.greedy(b, x, logits, next);
+        for (int i = 0; i < n; i++) {
+            Sequence s = group.get(i);
+            s.state.length += b.numRows(i);
+            if (s.numGenerated() > 0 || s.state.length == s.request().promptTokens().length) {
+                if (logits != null) s.lastLogits = logits[i];
+                s.append(next[i], config.eosTokenId());
+            }
+        }
+    }
+
+    private void requireChunkedPrefill() {
+        String refusal = chunkedPrefillRefusal();
+        if (refusal != null) throw new UnsupportedOperationException(refusal);
+    }
+
+    private void requireRunnable(Sequence s) {
+        requireOwned(s);
+        if (s.released || s.state == null) throw new IllegalArgumentException("request " + s.requestId()
+                + ": sequence was released or exported; import it to decode");
+        if (s.isFinished()) throw new IllegalArgumentException("request " + s.requestId() + ": sequence finished ("
+                + s.finishReason() + "); release it instead of decoding");
     }
 
     private void appendNext(List<Sequence> group, StepBatch b, Ops.Act hidden) {

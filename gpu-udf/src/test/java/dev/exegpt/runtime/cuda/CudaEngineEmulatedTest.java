@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.exegpt.runtime.engine.Backend;
 import dev.exegpt.runtime.engine.CapacityExceededException;
+import dev.exegpt.runtime.engine.ChunkedPrefillEngine.PromptChunk;
 import dev.exegpt.runtime.engine.CudaRunner;
 import dev.exegpt.runtime.engine.EncodeResult;
 import dev.exegpt.runtime.engine.Engine;
@@ -71,6 +72,38 @@ class CudaEngineEmulatedTest {
         ModelConfig c = ModelSize.TINY.config(Architecture.LLAMA);
         assertTrue(c.numKvHeads() < c.numHeads(), "the tiny Llama has fewer key/value heads than query heads");
         sameAsCpu("emu-llama-tiny", c);
+    }
+
+    /**
+     * vLLM V1's mixed step (prompt chunks at their positions beside decode rows) through the CUDA path's metadata, for a
+     * learned-position and a RoPE family: the CPU engine's tokens and logits.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Architecture.class, names = {"OPT", "LLAMA"})
+    void chunkedPrefillStepsMatchTheCpuEngine(Architecture a) throws IOException {
+        Path dir = CudaEngineTest.write("emu-" + a.name().toLowerCase() + "-chunked", ModelSize.TINY.config(a));
+        try (Engine cpu = Engine.load(dir, CudaEngineTest.CPU); Engine gpu = emulated(dir, 64L << 20)) {
+            List<Sequence> expected = chunkedScript(cpu);
+            List<Sequence> actual = chunkedScript(gpu);
+            for (int i = 0; i < expected.size(); i++) {
+                assertArrayEquals(expected.get(i).generatedTokens(), actual.get(i).generatedTokens(), a + " " + i + ": tokens");
+                float diff = CudaEngineTest.maxAbsDiff(expected.get(i).lastLogits(), actual.get(i).lastLogits());
+                assertTrue(diff < 1e-4f, a + " " + i + ": max abs logit difference " + diff);
+            }
+        }
+    }
+
+    /** Two prompts prefilled in chunks (one of 9 rows, over the block threshold) while a third decodes, then all decode. */
+    private static List<Sequence> chunkedScript(Engine e) {
+        List<GenerationRequest> r = CudaEngineTest.requests("c", 8, 17, 4, 10);
+        Sequence x = e.start(r.get(0));
+        Sequence y = e.start(r.get(1));
+        e.step(List.of(), List.of(new PromptChunk(x, 0, 9), new PromptChunk(y, 0, 4)));
+        Sequence z = e.start(r.get(2));
+        e.step(List.of(y), List.of(new PromptChunk(x, 9, 8), new PromptChunk(z, 0, 3)));
+        e.step(List.of(y, x), List.of(new PromptChunk(z, 3, 7)));
+        for (int i = 0; i < 3; i++) e.step(List.of(x, y, z), List.of());
+        return List.of(x, y, z);
     }
 
     @Test

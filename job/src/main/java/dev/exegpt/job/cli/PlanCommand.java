@@ -117,9 +117,9 @@ final class PlanCommand implements Callable<Integer> {
         w.printf("search: %d candidates simulated in %.0f ms; binding constraint: %s%n", p.numSimulated(), p.searchTimeMs(), p.bindingConstraint());
         w.printf("%s%n", p.runnerUpNote());
         w.printf("%s%n", p.familyNote());
-        if (b.candidate().policy() == Policy.VLLM_V1) {
-            w.printf("note: the job cannot run VLLM_V1 yet (its engine prefills whole prompts only); plan with --policies "
-                    + "rra,waa for a schedule it runs%n");
+        if (b.candidate().policy() == Policy.VLLM_V1 && sc.model().encoderDecoder()) {
+            w.printf("note: the job runs VLLM_V1 (chunked prefill) on decoder-only models only; %s is encoder-decoder: plan "
+                    + "with --policies rra,waa for a schedule its job runs%n", sc.model().name());
         }
         if (checkRequests != null) {
             if (checkRequests < 100) throw new CliErrors.UserError("--check=%d: expected at least 100 requests".formatted(checkRequests), 2);

@@ -166,15 +166,16 @@ public final class ExegptJob {
      * decoder groups, as started) and batches no larger than the sequences an engine's state capacity can hold.
      */
     static ScheduleValidator.Limits scheduleLimits(PipelineSettings settings) {
-        long perSequence;
+        ModelConfig model;
         try {
-            perSequence = Engine.stateBytesFor(ModelConfig.read(Path.of(settings.executor().modelDir())), 1, 1);
+            model = ModelConfig.read(Path.of(settings.executor().modelDir()));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot read the model config in " + settings.executor().modelDir(), e);
         }
+        long perSequence = Engine.stateBytesFor(model, 1, 1);
         long maxSequences = settings.executor().kvCacheCapacityBytes() / Math.max(1, perSequence);
         return new ScheduleValidator.Limits(Policies.splitsEncodeAndDecode(settings.schedule()),
-                (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSequences)));
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSequences)), Engine.chunkedPrefillRefusal(model));
     }
 
     /** The pipeline's settings: limits from the model's config, the schedule from a file or the manual settings. */
@@ -187,8 +188,9 @@ public final class ExegptJob {
         if (schedule.getNumReplicas() != config.numExecutors()) {
             schedule = Schedule.newBuilder(schedule).setNumReplicas(config.numExecutors()).build();
         }
-        if (schedule.getPolicy() == SchedulePolicy.VLLM_V1) {      // refused before the job starts, not by a failing task
-            throw new IllegalArgumentException("schedule " + schedule.getScheduleId() + ": " + Policies.CHUNKED_PREFILL_REFUSAL);
+        String noChunks = Engine.chunkedPrefillRefusal(model);
+        if (schedule.getPolicy() == SchedulePolicy.VLLM_V1 && noChunks != null) {   // refused before the job starts, not by a failing task
+            throw new IllegalArgumentException("schedule " + schedule.getScheduleId() + ": " + noChunks);
         }
         LOG.info("schedule {} v{}: {} B_E={} B_D={} N_D={} on {} executor(s)", schedule.getScheduleId(), schedule.getVersion(),
                 schedule.getPolicy(), schedule.getEncodeBatchSize(), schedule.getDecodeBatchSize(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,10 @@ import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.schemas.Schedule;
 import dev.exegpt.schemas.SchedulePolicy;
 
-/** The job's start schedule: a vLLM V0 one runs; a V1 one is refused before the job starts, in one line. */
+/**
+ * The job's start schedule: vLLM V0 runs on every model, V1 (chunked prefill) on a decoder-only one; an encoder-decoder
+ * model's job refuses V1 before it starts, in one line.
+ */
 class StartScheduleTest {
 
     private static Schedule vllm(SchedulePolicy policy) {
@@ -26,18 +30,23 @@ class StartScheduleTest {
     }
 
     @Test
-    void aVllmV1StartScheduleIsRefusedWithItsReasonAndV0Runs(@TempDir Path dir) throws Exception {
-        Path model = dir.resolve("opt");
-        CheckpointWriter.writeRandom(model, ModelSize.TINY.config(Architecture.OPT), 3);
+    void vllmV1StartsOnADecoderOnlyModelAndAnEncoderDecoderOneRefusesItWithItsReason(@TempDir Path dir) throws Exception {
+        Path opt = dir.resolve("opt"), t5 = dir.resolve("t5");
+        CheckpointWriter.writeRandom(opt, ModelSize.TINY.config(Architecture.OPT), 3);
+        CheckpointWriter.writeRandom(t5, ModelSize.TINY.config(Architecture.T5), 3);
         Path v0 = dir.resolve("v0.json"), v1 = dir.resolve("v1.json");
         ScheduleCodec.write(vllm(SchedulePolicy.VLLM_V0), v0);
         ScheduleCodec.write(vllm(SchedulePolicy.VLLM_V1), v1);
-        PipelineSettings ok = ExegptJob.settings(JobConfig.load(null, Map.of("model.dir", model.toString(), "schedule.file",
-                v0.toString())));
-        assertEquals(SchedulePolicy.VLLM_V0, ok.schedule().getPolicy());
+        for (Path model : List.of(opt, t5)) {
+            assertEquals(SchedulePolicy.VLLM_V0, ExegptJob.settings(JobConfig.load(null, Map.of("model.dir", model.toString(),
+                    "schedule.file", v0.toString()))).schedule().getPolicy());
+        }
+        assertEquals(SchedulePolicy.VLLM_V1, ExegptJob.settings(JobConfig.load(null, Map.of("model.dir", opt.toString(),
+                "schedule.file", v1.toString()))).schedule().getPolicy());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExegptJob.settings(
-                JobConfig.load(null, Map.of("model.dir", model.toString(), "schedule.file", v1.toString()))));
-        assertTrue(e.getMessage().startsWith("schedule start-VLLM_V1: VLLM_V1 prefills prompts in chunks"), e.getMessage());
+                JobConfig.load(null, Map.of("model.dir", t5.toString(), "schedule.file", v1.toString()))));
+        assertTrue(e.getMessage().startsWith("schedule start-VLLM_V1: chunked prefill (VLLM_V1) runs decoder-only models; T5"),
+                e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
     }
 }

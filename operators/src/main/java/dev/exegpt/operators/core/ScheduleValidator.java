@@ -34,8 +34,10 @@ public final class ScheduleValidator {
      *
      * @param splitsEncodeAndDecode whether the job runs separate encoder and decoder groups (the start schedule's shape)
      * @param maxSequences          most sequences one engine can hold (its state capacity over the smallest sequence)
+     * @param chunkedPrefillRefusal why the job's engines cannot run VLLM_V1 (an encoder-decoder model), or null
      */
-    public record Limits(boolean splitsEncodeAndDecode, int maxSequences) implements Serializable {
+    public record Limits(boolean splitsEncodeAndDecode, int maxSequences, String chunkedPrefillRefusal)
+            implements Serializable {
         public Limits {
             if (maxSequences < 1) {
                 throw new IllegalArgumentException("maxSequences must be >= 1, got " + maxSequences);
@@ -86,14 +88,14 @@ public final class ScheduleValidator {
         SchedulePolicy policy = s.getPolicy();
         if (policy == null || policy == SchedulePolicy.UNKNOWN) {
             return name + "policy " + policy + " is not one the executors run: expected one of RRA, WAA_C, WAA_M, STATIC, "
-                    + "CONTINUOUS, DISAGGREGATED, VLLM_V0";
+                    + "CONTINUOUS, DISAGGREGATED, VLLM_V0, VLLM_V1";
         }
-        if (policy == SchedulePolicy.VLLM_V1) {
-            return name + Policies.CHUNKED_PREFILL_REFUSAL;
+        if (policy == SchedulePolicy.VLLM_V1 && limits.chunkedPrefillRefusal() != null) {
+            return name + limits.chunkedPrefillRefusal();
         }
-        if (policy == SchedulePolicy.VLLM_V0 && (s.getMaxNumBatchedTokens() < 1
+        if ((policy == SchedulePolicy.VLLM_V0 || policy == SchedulePolicy.VLLM_V1) && (s.getMaxNumBatchedTokens() < 1
                 || s.getMaxNumSeqs() < 0 || s.getMaxNumSeqs() > limits.maxSequences())) {
-            return name + "VLLM_V0 needs maxNumBatchedTokens >= 1 and maxNumSeqs in 0.." + limits.maxSequences()
+            return name + policy + " needs maxNumBatchedTokens >= 1 and maxNumSeqs in 0.." + limits.maxSequences()
                     + " (0 = encodeBatchSize), got " + s.getMaxNumBatchedTokens() + " and " + s.getMaxNumSeqs();
         }
         if (Policies.splitsEncodeAndDecode(s) != limits.splitsEncodeAndDecode()) {

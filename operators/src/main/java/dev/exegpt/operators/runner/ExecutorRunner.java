@@ -1,6 +1,8 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.plan.ExecutorCore;
+import dev.exegpt.scheduler.plan.PolicyRegistry;
 import dev.exegpt.scheduler.plan.Role;
 
 import java.util.ArrayList;
@@ -17,9 +19,12 @@ import dev.exegpt.operators.core.Results;
 import dev.exegpt.operators.core.Results.Provenance;
 import dev.exegpt.operators.core.Timeline;
 import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.runtime.engine.CapacityExceededException;
+import dev.exegpt.runtime.engine.ChunkedPrefillEngine;
 import dev.exegpt.runtime.engine.EncodeResult;
 import dev.exegpt.runtime.engine.Engine;
 import dev.exegpt.runtime.engine.GenerationRequest;
+import dev.exegpt.runtime.engine.InvalidRequestException;
 import dev.exegpt.runtime.engine.Sequence;
 import dev.exegpt.runtime.engine.StepEngine;
 import dev.exegpt.runtime.tokenizer.BpeTokenizer;
@@ -329,6 +334,12 @@ public final class ExecutorRunner implements AutoCloseable {
             LOG.info("executor {} adopts schedule {} v{} ({}) with {} active", executorId, next.getScheduleId(),
                     next.getVersion(), next.getPolicy(), core.numActive());
             schedule = next;
+            if (core.numPrefilling() > 0 && !PolicyRegistry.chunksPrefills(ScheduleCodec.policyOf(next))) {
+                for (InFlight f : core.requeuePrefills()) {        // the new policy prefills them whole, from the start
+                    engine.release(f.sequence);
+                    f.sequence = null;
+                }
+            }
             core.adopt(Policies.forRole(next, role));
             admissionFollows(next);
             pendingSchedule = null;
@@ -515,8 +526,25 @@ public final class ExecutorRunner implements AutoCloseable {
      * engine step; a request whose prompt the step completes decodes from the next step on.
      */
     private int mixed() {
-        List<ExecutorCore.Chunk<InFlight>> chunks = core.takeChunks();
+        List<ExecutorCore.Chunk<InFlight>> taken = core.takeChunks();
         numWaitingOnThread = core.numWaiting();
+        ChunkedPrefillEngine chunking = (ChunkedPrefillEngine) engine;
+        List<ExecutorCore.Chunk<InFlight>> chunks = new ArrayList<>(taken.size());
+        for (ExecutorCore.Chunk<InFlight> c : taken) {
+            InFlight f = c.request();
+            if (c.numComputedTokens() == 0) {
+                ValidRequest r = f.request;
+                try {
+                    f.sequence = chunking.start(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                            r.request().getMaxNewTokens(), r.request().getIgnoreEos()));
+                } catch (InvalidRequestException | CapacityExceededException e) {
+                    core.abandonPrefill(f);                       // the engine refused it; the rest of the step goes on
+                    answerUnfinished(f, FinishReason.ERROR, e.getMessage());
+                    continue;
+                }
+            }
+            chunks.add(c);
+        }
         List<InFlight> active = core.active();
         List<Sequence> decoding = new ArrayList<>(active.size());
         for (InFlight f : active) {
@@ -524,21 +552,27 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         List<ChunkedPrefillEngine.PromptChunk> prompts = new ArrayList<>(chunks.size());
         for (ExecutorCore.Chunk<InFlight> c : chunks) {
-            ValidRequest r = c.request().request;
-            prompts.add(new ChunkedPrefillEngine.PromptChunk(new GenerationRequest(r.requestId(), r.promptTokenIds(),
-                    r.request().getMaxNewTokens(), r.request().getIgnoreEos()), c.request().sequence,
-                    c.numComputedTokens(), c.numTokens()));
+            prompts.add(new ChunkedPrefillEngine.PromptChunk(c.request().sequence, c.numComputedTokens(), c.numTokens()));
         }
         double start = clock.nowEpochMs();
-        List<Sequence> after;
         try {
-            after = ((ChunkedPrefillEngine) engine).step(decoding, prompts);
+            chunking.step(decoding, prompts);
         } catch (RuntimeException e) {
+            for (ExecutorCore.Chunk<InFlight> c : chunks) {        // the prompts of the failed step are answered too
+                InFlight f = c.request();
+                core.abandonPrefill(f);
+                try {
+                    engine.release(f.sequence);
+                } catch (RuntimeException releaseFailed) {
+                    LOG.warn("executor {}: releasing {} failed", executorId, f.request.requestId(), releaseFailed);
+                }
+                answerUnfinished(f, FinishReason.ERROR, "the engine failed in a chunked-prefill step: " + e);
+            }
             return decodeFailed(e);
         }
         double end = clock.nowEpochMs();
         Consumer<EngineStep> observer = stepObserver;
-        if (observer != null) {
+        if (observer != null && !chunks.isEmpty()) {
             int[] lengths = new int[chunks.size()];
             long tokens = 0;
             for (int i = 0; i < lengths.length; i++) {
@@ -554,10 +588,8 @@ public final class ExecutorRunner implements AutoCloseable {
                 f.firstTokenEpochMs = end;
             }
         }
-        for (int i = 0; i < chunks.size(); i++) {
-            ExecutorCore.Chunk<InFlight> c = chunks.get(i);
+        for (ExecutorCore.Chunk<InFlight> c : chunks) {
             InFlight f = c.request();
-            f.sequence = after.get(i);
             if (c.numComputedTokens() == 0) {
                 f.encodeStartEpochMs = start;
             }

@@ -1,5 +1,6 @@
 package dev.exegpt.operators.runner;
 
+import dev.exegpt.runtime.engine.ChunkedPrefillEngine;
 import dev.exegpt.runtime.engine.StepEngine;
 import dev.exegpt.scheduler.avro.ScheduleCodec;
 import dev.exegpt.scheduler.plan.PolicyRegistry;
@@ -24,19 +25,15 @@ public final class Policies {
 
     /**
      * Why an executor cannot run the schedule on this engine, or null: VLLM_V1 prefills prompts in chunks on top of
-     * the KV cache of their earlier chunks, which needs a {@link ChunkedPrefillEngine}.
+     * the KV cache of their earlier chunks, which needs a {@link ChunkedPrefillEngine} that can (a decoder-only model).
      */
     public static String refusal(Schedule s, StepEngine engine) {
-        if (PolicyRegistry.chunksPrefills(ScheduleCodec.policyOf(s)) && !(engine instanceof ChunkedPrefillEngine)) {
-            return CHUNKED_PREFILL_REFUSAL;
+        if (!PolicyRegistry.chunksPrefills(ScheduleCodec.policyOf(s))) {
+            return null;
         }
-        return null;
+        return engine instanceof ChunkedPrefillEngine c ? c.chunkedPrefillRefusal()
+                : "VLLM_V1 prefills prompts in chunks, which this engine (" + engine.getClass().getSimpleName() + ") cannot do";
     }
-
-    /** The one-line reason the job refuses VLLM_V1. */
-    public static final String CHUNKED_PREFILL_REFUSAL = "VLLM_V1 prefills prompts in chunks on top of the KV cache of "
-            + "their earlier chunks, which the engine (gpu-udf) cannot do yet: run VLLM_V0 (budgeted prompt batching, "
-            + "T5 and OPT) in the job, and VLLM_V1 in the simulators";
 
     /** The role layout a schedule needs: separate encoder and decoder groups for WAA and DISAGGREGATED. */
     public static boolean splitsEncodeAndDecode(Schedule s) {

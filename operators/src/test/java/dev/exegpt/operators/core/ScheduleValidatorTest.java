@@ -16,8 +16,11 @@ import dev.exegpt.schemas.SchedulePolicy;
 /** A schedule is input like any other: one the running job cannot adopt is refused with a reason. */
 class ScheduleValidatorTest {
 
-    private static final ScheduleValidator ONE_GROUP = new ScheduleValidator(new ScheduleValidator.Limits(false, 500));
-    private static final ScheduleValidator SPLIT = new ScheduleValidator(new ScheduleValidator.Limits(true, 500));
+    private static final ScheduleValidator ONE_GROUP = new ScheduleValidator(new ScheduleValidator.Limits(false, 500, null));
+    private static final ScheduleValidator SPLIT = new ScheduleValidator(new ScheduleValidator.Limits(true, 500, null));
+    /** A job of an encoder-decoder model, whose engines say why they cannot prefill in chunks. */
+    private static final ScheduleValidator ENCODER_DECODER = new ScheduleValidator(new ScheduleValidator.Limits(false, 500,
+            "chunked prefill (VLLM_V1) runs decoder-only models; T5 is an encoder-decoder model"));
 
     private static Schedule.Builder rra() {
         return Schedule.newBuilder().setScheduleId("plan-1").setVersion(3).setPolicy(SchedulePolicy.RRA).setEncodeBatchSize(4)
@@ -38,6 +41,18 @@ class ScheduleValidatorTest {
         assertNull(SPLIT.check(bytes(rra().setPolicy(SchedulePolicy.WAA_M).setDecodeMicroBatchSize(4)), 2).reason());
         assertNull(ONE_GROUP.check(bytes(rra().setPolicy(SchedulePolicy.VLLM_V0).setMaxNumSeqs(64).setMaxNumBatchedTokens(2048)),
                 2).reason());
+        assertNull(ONE_GROUP.check(bytes(rra().setPolicy(SchedulePolicy.VLLM_V1).setMaxNumSeqs(64).setMaxNumBatchedTokens(2048)),
+                2).reason());
+    }
+
+    @Test
+    void anEncoderDecoderJobShouldRefuseChunkedPrefillWithItsEnginesReason() {
+        String reason = ENCODER_DECODER.check(bytes(rra().setPolicy(SchedulePolicy.VLLM_V1).setMaxNumSeqs(64)
+                .setMaxNumBatchedTokens(2048)), 2).reason();
+        assertEquals("schedule 'plan-1' v3: chunked prefill (VLLM_V1) runs decoder-only models; T5 is an encoder-decoder model",
+                reason);
+        assertNull(ENCODER_DECODER.check(bytes(rra().setPolicy(SchedulePolicy.VLLM_V0).setMaxNumSeqs(64)
+                .setMaxNumBatchedTokens(2048)), 2).reason());
     }
 
     static Stream<Arguments> refused() {
@@ -45,8 +60,8 @@ class ScheduleValidatorTest {
                 Arguments.of(rra().setPolicy(SchedulePolicy.UNKNOWN), "policy UNKNOWN is not one the executors run"),
                 Arguments.of(rra().setPolicy(SchedulePolicy.WAA_C), "needs separate encoder and decoder groups"),
                 Arguments.of(rra().setPolicy(SchedulePolicy.DISAGGREGATED), "needs a restart with the new schedule"),
-                Arguments.of(rra().setPolicy(SchedulePolicy.VLLM_V1).setMaxNumSeqs(64).setMaxNumBatchedTokens(2048),
-                        "VLLM_V1 prefills prompts in chunks on top of the KV cache of their earlier chunks, which the engine"),
+                Arguments.of(rra().setPolicy(SchedulePolicy.VLLM_V1).setMaxNumSeqs(-1).setMaxNumBatchedTokens(2048),
+                        "VLLM_V1 needs maxNumBatchedTokens >= 1 and maxNumSeqs in 0..500"),
                 Arguments.of(rra().setPolicy(SchedulePolicy.VLLM_V0).setMaxNumBatchedTokens(0), "VLLM_V0 needs maxNumBatchedTokens >= 1"),
                 Arguments.of(rra().setEncodeBatchSize(0), "encodeBatchSize is 0: expected 1..500"),
                 Arguments.of(rra().setEncodeBatchSize(-4), "encodeBatchSize is -4"),

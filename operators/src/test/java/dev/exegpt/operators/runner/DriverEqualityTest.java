@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.runtime.engine.ChunkedPrefillEngine;
 import dev.exegpt.runtime.engine.EncodeResult;
 import dev.exegpt.runtime.engine.GenerationRequest;
 import dev.exegpt.runtime.engine.Sequence;
@@ -322,7 +323,7 @@ class DriverEqualityTest {
      * An engine whose steps take what {@link StepCost} says, on the virtual clock: an encode computes no token (an
      * encoder-decoder model), each decode iteration gives every sequence one token (id 7, never EOS), so a request
      * with {@code ignoreEos} ends at exactly its maxNewTokens. A vLLM V1 step is charged
-     * {@link StepCost#mixedStepMs}; a chunk computes no token either, the sequence it starts is the request's.
+     * {@link StepCost#mixedStepMs}; a chunk computes no token either; {@link #start} gives the request a detached sequence.
      */
     static final class ClockedEngine implements ChunkedPrefillEngine {
         private final VirtualClock clock;
@@ -371,7 +372,17 @@ class DriverEqualityTest {
         }
 
         @Override
-        public List<Sequence> step(List<Sequence> decoding, List<PromptChunk> chunks) {
+        public String chunkedPrefillRefusal() {
+            return null;
+        }
+
+        @Override
+        public Sequence start(GenerationRequest request) {
+            return Sequence.detached(request, request.promptTokens());
+        }
+
+        @Override
+        public void step(List<Sequence> decoding, List<PromptChunk> chunks) {
             int n = decoding.size();
             long context = 0;
             for (Sequence s : decoding) {
@@ -379,18 +390,15 @@ class DriverEqualityTest {
             }
             int[] computed = new int[chunks.size()];
             int[] tokens = new int[chunks.size()];
-            List<Sequence> out = new ArrayList<>(chunks.size());
             for (int i = 0; i < tokens.length; i++) {
                 PromptChunk c = chunks.get(i);
                 computed[i] = c.numComputedTokens();
                 tokens[i] = c.numTokens();
-                out.add(c.sequence() != null ? c.sequence() : Sequence.detached(c.request(), c.request().promptTokens()));
             }
             clock.advance(cost.mixedStepMs(n, (int) (context / Math.max(1, n)), cost.decodeMicroBatch(n), computed, tokens));
             for (Sequence s : decoding) {
                 s.record(7, -1);
             }
-            return out;
         }
 
         @Override

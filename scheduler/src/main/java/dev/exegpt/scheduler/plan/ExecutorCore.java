@@ -157,6 +157,28 @@ public final class ExecutorCore<R> {
         return prefilling.size();
     }
 
+    /**
+     * A request whose prefill is under way leaves the executor without finishing it (its engine refused it, or its step
+     * failed); the driver answers it.
+     */
+    public void abandonPrefill(R request) {
+        prefilling.removeIf(r -> r == request);
+        numComputedTokens.remove(request);
+    }
+
+    /**
+     * Every prefill under way goes back to the head of the queue, in admission order, its progress forgotten (vLLM's
+     * preemption by recompute): a switch to a policy that does not chunk prompts would never continue them. Returns
+     * them, for the driver to free what their chunks computed.
+     */
+    public List<R> requeuePrefills() {
+        List<R> out = new ArrayList<>(prefilling);
+        prefilling.clear();
+        numComputedTokens.clear();
+        requeueFirst(out);
+        return out;
+    }
+
     /** Requests whose prefill is under way, in admission order (for drivers that answer them on shutdown). */
     public List<R> prefilling() {
         return prefilling;
