@@ -42,8 +42,19 @@ public final class BoundSweep {
     /** The cap on requests per round (a bound that lets a schedule batch hundreds would need thousands). */
     public static final int MAX_REQUESTS = 120;
     public static final int QUICK_MAX_REQUESTS = 48;
-    /** The policies at each bound, in the order they run and print. */
-    public static final List<String> POLICIES = List.of("ExeGPT", "STATIC", "VLLM_V0");
+    /**
+     * The policies at each bound, in the order they run and print: "vLLM" is the vLLM a user of the model would run
+     * ({@link #vllmPolicy}), tuned for the bound.
+     */
+    public static final List<String> POLICIES = List.of("ExeGPT", "STATIC", "vLLM");
+
+    /**
+     * The vLLM a user of the model would run: V1 (chunked prefill) for a decoder-only model, V0 (budgeted prompt
+     * batching) for an encoder-decoder one, which V1 dropped.
+     */
+    public static Policy vllmPolicy(XSimulator x) {
+        return x.scenario().model().encoderDecoder() ? Policy.VLLM_V0 : Policy.VLLM_V1;
+    }
     /** The request SLO that stands for "no bound": the largest the job accepts. */
     public static final long UNBOUNDED_SLO_MS = RequestLimits.DEFAULT_MAX_SLO_LATENCY_MS;
 
@@ -92,8 +103,8 @@ public final class BoundSweep {
         if (p.feasible()) out.put("ExeGPT", p.best());
         Estimate fixed = Baselines.best(x, Policy.STATIC, bound.ms());
         if (fixed != null) out.put("STATIC", fixed);
-        Estimate vllm = Baselines.best(x, Policy.VLLM_V0, bound.ms());
-        if (vllm != null) out.put("VLLM_V0", vllm);
+        Estimate vllm = Baselines.best(x, vllmPolicy(x), bound.ms());
+        if (vllm != null) out.put("vLLM", vllm);
         return out;
     }
 
@@ -195,16 +206,16 @@ public final class BoundSweep {
         return out;
     }
 
-    static final List<String> HEADER = List.of("bound", "ms", "ExeGPT goodput req/s", "STATIC", "VLLM_V0", "ExeGPT / STATIC",
-            "ExeGPT / VLLM_V0");
+    static final List<String> HEADER = List.of("bound", "ms", "ExeGPT goodput req/s", "STATIC", "vLLM", "ExeGPT / STATIC",
+            "ExeGPT / vLLM");
 
     /** The sweep's table: one row per bound; goodput median [min..max] over rounds; ratios round by round. */
     public static List<List<String>> rows(List<BoundResult> results) {
         List<List<String>> rows = new ArrayList<>();
         for (BoundResult r : results) {
             rows.add(List.of(r.bound().label(), Double.isInfinite(r.bound().ms()) ? "none" : String.format(Locale.ROOT, "%.0f", r.bound().ms()),
-                    range(r.goodput("ExeGPT"), ""), range(r.goodput("STATIC"), ""), range(r.goodput("VLLM_V0"), ""),
-                    range(r.ratio("STATIC"), "x"), range(r.ratio("VLLM_V0"), "x")));
+                    range(r.goodput("ExeGPT"), ""), range(r.goodput("STATIC"), ""), range(r.goodput("vLLM"), ""),
+                    range(r.ratio("STATIC"), "x"), range(r.ratio("vLLM"), "x")));
         }
         return rows;
     }
@@ -235,7 +246,7 @@ public final class BoundSweep {
             }
             b.put("policies", policies);
             b.put("exegptOverStatic", json(r.ratio("STATIC")));
-            b.put("exegptOverVllmV0", json(r.ratio("VLLM_V0")));
+            b.put("exegptOverVllm", json(r.ratio("vLLM")));
             out.add(b);
         }
         return out;
@@ -244,7 +255,8 @@ public final class BoundSweep {
     /** The note under the table: the rule for requests and what a range is. */
     public static String note(int requestsPerRound, int cap) {
         return String.format(Locale.ROOT, "bounds: tightest = the fastest ExeGPT schedule's latency for a p99-length output,"
-                + " and 2x and 4x that; p10/p30/p70 = STATIC's latencies over its batch sweep (as compare --paper); none = unbounded. Each policy"
+                + " and 2x and 4x that; p10/p30/p70 = STATIC's latencies over its batch sweep (as compare --paper); none = unbounded. vLLM:"
+                + " V1 (chunked prefill) for a decoder-only model, V0 (budgeted prompt batching) for an encoder-decoder one. Each policy"
                 + " tuned for each bound; every request carries the bound as its SLO. %d requests per policy and round (%d x the"
                 + " largest decode batch, at least %d, at most %d). Goodput: median [min..max] over rounds; ratios: the same"
                 + " round's runs, median [min..max]; n/a: no schedule meets the bound (NS).", requestsPerRound,

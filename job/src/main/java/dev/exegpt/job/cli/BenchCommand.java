@@ -471,7 +471,9 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
      * The arms on {@code scenario}'s profile: ExeGPT (what XScheduler plans for the SLO over {@link LocalRig#policiesFor}
      * the devices), on two or more devices the best plan of the other family too (ExeGPT-RRA beside a WAA pick,
      * ExeGPT-WAA beside an RRA pick, when one meets the SLO), the best STATIC batch for the SLO (batch 1 if none meets
-     * it) and CONTINUOUS, each with its schedule and the event simulator's run of the requests; their predictions
+     * it), CONTINUOUS and the vLLM a user of the model would run ({@link BoundSweep#vllmPolicy}: V1 for a decoder-only
+     * model, V0 for an encoder-decoder one) at its best token budget and sequence cap for the SLO (its fastest if none
+     * meets it), each with its schedule and the event simulator's run of the requests; their predictions
      * printed. The Poisson rate, when not given, is {@code load} x ExeGPT's plan.
      */
     private List<BenchArm> planArms(PrintStream out, Scenario scenario, long slo, int n, LocalRig.ModelFiles files, boolean bulk,
@@ -499,6 +501,15 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
         }
         planned.add(Map.entry("STATIC", fixed));
         planned.add(Map.entry("CONTINUOUS", xsim.estimate(Baselines.candidates(xsim, Policy.CONTINUOUS).get(0))));
+        Policy vllmPolicy = BoundSweep.vllmPolicy(xsim);
+        Estimate vllm = Baselines.best(xsim, vllmPolicy, slo);
+        if (vllm == null) {
+            vllm = Baselines.candidates(xsim, vllmPolicy).stream().map(xsim::estimate)
+                    .min(java.util.Comparator.comparingDouble(Estimate::latencyMs)).orElseThrow();
+            out.printf("  no %s token budget and sequence cap meet %d ms; %s runs its fastest, %s%n", vllmPolicy, slo, vllmPolicy,
+                    vllm.candidate().describe());
+        }
+        planned.add(Map.entry(vllmPolicy.name(), vllm));
         double offered = bulk ? 0 : givenRate != null ? givenRate : load * plan.best().sequencesPerSecond();
         ArrivalProcess arrival = bulk ? new ArrivalProcess.Bulk() : new ArrivalProcess.Poisson(offered);
         EventSimulator events = new EventSimulator(xsim);

@@ -61,8 +61,8 @@ class BoundSweepTest {
         BoundSweep.BoundResult r = new BoundSweep.BoundResult(new Bound("p10", 1234), goodput, Map.of(), Map.of());
         assertArrayEquals(new double[] {5.0, 4.0, 6.0}, r.goodput("ExeGPT"), 1e-12);
         assertArrayEquals(new double[] {2.0, 1.25, 3.0}, r.ratio("STATIC"), 1e-12);
-        assertNull(r.ratio("VLLM_V0"));
-        assertNull(r.goodput("VLLM_V0"));
+        assertNull(r.ratio("vLLM"));
+        assertNull(r.goodput("vLLM"));
         assertEquals(List.of("p10", "1234", "5.00 [4.00..6.00]", "2.00 [2.00..4.00]", "n/a", "2.00x [1.25..3.00]", "n/a"),
                 BoundSweep.rows(List.of(r)).get(0));
     }

@@ -39,7 +39,7 @@ class BenchCommandIT {
                 + " cannot import torch and transformers (ModuleNotFoundError: No module named 'torch'); run"
                 + " gpu-udf/python/setup-venv.sh (about 40 s from this machine's local wheels)")), run.out());
         assertTrue(run.out().lines().noneMatch(l -> l.startsWith("TRANSFORMERS ")), run.out());
-        for (String policy : List.of("ExeGPT", "STATIC", "CONTINUOUS")) {
+        for (String policy : List.of("ExeGPT", "STATIC", "CONTINUOUS", "VLLM_V0")) {
             assertTrue(run.out().lines().anyMatch(l -> l.startsWith(policy + " ")), policy + " missing from the table:\n" + run.out());
         }
         assertTrue(run.out().contains("ExeGPT / STATIC: goodput"), run.out());
@@ -60,8 +60,10 @@ class BenchCommandIT {
         assertEquals("bench-it", bench.at("/options/task").asText());
         assertEquals(fittedInJob.toString(), bench.at("/options/profile").asText());
         JsonNode policies = bench.get("policies");
-        assertEquals(3, policies.size());
-        Map<String, String> scheduleSuffix = Map.of("ExeGPT", "/rra", "STATIC", "/static", "CONTINUOUS", "/continuous");
+        assertEquals(4, policies.size());
+        // T5 is encoder-decoder: the vLLM its users would run is V0 (budgeted prompt batching).
+        Map<String, String> scheduleSuffix = Map.of("ExeGPT", "/rra", "STATIC", "/static", "CONTINUOUS", "/continuous",
+                "VLLM_V0", "/vllm-v0");
         for (JsonNode p : policies) {
             String name = p.get("policy").asText();
             JsonNode m = p.get("measured");
@@ -106,7 +108,7 @@ class BenchCommandIT {
         assertEquals(0, run.exitCode(), run.err() + run.out());
         assertTrue(Files.isRegularFile(dir.resolve("profile-t5-tiny-d2.json")), "the 2-device profile");
         JsonNode policies = new ObjectMapper().readTree(dir.resolve("bench.json").toFile()).get("policies");
-        assertEquals(4, policies.size(), run.out());
+        assertEquals(5, policies.size(), run.out());
         boolean waa = false, rra = false;
         for (JsonNode p : policies) {
             String name = p.get("policy").asText();
@@ -203,16 +205,15 @@ class BenchCommandIT {
     }
 
     /**
-     * bench --sweep with the tiny T5 on one device: every bound (the tightest feasible, 2x and 4x that, STATIC's
-     * p10/p30/p70, none) with
-     * ExeGPT, STATIC and VLLM_V0 tuned for it in one job, every request carrying its arm's bound as its SLO; the sweep's
+     * bench --sweep with the tiny OPT on one device: every bound (the tightest feasible, 2x and 4x that, STATIC's
+     * p10/p30/p70, none) with ExeGPT, STATIC and vLLM (V1, chunked prefill, on the real engine) tuned for it in one job, every request carrying its arm's bound as its SLO; the sweep's
      * table, bench.json's per-bound goodput and ratios, and bench.html's chart of goodput versus the bound.
      */
     @Test
     void shouldSweepTheBoundsWithEveryPolicyTunedForEach() throws Exception {
         Path dir = Path.of("target", "bench-it-sweep");
         LocalRig.freshDir(dir);
-        StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "t5", "--size", "tiny", "--workload",
+        StdStreams run = StdStreams.run("bench", "--dir", dir.toString(), "--arch", "opt", "--size", "tiny", "--workload",
                 workload(dir).toString(), "--requests", Integer.toString(REQUESTS), "--rounds", "2", "--warm-up-ms", "300",
                 "--devices", "1", "--no-fit", "--no-warm-up-round", "--sweep");
         assertEquals(0, run.exitCode(), run.err() + run.out());
@@ -235,7 +236,7 @@ class BenchCommandIT {
             JsonNode exegpt = b.at("/policies/ExeGPT");
             assertTrue(!exegpt.isNull(), "ExeGPT has a schedule at every bound from the tightest feasible: " + b);
             assertEquals(2, exegpt.get("goodputPerRound").size(), b.toString());
-            for (String policy : List.of("ExeGPT", "STATIC", "VLLM_V0")) {
+            for (String policy : List.of("ExeGPT", "STATIC", "vLLM")) {
                 JsonNode p = b.at("/policies/" + policy);
                 if (p.isNull()) continue;           // NS: no schedule of the policy meets the bound
                 for (JsonNode g : p.get("goodputPerRound")) assertTrue(g.asDouble() >= 0, b.toString());
@@ -258,13 +259,15 @@ class BenchCommandIT {
             }
         }
         assertTrue(bench.at("/ratios").isMissingNode(), "one SLO's ratios are not written with --sweep");
+        JsonNode unbounded = bounds.get(bounds.size() - 1).at("/policies/vLLM");
+        assertTrue(unbounded.get("label").asText().startsWith("VLLM-V1 "), "OPT's vLLM is V1 (chunked prefill): " + unbounded);
         String html = Files.readString(dir.resolve("bench.html"));
         assertTrue(html.contains("data-chart=\"bound-sweep\"") && html.contains("Goodput per latency bound"), "the sweep's chart and table");
         assertTrue(html.contains("data-series=\"ExeGPT\"") && html.contains("data-series=\"STATIC\""), "a line per policy");
     }
 
     private static Path workload(Path dir) throws java.io.IOException {
-        // Prompts within the tiny T5's 128 positions, short outputs: the shape of task S, scaled down.
+        // Prompts and outputs within the tiny models' 128 positions, short outputs: the shape of task S, scaled down.
         Path workload = dir.resolve("bench-it.properties");
         Files.writeString(workload, String.join("\n", "name = bench-it", "input.kind = truncnormal", "input.mean = 48",
                 "input.std = 30", "input.max = 100", "output.kind = truncnormal", "output.mean = 12", "output.std = 6",
