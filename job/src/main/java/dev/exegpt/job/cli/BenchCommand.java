@@ -55,15 +55,15 @@ import dev.exegpt.scheduler.cost.fit.StepFit;
 
 /**
  * {@code exegpt bench}: one workload through the real job (real broker, Flink MiniCluster, real engine) under the
- * ExeGPT schedule (RRA, planned for the SLO), the best STATIC schedule for the same SLO (FasterTransformer-style) and
- * CONTINUOUS (Orca/vLLM-style), interleaved in rounds in one job (forward order, then reverse): each round publishes its policy's
+ * ExeGPT schedule (RRA, planned for the SLO), the best STATIC schedule for the same SLO (FasterTransformer-style),
+ * CONTINUOUS (Orca-style) and vLLM at its best budget and cap (V1 for a decoder-only model, V0 for T5), interleaved in rounds in one job (forward order, then reverse): each round publishes its policy's
  * schedule on the schedules topic, waits for a probe answered under it, sends the same requests at the same offsets
  * and waits for every result; beside them, in the same rounds, the peer a user would run instead (Hugging Face
  * transformers' generate(), {@link TransformersPeer}) when its Python is there. Prints one table and the simulators'
  * predictions beside the measurements; writes bench.json, one JSON-lines file of results per policy and bench.html.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"ExeGPT vs STATIC vs CONTINUOUS on the real job, same engine, SLO and requests, interleaved rounds, and",
+        description = {"ExeGPT vs STATIC vs CONTINUOUS vs vLLM (V1, or V0 for T5) on the real job, same engine, SLO and requests, interleaved rounds, and",
                 "TRANSFORMERS (Hugging Face generate() on the same cores and requests) where gpu-udf/python/setup-venv.sh made its venv;",
                 "with the XSimulator's and event simulator's predictions and their error. Writes --dir/bench.json, .html, .jsonl."})
 final class BenchCommand extends LocalModelOptions implements Callable<Integer> {
@@ -84,7 +84,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
     @Option(names = "--requests", description = "Requests per policy per round. Default: 60, with --quick " + QUICK_REQUESTS + ".")
     Integer numRequests;
 
-    @Option(names = "--rounds", description = "Rounds; each runs every policy once (ExeGPT, STATIC, CONTINUOUS). Default: 3, with --quick " + QUICK_ROUNDS + ".")
+    @Option(names = "--rounds", description = "Rounds; each runs every policy once (ExeGPT, STATIC, CONTINUOUS, vLLM). Default: 3, with --quick " + QUICK_ROUNDS + ".")
     Integer rounds;
 
     @Option(names = "--arrival", defaultValue = "bulk",
