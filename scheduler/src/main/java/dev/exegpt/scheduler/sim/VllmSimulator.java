@@ -94,7 +94,7 @@ final class VllmSimulator {
         StepCost cost = new StepCost(p);
         double contextMs = lambda * x.overInputs(len -> StepCost.promptContextMs(p, len, chunk));
         double stepMs = meanTokenPassMs(p, decoding, lambda, meanIn, chunk)
-                + cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding))
+                + cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding), 0)
                 + contextMs;
         double seqPerSec = lambda * 1000 / stepMs;
         int ownPrefillSteps = (int) Math.ceil(meanIn / chunk);
@@ -117,7 +117,11 @@ final class VllmSimulator {
      */
     private double meanTokenPassMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens) {
         double meanPrompt = lambda * meanIn;
-        double even = StepCost.tokenPassMs(p, Math.max(1, decoding + (int) Math.min(roomTokens, Math.round(meanPrompt))));
+        long promptTokens = Math.min(roomTokens, Math.round(meanPrompt));
+        // Chunks in an even step: the prompt tokens in pieces of a whole prompt or of the room, whichever is shorter,
+        // and one more where the budget cuts a prompt (a step of chunks holds a continuing one and a cut one).
+        int chunks = promptTokens == 0 ? 0 : (int) Math.max(1, Math.round(promptTokens / Math.min(meanIn, roomTokens)));
+        double even = StepCost.tokenPassMs(p, Math.max(1, decoding + (int) promptTokens), chunks);
         double free = Math.max(0, Math.min(1, 1 - (meanPrompt + meanIn) / roomTokens));   // room for one more prompt
         return free * lumpyTokenPassMs(p, decoding, lambda, meanIn, roomTokens) + (1 - free) * even;
     }
@@ -126,9 +130,9 @@ final class VllmSimulator {
         double sum = 0, mass = 0, pk = Math.exp(-lambda);
         for (int k = 0; k <= 64 && (k <= lambda || pk > 1e-4); k++) {
             final int numPrompts = k;
-            double ms = k == 0 ? StepCost.tokenPassMs(p, Math.max(1, decoding))
-                    : k == 1 ? x.overInputs(len -> StepCost.tokenPassMs(p, decoding + Math.min(len, roomTokens)))
-                    : StepCost.tokenPassMs(p, decoding + (int) Math.min(roomTokens, Math.round(numPrompts * meanIn)));
+            double ms = k == 0 ? StepCost.tokenPassMs(p, Math.max(1, decoding), 0)
+                    : k == 1 ? x.overInputs(len -> StepCost.tokenPassMs(p, decoding + Math.min(len, roomTokens), 1))
+                    : StepCost.tokenPassMs(p, decoding + (int) Math.min(roomTokens, Math.round(numPrompts * meanIn)), numPrompts);
             sum += pk * ms;
             mass += pk;
             pk *= lambda / (k + 1);
