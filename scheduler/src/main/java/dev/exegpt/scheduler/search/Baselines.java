@@ -23,16 +23,18 @@ public final class Baselines {
     }
 
     /**
-     * vLLM's max_num_seqs values swept: powers of two from 8 to 1024. Its defaults (vLLM v0.9-v0.11,
-     * {@code EngineArgs._set_default_args}) are 256 on GPUs under 70 GiB or A100s and 1024 on larger ones.
+     * vLLM's max_num_seqs values swept: powers of two from 1 to 1024. Its defaults (vLLM v0.9-v0.11,
+     * {@code EngineArgs._set_default_args}) are 256 on GPUs under 70 GiB or A100s and 1024 on larger ones; the small
+     * caps are what a user tunes for a tight bound on a slow device (a 2-core CPU serves a few requests at a time).
      */
-    public static final int[] VLLM_MAX_NUM_SEQS = {8, 16, 32, 64, 128, 256, 512, 1024};
+    public static final int[] VLLM_MAX_NUM_SEQS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
     /**
-     * vLLM's max_num_batched_tokens values swept: 512 to 16384. Its defaults (same source): 2048 for the API server
-     * and 8192 for the offline LLM class on GPUs under 70 GiB or A100s; 8192 and 16384 on larger ones.
+     * vLLM's max_num_batched_tokens values swept: 64 to 16384. Its defaults (same source): 2048 for the API server
+     * and 8192 for the offline LLM class on GPUs under 70 GiB or A100s; 8192 and 16384 on larger ones. The small
+     * budgets keep a chunked step short where prompt tokens are slow (a CPU prefills a few thousand tokens a second).
      */
-    public static final int[] VLLM_MAX_NUM_BATCHED_TOKENS = {512, 1024, 2048, 4096, 8192, 16384};
+    public static final int[] VLLM_MAX_NUM_BATCHED_TOKENS = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
 
     /**
      * The vLLM grid for one TP layout: every cap with every budget at least the cap (vLLM requires it); V0 also
