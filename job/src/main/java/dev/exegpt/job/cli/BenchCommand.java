@@ -7,6 +7,7 @@ import dev.exegpt.job.bench.BoundSweep;
 import dev.exegpt.job.bench.FidelityRun;
 import dev.exegpt.job.bench.PeerArm;
 import dev.exegpt.job.bench.TransformersPeer;
+import dev.exegpt.job.pipeline.PipelineSettings;
 import dev.exegpt.job.bench.ServingFit;
 
 import java.io.PrintStream;
@@ -235,7 +236,7 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
                 Topics.create(admin, Topics.all(), Topics.DEFAULT_PARTITIONS);
             }
             for (BenchArm a : arms) {
-                if (jobs.of(a) == null) jobs.start(broker, a, files, workload.name(), slo, stepsDir, warmUpMs);
+                if (jobs.of(a) == null) jobs.start(broker, a, arms, n, files, workload.name(), slo, stepsDir, warmUpMs);
             }
             for (ArmJob j : jobs.all()) {
                 out.printf("  job %s (%s) ready (engine warmed up) after %.1f s%n", j.label, j.key, j.job.awaitProbe(0, 300_000));
@@ -439,15 +440,24 @@ final class BenchCommand extends LocalModelOptions implements Callable<Integer> 
             return byKey.values();
         }
 
-        void start(LocalKafkaBroker broker, BenchArm first, LocalRig.ModelFiles files, String task, long slo, Path stepsRoot,
-                   long warmUpMs) throws Exception {
+        /**
+         * Starts the job of {@code first}'s engine layout; its executors hold a whole round ({@code requestsPerRound}) or
+         * as many requests as the largest of {@code arms} needs, whichever is more, so that every arm's schedule, and a
+         * re-plan after the fit round, decides its batches (an async capacity from the first arm alone, 16, kept a
+         * sweep's unbounded arms, B_E=512 and 1,024 sequences, at 13-14 decoding of 120 sent at once).
+         */
+        void start(LocalKafkaBroker broker, BenchArm first, List<BenchArm> arms, int requestsPerRound,
+                   LocalRig.ModelFiles files, String task, long slo, Path stepsRoot, long warmUpMs) throws Exception {
             String label = byKey.isEmpty() ? "bench" : "bench-" + (byKey.size() + 1);
             Path steps = Files.createDirectories(stepsRoot.resolve(label));
             Path scheduleFile = stepsRoot.resolveSibling("schedule-" + label + ".json");
             ScheduleCodec.write(first.schedule, scheduleFile);
+            int inFlight = Math.max(requestsPerRound, arms.stream().filter(a -> a.jobKey().equals(first.jobKey()))
+                    .mapToInt(a -> PipelineSettings.asyncCapacityFor(a.schedule)).max().orElse(0));
             LocalRig.RunningJob job = LocalRig.RunningJob.start(broker, files.model(), scheduleFile, task, slo, label,
                     Map.of("executor.step.log.dir", steps.toString(), "executor.warmup.ms", Long.toString(warmUpMs),
-                            "control.enabled", "false"));     // the bench measures fixed schedules
+                            "control.enabled", "false",        // the bench measures fixed schedules
+                            "executor.max.in.flight", Integer.toString(inFlight)));
             ArmJob j = new ArmJob(first.jobKey(), label, steps, job, first.schedule.getVersion());
             j.arms.add(first);
             byKey.put(first.jobKey(), j);

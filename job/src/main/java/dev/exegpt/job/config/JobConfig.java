@@ -23,7 +23,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                         int threadsPerDevice, long kvCacheMib, long requestTimeoutMs, long warmUpMs, Path scheduleFile,
                         ManualSchedule manualSchedule, int numExecutors, Map<String, Long> taskSloLatencyMs,
                         long auditWindowMs, long dedupRememberMs, boolean exactlyOnce, Properties kafkaClient,
-                        List<Integer> gpuIndexes, Admission.Mode admission, String stepLogDir, Control control) {
+                        List<Integer> gpuIndexes, Admission.Mode admission, String stepLogDir, Control control,
+                        int maxInFlight) {
 
     /** The six topics. */
     public record Topics(String requests, String results, String deadLetter, String audit, String schedules, String steps) {}
@@ -103,7 +104,8 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
                 Admission.Mode.parse(r.oneOf("admission.mode", "off", List.of("off", "reject-late"))),
                 r.string("executor.step.log.dir", ""),
                 new Control(r.oneOf("control.enabled", "true", List.of("true", "false")).equals("true"), r.string("control.profile", ""),
-                        r.longValue("control.interval.ms", 5_000, 100, 3_600_000), r.longValue("control.dwell.ms", 15_000, 0, 24L * 3600 * 1000)));
+                        r.longValue("control.interval.ms", 5_000, 100, 3_600_000), r.longValue("control.dwell.ms", 15_000, 0, 24L * 3600 * 1000)),
+                r.integer("executor.max.in.flight", 0, 0, 1 << 20));
     }
 
     /** The settings as key = value lines for the log, secrets masked. */
@@ -118,6 +120,7 @@ public record JobConfig(String bootstrap, Topics topics, String groupId, String 
         out.put("delivery", exactlyOnce ? "exactly-once" : "at-least-once");
         out.put("admission.mode", admission.text());
         if (!stepLogDir.isEmpty()) out.put("executor.step.log.dir", stepLogDir);
+        if (maxInFlight > 0) out.put("executor.max.in.flight", Integer.toString(maxInFlight));
         out.put("control", !control.enabled() ? "off (control.enabled=false)" : control.profile().isEmpty()
                 ? "off (no control.profile: the profile the schedule was planned on)" : "on, profile " + control.profile());
         out.put("task.slo.ms", taskSloLatencyMs.toString());

@@ -205,7 +205,7 @@ public final class ExegptJob {
         }
         ExecutorSpec executor = new ExecutorSpec(config.modelDir(), config.backend(), config.threadsPerDevice(),
                 config.kvCacheMib() << 20, config.requestTimeoutMs(), config.warmUpMs(), config.gpuIndexes(),
-                config.admission(), config.stepLogDir(), steps);
+                config.admission(), config.stepLogDir(), steps, config.maxInFlight());
         return new PipelineSettings(limits, config.taskSloLatencyMs(), executor, schedule, config.numExecutors(),
                 config.auditWindowMs(), config.dedupRememberMs(), control);
     }

@@ -54,16 +54,25 @@ public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLa
     public PipelineSettings withoutControl() {
         ExecutorSpec e = executor;
         ExecutorSpec quiet = new ExecutorSpec(e.modelDir(), e.backend(), e.threadsPerDevice(), e.kvCacheCapacityBytes(),
-                e.requestTimeoutMs(), e.warmUpMs(), e.gpuIndexes(), Admission.Mode.OFF, e.stepLogDir(), null);
+                e.requestTimeoutMs(), e.warmUpMs(), e.gpuIndexes(), Admission.Mode.OFF, e.stepLogDir(), null, e.maxInFlight());
         return new PipelineSettings(limits, taskSloLatencyMs, quiet, schedule, numExecutors, auditWindowMs, dedupRememberMs, null);
     }
 
     /**
-     * Requests one executor may hold at once (the async operator's capacity): enough for a full decode batch and the
-     * next encode batches waiting behind it, so the schedule, not the operator, decides the batch sizes.
+     * Requests one executor may hold at once (the async operator's capacity): {@code executor.max.in.flight} where
+     * set, else what the start schedule needs ({@link #asyncCapacityFor}). A schedule adopted later keeps it: a job
+     * that will switch to larger batches (the bench's arms) sets the key for the largest.
      */
     public int asyncCapacity() {
-        int decode = Math.max(schedule.getDecodeBatchSize(), schedule.getEncodeBatchSize());
-        return Math.max(16, 2 * decode + 4 * schedule.getEncodeBatchSize());
+        return executor.maxInFlight() > 0 ? executor.maxInFlight() : asyncCapacityFor(schedule);
+    }
+
+    /**
+     * What a schedule needs an executor to hold: a full decode batch and the next encode batches waiting behind it
+     * (vLLM: its sequence cap), so that the schedule, not the operator, decides the batch sizes; at least 16.
+     */
+    public static int asyncCapacityFor(Schedule s) {
+        int decode = Math.max(Math.max(s.getDecodeBatchSize(), s.getEncodeBatchSize()), s.getMaxNumSeqs());
+        return Math.max(16, 2 * decode + 4 * s.getEncodeBatchSize());
     }
 }

@@ -49,4 +49,22 @@ class StartScheduleTest {
                 e.getMessage());
         assertEquals(1, e.getMessage().lines().count());
     }
+
+    /** The executor holds what the start schedule needs, or executor.max.in.flight where a job will adopt larger batches. */
+    @Test
+    void theExecutorsCapacityComesFromTheStartScheduleOrTheKey(@TempDir Path dir) throws Exception {
+        Path opt = dir.resolve("opt");
+        CheckpointWriter.writeRandom(opt, ModelSize.TINY.config(Architecture.OPT), 3);
+        Path v1 = dir.resolve("v1.json");
+        ScheduleCodec.write(vllm(SchedulePolicy.VLLM_V1), v1);       // B_E = B_D = max_num_seqs = 8
+        PipelineSettings auto = ExegptJob.settings(JobConfig.load(null, Map.of("model.dir", opt.toString(), "schedule.file",
+                v1.toString())));
+        assertEquals(2 * 8 + 4 * 8, auto.asyncCapacity());
+        PipelineSettings set = ExegptJob.settings(JobConfig.load(null, Map.of("model.dir", opt.toString(), "schedule.file",
+                v1.toString(), "executor.max.in.flight", "300")));
+        assertEquals(300, set.asyncCapacity());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JobConfig.load(null,
+                Map.of("model.dir", opt.toString(), "executor.max.in.flight", "-1")));
+        assertTrue(e.getMessage().contains("executor.max.in.flight"), e.getMessage());
+    }
 }

@@ -23,8 +23,16 @@ import dev.exegpt.operators.runner.Admission;
  */
 public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
                            long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission,
-                           String stepLogDir, StepTopic steps)
+                           String stepLogDir, StepTopic steps, int maxInFlight)
         implements Serializable {
+
+    /** Requests the executor holds at once, from the schedule (no {@code executor.max.in.flight}). */
+    public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
+                        long requestTimeoutMs, long warmUpMs, List<Integer> gpuIndexes, Admission.Mode admission,
+                        String stepLogDir, StepTopic steps) {
+        this(modelDir, backend, threadsPerDevice, kvCacheCapacityBytes, requestTimeoutMs, warmUpMs, gpuIndexes, admission,
+                stepLogDir, steps, 0);
+    }
 
     /** Without publishing the steps. */
     public ExecutorSpec(String modelDir, String backend, int threadsPerDevice, long kvCacheCapacityBytes,
@@ -64,6 +72,9 @@ public record ExecutorSpec(String modelDir, String backend, int threadsPerDevice
         }
         if (requestTimeoutMs < 1_000) {
             throw new IllegalArgumentException("requestTimeoutMs must be >= 1000, got " + requestTimeoutMs);
+        }
+        if (maxInFlight < 0) {
+            throw new IllegalArgumentException("maxInFlight must be >= 0 (0: from the schedule), got " + maxInFlight);
         }
     }
 }

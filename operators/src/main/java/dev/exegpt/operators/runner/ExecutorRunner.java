@@ -573,6 +573,8 @@ public final class ExecutorRunner implements AutoCloseable {
         double end = clock.nowEpochMs();
         Consumer<EngineStep> observer = stepObserver;
         if (observer != null && !chunks.isEmpty()) {
+            // A step with prompt chunks is logged as the prompt step it carries (its decode rows ride along, as in
+            // vLLM's step); a step of decodes only is an ordinary decode iteration.
             int[] lengths = new int[chunks.size()];
             long tokens = 0;
             for (int i = 0; i < lengths.length; i++) {
@@ -580,6 +582,15 @@ public final class ExecutorRunner implements AutoCloseable {
                 tokens += lengths[i];
             }
             observer.accept(new EngineStep(EngineStep.Kind.ENCODE, start, end, lengths, tokens));
+        } else if (observer != null && !active.isEmpty()) {
+            int[] inputLengths = new int[active.size()];
+            long context = 0;
+            for (int i = 0; i < inputLengths.length; i++) {
+                InFlight f = active.get(i);
+                inputLengths[i] = f.request.numInputTokens();
+                context += inputLengths[i] + f.sequence.numGenerated() - 1;
+            }
+            observer.accept(new EngineStep(EngineStep.Kind.DECODE, start, end, inputLengths, context));
         }
         for (InFlight f : active) {
             f.decodeBatchSizeSum += active.size();
