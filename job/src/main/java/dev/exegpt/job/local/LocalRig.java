@@ -128,7 +128,7 @@ public final class LocalRig {
         Path fitted = dir.resolve(base + "-fitted-" + fitTo.name().replaceAll("[^A-Za-z0-9._-]", "_") + ".json");
         if (!Files.exists(fitted) || Files.getLastModifiedTime(fitted).compareTo(Files.getLastModifiedTime(profile)) < 0) {
             try {
-                fitToServing(out, model, profile, fitted, fitTo, devices);
+                fitToServing(out, model, profile, fitted, fitTo, devices, jitWarmUpMs);
             } catch (IllegalStateException | IllegalArgumentException e) {
                 out.printf("  no fit to serving (%s): planning from the profile as measured%n", e.getMessage());
                 return new ModelFiles(model, profile);
@@ -151,8 +151,8 @@ public final class LocalRig {
      * memory system and the caches with the others, and one measured alone, its neighbour idle, looks faster than any
      * of them is while a job keeps them all busy.
      */
-    private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload, int devices)
-            throws Exception {
+    private static void fitToServing(PrintStream out, Path model, Path profile, Path fitted, Workload workload, int devices,
+                                     long jitWarmUpMs) throws Exception {
         Profile p = ProfileCodec.readProfile(profile);
         long t0 = System.nanoTime();
         EngineConfig config = devices > 1 ? EngineConfig.DEFAULTS.withThreadsPerDevice(threadsPerDevice(devices)) : EngineConfig.DEFAULTS;
@@ -168,7 +168,9 @@ public final class LocalRig {
                     runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                         try {
                             FidelityRun run = new FidelityRun(engine, new PrintStream(OutputStream.nullOutputStream()));
-                            run.warmUp(5_000);
+                            // As long as the profiler warmed up: after 5 s, opt-small's wmt prompts still ran the
+                            // prefill's early code, and the fit scaled the encode entries x3.00 (its clamp).
+                            run.warmUp(jitWarmUpMs);
                             return ServingFit.measure(run, ProfileCodec.toTable(p), workload, FIT_SCHEDULE, FIT_REQUESTS, seed);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();

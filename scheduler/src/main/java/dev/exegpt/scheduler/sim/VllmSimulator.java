@@ -93,9 +93,12 @@ final class VllmSimulator {
         int mb = Math.max(1, (decoding + stages - 1) / stages);
         StepCost cost = new StepCost(p);
         double contextMs = lambda * x.overInputs(len -> StepCost.promptContextMs(p, len, chunk));
-        double stepMs = meanTokenPassMs(p, decoding, lambda, meanIn, chunk)
-                + cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding), 0)
-                + contextMs;
+        // A step with prompt chunks is one pass over all its tokens plus the decodes' attention and head; a step of
+        // decodes only is a plain decode iteration (ChunkedPrefillBatching plans DECODE then; the event run and the
+        // job run it as one).
+        double rowsMs = cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding), 0);
+        double decodeOnlyMs = decoding > 0 ? cost.decodeMs(decoding, ctx, mb) : 0;
+        double stepMs = meanStepMs(p, decoding, lambda, meanIn, chunk, rowsMs, decodeOnlyMs) + contextMs;
         double seqPerSec = lambda * 1000 / stepMs;
         int ownPrefillSteps = (int) Math.ceil(meanIn / chunk);
         double latency = (ownPrefillSteps + bound) * stepMs * (1 + variationBuffer());
@@ -108,31 +111,35 @@ final class VllmSimulator {
     }
 
     /**
-     * The token-wise part of a step. Where the prompts per step are far below the budget the decodes leave, they come
-     * whole and lumpy: a step holds k of them with probability Poisson(lambda) (one of a random length, or k at the
-     * mean length), and since the cost is convex in the step's tokens (weight-bound below the roofline's ridge,
+     * The mean step but its later chunks' attention: a step with k prompts is one pass over its tokens plus the decodes'
+     * rows ({@code rowsMs}), a step with none a plain decode iteration ({@code decodeOnlyMs}; priced as a pass over its
+     * decode tokens, the CPU profile's prefill of a few tokens cost 2-3x the decode iteration the engine runs). Where
+     * the prompts per step are far below the budget the decodes leave, they come whole and lumpy: a step holds k of them
+     * with probability Poisson(lambda) (one of a random length, or k at the mean length), and since the cost is convex in the step's tokens (weight-bound below the roofline's ridge,
      * compute-bound above it) pricing the mean step underestimated it by up to 13%. Where they fill the budget, chunking
      * spreads them evenly and the mean step is right. Between the two, a blend by the budget's share left free with
      * one more prompt of mean length in the step (where it is not, the lumpy steps would spill into the next ones).
      */
-    private double meanTokenPassMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens) {
+    private double meanStepMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens, double rowsMs,
+                              double decodeOnlyMs) {
         double meanPrompt = lambda * meanIn;
         long promptTokens = Math.min(roomTokens, Math.round(meanPrompt));
         // Chunks in an even step: the prompt tokens in pieces of a whole prompt or of the room, whichever is shorter,
         // and one more where the budget cuts a prompt (a step of chunks holds a continuing one and a cut one).
         int chunks = promptTokens == 0 ? 0 : (int) Math.max(1, Math.round(promptTokens / Math.min(meanIn, roomTokens)));
-        double even = StepCost.tokenPassMs(p, Math.max(1, decoding + (int) promptTokens), chunks);
+        double even = chunks == 0 ? decodeOnlyMs : StepCost.tokenPassMs(p, Math.max(1, decoding + (int) promptTokens), chunks) + rowsMs;
         double free = Math.max(0, Math.min(1, 1 - (meanPrompt + meanIn) / roomTokens));   // room for one more prompt
-        return free * lumpyTokenPassMs(p, decoding, lambda, meanIn, roomTokens) + (1 - free) * even;
+        return free * lumpyStepMs(p, decoding, lambda, meanIn, roomTokens, rowsMs, decodeOnlyMs) + (1 - free) * even;
     }
 
-    private double lumpyTokenPassMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens) {
+    private double lumpyStepMs(Pipeline p, int decoding, double lambda, double meanIn, int roomTokens, double rowsMs,
+                               double decodeOnlyMs) {
         double sum = 0, mass = 0, pk = Math.exp(-lambda);
         for (int k = 0; k <= 64 && (k <= lambda || pk > 1e-4); k++) {
             final int numPrompts = k;
-            double ms = k == 0 ? StepCost.tokenPassMs(p, Math.max(1, decoding), 0)
-                    : k == 1 ? x.overInputs(len -> StepCost.tokenPassMs(p, decoding + Math.min(len, roomTokens), 1))
-                    : StepCost.tokenPassMs(p, decoding + (int) Math.min(roomTokens, Math.round(numPrompts * meanIn)), numPrompts);
+            double ms = k == 0 ? decodeOnlyMs
+                    : rowsMs + (k == 1 ? x.overInputs(len -> StepCost.tokenPassMs(p, decoding + Math.min(len, roomTokens), 1))
+                    : StepCost.tokenPassMs(p, decoding + (int) Math.min(roomTokens, Math.round(numPrompts * meanIn)), numPrompts));
             sum += pk * ms;
             mass += pk;
             pk *= lambda / (k + 1);
