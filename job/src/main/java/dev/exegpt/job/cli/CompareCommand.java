@@ -111,7 +111,8 @@ final class CompareCommand implements Callable<Integer> {
         double[] v = PaperComparison.vllmSummary(rows);
         w.printf("  ExeGPT / best vLLM (V1, or V0 where V1 does not apply or serves less): mean %.2fx, range %.2f-%.2fx%n",
                 v[0], v[1], v[2]);
-        w.printf("  extended planner (RRA, WAA, chunked prefill) / paper's space: mean %.3fx, max %.2fx%n", v[3], v[4]);
+        w.printf("  extended planner (RRA, WAA, chunked prefill; prompt batching for T5) / paper's space: mean %.3fx, max %.2fx%n",
+                v[3], v[4]);
         java.util.Map<String, List<String>> wins = new java.util.TreeMap<>();
         for (PaperComparison.Row r : rows) {
             if (!r.extended().feasible()) continue;

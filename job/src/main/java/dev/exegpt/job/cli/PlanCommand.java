@@ -35,7 +35,8 @@ final class PlanCommand implements Callable<Integer> {
 
     @Option(names = {"--policies", "--policy"}, defaultValue = "auto", paramLabel = "auto|LIST",
             description = "Policies to search, comma-separated: rra, waa (both sizings), waa-c, waa-m, chunked (vLLM V1's "
-                    + "chunked prefill: token budget and sequence cap); paper = rra,waa, the paper's space; auto (default) = all.")
+                    + "chunked prefill: token budget and sequence cap; for an encoder-decoder model vLLM V0's prompt batching in its "
+                    + "place); paper = rra,waa, the paper's space; auto (default) = all.")
     String policy;
 
     @Option(names = "--tolerance", defaultValue = "0.05", paramLabel = "F", description = "ε_T and ε_L of the branch-and-bound, as fractions (default 0.05).")
@@ -117,10 +118,6 @@ final class PlanCommand implements Callable<Integer> {
         w.printf("search: %d candidates simulated in %.0f ms; binding constraint: %s%n", p.numSimulated(), p.searchTimeMs(), p.bindingConstraint());
         w.printf("%s%n", p.runnerUpNote());
         w.printf("%s%n", p.familyNote());
-        if (b.candidate().policy() == Policy.VLLM_V1 && sc.model().encoderDecoder()) {
-            w.printf("note: the job runs VLLM_V1 (chunked prefill) on decoder-only models only; %s is encoder-decoder: plan "
-                    + "with --policies rra,waa for a schedule its job runs%n", sc.model().name());
-        }
         if (checkRequests != null) {
             if (checkRequests < 100) throw new CliErrors.UserError("--check=%d: expected at least 100 requests".formatted(checkRequests), 2);
             SimResult r = new EventSimulator(new XSimulator(sc)).run(b.candidate(), checkRequests, 42, new ArrivalProcess.Bulk());

@@ -155,13 +155,14 @@ public final class PaperComparison {
 
     /**
      * {mean, min, max} of ExeGPT (paper's space) over the stronger vLLM, of the extended planner over the paper's,
-     * and the share of cells where the extended planner picked the chunked-prefill family; over the cells where both
+     * and the share of cells where the extended planner picked a vLLM family (chunked prefill, or prompt batching for an
+     * encoder-decoder model); over the cells where both
      * sides have a schedule.
      */
     public static double[] vllmSummary(List<Row> rows) {
         double[] overVllm = rows.stream().mapToDouble(Row::ratioOverVllm).filter(v -> !Double.isNaN(v)).toArray();
         double[] gain = rows.stream().mapToDouble(Row::extendedGain).filter(v -> !Double.isNaN(v)).toArray();
-        long chunked = rows.stream().filter(r -> r.extended().feasible() && r.extended().best().candidate().policy() == Policy.VLLM_V1)
+        long chunked = rows.stream().filter(r -> r.extended().feasible() && r.extended().best().candidate().policy().isVllm())
                 .count();
         long planned = rows.stream().filter(r -> r.extended().feasible()).count();
         return new double[] {mean(overVllm), Arrays.stream(overVllm).min().orElse(Double.NaN),

@@ -69,7 +69,9 @@ public final class XScheduler {
 
     /**
      * The extended space: the paper's, plus the chunked-prefill family (vLLM V1's mechanism: a token budget and a
-     * sequence cap, over the same TP layouts), so that the planned schedule is never worse than that peer tuned.
+     * sequence cap, over the same TP layouts), so that the planned schedule is never worse than that peer tuned. V1
+     * serves decoder-only models; for an encoder-decoder one the family searched in its place is vLLM V0's budgeted
+     * prompt batching (the peer its users run, {@link #vllmFamily}), over the same grid and layouts.
      */
     public static final List<Policy> ALL_POLICIES = List.of(Policy.RRA, Policy.WAA_C, Policy.WAA_M, Policy.VLLM_V1);
 
@@ -79,8 +81,14 @@ public final class XScheduler {
             case RRA -> "RRA";
             case WAA_C, WAA_M -> "WAA";
             case VLLM_V1 -> "chunked prefill";
-            case STATIC, CONTINUOUS, DISAGGREGATED, VLLM_V0 -> policy.cliName();
+            case VLLM_V0 -> "prompt batching";
+            case STATIC, CONTINUOUS, DISAGGREGATED -> policy.cliName();
         };
+    }
+
+    /** The vLLM mechanism the extended space searches for this scenario's model: V1, or V0 for an encoder-decoder model. */
+    public Policy vllmFamily() {
+        return sim.scenario().model().encoderDecoder() ? Policy.VLLM_V0 : Policy.VLLM_V1;
     }
 
     /**
@@ -147,8 +155,8 @@ public final class XScheduler {
     }
 
     /**
-     * The chunked-prefill family at one TP degree: every (max_num_seqs, max_num_batched_tokens) of the baseline's
-     * grid on every count of TP devices, simulated exhaustively (48 points a layout; the budget is not monotone in
+     * The chunked-prefill family (prompt batching for an encoder-decoder model) at one TP degree: every (max_num_seqs,
+     * max_num_batched_tokens) of the baseline's grid on every count of TP devices, simulated exhaustively (89 points a layout; the budget is not monotone in
      * latency, so branch-and-bound's pruning would not be sound).
      */
     private Plan.RunSummary chunkedPrefillRun(int tpDegree, double latencyBoundMs) {
@@ -156,14 +164,14 @@ public final class XScheduler {
         int count = 0;
         for (int numTp : space(Policy.RRA, tpDegree).tpCounts()) {
             if (tpDegree > 1 && numTp == 0) continue;                     // the same layout as TP degree 1
-            for (var c : Baselines.vllmCandidates(sim, Policy.VLLM_V1, tpDegree, numTp)) {
+            for (var c : Baselines.vllmCandidates(sim, vllmFamily(), tpDegree, numTp)) {
                 Estimate e = sim.estimate(c);
                 count++;
                 fastest = faster(fastest, e);
                 if (e.meets(latencyBoundMs) && (best == null || e.sequencesPerSecond() > best.sequencesPerSecond())) best = e;
             }
         }
-        return new Plan.RunSummary(Policy.VLLM_V1.cliName(), tpDegree, best, fastest, count);
+        return new Plan.RunSummary(vllmFamily().cliName(), tpDegree, best, fastest, count);
     }
 
     /** Which family won, and by how much over the best schedule of each other family searched. */
