@@ -72,7 +72,7 @@ public record PipelineSettings(RequestLimits limits, Map<String, Long> taskSloLa
      * (vLLM: its sequence cap), so that the schedule, not the operator, decides the batch sizes; at least 16.
      */
     public static int asyncCapacityFor(Schedule s) {
-        int decode = Math.max(Math.max(s.getDecodeBatchSize(), s.getEncodeBatchSize()), s.getMaxNumSeqs());
-        return Math.max(16, 2 * decode + 4 * s.getEncodeBatchSize());
+        return dev.exegpt.scheduler.plan.PolicyRegistry.requestsHeld(s.getEncodeBatchSize(), s.getDecodeBatchSize(),
+                s.getMaxNumSeqs());
     }
 }

@@ -33,6 +33,16 @@ public final class PolicyRegistry {
      * Whether the plan's steps prefill prompts in chunks on top of the KV cache of their earlier chunks (vLLM V1): an
      * engine must be able to, and an encoder-decoder model cannot (vLLM V1 serves decoder-only models).
      */
+    /**
+     * Requests an executor must hold at once for a schedule to decide its own batches: a full decode batch (or vLLM's
+     * sequence cap, or an encode batch where that is larger) and the next encode batches waiting behind it; at least 16.
+     * The job's async capacity and the replica planner's checkpointed in-flight state both count it.
+     */
+    public static int requestsHeld(int encodeBatchSize, int decodeBatchSize, int maxNumSeqs) {
+        int decode = Math.max(Math.max(decodeBatchSize, encodeBatchSize), maxNumSeqs);
+        return Math.max(16, 2 * decode + 4 * encodeBatchSize);
+    }
+
     public static boolean chunksPrefills(Policy policy) {
         return switch (policy) {
             case VLLM_V1 -> true;

@@ -127,8 +127,8 @@ public record ReplicaPlan(Estimate perReplica, ModelSpec model, Workload workloa
 
     /** Requests one executor holds at once: the async operator's capacity (job's PipelineSettings.asyncCapacity). */
     public int inFlightPerReplica() {
-        int decode = Math.max(perReplica.decodeBatchSize(), perReplica.candidate().encodeBatchSize());
-        return Math.max(16, 2 * decode + 4 * perReplica.candidate().encodeBatchSize());
+        return dev.exegpt.scheduler.plan.PolicyRegistry.requestsHeld(perReplica.candidate().encodeBatchSize(),
+                perReplica.decodeBatchSize(), 0);
     }
 
     /** Checkpointed in-flight requests, all replicas (the async operators' queues; KV caches are not checkpointed). */
