@@ -175,7 +175,8 @@ public final class ExegptJob {
         long perSequence = Engine.stateBytesFor(model, 1, 1);
         long maxSequences = settings.executor().kvCacheCapacityBytes() / Math.max(1, perSequence);
         return new ScheduleValidator.Limits(Policies.splitsEncodeAndDecode(settings.schedule()),
-                (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSequences)), Engine.chunkedPrefillRefusal(model));
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSequences)), Engine.chunkedPrefillRefusal(model),
+                settings.asyncCapacity());
     }
 
     /** The pipeline's settings: limits from the model's config, the schedule from a file or the manual settings. */

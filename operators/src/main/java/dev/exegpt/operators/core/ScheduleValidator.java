@@ -35,14 +35,38 @@ public final class ScheduleValidator {
      * @param splitsEncodeAndDecode whether the job runs separate encoder and decoder groups (the start schedule's shape)
      * @param maxSequences          most sequences one engine can hold (its state capacity over the smallest sequence)
      * @param chunkedPrefillRefusal why the job's engines cannot run VLLM_V1 (an encoder-decoder model), or null
+     * @param requestsHeld          requests one executor holds at once (the async operator's capacity, fixed when the
+     *                              job starts; 0: unknown)
      */
-    public record Limits(boolean splitsEncodeAndDecode, int maxSequences, String chunkedPrefillRefusal)
+    public record Limits(boolean splitsEncodeAndDecode, int maxSequences, String chunkedPrefillRefusal, int requestsHeld)
             implements Serializable {
         public Limits {
             if (maxSequences < 1) {
                 throw new IllegalArgumentException("maxSequences must be >= 1, got " + maxSequences);
             }
         }
+
+        /** Without a known executor capacity. */
+        public Limits(boolean splitsEncodeAndDecode, int maxSequences, String chunkedPrefillRefusal) {
+            this(splitsEncodeAndDecode, maxSequences, chunkedPrefillRefusal, 0);
+        }
+    }
+
+    /**
+     * What an adopted schedule will not get, or null: batches that need more requests in flight than the job's
+     * executors hold (the async capacity is fixed when the job starts, from its start schedule or
+     * {@code executor.max.in.flight}), so they run smaller than planned. A warning, not a refusal: the schedule runs.
+     */
+    public String capacityWarning(Schedule s) {
+        int needs = dev.exegpt.scheduler.plan.PolicyRegistry.requestsHeld(s.getEncodeBatchSize(), s.getDecodeBatchSize(),
+                s.getMaxNumSeqs());
+        if (limits.requestsHeld() <= 0 || needs <= limits.requestsHeld()) {
+            return null;
+        }
+        return "schedule '" + s.getScheduleId() + "' v" + s.getVersion() + " plans batches that need " + needs
+                + " requests in flight per executor, but this job's executors hold " + limits.requestsHeld()
+                + " (fixed at its start): its batches will be smaller than planned; start the job with"
+                + " executor.max.in.flight=" + needs + " or more";
     }
 
     /** A schedule to adopt, or why not (then {@code schedule} may be null, when the bytes did not decode). */

@@ -61,6 +61,10 @@ public class ValidateScheduleFunction extends ProcessFunction<RawRecord, Schedul
         ScheduleValidator.Checked checked = validator.check(raw.value(), versionInForce);
         if (checked.accepted()) {
             versionInForce = checked.schedule().getVersion();
+            String warning = validator.capacityWarning(checked.schedule());
+            if (warning != null) {
+                LOG.warn("{}", warning);
+            }
             out.collect(checked.schedule());
             return;
         }

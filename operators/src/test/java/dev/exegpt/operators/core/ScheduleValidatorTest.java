@@ -99,4 +99,17 @@ class ScheduleValidatorTest {
         byte[] notes = bytes(rra().setNotes(java.util.Map.of("why", "n".repeat(100_000))));
         assertTrue(ONE_GROUP.check(notes, 1).reason().contains("expected at most 65536"));
     }
+
+    /** A schedule whose batches need more requests in flight than the job's executors hold runs, with a warning. */
+    @Test
+    void aScheduleLargerThanTheExecutorsCapacityIsAdoptedWithAWarning() {
+        ScheduleValidator held = new ScheduleValidator(new ScheduleValidator.Limits(false, 500, null, 48));
+        assertNull(held.capacityWarning(rra().build()), "B_E=4, B_D=16: 2 x 16 + 4 x 4 = 48 fits");
+        Schedule big = rra().setDecodeBatchSize(40).build();
+        assertNull(held.check(bytes(rra().setDecodeBatchSize(40)), 2).reason(), "adopted all the same");
+        assertEquals("schedule 'plan-1' v3 plans batches that need 96 requests in flight per executor, but this job's"
+                + " executors hold 48 (fixed at its start): its batches will be smaller than planned; start the job with"
+                + " executor.max.in.flight=96 or more", held.capacityWarning(big));
+        assertNull(ONE_GROUP.capacityWarning(big), "no capacity known, no warning");
+    }
 }
