@@ -330,10 +330,10 @@ public final class Engine implements ChunkedPrefillEngine, AutoCloseable {
                     }
                 }
                 StepBatch b = new StepBatch(states, numRows, startPos);
-                batches.add(b);
                 if (runner.runsOnCaller()) {                        // one device: each micro-batch in turn, here
                     finishMixed(all.subList(from, to), b, runner.run(Phase.DECODE, b, head.embed(b, tokens)));
-                } else {
+                } else {                                            // a pipeline: every micro-batch in flight at once
+                    batches.add(b);
                     works.add(runner.submit(Phase.DECODE, b, head.embed(b, tokens)));
                 }
             }

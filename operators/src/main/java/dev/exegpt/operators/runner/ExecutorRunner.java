@@ -376,9 +376,7 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         List<GenerationRequest> requests = new ArrayList<>(batch.size());
         for (InFlight f : batch) {
-            ValidRequest r = f.request;
-            requests.add(new GenerationRequest(r.requestId(), r.promptTokenIds(), r.request().getMaxNewTokens(),
-                    r.request().getIgnoreEos()));
+            requests.add(generationRequest(f.request));
         }
         double start = clock.nowEpochMs();
         EncodeResult result;
@@ -533,10 +531,8 @@ public final class ExecutorRunner implements AutoCloseable {
         for (ExecutorCore.Chunk<InFlight> c : taken) {
             InFlight f = c.request();
             if (c.numComputedTokens() == 0) {
-                ValidRequest r = f.request;
                 try {
-                    f.sequence = chunking.start(new GenerationRequest(r.requestId(), r.promptTokenIds(),
-                            r.request().getMaxNewTokens(), r.request().getIgnoreEos()));
+                    f.sequence = chunking.start(generationRequest(f.request));
                 } catch (InvalidRequestException | CapacityExceededException e) {
                     core.abandonPrefill(f);                       // the engine refused it; the rest of the step goes on
                     answerUnfinished(f, FinishReason.ERROR, e.getMessage());
@@ -544,6 +540,9 @@ public final class ExecutorRunner implements AutoCloseable {
                 }
             }
             chunks.add(c);
+        }
+        if (chunks.isEmpty()) {                                   // the engine refused every new prompt: a plain decode
+            return decode();
         }
         List<InFlight> active = core.active();
         List<Sequence> decoding = new ArrayList<>(active.size());
@@ -572,9 +571,9 @@ public final class ExecutorRunner implements AutoCloseable {
         }
         double end = clock.nowEpochMs();
         Consumer<EngineStep> observer = stepObserver;
-        if (observer != null && !chunks.isEmpty()) {
-            // A step with prompt chunks is logged as the prompt step it carries (its decode rows ride along, as in
-            // vLLM's step); a step of decodes only is an ordinary decode iteration.
+        if (observer != null) {
+            // Logged as the prompt step it carries (its decode rows ride along, as in vLLM's step); a V1 step of
+            // decodes only is planned as DECODE and logged by decode().
             int[] lengths = new int[chunks.size()];
             long tokens = 0;
             for (int i = 0; i < lengths.length; i++) {
@@ -582,15 +581,6 @@ public final class ExecutorRunner implements AutoCloseable {
                 tokens += lengths[i];
             }
             observer.accept(new EngineStep(EngineStep.Kind.ENCODE, start, end, lengths, tokens));
-        } else if (observer != null && !active.isEmpty()) {
-            int[] inputLengths = new int[active.size()];
-            long context = 0;
-            for (int i = 0; i < inputLengths.length; i++) {
-                InFlight f = active.get(i);
-                inputLengths[i] = f.request.numInputTokens();
-                context += inputLengths[i] + f.sequence.numGenerated() - 1;
-            }
-            observer.accept(new EngineStep(EngineStep.Kind.DECODE, start, end, inputLengths, context));
         }
         for (InFlight f : active) {
             f.decodeBatchSizeSum += active.size();
@@ -698,6 +688,10 @@ public final class ExecutorRunner implements AutoCloseable {
                 eos ? FinishReason.EOS : FinishReason.MAX_TOKENS, new Results.Batching(f.encodeBatchSize, meanDecodeBatch),
                 provenance(f));
         complete(f, result);
+    }
+
+    private static GenerationRequest generationRequest(ValidRequest r) {
+        return new GenerationRequest(r.requestId(), r.promptTokenIds(), r.request().getMaxNewTokens(), r.request().getIgnoreEos());
     }
 
     private void answerUnfinished(InFlight f, FinishReason reason, String message) {

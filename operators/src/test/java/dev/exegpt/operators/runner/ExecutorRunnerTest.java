@@ -195,6 +195,25 @@ class ExecutorRunnerTest {
         }
     }
 
+    /** Nine requests of 3-9 prompt tokens and 1-9 new tokens, arrived now (the vLLM tests' workload). */
+    private static List<ValidRequest> nineRequests() {
+        long now = System.currentTimeMillis();
+        List<ValidRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            requests.add(request(i, 1 + (i * 5) % 9, now));
+        }
+        return requests;
+    }
+
+    /** The result's tokens are those its request gets run alone on the engine. */
+    private static void assertTheTokensItGetsAlone(Engine engine, List<ValidRequest> requests, InferenceResult result) {
+        ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
+        int[] expected = engine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
+                r.request().getMaxNewTokens(), true))).admitted().get(0).generatedTokens();
+        assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray(),
+                result.getRequestId());
+    }
+
     /**
      * vLLM V0 runs on the real engine, T5 and OPT: prompt-only steps within the budget (6 prompt tokens here: one or
      * two prompts a step) and the cap (3 running), with the tokens each request would get alone.
@@ -203,11 +222,7 @@ class ExecutorRunnerTest {
     @EnumSource(Architecture.class)
     void vllmV0ShouldRunOnTheEngineWithinItsBudgetAndCap(Architecture arch) throws Exception {
         Engine engine = ENGINES.get(arch);
-        long now = System.currentTimeMillis();
-        List<ValidRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 9; i++) {
-            requests.add(request(i, 1 + (i * 5) % 9, now));
-        }
+        List<ValidRequest> requests = nineRequests();
         Schedule v0 = Schedule.newBuilder(schedule(SchedulePolicy.VLLM_V0, 1, 3, 0)).setMaxNumSeqs(3).setMaxNumBatchedTokens(8).build();
         List<InferenceResult> results;
         try (ExecutorRunner runner = new ExecutorRunner(engine, new BpeTokenizer(engine.modelConfig()), v0, "vllm-v0-0", 1)) {
@@ -215,10 +230,7 @@ class ExecutorRunnerTest {
         }
         assertEquals(9, results.size());
         for (InferenceResult result : results) {
-            ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
-            int[] expected = engine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
-                    r.request().getMaxNewTokens(), true))).admitted().get(0).generatedTokens();
-            assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray());
+            assertTheTokensItGetsAlone(engine, requests, result);
             // Prompts are 3-9 tokens: a second one joins a step only while the two stay within 8 tokens.
             assertTrue(result.getEncodeBatchSize() >= 1 && result.getEncodeBatchSize() <= 2, "budget caps the prompt step");
             assertTrue(result.getMeanDecodeBatchSize() <= 3.0 + 1e-9, "max_num_seqs caps the running batch");
@@ -235,11 +247,7 @@ class ExecutorRunnerTest {
     @EnumSource(value = Architecture.class, names = {"OPT", "LLAMA"})
     void vllmV1ShouldPrefillInChunksOnTheEngineBesideTheDecodes(Architecture arch) throws Exception {
         Engine engine = ENGINES.get(arch);
-        long now = System.currentTimeMillis();
-        List<ValidRequest> requests = new ArrayList<>();
-        for (int i = 0; i < 9; i++) {
-            requests.add(request(i, 1 + (i * 5) % 9, now));
-        }
+        List<ValidRequest> requests = nineRequests();
         Schedule v1 = Schedule.newBuilder(schedule(SchedulePolicy.VLLM_V1, 1, 3, 0)).setMaxNumSeqs(3).setMaxNumBatchedTokens(5).build();
         List<EngineStep> steps = java.util.Collections.synchronizedList(new ArrayList<>());
         List<InferenceResult> results;
@@ -249,11 +257,7 @@ class ExecutorRunnerTest {
         }
         assertEquals(9, results.size());
         for (InferenceResult result : results) {
-            ValidRequest r = requests.get(Integer.parseInt(result.getRequestId().substring(1)));
-            int[] expected = engine.generate(List.of(new GenerationRequest(r.requestId(), r.promptTokenIds(),
-                    r.request().getMaxNewTokens(), true))).admitted().get(0).generatedTokens();
-            assertArrayEquals(expected, result.getOutputTokenIds().stream().mapToInt(Integer::intValue).toArray(),
-                    result.getRequestId());
+            assertTheTokensItGetsAlone(engine, requests, result);
             assertTrue(result.getMeanDecodeBatchSize() <= 3.0 + 1e-9, "max_num_seqs caps the running batch");
         }
         List<EngineStep> prompts = steps.stream().filter(s -> s.kind() == EngineStep.Kind.ENCODE).toList();

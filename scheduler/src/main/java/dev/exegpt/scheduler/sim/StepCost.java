@@ -108,15 +108,21 @@ public final class StepCost {
     public double mixedStepMs(int n, int meanContextTokens, int microBatch, int[] chunkComputedTokens, int[] chunkTokens) {
         long tokens = n;
         for (int t : chunkTokens) tokens += t;
-        double ms = tokenPassMs(pipeline, (int) Math.min(Integer.MAX_VALUE, Math.max(1, tokens)), chunkTokens.length);
-        if (n > 0) {
-            ms += Math.max(0, decodeMs(n, meanContextTokens, microBatch) - decodeMs(n, 1, microBatch));
-            ms += pipeline.headMs(Phase.DECODE, n);
-        }
+        double ms = tokenPassMs(pipeline, (int) Math.min(Integer.MAX_VALUE, Math.max(1, tokens)), chunkTokens.length)
+                + decodeRowsMs(n, meanContextTokens, microBatch);
         for (int i = 0; i < chunkTokens.length; i++) {
             ms += chunkContextMs(pipeline, chunkComputedTokens[i], chunkTokens[i]);
         }
         return ms;
+    }
+
+    /**
+     * What {@code n} decode rows add to a step's token pass: their attention over their contexts (the decode iteration
+     * at the mean context minus the same at a one-token context) and their model head; 0 without decodes.
+     */
+    public double decodeRowsMs(int n, int meanContextTokens, int microBatch) {
+        if (n <= 0) return 0;
+        return Math.max(0, decodeMs(n, meanContextTokens, microBatch) - decodeMs(n, 1, microBatch)) + pipeline.headMs(Phase.DECODE, n);
     }
 
     /**

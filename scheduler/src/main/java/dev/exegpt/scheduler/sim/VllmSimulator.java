@@ -96,7 +96,7 @@ final class VllmSimulator {
         // A step with prompt chunks is one pass over all its tokens plus the decodes' attention and head; a step of
         // decodes only is a plain decode iteration (ChunkedPrefillBatching plans DECODE then; the event run and the
         // job run it as one).
-        double rowsMs = cost.mixedStepMs(decoding, ctx, mb, new int[0], new int[0]) - StepCost.tokenPassMs(p, Math.max(1, decoding), 0);
+        double rowsMs = cost.decodeRowsMs(decoding, ctx, mb);
         double decodeOnlyMs = decoding > 0 ? cost.decodeMs(decoding, ctx, mb) : 0;
         double stepMs = meanStepMs(p, decoding, lambda, meanIn, chunk, rowsMs, decodeOnlyMs) + contextMs;
         double seqPerSec = lambda * 1000 / stepMs;
@@ -124,8 +124,7 @@ final class VllmSimulator {
                               double decodeOnlyMs) {
         double meanPrompt = lambda * meanIn;
         long promptTokens = Math.min(roomTokens, Math.round(meanPrompt));
-        // Chunks in an even step: the prompt tokens in pieces of a whole prompt or of the room, whichever is shorter,
-        // and one more where the budget cuts a prompt (a step of chunks holds a continuing one and a cut one).
+        // Chunks in an even step: the prompt tokens in pieces of a whole prompt or of the room, whichever is shorter.
         int chunks = promptTokens == 0 ? 0 : (int) Math.max(1, Math.round(promptTokens / Math.min(meanIn, roomTokens)));
         double even = chunks == 0 ? decodeOnlyMs : StepCost.tokenPassMs(p, Math.max(1, decoding + (int) promptTokens), chunks) + rowsMs;
         double free = Math.max(0, Math.min(1, 1 - (meanPrompt + meanIn) / roomTokens));   // room for one more prompt
