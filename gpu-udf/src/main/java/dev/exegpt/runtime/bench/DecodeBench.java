@@ -118,66 +118,129 @@ public final class DecodeBench {
     public static List<Result> run(ModelConfig c, String name, long seed, int[] batchSizes, int contextTokens,
                                    int steps, EngineConfig engineConfig, DType dtype, DoubleSupplier yardstick,
                                    PrintStream log) {
-        int numSamples = yardstick == null ? 0 : (steps + STEPS_PER_YARDSTICK_SAMPLE - 1) / STEPS_PER_YARDSTICK_SAMPLE + 1;
-        int untimed = 2 + Math.max(0, numSamples - 1);
+        return runSideBySide(c, name, seed, batchSizes, contextTokens, steps, engineConfig, List.of(dtype), yardstick,
+                log).get(dtype);
+    }
+
+    /** Steps of the window that measures a step's heap use, after the timed steps and with no probe in it. */
+    static final int HEAP_WINDOW_STEPS = 32;
+
+    /**
+     * The same model with its weights in each of dtypes, decoded side by side: one engine per type, all loaded at
+     * once, their timed steps taken in turns of {@link #STEPS_PER_YARDSTICK_SAMPLE} (the order of the types reversed
+     * every other turn), so that a ratio between two types compares steps taken on the same machine within seconds
+     * of each other. Here the memory system's rate moved 28-57 GB/s between the f32 and the bf16 runs of one model
+     * when each ran its steps apart, and the bf16 / f32 ratio moved 1.24-2.41x with it. The yardstick (when not null)
+     * is sampled before each turn and after the last; each engine's first step of a turn is untimed, so that no
+     * timed step starts on caches another engine or the probe filled. Each batch's heap use per step is measured
+     * afterwards on a window of {@link #HEAP_WINDOW_STEPS} steps per engine with nothing else in it (the counters'
+     * own reading subtracted); its collections are the whole batch's, every engine's steps and the probe's alike.
+     */
+    public static Map<DType, List<Result>> runSideBySide(ModelConfig c, String name, long seed, int[] batchSizes,
+                                                         int contextTokens, int steps, EngineConfig engineConfig,
+                                                         List<DType> dtypes, DoubleSupplier yardstick, PrintStream log) {
+        if (dtypes.isEmpty() || dtypes.stream().distinct().count() != dtypes.size()) {
+            throw new IllegalArgumentException("dtypes " + dtypes + ": expected one or more distinct types");
+        }
+        int numTurns = (steps + STEPS_PER_YARDSTICK_SAMPLE - 1) / STEPS_PER_YARDSTICK_SAMPLE;
+        boolean untimedFirst = yardstick != null || dtypes.size() > 1;
+        int untimed = 2 + (untimedFirst ? numTurns : 0) + HEAP_WINDOW_STEPS;
         if (contextTokens + steps + untimed + 2 > c.maxPositions()) {
             throw new IllegalArgumentException(contextTokens + " prompt tokens, " + steps + " timed steps and " + untimed
                     + " untimed ones (+2) do not fit " + name + "'s " + c.maxPositions()
                     + " positions: use fewer steps or a shorter context");
         }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t.narrowedTo(dtype));
-        List<Result> results = new ArrayList<>();
         long params = decodeWeightsPerStep(c);
-        try (Engine engine = new Engine(c, new Weights(name, tensors), engineConfig)) {
-            tensors.clear();
-            SplittableRandom rnd = new SplittableRandom(seed);
-            warmUp(engine, contextTokens, c.maxPositions(), rnd);
-            for (int batch : batchSizes) {
-                List<GenerationRequest> requests = new ArrayList<>();
-                for (int i = 0; i < batch; i++) {
-                    int[] prompt = new int[contextTokens];
-                    for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
-                    requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + untimed + 2, true));
-                }
-                List<Sequence> active = engine.encode(requests).admitted();
-                for (int w = 0; w < 2; w++) engine.decode(active);             // warm-up
-                double[] ms = new double[steps];
-                double[] samples = new double[numSamples];
-                long allocated0 = HeapUse.allocatedBytes();
-                long[] gc0 = HeapUse.gc();
-                for (int s = 0, k = 0; s < steps; s++) {
-                    if (yardstick != null && s % STEPS_PER_YARDSTICK_SAMPLE == 0) {
-                        samples[k++] = yardstick.getAsDouble();
-                        engine.decode(active);                                  // untimed: see above
-                    }
-                    long t0 = System.nanoTime();
-                    engine.decode(active);
-                    ms[s] = (System.nanoTime() - t0) / 1e6;
-                }
-                // Heap and collections over every step since allocated0: the untimed ones and the yardstick's own
-                // few hundred bytes a sample included (a reading of the counters itself allocates some KB, so one
-                // window per run of timed steps would count more of the probe than of the step).
-                long allocatedPerStep = (HeapUse.allocatedBytes() - allocated0) / (steps + Math.max(0, numSamples - 1));
-                long[] gc1 = HeapUse.gc();
-                if (yardstick != null) samples[numSamples - 1] = yardstick.getAsDouble();
-                for (Sequence s : active) engine.release(s);
-                Arrays.sort(ms);
-                double median = ms[steps / 2];
-                int context = contextTokens + steps / 2;
-                long attentionFlops = 4L * batch * context * c.innerDim() * c.numDecoderLayers()
-                        * (c.encoderDecoder() ? 2 : 1);
-                double flops = 2.0 * params * batch + attentionFlops;
-                Result r = new Result(batch, median, ms[0], batch / (median / 1e3), flops / (median * 1e6),
-                        (double) dtype.numBytes() * params / (median * 1e6), allocatedPerStep, gc1[0] - gc0[0],
-                        gc1[1] - gc0[1], samples);
-                results.add(r);
-                log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GC pauses (%d ms)%n",
-                        name, dtype.name().toLowerCase(), batch, median, ms[0], r.tokensPerSecond(),
-                        r.tokensPerSecond() / results.get(0).tokensPerSecond(), r.gflopsPerSecond(), r.weightGbPerSecond(),
-                        r.allocatedBytesPerStep(), r.gcCount(), r.gcMs());
+        Map<DType, Engine> engines = new LinkedHashMap<>();
+        Map<DType, List<Result>> results = new LinkedHashMap<>();
+        try {
+            for (DType dtype : dtypes) {
+                Map<String, Tensor> tensors = new LinkedHashMap<>();
+                for (Tensor t : RandomWeights.generate(c, seed)) tensors.put(t.name(), t.narrowedTo(dtype));
+                Engine engine = new Engine(c, new Weights(name, tensors), engineConfig);
+                engines.put(dtype, engine);
+                tensors.clear();
+                warmUp(engine, contextTokens, c.maxPositions(), new SplittableRandom(seed));
+                results.put(dtype, new ArrayList<>());
             }
+            for (int batch : batchSizes) {
+                SplittableRandom rnd = new SplittableRandom(seed + batch);
+                Map<DType, List<Sequence>> active = new LinkedHashMap<>();
+                Map<DType, double[]> ms = new LinkedHashMap<>();
+                for (DType dtype : dtypes) {
+                    List<GenerationRequest> requests = new ArrayList<>();
+                    for (int i = 0; i < batch; i++) {
+                        int[] prompt = new int[contextTokens];
+                        for (int j = 0; j < prompt.length; j++) prompt[j] = rnd.nextInt(50257);
+                        requests.add(new GenerationRequest("b" + batch + "-" + i, prompt, steps + untimed + 2, true));
+                    }
+                    Engine engine = engines.get(dtype);
+                    List<Sequence> sequences = engine.encode(requests).admitted();
+                    for (int w = 0; w < 2; w++) engine.decode(sequences);         // warm-up
+                    active.put(dtype, sequences);
+                    ms.put(dtype, new double[steps]);
+                }
+                double[] samples = new double[yardstick == null ? 0 : numTurns + 1];
+                long[] gc0 = HeapUse.gc();
+                for (int turn = 0; turn < numTurns; turn++) {
+                    if (yardstick != null) samples[turn] = yardstick.getAsDouble();
+                    int from = turn * STEPS_PER_YARDSTICK_SAMPLE;
+                    int to = Math.min(steps, from + STEPS_PER_YARDSTICK_SAMPLE);
+                    for (int k = 0; k < dtypes.size(); k++) {
+                        DType dtype = dtypes.get(turn % 2 == 0 ? k : dtypes.size() - 1 - k);
+                        Engine engine = engines.get(dtype);
+                        List<Sequence> sequences = active.get(dtype);
+                        if (untimedFirst) engine.decode(sequences);
+                        double[] times = ms.get(dtype);
+                        for (int s = from; s < to; s++) {
+                            long t0 = System.nanoTime();
+                            engine.decode(sequences);
+                            times[s] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    }
+                }
+                if (yardstick != null) samples[numTurns] = yardstick.getAsDouble();
+                for (DType dtype : dtypes) {
+                    Engine engine = engines.get(dtype);
+                    List<Sequence> sequences = active.get(dtype);
+                    long allocatedPerStep = heapPerStep(engine, sequences);
+                    long[] gc1 = HeapUse.gc();
+                    for (Sequence s : sequences) engine.release(s);
+                    double[] times = ms.get(dtype);
+                    Arrays.sort(times);
+                    double median = times[steps / 2];
+                    int context = contextTokens + steps / 2;
+                    long attentionFlops = 4L * batch * context * c.innerDim() * c.numDecoderLayers()
+                            * (c.encoderDecoder() ? 2 : 1);
+                    double flops = 2.0 * params * batch + attentionFlops;
+                    List<Result> own = results.get(dtype);
+                    Result r = new Result(batch, median, times[0], batch / (median / 1e3), flops / (median * 1e6),
+                            (double) dtype.numBytes() * params / (median * 1e6), allocatedPerStep, gc1[0] - gc0[0],
+                            gc1[1] - gc0[1], samples);
+                    own.add(r);
+                    log.printf("  %-10s %-4s batch %3d: %7.1f ms/step (best %6.1f) %8.1f tokens/s (%5.2fx batch 1)  %6.1f GFLOP/s  weights %5.1f GB/s  heap %,d B/step, %d GC pauses (%d ms)%n",
+                            name, dtype.name().toLowerCase(), batch, median, times[0], r.tokensPerSecond(),
+                            r.tokensPerSecond() / own.get(0).tokensPerSecond(), r.gflopsPerSecond(),
+                            r.weightGbPerSecond(), r.allocatedBytesPerStep(), r.gcCount(), r.gcMs());
+                }
+            }
+        } finally {
+            for (Engine engine : engines.values()) engine.close();
         }
         return results;
+    }
+
+    /**
+     * Heap bytes one decode step allocates once warm, on every thread: {@link #HEAP_WINDOW_STEPS} steps between two
+     * readings of the counters, less what one reading itself allocates (its arrays of thread ids and counts).
+     */
+    private static long heapPerStep(Engine engine, List<Sequence> sequences) {
+        long before = HeapUse.allocatedBytes();
+        long reading = HeapUse.allocatedBytes() - before;
+        long start = HeapUse.allocatedBytes();
+        for (int s = 0; s < HEAP_WINDOW_STEPS; s++) engine.decode(sequences);
+        long end = HeapUse.allocatedBytes();
+        if (before < 0) return -1;
+        return Math.max(0, end - start - reading) / HEAP_WINDOW_STEPS;
     }
 }

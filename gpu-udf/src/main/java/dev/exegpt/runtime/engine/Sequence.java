@@ -13,7 +13,8 @@ public final class Sequence {
     private final int[] prompt;
     final SequenceState state;
     final long stateBytes;
-    private int[] generated = new int[8];
+    /** Sized for the whole request up to {@link #PRESIZED_TOKENS}, so that a decode step does not grow it. */
+    private int[] generated;
     private int numGenerated;
     private FinishReason finishReason;
     float[] lastLogits;                    // (vocab), only when the engine keeps logits
@@ -25,7 +26,11 @@ public final class Sequence {
         this.prompt = prompt;
         this.state = state;
         this.stateBytes = stateBytes;
+        this.generated = new int[Math.max(1, Math.min(request.maxNewTokens(), PRESIZED_TOKENS))];
     }
+
+    /** Generated tokens a sequence has room for from the start (4 bytes each); a longer one doubles its array. */
+    static final int PRESIZED_TOKENS = 4096;
 
     /**
      * A sequence of an engine other than {@link Engine} (a {@link StepEngine} that computes no state, such as a test's
@@ -69,7 +74,7 @@ public final class Sequence {
     int lastToken() { return generated[numGenerated - 1]; }
 
     void append(int token, int eosTokenId) {
-        if (numGenerated == generated.length) generated = Arrays.copyOf(generated, numGenerated * 2);
+        if (numGenerated == generated.length) generated = Arrays.copyOf(generated, Math.max(8, numGenerated * 2));
         generated[numGenerated++] = token;
         if (token == eosTokenId && !request.ignoreEos()) finishReason = FinishReason.EOS;
         else if (numGenerated >= request.maxNewTokens()) finishReason = FinishReason.LENGTH;
