@@ -49,7 +49,7 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
     private transient StepPublisher stepPublisher;
     private transient int attempt;
     private transient String backlogKey;
-    private transient java.util.function.IntSupplier backlogSupplier;
+    private transient DecoderBacklogs.Decoder decoderView;
     private transient ListState<Integer> attemptState;
 
     EngineAsyncFunction(ExecutorSpec spec, Schedule initial, Role role) {
@@ -105,11 +105,12 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup(), runner::numWaiting);
         backlogKey = DecoderBacklogs.key(getRuntimeContext().getJobInfo().getJobId().toString(), task.getIndexOfThisSubtask());
         if (role == Role.DECODER) {
-            backlogSupplier = runner::numBacklog;
-            DecoderBacklogs.register(backlogKey, backlogSupplier);
+            decoderView = new DecoderBacklogs.Decoder(runner::numBacklog, runner::predictedDecodeServiceMs);
+            DecoderBacklogs.register(backlogKey, decoderView);
         } else if (role == Role.ENCODER) {
             String key = backlogKey;
             runner.observeDecoderBacklog(() -> DecoderBacklogs.backlogOf(key));
+            runner.observeDecoderService(r -> DecoderBacklogs.serviceMsOf(key, r));
         }
     }
 
@@ -157,8 +158,8 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
 
     @Override
     public void close() {
-        if (backlogSupplier != null) {
-            DecoderBacklogs.unregister(backlogKey, backlogSupplier);
+        if (decoderView != null) {
+            DecoderBacklogs.unregister(backlogKey, decoderView);
         }
         if (runner != null) {
             runner.close();

@@ -1,6 +1,7 @@
 package dev.exegpt.operators.runner;
 
 import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 
 import dev.exegpt.operators.core.ValidRequest;
 
@@ -30,9 +31,13 @@ import dev.exegpt.operators.core.ValidRequest;
  * more slack less often. Outcomes expire, so that a margin learnt in a bad minute, which then refuses nearly
  * everything and so learns nothing new, does not outlive it.
  *
- * <p>Where the work is split (WAA), the encoder judges the encode it will run (the decode, on other devices, counts as
- * zero) and the decoder judges each hand-over before it imports it, from its own decode iterations: the decoder's
- * queue, which the encoder cannot see, is counted where it forms.
+ * <p>Where the work is split (WAA), the decoder judges each hand-over before it imports it, from its own decode
+ * iterations: the decoder's queue, which the encoder cannot see, is counted where it forms. The encoder judges the
+ * encode it will run and, where it can ask the decoder ({@link #downstream}: both in one process), the decode the
+ * decoder {@link #publish}es for a request joining it now, its margin included; elsewhere the decode counts as zero
+ * there. Without it an opt-small demo beside a busy loop (WAA-C, one encoder and one decoder) encoded 134 requests
+ * of 200 that its decoder then refused, each encode about 250 ms of a saturated encoder: the requests behind them
+ * reached the decoder 0.9-1.9 s after arrival of a 2.7 s SLO, and were refused in turn.
  */
 public final class Admission {
 
@@ -106,6 +111,12 @@ public final class Admission {
     static final int BATCHES_SEEN = 100;
     private final int[] recentBatches = new int[BATCHES_SEEN];
     private int numBatches;
+
+    /** An encoder's view of the decode its hand-overs will need (ms, margin included; NaN: unknown); null: none. */
+    private ToDoubleFunction<ValidRequest> downstream;
+    // A decoder's prediction for a request joining now, published by its engine thread for an encoder's thread.
+    private volatile double publishedIterationMs = Double.NaN;
+    private volatile double publishedAdmitExtraMs = Double.NaN;
 
     public Admission(Mode mode) {
         this.mode = mode;
@@ -270,21 +281,53 @@ public final class Admission {
         long deadline = deadlineEpochMs(r);
         double predicted = predictedServiceMs(r, decodeBatchSize);
         double margin = margin(nowEpochMs);
-        double service = predicted * margin;
+        ToDoubleFunction<ValidRequest> next = downstream;
+        double later = next == null ? Double.NaN : next.applyAsDouble(r);
+        double service = predicted * margin + (Double.isNaN(later) ? 0 : later);
         if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
             return null;
         }
         numRefused++;
         return String.format(Locale.ROOT, "admission (reject-late): predicted finish %.0f ms after arrival (waited %.0f ms, "
                         + "service ~%.0f ms: (encode %.1f ms + first iteration after it %.1f ms over a plain one + %d tokens x %.2f ms"
-                        + " at decode batch %d%s) x %.2f, the p%.0f of measured over predicted here) is past the deadline %d ms after"
-                        + " arrival; answered early instead of run",
+                        + " at decode batch %d%s) x %.2f, the p%.0f of measured over predicted here%s) is past the deadline %d ms"
+                        + " after arrival; answered early instead of run",
                 nowEpochMs + service - r.arrivedEpochMs(), nowEpochMs - r.arrivedEpochMs(), service,
                 Double.isNaN(encodeMsPerStep) ? 0.0 : encodeMsPerStep, Double.isNaN(admitExtraMs) ? 0.0 : admitExtraMs,
                 expectedOutputTokens(r),
                 w == 0 ? 0.0 : decodeMsPerIteration(predictionBatch(decodeBatchSize)), predictionBatch(decodeBatchSize),
                 decodeIterationsPerEncode > 0 ? " + an encode every " + decodeIterationsPerEncode + " iterations" : "",
-                margin, QUANTILE * 100, deadline - r.arrivedEpochMs());
+                margin, QUANTILE * 100,
+                Double.isNaN(later) ? "" : String.format(Locale.ROOT, "; + the decoder's %.0f ms for it, its margin included", later),
+                deadline - r.arrivedEpochMs());
+    }
+
+    /**
+     * Publishes, for an encoder upstream, what a request handed over now would cost here: a decode iteration at the
+     * batch it would join ({@code joiningBatchSize}) and the first iteration's extra, both times the {@link #margin}.
+     * Engine thread; {@link #publishedServiceMs} may be read from any thread.
+     */
+    public void publish(int joiningBatchSize, double nowEpochMs) {
+        double iteration = decodeMsPerIteration(predictionBatch(joiningBatchSize));
+        if (Double.isNaN(iteration)) return;
+        double m = margin(nowEpochMs);
+        publishedAdmitExtraMs = (Double.isNaN(admitExtraMs) ? 0 : admitExtraMs) * m;
+        publishedIterationMs = iteration * m;
+    }
+
+    /** The decode service a request handed over now would need here, as last {@link #publish}ed; NaN before. Thread-safe. */
+    public double publishedServiceMs(ValidRequest r) {
+        double iteration = publishedIterationMs;
+        if (Double.isNaN(iteration)) return Double.NaN;
+        return publishedAdmitExtraMs + iteration * Math.max(0, expectedOutputTokens(r) - 1);
+    }
+
+    /**
+     * Where this admission's executor hands its requests to a decoder: the decode each will need there (ms, its
+     * margin included; NaN while unknown) counts in its predicted finish from now on.
+     */
+    public void downstream(ToDoubleFunction<ValidRequest> decodeServiceMs) {
+        this.downstream = decodeServiceMs;
     }
 
     /** Requests refused so far. */

@@ -315,6 +315,20 @@ public final class ExecutorRunner implements AutoCloseable {
         this.decoderBacklog = backlog;
     }
 
+    /**
+     * An ENCODER counts the decode its hand-overs will need in its admission control's predicted finish:
+     * {@code decodeServiceMs} is the decoder's {@link #predictedDecodeServiceMs} (NaN while unknown). Where both groups
+     * run in one process the decoder's runner can be asked directly; elsewhere the decode counts as zero here.
+     */
+    public void observeDecoderService(java.util.function.ToDoubleFunction<ValidRequest> decodeServiceMs) {
+        admission.downstream(decodeServiceMs);
+    }
+
+    /** A DECODER's predicted decode service for a request handed over now, its margin included; NaN before any decode. Thread-safe. */
+    public double predictedDecodeServiceMs(ValidRequest r) {
+        return admission.publishedServiceMs(r);
+    }
+
     /** Requests this executor holds: decoding (held members of a static batch included) and waiting. Thread-safe. */
     public int numBacklog() {
         return numActiveOnThread + numWaiting();
@@ -639,6 +653,7 @@ public final class ExecutorRunner implements AutoCloseable {
         } else {
             admission.observeDecode(end - start, sequences.size());
         }
+        if (role == Role.DECODER) admission.publish(sequences.size() + 1, end);
         decodeAfterAdmit = false;
         Consumer<EngineStep> observer = stepObserver;
         if (observer != null && inputLengths != null) {

@@ -52,6 +52,32 @@ class AdmissionTest {
     }
 
     @Test
+    void anEncoderCountsTheDecodeItsDecoderPublishesAndLearnsItsMarginFromItsOwnEncodeAlone() {
+        Admission decoder = new Admission(Admission.Mode.REJECT_LATE);
+        ValidRequest r = request(21, true, 1_000, null, 0);
+        assertTrue(Double.isNaN(decoder.publishedServiceMs(r)), "nothing published before a decode iteration");
+        decoder.observeDecode(10, 4);
+        decoder.observeDecodeAfterAdmit(30, 4);                             // 20 ms over a plain iteration
+        decoder.publish(4, ARRIVED);
+        assertEquals(20 + 20 * 10, decoder.publishedServiceMs(r), 1e-9);
+        for (int i = 0; i < Admission.MIN_CALIBRATION; i++) decoder.finished(100, 150, ARRIVED);  // it runs 1.5x slow
+        decoder.publish(4, ARRIVED);
+        assertEquals(1.5 * 220, decoder.publishedServiceMs(r), 1e-9, "its margin included");
+
+        Admission encoder = new Admission(Admission.Mode.REJECT_LATE);
+        encoder.observeEncode(40);
+        assertNull(encoder.refusal(r, ARRIVED + 900, 4), "without a decoder's view only the 40 ms encode counts");
+        encoder.downstream(decoder::publishedServiceMs);
+        assertEquals(40, encoder.predictedServiceMs(r, 4), 1e-9, "its own prediction, which its outcomes are held against");
+        assertNull(encoder.refusal(r, ARRIVED + 1_000 - 40 - 330, 4), "40 + 330 ms: exactly on time");
+        String why = encoder.refusal(r, ARRIVED + 1_000 - 40 - 330 + 1, 4);
+        assertNotNull(why, "one ms later it would finish past the SLO at the decoder");
+        assertTrue(why.contains("the decoder's 330 ms for it"), why);
+        encoder.downstream(x -> Double.NaN);
+        assertNull(encoder.refusal(r, ARRIVED + 900, 4), "a decoder that has not decoded yet counts as zero");
+    }
+
+    @Test
     void shouldUseTheEarlierOfTheDeadlineAndTheSlo() {
         ValidRequest r = request(5, true, 10_000, ARRIVED + 300, 0);
         assertEquals(ARRIVED + 300, Admission.deadlineEpochMs(r));
