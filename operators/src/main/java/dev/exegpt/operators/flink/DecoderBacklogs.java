@@ -3,9 +3,9 @@ package dev.exegpt.operators.flink;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
-import java.util.function.ToDoubleFunction;
+import java.util.function.Supplier;
 
-import dev.exegpt.operators.core.ValidRequest;
+import dev.exegpt.operators.runner.Admission;
 
 /**
  * Where a WAA encoder subtask finds the decoder subtask its hand-overs go to (the same replica), when both run in
@@ -16,8 +16,8 @@ import dev.exegpt.operators.core.ValidRequest;
  */
 final class DecoderBacklogs {
 
-    /** What an encoder may ask its decoder: its backlog, and the decode service of a request handed over now (ms). */
-    record Decoder(IntSupplier backlog, ToDoubleFunction<ValidRequest> serviceMs) {}
+    /** What an encoder may ask its decoder: its backlog, and its admission's forecast for a request handed over now. */
+    record Decoder(IntSupplier backlog, Supplier<Admission.Forecast> forecast) {}
 
     private static final Map<String, Decoder> BY_REPLICA = new ConcurrentHashMap<>();
 
@@ -41,9 +41,9 @@ final class DecoderBacklogs {
         return d == null ? -1 : d.backlog().getAsInt();
     }
 
-    /** The decoder's predicted decode service for r, ms; NaN when its subtask does not run here or has not decoded yet. */
-    static double serviceMsOf(String key, ValidRequest r) {
+    /** The decoder's admission forecast; null when its subtask does not run here or has not decoded yet. */
+    static Admission.Forecast forecastOf(String key) {
         Decoder d = BY_REPLICA.get(key);
-        return d == null ? Double.NaN : d.serviceMs().applyAsDouble(r);
+        return d == null ? null : d.forecast().get();
     }
 }

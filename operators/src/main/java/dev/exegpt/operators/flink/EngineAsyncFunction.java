@@ -105,12 +105,12 @@ abstract class EngineAsyncFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> i
         metrics = new ExecutorMetrics(getRuntimeContext().getMetricGroup(), runner::numWaiting);
         backlogKey = DecoderBacklogs.key(getRuntimeContext().getJobInfo().getJobId().toString(), task.getIndexOfThisSubtask());
         if (role == Role.DECODER) {
-            decoderView = new DecoderBacklogs.Decoder(runner::numBacklog, runner::predictedDecodeServiceMs);
+            decoderView = new DecoderBacklogs.Decoder(runner::numBacklog, runner::decodeForecast);
             DecoderBacklogs.register(backlogKey, decoderView);
         } else if (role == Role.ENCODER) {
             String key = backlogKey;
             runner.observeDecoderBacklog(() -> DecoderBacklogs.backlogOf(key));
-            runner.observeDecoderService(r -> DecoderBacklogs.serviceMsOf(key, r));
+            runner.observeDecoderForecast(() -> DecoderBacklogs.forecastOf(key));
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.exegpt.operators.runner;
 
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
+import java.util.function.Supplier;
 
 import dev.exegpt.operators.core.ValidRequest;
 
@@ -34,8 +34,9 @@ import dev.exegpt.operators.core.ValidRequest;
  * <p>Where the work is split (WAA), the decoder judges each hand-over before it imports it, from its own decode
  * iterations: the decoder's queue, which the encoder cannot see, is counted where it forms. The encoder judges the
  * encode it will run and, where it can ask the decoder ({@link #downstream}: both in one process), the decode the
- * decoder {@link #publish}es for a request joining it now, its margin included; elsewhere the decode counts as zero
- * there. Without it an opt-small demo beside a busy loop (WAA-C, one encoder and one decoder) encoded 134 requests
+ * decoder {@link #publish}es for a request joining it now ({@link Forecast}); elsewhere the decode counts as zero
+ * there. The two stages' margins are combined as independent errors (the root of the sum of their squares): the p80 of a
+ * sum is less than the sum of the p80s, and the sum refused requests at the encoder that its 2.7 s SLO could hold. Without it an opt-small demo beside a busy loop (WAA-C, one encoder and one decoder) encoded 134 requests
  * of 200 that its decoder then refused, each encode about 250 ms of a saturated encoder: the requests behind them
  * reached the decoder 0.9-1.9 s after arrival of a 2.7 s SLO, and were refused in turn.
  */
@@ -112,11 +113,21 @@ public final class Admission {
     private final int[] recentBatches = new int[BATCHES_SEEN];
     private int numBatches;
 
-    /** An encoder's view of the decode its hand-overs will need (ms, margin included; NaN: unknown); null: none. */
-    private ToDoubleFunction<ValidRequest> downstream;
-    // A decoder's prediction for a request joining now, published by its engine thread for an encoder's thread.
-    private volatile double publishedIterationMs = Double.NaN;
-    private volatile double publishedAdmitExtraMs = Double.NaN;
+    /**
+     * A decoder's prediction for a request handed over to it now, before its margin: a decode iteration at the batch
+     * it would join and the first iteration's extra, ms; and the margin its own outcomes give.
+     */
+    public record Forecast(double iterationMs, double admitExtraMs, double margin) {
+        /** Decode service of a request of outputTokens (the first comes with its encode), ms, before the margin. */
+        public double serviceMs(int outputTokens) {
+            return admitExtraMs + iterationMs * Math.max(0, outputTokens - 1);
+        }
+    }
+
+    /** An encoder's view of the decoder its hand-overs go to (a null forecast: not known yet); null: none. */
+    private Supplier<Forecast> downstream;
+    /** A decoder's forecast, published by its engine thread for an encoder's thread; null before a decode iteration. */
+    private volatile Forecast published;
 
     public Admission(Mode mode) {
         this.mode = mode;
@@ -281,9 +292,10 @@ public final class Admission {
         long deadline = deadlineEpochMs(r);
         double predicted = predictedServiceMs(r, decodeBatchSize);
         double margin = margin(nowEpochMs);
-        ToDoubleFunction<ValidRequest> next = downstream;
-        double later = next == null ? Double.NaN : next.applyAsDouble(r);
-        double service = predicted * margin + (Double.isNaN(later) ? 0 : later);
+        Supplier<Forecast> next = downstream;
+        Forecast decoder = next == null ? null : next.get();
+        double later = decoder == null ? Double.NaN : decoder.serviceMs(expectedOutputTokens(r));
+        double service = Double.isNaN(later) ? predicted * margin : combined(predicted, margin, later, decoder.margin());
         if (deadline == Long.MAX_VALUE || Double.isNaN(service) || nowEpochMs + service <= deadline) {
             return null;
         }
@@ -298,36 +310,43 @@ public final class Admission {
                 w == 0 ? 0.0 : decodeMsPerIteration(predictionBatch(decodeBatchSize)), predictionBatch(decodeBatchSize),
                 decodeIterationsPerEncode > 0 ? " + an encode every " + decodeIterationsPerEncode + " iterations" : "",
                 margin, QUANTILE * 100,
-                Double.isNaN(later) ? "" : String.format(Locale.ROOT, "; + the decoder's %.0f ms for it, its margin included", later),
+                Double.isNaN(later) ? "" : String.format(Locale.ROOT, "; + the decoder's %.0f ms for it x %.2f, its margin, the two"
+                        + " margins combined as independent errors", later, decoder.margin()),
                 deadline - r.arrivedEpochMs());
     }
 
     /**
-     * Publishes, for an encoder upstream, what a request handed over now would cost here: a decode iteration at the
-     * batch it would join ({@code joiningBatchSize}) and the first iteration's extra, both times the {@link #margin}.
-     * Engine thread; {@link #publishedServiceMs} may be read from any thread.
+     * Encode and decode of one request on two executors, each with its margin: the two predictions plus their
+     * margins' excesses combined as independent errors (the root of the sum of squares) where both are excesses.
+     */
+    static double combined(double encodeMs, double encodeMargin, double decodeMs, double decodeMargin) {
+        if (Double.isNaN(encodeMs)) return decodeMs * decodeMargin;
+        double e = encodeMs * (encodeMargin - 1);
+        double d = decodeMs * (decodeMargin - 1);
+        return encodeMs + decodeMs + (e >= 0 && d >= 0 ? Math.hypot(e, d) : e + d);
+    }
+
+    /**
+     * Publishes, for an encoder upstream, what a request handed over now would cost here ({@link Forecast}) at the batch
+     * it would join ({@code joiningBatchSize}). Engine thread; {@link #published} may be read from any thread.
      */
     public void publish(int joiningBatchSize, double nowEpochMs) {
         double iteration = decodeMsPerIteration(predictionBatch(joiningBatchSize));
         if (Double.isNaN(iteration)) return;
-        double m = margin(nowEpochMs);
-        publishedAdmitExtraMs = (Double.isNaN(admitExtraMs) ? 0 : admitExtraMs) * m;
-        publishedIterationMs = iteration * m;
+        published = new Forecast(iteration, Double.isNaN(admitExtraMs) ? 0 : admitExtraMs, margin(nowEpochMs));
     }
 
-    /** The decode service a request handed over now would need here, as last {@link #publish}ed; NaN before. Thread-safe. */
-    public double publishedServiceMs(ValidRequest r) {
-        double iteration = publishedIterationMs;
-        if (Double.isNaN(iteration)) return Double.NaN;
-        return publishedAdmitExtraMs + iteration * Math.max(0, expectedOutputTokens(r) - 1);
+    /** The last {@link #publish}ed forecast; null before. Thread-safe. */
+    public Forecast published() {
+        return published;
     }
 
     /**
-     * Where this admission's executor hands its requests to a decoder: the decode each will need there (ms, its
-     * margin included; NaN while unknown) counts in its predicted finish from now on.
+     * Where this admission's executor hands its requests to a decoder: its forecast (null while unknown) counts in the
+     * predicted finish from now on.
      */
-    public void downstream(ToDoubleFunction<ValidRequest> decodeServiceMs) {
-        this.downstream = decodeServiceMs;
+    public void downstream(Supplier<Forecast> decoder) {
+        this.downstream = decoder;
     }
 
     /** Requests refused so far. */

@@ -317,16 +317,16 @@ public final class ExecutorRunner implements AutoCloseable {
 
     /**
      * An ENCODER counts the decode its hand-overs will need in its admission control's predicted finish:
-     * {@code decodeServiceMs} is the decoder's {@link #predictedDecodeServiceMs} (NaN while unknown). Where both groups
-     * run in one process the decoder's runner can be asked directly; elsewhere the decode counts as zero here.
+     * {@code forecast} gives the decoder's {@link #decodeForecast} (null while unknown). Where both groups run in one
+     * process the decoder's runner can be asked directly; elsewhere the decode counts as zero here.
      */
-    public void observeDecoderService(java.util.function.ToDoubleFunction<ValidRequest> decodeServiceMs) {
-        admission.downstream(decodeServiceMs);
+    public void observeDecoderForecast(java.util.function.Supplier<Admission.Forecast> forecast) {
+        admission.downstream(forecast);
     }
 
-    /** A DECODER's predicted decode service for a request handed over now, its margin included; NaN before any decode. Thread-safe. */
-    public double predictedDecodeServiceMs(ValidRequest r) {
-        return admission.publishedServiceMs(r);
+    /** A DECODER's admission forecast for a request handed over now; null before its first decode. Thread-safe. */
+    public Admission.Forecast decodeForecast() {
+        return admission.published();
     }
 
     /** Requests this executor holds: decoding (held members of a static batch included) and waiting. Thread-safe. */

@@ -52,29 +52,37 @@ class AdmissionTest {
     }
 
     @Test
-    void anEncoderCountsTheDecodeItsDecoderPublishesAndLearnsItsMarginFromItsOwnEncodeAlone() {
+    void anEncoderCountsTheDecodeItsDecoderForecastsAndLearnsItsMarginFromItsOwnEncodeAlone() {
         Admission decoder = new Admission(Admission.Mode.REJECT_LATE);
         ValidRequest r = request(21, true, 1_000, null, 0);
-        assertTrue(Double.isNaN(decoder.publishedServiceMs(r)), "nothing published before a decode iteration");
+        assertNull(decoder.published(), "nothing published before a decode iteration");
         decoder.observeDecode(10, 4);
         decoder.observeDecodeAfterAdmit(30, 4);                             // 20 ms over a plain iteration
-        decoder.publish(4, ARRIVED);
-        assertEquals(20 + 20 * 10, decoder.publishedServiceMs(r), 1e-9);
         for (int i = 0; i < Admission.MIN_CALIBRATION; i++) decoder.finished(100, 150, ARRIVED);  // it runs 1.5x slow
         decoder.publish(4, ARRIVED);
-        assertEquals(1.5 * 220, decoder.publishedServiceMs(r), 1e-9, "its margin included");
+        assertEquals(20 + 20 * 10, decoder.published().serviceMs(21), 1e-9);
+        assertEquals(1.5, decoder.published().margin(), 1e-9);
 
         Admission encoder = new Admission(Admission.Mode.REJECT_LATE);
         encoder.observeEncode(40);
         assertNull(encoder.refusal(r, ARRIVED + 900, 4), "without a decoder's view only the 40 ms encode counts");
-        encoder.downstream(decoder::publishedServiceMs);
+        encoder.downstream(decoder::published);
         assertEquals(40, encoder.predictedServiceMs(r, 4), 1e-9, "its own prediction, which its outcomes are held against");
-        assertNull(encoder.refusal(r, ARRIVED + 1_000 - 40 - 330, 4), "40 + 330 ms: exactly on time");
-        String why = encoder.refusal(r, ARRIVED + 1_000 - 40 - 330 + 1, 4);
+        // The encoder's margin is 1 (no outcomes yet): 40 + 220 + the decoder's excess of 110 ms.
+        assertNull(encoder.refusal(r, ARRIVED + 1_000 - 370, 4), "40 + 330 ms: exactly on time");
+        String why = encoder.refusal(r, ARRIVED + 1_000 - 370 + 1, 4);
         assertNotNull(why, "one ms later it would finish past the SLO at the decoder");
-        assertTrue(why.contains("the decoder's 330 ms for it"), why);
-        encoder.downstream(x -> Double.NaN);
+        assertTrue(why.contains("the decoder's 220 ms for it x 1.50"), why);
+        encoder.downstream(() -> null);
         assertNull(encoder.refusal(r, ARRIVED + 900, 4), "a decoder that has not decoded yet counts as zero");
+    }
+
+    @Test
+    void twoStagesMarginsCombineAsIndependentErrors() {
+        assertEquals(300 + 2000 + Math.hypot(150, 600), Admission.combined(300, 1.5, 2000, 1.3), 1e-9);
+        assertEquals(300 + 2000 + 150 - 200, Admission.combined(300, 1.5, 2000, 0.9), 1e-9, "a margin under 1 adds as it is");
+        assertEquals(2000 * 1.3, Admission.combined(Double.NaN, 1, 2000, 1.3), 1e-9, "no encode measured yet: the decode alone");
+        assertTrue(Admission.combined(300, 1.5, 2000, 1.3) < 300 * 1.5 + 2000 * 1.3, "less than the sum of the two quantiles");
     }
 
     @Test
