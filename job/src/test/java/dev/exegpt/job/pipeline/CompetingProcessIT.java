@@ -61,14 +61,19 @@ class CompetingProcessIT {
     private static final long BACK_WITHIN_MS = 90_000;
 
     @Test
-    @org.junit.jupiter.api.Disabled("statistically fragile on a 2-core machine: after the re-plan it sees 7-42 accepted requests (each"
-            + " needs its 100-200 ms SLO through Flink's own queues beside the busy loop), so one or two misses decide the 90%;"
-            + " 2026-12-07: passed in a full verify (re-plan 6.0 s, 7/7, back 8.9 s) and once of two runs beside a helper's builds"
-            + " (re-plan 8.9 s, 38/42, back 83.8 s; the other re-planned 44.9 s in, at its 45 s bound). Run it by hand:"
-            + " -Dit.test=CompetingProcessIT")
+    @org.junit.jupiter.api.Disabled("not yet a test of the loop alone on every machine: on 2026-12-07 (22:00 VM) the tiny model's"
+            + " plan served 40-125 requests/s, so the 12/s this test can offer left a busy loop's 2x slowdown within the SLO (no"
+            + " re-plan: right, and the test failed); with the small model at 60% of its plan the slowed engine missed, but no"
+            + " other schedule was 15% faster from arrival, so the loop kept the running one with admission control and"
+            + " published nothing to await. Earlier: passed in a full verify (re-plan 6.0 s, 7/7, back 8.9 s), once of two"
+            + " beside a helper's builds. Run it by hand: -Dit.test=CompetingProcessIT"
+            + " -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition")
     void aCompetingProcessMakesTheLoopReplanAndItsEndMakesItMoveBack(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "competing-process-it"));
-        Path model = ControlLoopIT.model(dir);
+        // The small model, not the tiny one: a tiny model's plan serves 40-125 requests/s, so the 12/s this test can offer
+        // (above it the broker's and Flink's own work slowed the engine) was 10-30% of it, and a busy loop that halved
+        // the engine's speed left the running schedule within the SLO: nothing to re-plan (2026-12-07, 23:27 UTC).
+        Path model = ControlLoopIT.model(dir, dev.exegpt.runtime.weights.ModelSize.SMALL);
         // The job's one device takes both cores (two kernel threads), as the demo's does: a busy loop then takes one of them.
         Profile measured = ControlLoopIT.profile(model, 2);
         int[] outputs = new int[200];
@@ -85,10 +90,11 @@ class CompetingProcessIT {
         Schedule planned = ScheduleCodec.fromPlan(plan, new ScheduleCodec.Origin("competitor-it", "cpu:1", "S", System.currentTimeMillis()));
         Path scheduleFile = dir.resolve("schedule.json");
         ScheduleCodec.write(planned, scheduleFile);
-        // 30% of the plan, at most 12 requests/s: each request also costs the broker and Flink some CPU, and at 26/s (30% of
+        // 60% of the plan, at most 12 requests/s: each request also costs the broker and Flink some CPU, and at 26/s (30% of
         // a plan of 112/s) that cost alone slowed the engine's steps further as the loop cut the batches, until nothing
-        // fitted the SLO even after the competitor stopped.
-        double rate = Math.min(12, 0.3 * planned.getPredictedSequencesPerSecond());
+        // fitted the SLO even after the competitor stopped. At 60% an engine slowed 1.7x or more by the busy loop is past
+        // the running schedule's capacity, which the loop must see; at 30% it could stay within the SLO.
+        double rate = Math.min(12, 0.6 * planned.getPredictedSequencesPerSecond());
 
         Map<String, String> topics = new HashMap<>();
         JobClient job = ControlLoopIT.start(broker, topics, model, scheduleFile, profile, slo, Map.of("admission.mode", "reject-late",
@@ -185,15 +191,18 @@ class CompetingProcessIT {
     }
 
     /**
-     * The job's own fit of {@code measured}, as its loop makes it: a first job runs the fastest schedule at an SLO of
-     * exactly its predicted latency, so that the loop's first decision (any slowdown over the 5% band is a miss) carries
-     * the fitted factors in its notes; none in 40 s means the job runs at the profile's speed. Returns {encode, decode}.
+     * The job's own fit of {@code measured}, as its loop makes it: a first job runs the fastest schedule at an SLO of ten
+     * times its predicted latency, so that the loop's first decision (to larger batches) carries the fitted factors in
+     * its notes. Returns {encode, decode}.
      */
     private static double[] fitInTheJob(KafkaBroker broker, Path dir, Path model, Profile measured, int[] outputs) throws Exception {
         XScheduler planner = ControlLoopIT.planner(measured);
         Plan fastest = planner.plan(Double.POSITIVE_INFINITY, List.of(Policy.RRA));
-        double slo = fastest.fastest().latencyMs();
-        Schedule s = ScheduleCodec.fromPlan(planner.plan(slo * 1.0001, List.of(Policy.RRA)),
+        // The fastest schedule (one sequence at a time) under an SLO of ten times its latency: whatever the fit, a schedule
+        // of larger batches serves far more within it, so the loop's first decision changes the schedule and carries its
+        // fit. (At an SLO of exactly its latency the fastest stayed the best, over the SLO or not: no decision, no fit.)
+        double slo = 10 * fastest.fastest().latencyMs();
+        Schedule s = ScheduleCodec.fromPlan(planner.plan(fastest.fastest().latencyMs() * 1.0001, List.of(Policy.RRA)),
                 new ScheduleCodec.Origin("fit-it", "cpu:1", "S", System.currentTimeMillis()));
         Path scheduleFile = dir.resolve("schedule-fit.json");
         ScheduleCodec.write(s, scheduleFile);
@@ -204,13 +213,26 @@ class CompetingProcessIT {
                 Map.of("executor.threads.per.device", "2"));
         AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         List<Schedule> decided;
+        AtomicBoolean stop = new AtomicBoolean();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(broker.bootstrapServers(), "fit-it"))) {
-            for (int i = 0; i < 200; i++) {
-                JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(ControlLoopIT.request(i, outputs[i])));
-            }
+            // Paced, not all at once: the loop fits no step of the job's first 15 s, and 200 requests sent at once were
+            // all served within them (the loop then saw 0 steps and the profile kept x1, 3x off this engine's decode).
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; !stop.get(); i++) {
+                        JobIt.send(producer, topics.get(Topics.REQUESTS), codec.encode(ControlLoopIT.request(i, outputs[i % 200])));
+                        Thread.sleep(100);
+                    }
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
             decided = JobIt.readUntil(broker, topics.get(Topics.SCHEDULES), Schedule.getClassSchema(),
                     l -> l.stream().anyMatch(x -> x.getNotes().containsKey("control.fit")));
+            stop.set(true);
+            sending.get(30, TimeUnit.SECONDS);
         } finally {
+            stop.set(true);
             job.cancel().get();
         }
         return decided.stream().filter(x -> x.getNotes().containsKey("control.fit")).findFirst().map(x -> {

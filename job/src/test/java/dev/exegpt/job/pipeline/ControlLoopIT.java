@@ -264,8 +264,13 @@ class ControlLoopIT {
     }
 
     static Path model(Path dir) throws Exception {
+        return model(dir, ModelSize.TINY);
+    }
+
+    /** A T5 checkpoint of {@code size} with seeded random weights in dir/model. */
+    static Path model(Path dir, ModelSize size) throws Exception {
         Path model = dir.resolve("model");
-        CheckpointWriter.writeRandom(model, ModelSize.TINY.config(Architecture.T5), 23);
+        CheckpointWriter.writeRandom(model, size.config(Architecture.T5), 23);
         return model;
     }
 
