@@ -61,7 +61,7 @@ class CompetingProcessIT {
     private static final long BACK_WITHIN_MS = 90_000;
 
     @Test
-    @org.junit.jupiter.api.Disabled("not yet a test of the loop alone on every machine: on 2026-12-07 (22:00 VM) the tiny model's"
+    @org.junit.jupiter.api.Disabled("not yet a test of the loop alone on every machine: on 2026-12-07 (runs beside two stray busy loops besides its own) the tiny model's"
             + " plan served 40-125 requests/s, so the 12/s this test can offer left a busy loop's 2x slowdown within the SLO (no"
             + " re-plan: right, and the test failed); with the small model at 60% of its plan the slowed engine missed, but no"
             + " other schedule was 15% faster from arrival, so the loop kept the running one with admission control and"
