@@ -35,10 +35,11 @@ import dev.exegpt.operators.core.ValidRequest;
  * iterations: the decoder's queue, which the encoder cannot see, is counted where it forms. The encoder judges the
  * encode it will run and, where it can ask the decoder ({@link #downstream}: both in one process), the decode the
  * decoder {@link #publish}es for a request joining it now ({@link Forecast}); elsewhere the decode counts as zero
- * there. The two stages' margins are combined as independent errors (the root of the sum of their squares): the p80 of a
- * sum is less than the sum of the p80s, and the sum refused requests at the encoder that its 2.7 s SLO could hold. Without it an opt-small demo beside a busy loop (WAA-C, one encoder and one decoder) encoded 134 requests
- * of 200 that its decoder then refused, each encode about 250 ms of a saturated encoder: the requests behind them
- * reached the decoder 0.9-1.9 s after arrival of a 2.7 s SLO, and were refused in turn.
+ * there. Without the decoder's forecast an opt-small demo beside a busy loop (WAA-C, one encoder and one decoder)
+ * encoded 134 requests of 200 that its decoder then refused, each encode about 250 ms of a saturated encoder: the
+ * requests behind them reached the decoder 0.9-1.9 s after arrival of a 2.7 s SLO, and were refused in turn. The two
+ * stages' margins are combined as independent errors ({@link #combined}): the p80 of a sum is less than the sum of the
+ * p80s.
  */
 public final class Admission {
 
