@@ -449,8 +449,9 @@ public final class ControlLoop {
     /**
      * Where nothing meets the SLO, a change must cut the running schedule's latency (from arrival at a known rate) by
      * more than {@code gainToSwitch}, the gain a change for throughput needs: two schedules that miss by about as much
-     * would otherwise be swapped back and forth. With the miss band (5%) a competing-process run swapped RRA N_D=9 and
-     * N_D=14 eight times in 90 s, each 5.6-9.5% ahead of the other at the arrival rate of its decision (1.43-2.02/s).
+     * would otherwise be swapped back and forth. With the miss band (5%) a competing-process run (beside two more busy
+     * loops) swapped RRA N_D=9 and N_D=14 eight times in 90 s, each 5.6-9.5% ahead of the other at the arrival rate of
+     * its decision (1.43-2.02/s).
      */
     private boolean clearlyBetter(StreamingChoice.Choice c, Estimate now, double nowE2e) {
         boolean fromArrival = !Double.isNaN(c.p99E2eMs()) && !Double.isNaN(nowE2e);
