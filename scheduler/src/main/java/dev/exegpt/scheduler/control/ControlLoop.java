@@ -395,13 +395,19 @@ public final class ControlLoop {
                         + " %.2f requests/s, %.0f ms for a bound-length output, p99 %.0f ms from arrival; best %s", encodeFactor,
                 decodeFactor, fit.size(Phase.ENCODE), fit.size(Phase.DECODE), rate, running.describe(),
                 now.sequencesPerSecond(), now.latencyMs(), nowE2e, best == null ? "none" : best.candidate().describe()
-                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival", best.estimate().sequencesPerSecond(),
-                        best.p99E2eMs()));
-        if (reasons.isEmpty() && best != null && best.estimate().sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
+                        + String.format(Locale.ROOT, " %.2f requests/s, p99 %.0f ms from arrival%s", best.estimate().sequencesPerSecond(),
+                        best.p99E2eMs(), best.saturated() ? String.format(Locale.ROOT, " (none meets the SLO from arrival: the best"
+                                + " within it at saturation, %.0f ms)", best.estimate().latencyMs()) : ""));
+        if (reasons.isEmpty() && best != null && !best.saturated() && best.estimate().sequencesPerSecond() > now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
             reasons.add(String.format(Locale.ROOT, "%s leaves throughput unused: %.2f against %.2f requests/s", running.describe(),
                     now.sequencesPerSecond(), best.estimate().sequencesPerSecond()));
         }
-        if (best != null && !reasons.isEmpty() && !Double.isNaN(best.p99E2eMs()) && !best.meets(sloMs)) {
+        if (best != null && !reasons.isEmpty() && best.saturated()) {
+            reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO from arrival at %.2f arrivals/s on the fitted profile,"
+                    + " so the engine runs full and admission control answers what cannot make it: the highest throughput that"
+                    + " serves a bound-length output within the SLO at saturation, %s at %.0f ms", rate, best.candidate().describe(),
+                    best.estimate().latencyMs()));
+        } else if (best != null && !reasons.isEmpty() && !Double.isNaN(best.p99E2eMs()) && !best.meets(sloMs)) {
             reasons.add(String.format(Locale.ROOT, "no schedule meets the SLO from arrival at %.2f arrivals/s on the fitted profile,"
                     + " so the one with the lowest p99 from arrival, %s at %.0f ms (admission control answers what cannot make it)",
                     rate, best.candidate().describe(), best.p99E2eMs()));
@@ -427,6 +433,15 @@ public final class ControlLoop {
         }
         if (drifted && best != null && best.candidate().equals(running)) rebase(fitted);
         if (reasons.isEmpty() || best == null || best.candidate().equals(running) || nowMs - lastSwitchMs < settings.minDwellMs()) {
+            return Optional.empty();
+        }
+        // Under overload the running schedule stays while it serves a bound-length output within the SLO at saturation
+        // (the clock the engine then runs on) and the choice is not clearly faster: the choice follows the fit, and two
+        // schedules near the bound would otherwise be swapped as the fit moves.
+        if (best.saturated() && now.meets(missAboveMs)
+                && best.estimate().sequencesPerSecond() <= now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
+            lastCheck += "; no change: no schedule meets the SLO from arrival, and the running one serves a bound-length output"
+                    + " within it at saturation";
             return Optional.empty();
         }
         // A drift changes what is planned for, not whether a change must help: where nothing meets the SLO, the
@@ -498,6 +513,14 @@ public final class ControlLoop {
                     : Estimate.infeasible(c, "another split of encoder and decoder devices than the running engines'", boundTokens);
         }, boundMs, XScheduler.DEFAULT_TOLERANCE, XScheduler.DEFAULT_TOLERANCE).run();
         return new Estimate[] {r.best(), r.fastest()};
+    }
+
+    /**
+     * Fits the profile to the steps observed so far, as a decision does, and decides nothing: {@link #encodeFactor} and
+     * {@link #decodeFactor} are then the engine's as it ran (a job's own fit of its profile, read off its steps).
+     */
+    public void fitSteps() {
+        refit();
     }
 
     /** The factors from the steps in the windows now (a phase with fewer than minSteps keeps its factor). */

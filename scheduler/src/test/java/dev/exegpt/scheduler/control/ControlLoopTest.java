@@ -288,6 +288,30 @@ class ControlLoopTest {
                 d.map(ControlLoop.Decision::describe).orElse(loop.lastCheck()));
     }
 
+    @Test
+    void underOverloadTheLoopTakesTheHighestThroughputWithinTheSloAtSaturationAndKeepsItWhateverTheRate() {
+        Planned p = Planned.at(2);
+        double slo = p.slo();
+        // Running: the best within twice the SLO, whose bound-length output at saturation is over the SLO.
+        Estimate loose = new XScheduler(new XSimulator(SCENARIO)).plan(2 * slo, POLICIES).best();
+        assertFalse(loose.meets(slo), "the premise: " + loose.latencyMs() + " ms against " + slo);
+        ControlLoop loop = new ControlLoop(PROFILE, DeviceSpec.A100_80GB, SCENARIO, slo, POLICIES, loose.candidate(),
+                ControlLoop.Settings.DEFAULTS);
+        double t = run(loop, loose.candidate(), 1.0, warmedUp(loop, loose.candidate()), 200);
+        double rate = 3 * new XSimulator(SCENARIO).estimate(loose.candidate()).sequencesPerSecond();   // more than any serves
+        for (int i = 0; i < 200; i++) loop.arrived(t - (200 - i) * 1000 / rate);
+        ControlLoop.Decision d = loop.decide(t).orElseThrow(() -> new AssertionError(loop.lastCheck()));
+        assertEquals(p.best().candidate(), d.candidate(), d.describe());
+        assertTrue(d.reason().contains("within the SLO at saturation"), d.reason());
+        assertTrue(d.predicted().meets(slo), d.describe());
+
+        // The overload goes on at another rate, past the dwell: the choice does not follow the rate, so nothing changes.
+        double t2 = run(loop, d.candidate(), 1.0, t + 16_000, 200);
+        for (double a = t; a < t2; a += 1000 / (0.8 * rate)) loop.arrived(a);
+        assertEquals(Optional.empty(), loop.decide(t2), loop.lastCheck());
+        assertTrue(loop.lastCheck().contains("within it at saturation"), loop.lastCheck());
+    }
+
     /** The planner's best schedule on the profile, at an SLO of {@code times} the fastest schedule's latency. */
     private record Planned(double slo, Estimate best) {
         static Planned at(double times) {
