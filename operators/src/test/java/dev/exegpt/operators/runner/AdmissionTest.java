@@ -24,7 +24,7 @@ class AdmissionTest {
 
     @Test
     void shouldRefuseARequestThatWouldFinishPastItsSloAndAdmitOneThatFits() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(40);
         admission.observeDecode(10, 4);
         ValidRequest r = request(21, true, 1_000, null, 0);                 // service = 40 + 20 x 10 = 240 ms
@@ -39,7 +39,7 @@ class AdmissionTest {
 
     @Test
     void theIterationAfterAnAdmissionShouldBeChargedToEachEncodeAndKeptOffThePlainLine() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(40);
         admission.observeDecode(10, 4);
         admission.observeDecodeAfterAdmit(60, 4);                           // 50 ms over a plain iteration of 4
@@ -53,7 +53,7 @@ class AdmissionTest {
 
     @Test
     void anEncoderCountsTheDecodeItsDecoderForecastsAndLearnsItsMarginFromItsOwnEncodeAlone() {
-        Admission decoder = new Admission(Admission.Mode.REJECT_LATE);
+        Admission decoder = new Admission(Admission.Mode.REJECT_LATE, 1);
         ValidRequest r = request(21, true, 1_000, null, 0);
         assertNull(decoder.published(), "nothing published before a decode iteration");
         decoder.observeDecode(10, 4);
@@ -63,7 +63,7 @@ class AdmissionTest {
         assertEquals(20 + 20 * 10, decoder.published().serviceMs(21), 1e-9);
         assertEquals(1.5, decoder.published().margin(), 1e-9);
 
-        Admission encoder = new Admission(Admission.Mode.REJECT_LATE);
+        Admission encoder = new Admission(Admission.Mode.REJECT_LATE, 1);
         encoder.observeEncode(40);
         assertNull(encoder.refusal(r, ARRIVED + 900, 4), "without a decoder's view only the 40 ms encode counts");
         encoder.downstream(decoder::published);
@@ -91,7 +91,7 @@ class AdmissionTest {
         assertEquals(ARRIVED + 300, Admission.deadlineEpochMs(r));
         assertEquals(ARRIVED + 200, Admission.deadlineEpochMs(request(5, true, 200, ARRIVED + 300, 0)));
         assertEquals(Long.MAX_VALUE, Admission.deadlineEpochMs(request(5, true, 0, null, 0)), "no SLO, no deadline");
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(100);
         admission.observeDecode(100, 4);
         assertNull(admission.refusal(request(50, true, 0, null, 0), ARRIVED + 1e9, 4), "nothing to miss without a deadline");
@@ -100,7 +100,7 @@ class AdmissionTest {
 
     @Test
     void shouldUseTheLengthEstimateUnlessEosIsIgnored() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(0);
         admission.observeDecode(1, 4);
         assertEquals(99, admission.predictedServiceMs(request(100, true, 1, null, 10), 4), 1e-9, "ignoreEos: all maxNewTokens");
@@ -110,7 +110,7 @@ class AdmissionTest {
 
     @Test
     void shouldRefuseNothingBeforeAStepIsMeasuredOrWhenOff() {
-        Admission fresh = new Admission(Admission.Mode.REJECT_LATE);
+        Admission fresh = new Admission(Admission.Mode.REJECT_LATE, 1);
         ValidRequest hopeless = request(10, true, 1, null, 0);
         assertNull(fresh.refusal(hopeless, ARRIVED + 60_000, 1), "no measurement yet: run it");
         Admission off = new Admission(Admission.Mode.OFF);
@@ -121,7 +121,7 @@ class AdmissionTest {
 
     @Test
     void shouldSmoothTheMeasuredStepTimes() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(100);
         admission.observeEncode(200);
         assertEquals(100 + Admission.RARE_STEP_SMOOTHING * 100, admission.predictedServiceMs(request(1, true, 1, null, 0), 1), 1e-9);
@@ -129,7 +129,7 @@ class AdmissionTest {
 
     @Test
     void theEncodeEstimateForgetsTheColdFirstEncodesWithinSixteenSteps() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(800);                  // a JVM's first encode
         for (int i = 0; i < 16; i++) admission.observeEncode(200);
         double encode = admission.predictedServiceMs(request(1, true, 1, null, 0), 1);
@@ -138,17 +138,19 @@ class AdmissionTest {
 
     @Test
     void shouldMultiplyThePredictionByTheMeasuredOverPredictedQuantileOfItsOwnRecentOutcomes() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(40);
         admission.observeDecode(10, 4);
         ValidRequest r = request(21, true, 1_000, null, 0);                 // 240 ms predicted
         double t = ARRIVED;
-        for (int i = 0; i < Admission.MIN_CALIBRATION - 1; i++) {
+        for (int i = 0; i < 3; i++) {
             admission.finished(240, 480, t);
         }
-        assertEquals(1, admission.margin(t), 1e-9, "too few outcomes: the prediction as it is");
+        assertEquals(1, admission.margin(t), 1e-9, "three outcomes among 17 stand-ins of the prior (here 1): the p80 is the prior's");
         assertNull(admission.refusal(r, ARRIVED + 700, 4));
-        admission.finished(240, 480, t);
+        for (int i = 3; i < Admission.MIN_CALIBRATION; i++) {
+            admission.finished(240, 480, t);
+        }
         assertEquals(2, admission.margin(t), 1e-9, "every request took twice its prediction");
         assertNull(admission.refusal(r, ARRIVED + 520, 4), "520 + 2 x 240 = 1000 ms: on time");
         String why = admission.refusal(r, ARRIVED + 521, 4);
@@ -170,8 +172,30 @@ class AdmissionTest {
     }
 
     @Test
-    void shouldPredictAtTheSchedulesDecodeBatchWithItsEncodeStalls() {
+    void beforeItsOwnOutcomesAJobsAdmissionStartsFromThePriorMarginAndEachOutcomeReplacesOneOfItsStandIns() {
         Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        double t = ARRIVED;
+        assertEquals(Admission.PRIOR_MARGIN, admission.margin(t), 1e-9, "no outcome yet");
+        for (int i = 0; i < Admission.MIN_CALIBRATION / 2; i++) admission.finished(100, 100, t);
+        assertEquals(Admission.PRIOR_MARGIN, admission.margin(t), 1e-9, "half of them x1: the p80 is still a stand-in's");
+        for (int i = 0; i < Admission.MIN_CALIBRATION / 2; i++) admission.finished(100, 100, t);
+        assertEquals(1, admission.margin(t), 1e-9, "enough of its own");
+        assertEquals(Admission.PRIOR_MARGIN, admission.margin(t + Admission.CALIBRATION_MAX_AGE_MS + 1), 1e-9,
+                "its outcomes forgotten: the prior again");
+        Admission fresh = new Admission(Admission.Mode.REJECT_LATE);
+        fresh.observeEncode(40);
+        fresh.observeDecode(10, 4);
+        ValidRequest r = request(21, true, 1_000, null, 0);                 // 240 ms predicted: x1.2 is 288 ms
+        assertNull(fresh.refusal(r, ARRIVED + 712, 4), "712 + 288 = 1000 ms: on time");
+        String why = fresh.refusal(r, ARRIVED + 760, 4);                    // on time at x1, not at the prior's x1.2
+        assertNotNull(why);
+        assertTrue(why.contains("x 1.20, the p80"), why);
+        assertThrows(IllegalArgumentException.class, () -> new Admission(Admission.Mode.REJECT_LATE, 0.5));
+    }
+
+    @Test
+    void shouldPredictAtTheSchedulesDecodeBatchWithItsEncodeStalls() {
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(40);
         for (int b = 1; b <= 8; b++) {
             admission.observeDecode(2 + b, b);                                // 2 ms + 1 ms per sequence
@@ -181,7 +205,7 @@ class AdmissionTest {
         admission.schedule(8, 0);
         assertEquals(40 + 20 * 10, admission.predictedServiceMs(r, 1), 1e-6, "it will decode at the planned batch of 8");
         assertEquals(40 + 20 * 11, admission.predictedServiceMs(r, 9), 1e-6, "or the one it joins, if larger");
-        Admission fewSeen = new Admission(Admission.Mode.REJECT_LATE);
+        Admission fewSeen = new Admission(Admission.Mode.REJECT_LATE, 1);
         fewSeen.observeEncode(40);
         fewSeen.observeDecode(3, 1);
         fewSeen.observeDecode(14, 2);                                           // a noisy slope of 11 ms a sequence
@@ -197,7 +221,7 @@ class AdmissionTest {
 
     @Test
     void aDecoderShouldJudgeAnEncodedRequestByItsDecodeAlone() {
-        Admission decoder = new Admission(Admission.Mode.REJECT_LATE);
+        Admission decoder = new Admission(Admission.Mode.REJECT_LATE, 1);
         decoder.observeDecode(10, 4);
         ValidRequest r = request(21, true, 1_000, null, 0);
         assertEquals(200, decoder.predictedServiceMs(r, 4), 1e-9, "20 tokens x 10 ms; the encode ran elsewhere");
@@ -215,7 +239,7 @@ class AdmissionTest {
 
     @Test
     void shouldFitTheDecodeIterationToTheBatchSoThatAFullBatchDoesNotLockOutAnEmptyOne() {
-        Admission admission = new Admission(Admission.Mode.REJECT_LATE);
+        Admission admission = new Admission(Admission.Mode.REJECT_LATE, 1);
         admission.observeEncode(10);
         for (int i = 0; i < 20; i++) {
             admission.observeDecode(5 + 2 * 32, 32);          // ms = 5 + 2 x batch
