@@ -168,7 +168,7 @@ class AdmissionTest {
         admission.finished(Double.NaN, 5, t);
         assertEquals(Admission.MAX_MARGIN, admission.margin(t), 1e-9, "no prediction, no outcome");
         assertEquals(1, admission.margin(t + Admission.CALIBRATION_MAX_AGE_MS + 1), 1e-9,
-                "a margin learnt a minute ago, when nothing was admitted since, is forgotten");
+                "a margin learnt before the last 20 s, when nothing was admitted since, is forgotten");
     }
 
     @Test
