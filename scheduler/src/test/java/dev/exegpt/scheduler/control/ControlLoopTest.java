@@ -312,6 +312,31 @@ class ControlLoopTest {
         assertTrue(loop.lastCheck().contains("within it at saturation"), loop.lastCheck());
     }
 
+    @Test
+    void aPhaseWithTooFewStepsOfItsOwnTakesTheOtherPhasesFactor() {
+        Planned p = Planned.at(2);
+        Candidate c = p.best().candidate();
+        ControlLoop loop = p.loop(ControlLoop.Settings.DEFAULTS);
+        double t = warmedUp(loop, c);
+        XSimulator.Layout layout = new XSimulator(SCENARIO).layout(c);
+        Role decoder = c.policy().isWaa() ? Role.DECODER : Role.FULL;
+        Pipeline pipeline = c.policy().isWaa() ? layout.decoder() : layout.encoder();
+        int[] lengths = {300, 500, 200, 400};
+        for (int i = 0; i < 100; i++) {                                      // decode steps only, at twice their price
+            MeasuredStep priced = new MeasuredStep(Phase.DECODE, 0, 0, lengths, 1600);
+            double ms = 2 * StepFit.predictedMs(priced, pipeline);
+            loop.observe(new MeasuredStep(Phase.DECODE, t, t + ms, lengths, 1600), decoder);
+            t += Math.max(10, ms);
+        }
+        loop.fitSteps();
+        assertEquals(2.0, loop.decodeFactor(), 0.05);
+        assertEquals(2.0, loop.encodeFactor(), 0.05, "no encode step of its own: the decode's factor, not x1");
+        // With encode steps of its own (at their price), the encode has its own factor.
+        t = run(loop, c, 1.0, t, 400);
+        loop.fitSteps();
+        assertEquals(1.0, loop.encodeFactor(), 0.05);
+    }
+
     /** The planner's best schedule on the profile, at an SLO of {@code times} the fastest schedule's latency. */
     private record Planned(double slo, Estimate best) {
         static Planned at(double times) {
