@@ -74,11 +74,12 @@ class CompetingProcessIT {
 
     @Test
     @org.junit.jupiter.api.Disabled("not yet a test of the loop alone: on 2026-12-08 (a quiet machine, four runs) the small model's"
-            + " engine steps, fitted every 5 s, moved x0.97-1.46 between decisions with the busy loop on and x1.0-1.5 without,"
-            + " so that the loop changed schedule on a quiet machine too (up to five versions in 33 s at a 5 s dwell), and a"
-            + " re-plan after the competitor's start could not be told from that noise; one run of the four passed (re-plan"
-            + " 4.9 s, 100% of 48 accepted after it, back 12.9 s), the others failed to move back (4x SLO: the overload"
-            + " schedules within 10% of the quiet best) or flapped. Run it by hand: -Dit.test=CompetingProcessIT"
+            + " decode fit read x0.92-1.17 at decisions on the quiet machine and x1.09-1.57 beside the busy loop, ranges that"
+            + " overlap, and the loop changed schedule on the quiet machine too (two versions before the competitor in one run),"
+            + " so a re-plan after the competitor's start could not be told from that noise; one run of the four passed"
+            + " (re-plan 4.9 s, 100% of 48 accepted after it, back 12.9 s), the others failed to move back (4x SLO: the"
+            + " overload schedules within 10% of the quiet best) or flapped. Not run since its cadence became the job's"
+            + " (5 s, dwell 15 s). Run it by hand: -Dit.test=CompetingProcessIT"
             + " -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition")
     void aCompetingProcessMakesTheLoopReplanAndItsEndMakesItMoveBack(KafkaBroker broker) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "competing-process-it"));
@@ -107,9 +108,8 @@ class CompetingProcessIT {
         Map<String, String> topics = new HashMap<>();
         JobClient job = ControlLoopIT.start(broker, topics, model, scheduleFile, profile, slo, Map.of("admission.mode", "reject-late",
                 "executor.threads.per.device", "2",
-                // The job's own cadence (a decision every 5 s, a change kept 15 s), not ControlLoopIT's 1 s and 5 s: beside
-                // a busy loop the fit moved x0.97-1.46 from one decision to the next, and at a 5 s dwell the loop
-                // followed it through five schedules in 33 s.
+                // The job's own cadence (a decision every 5 s, a change kept 15 s), not ControlLoopIT's 1 s and 5 s: at a
+                // 5 s dwell the loop went through five schedules in 33 s, its decode fit at x0.93-1.57.
                 "control.interval.ms", "5000", "control.dwell.ms", "15000"));
         AvroBinary<InferenceRequest> codec = new AvroBinary<>(InferenceRequest.getClassSchema());
         AtomicBoolean stopSending = new AtomicBoolean();
@@ -146,7 +146,7 @@ class CompetingProcessIT {
             tStop = System.currentTimeMillis();
             // Moving back: a schedule after the competitor's end that serves more requests/s than the re-plan's, both priced on
             // the one profile the job started from. (The predictions in two versions, made on two fits, do not compare: the
-            // fit beside a busy loop moved x0.97-1.46 from one decision to the next. Nor is the reason always "unused": a
+            // decode fit read x1.09-1.57 beside the busy loop. Nor is the reason always "unused": a
             // move back 5 s after the end was made because the overload schedule's queue was still over the SLO.)
             XSimulator onFitted = ControlLoopIT.simulator(fitted);
             double replanned = throughput(onFitted, replan.schedule);

@@ -108,16 +108,17 @@ public final class Admission {
     /**
      * The margin a job's admission starts from, before its own outcomes: the step averages of its first seconds are short
      * of what the requests then take. In the demo campaign of 2026-12-07 (six t5-small and six opt-small runs, quiet and
-     * beside a busy loop) the p80 learnt in the first 20 s was 1.03-1.72 (most 1.1-1.4), and the accepted requests that
-     * missed their SLO in the first 5 s had all been admitted at x1 (12 of the 30 misses of the four runs under 95%).
+     * beside a busy loop) the margins of the refusals in the first 20 s, once past x1, were 1.02-1.72, and 20 of the 48
+     * misses among accepted requests (11 of 25 in the four runs under 95%) had arrived in the first 5 s, admitted before
+     * the margin left x1 (6-11 s in).
      */
     public static final double PRIOR_MARGIN = 1.2;
     private final double priorMargin;
     /**
      * Outcomes older than this are forgotten, ms. A margin is learnt from the requests it admits, so a high one starves
-     * itself: at 60 s, three opt-small demos beside a busy loop (2026-12-08) learnt x1.73-1.88 from their first 10 s and
-     * then admitted 0-3 of each 5 s window's 20-29 requests for the next 25-30 s, the engine idle, so that neither the
-     * margin nor the control loop (6 decode steps fitted) saw anything new before the run ended.
+     * itself: at 60 s, three opt-small demos beside a busy loop (2026-12-08) refused at margins of x1.37-2.00 (most at the
+     * 2.00 clamp) learnt in their first 10 s, and admitted 0-3 of each 5 s window's 14-31 requests for the next 25-30 s,
+     * the engine idle: one run's loop had fitted 6 decode steps 30 s in, too few to re-plan.
      */
     static final long CALIBRATION_MAX_AGE_MS = 20_000;
     static final double MIN_MARGIN = 0.8;

@@ -441,8 +441,8 @@ public final class ControlLoop {
         // Under overload the running schedule stays while it serves a bound-length output within the SLO at saturation
         // (the clock the engine then runs on), give or take gainToSwitch, and the choice is not clearly faster: the
         // choice follows the fit, and the planner puts each choice at the bound. With the 5% miss band as the give, a
-        // competing-process run (dwell 5 s) went through five overload schedules in 33 s as the fit beside the busy loop
-        // moved by 30% from one decision to the next.
+        // competing-process run (dwell 5 s) went through five overload schedules in 33 s (one before its busy loop started,
+        // two beside it, two after it stopped), its decode fit at x0.93-1.57.
         if (best.saturated() && now.meets(sloMs * (1 + settings.gainToSwitch()))
                 && best.estimate().sequencesPerSecond() <= now.sequencesPerSecond() * (1 + settings.gainToSwitch())) {
             lastCheck += "; no change: no schedule meets the SLO from arrival, and the running one serves a bound-length output"
@@ -450,8 +450,8 @@ public final class ControlLoop {
             return Optional.empty();
         }
         // Out of overload only into a schedule that meets the SLO from arrival with the miss band's room: near capacity the
-        // fit's noise alone (decode x0.97-1.27 in three decisions 5 s apart beside a busy loop) moved the p99 of larger
-        // batches across the SLO and back, and a competing-process run swapped an overload schedule and one 1.5-2% within
+        // fit's noise alone (decode x0.97, 1.27, 1.06 in three decisions 5 s apart just after a busy loop stopped) moved
+        // the p99 of larger batches across the SLO and back, and a competing-process run swapped an overload schedule and one 1.5-2% within
         // the SLO from arrival three times in 11 s.
         if (runningSaturated && !best.saturated() && !Double.isNaN(best.p99E2eMs())
                 && best.p99E2eMs() > sloMs * (1 - settings.missBand())) {
@@ -543,8 +543,8 @@ public final class ControlLoop {
      * The factors from the steps in the windows now. A phase with fewer than minSteps of its own takes the other phase's
      * factor where that one has enough (a machine slowed by another process slows both), else keeps its own. Encode
      * steps are rare (one every N_D iterations): in a t5 demo beside a busy loop the loop moved to a schedule 24 ms
-     * within the SLO at saturation on encode x1.00 (too few encode steps) while the runs whose encode was fitted read
-     * x1.67-1.87, and its accepted requests then met the SLO 5 and 6 times of 10 and 9.
+     * within the SLO at saturation on encode x1.00 (too few encode steps), while the busy demo runs whose encode was
+     * fitted read x1.67-1.87, and its accepted requests then met the SLO 5 and 6 times of 10 and 9.
      */
     private void refit() {
         double e = fit.refit(Phase.ENCODE);
